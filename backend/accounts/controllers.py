@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get, patch, post, put
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from backend.accounts import schemas, services
+from backend.lib.auth import CurrentUser, requires_roles
+from backend.lib.pagination import Page
+from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
+from backend.settings import Settings
+
+
+def _settings(request: Request[Any, Any, Any]) -> Settings:
+    return request.app.state.settings
+
+
+def auth_rate_limit(per_minute: int) -> RateLimitConfig:
+    """Per-client cap on sign-in attempts, on top of the per-account lockout."""
+    return RateLimitConfig(rate_limit=("minute", per_minute), exclude=["/schema"])
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @post("/login", exclude_from_auth=True, status_code=HTTP_200_OK, summary="Sign in")
+    async def login(self, request: Request[Any, Any, Any], data: schemas.LoginRequest) -> schemas.TokenPair:
+        return await services.login(
+            data.username, data.password, _settings(request), request.app.state.tokens
+        )
+
+    @post("/refresh", exclude_from_auth=True, status_code=HTTP_200_OK, summary="Rotate the refresh token")
+    async def refresh(
+        self, request: Request[Any, Any, Any], data: schemas.RefreshRequest
+    ) -> schemas.TokenPair:
+        return await services.refresh(data.refresh_token, _settings(request), request.app.state.tokens)
+
+    @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End this session")
+    async def logout(
+        self, request: Request[CurrentUser, Any, Any], data: schemas.LogoutRequest | None = None
+    ) -> None:
+        await services.logout(request.user)
+
+
+class MeController(Controller):
+    path = "/me"
+    tags = ["auth"]
+
+    @get("/", summary="The signed-in user, roles, units and certificate status")
+    async def me(self, request: Request[CurrentUser, Any, Any]) -> schemas.User:
+        return await services.user_view(request.user.id, full_phone=True)
+
+
+class UserController(Controller):
+    path = "/users"
+    tags = ["users"]
+
+    @get("/", summary="Users visible to you")
+    async def list_users(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        role: schemas.Role | None = None,
+        unit_id: uuid.UUID | None = None,
+    ) -> Page[schemas.User]:
+        return await services.list_users(request.user, cursor, limit, role, unit_id)
+
+    @post("/", guards=[requires_roles("admin")], summary="Create a user")
+    async def create_user(
+        self, request: Request[CurrentUser, Any, Any], data: schemas.UserCreate
+    ) -> schemas.User:
+        return await services.create_user(request.user, data)
+
+    @get("/{user_id:uuid}", summary="One user")
+    async def get_user(self, request: Request[CurrentUser, Any, Any], user_id: uuid.UUID) -> schemas.User:
+        return await services.get_user(request.user, user_id)
+
+    @patch("/{user_id:uuid}", guards=[requires_roles("admin")], summary="Change a user")
+    async def update_user(
+        self, request: Request[CurrentUser, Any, Any], user_id: uuid.UUID, data: schemas.UserUpdate
+    ) -> schemas.User:
+        return await services.update_user(request.user, user_id, data)
+
+    @put(
+        "/{user_id:uuid}/certificate",
+        guards=[requires_roles("admin", "supervisor")],
+        summary="Issue or renew an enforcement certificate (执法证)",
+    )
+    async def set_certificate(
+        self, request: Request[CurrentUser, Any, Any], user_id: uuid.UUID, data: schemas.CertificatePut
+    ) -> schemas.Certificate:
+        return await services.set_certificate(request.user, user_id, data)
+
+    @post(
+        "/{user_id:uuid}/certificate/revoke",
+        guards=[requires_roles("admin", "supervisor")],
+        status_code=HTTP_200_OK,
+        summary="Revoke and recall a certificate (注销并收回)",
+    )
+    async def revoke_certificate(
+        self, request: Request[CurrentUser, Any, Any], user_id: uuid.UUID, data: schemas.CertificateRevoke
+    ) -> schemas.Certificate:
+        return await services.revoke_certificate(request.user, user_id, data.reason)

@@ -1,0 +1,13 @@
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from backend.accounts.tables import Certificate, Membership, RefreshToken, Session, User
+
+APP_CONFIG = AppConfig(
+    app_name="accounts",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[User, Membership, Certificate, Session, RefreshToken],
+    migration_dependencies=["backend.org.piccolo_app"],
+    commands=[],
+)

@@ -1,0 +1,497 @@
+"""Accounts: sign-in, sessions and refresh-token rotation, users, memberships, certificates."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+
+from backend.accounts import schemas
+from backend.accounts.tables import Certificate, Membership, RefreshToken, Session, User
+from backend.audit import services as audit
+from backend.db import atomic, is_unique_violation
+from backend.lib.auth import CurrentUser, TokenService
+from backend.lib.clock import today_local, utcnow
+from backend.lib.errors import AppError, Errors
+from backend.lib.pagination import Page, decode_cursor, encode_cursor
+from backend.lib.passwords import hash_password, verify_password
+from backend.org.services import require_units
+from backend.settings import Settings
+
+
+def _roles_text(roles: list[str]) -> str:
+    return " " + " ".join(sorted(set(roles))) + " "
+
+
+def _roles(text: str) -> list[str]:
+    return text.split()
+
+
+def role_filter(role: str):
+    return User.roles.like(f"% {role} %")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def mask_phone(phone: str | None) -> str | None:
+    if not phone:
+        return phone
+    digits = phone.replace(" ", "")
+    return digits[:3] + "*" * max(len(digits) - 7, 0) + digits[-4:] if len(digits) >= 7 else "*" * len(digits)
+
+
+# --- current user -------------------------------------------------------------------------------
+
+
+async def load_current_user(user_id: uuid.UUID, session_id: uuid.UUID) -> CurrentUser:
+    row = (
+        await Session.select(
+            Session.revoked_at,
+            Session.user.id,
+            Session.user.username,
+            Session.user.display_name,
+            Session.user.roles,
+            Session.user.active,
+        )
+        .where(Session.id == session_id)
+        .first()
+    )
+    if row is None or row["user.id"] != user_id or row["revoked_at"] is not None or not row["user.active"]:
+        raise AppError(Errors.AUTH_INVALID_TOKEN, "The session has ended; sign in again.")
+    units = await Membership.select(Membership.unit).where(Membership.user == user_id)
+    return CurrentUser(
+        id=user_id,
+        username=row["user.username"],
+        display_name=row["user.display_name"],
+        roles=frozenset(_roles(row["user.roles"])),
+        unit_ids=frozenset(u["unit"] for u in units),
+        session_id=session_id,
+    )
+
+
+# --- views --------------------------------------------------------------------------------------
+
+
+def certificate_view(row: dict[str, Any] | None) -> schemas.Certificate | None:
+    if row is None:
+        return None
+    status = row["status"]
+    if status == "valid" and row["expires_on"] < today_local():
+        status = "expired"
+    return schemas.Certificate(
+        number=row["number"],
+        issued_on=row["issued_on"],
+        expires_on=row["expires_on"],
+        status=status,
+        revoked_reason=row["revoked_reason"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+async def _views(rows: list[dict[str, Any]], full_phone_for: set[uuid.UUID]) -> list[schemas.User]:
+    ids = [r["id"] for r in rows]
+    units: dict[uuid.UUID, list[schemas.UnitRef]] = defaultdict(list)
+    certs: dict[uuid.UUID, dict[str, Any]] = {}
+    if ids:
+        for m in await Membership.select(
+            Membership.user, Membership.unit.id, Membership.unit.name, Membership.unit.kind
+        ).where(Membership.user.is_in(ids)):
+            units[m["user"]].append(
+                schemas.UnitRef(id=m["unit.id"], name=m["unit.name"], kind=m["unit.kind"])
+            )
+        certs = {c["user"]: c for c in await Certificate.select().where(Certificate.user.is_in(ids))}
+    return [
+        schemas.User(
+            id=r["id"],
+            username=r["username"],
+            display_name=r["display_name"],
+            roles=_roles(r["roles"]),
+            units=sorted(units[r["id"]], key=lambda u: u.name),
+            certificate=certificate_view(certs.get(r["id"])),
+            active=r["active"],
+            phone=r["phone"] if r["id"] in full_phone_for else mask_phone(r["phone"]),
+        )
+        for r in rows
+    ]
+
+
+_USER_COLUMNS = (User.id, User.username, User.display_name, User.roles, User.active, User.phone)
+
+
+async def _user_row(user_id: uuid.UUID) -> dict[str, Any] | None:
+    return await User.select(*_USER_COLUMNS).where(User.id == user_id).first()
+
+
+def sees_full_phone(viewer: CurrentUser, user_id: uuid.UUID) -> bool:
+    return viewer.id == user_id or viewer.has_any("admin", "supervisor")
+
+
+async def user_view(user_id: uuid.UUID, *, full_phone: bool) -> schemas.User:
+    row = await _user_row(user_id)
+    if row is None:
+        raise AppError(Errors.NOT_FOUND, "No such user.")
+    return (await _views([row], {row["id"]} if full_phone else set()))[0]
+
+
+# --- sign-in ------------------------------------------------------------------------------------
+
+
+async def _start_session(user_id: uuid.UUID, settings: Settings) -> tuple[uuid.UUID, str]:
+    session_id = uuid.uuid4()
+    refresh = secrets.token_urlsafe(32)
+    await Session.insert(Session(id=session_id, user=user_id)).run()
+    await RefreshToken.insert(
+        RefreshToken(
+            id=uuid.uuid4(),
+            session=session_id,
+            token_hash=_token_hash(refresh),
+            expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_s),
+        )
+    ).run()
+    return session_id, refresh
+
+
+async def login(username: str, password: str, settings: Settings, tokens: TokenService) -> schemas.TokenPair:
+    row = await User.select().where(User.username == username).first()
+    now = utcnow()
+    if row is not None and row["locked_until"] is not None and row["locked_until"] > now:
+        retry = int((row["locked_until"] - now).total_seconds()) + 1
+        raise AppError(
+            Errors.AUTH_LOCKED, f"Too many failed sign-ins. Try again in {retry} seconds.", retry_after=retry
+        ).with_headers(**{"Retry-After": str(retry)})
+    ok = await verify_password(row["password_hash"] if row else None, password)
+    if row is None or not ok:
+        if row is not None:
+            await _count_failure(row, settings)
+        raise AppError(Errors.AUTH_INVALID_CREDENTIALS, "The username or password is wrong.")
+    if not row["active"]:
+        raise AppError(Errors.AUTH_ACCOUNT_DISABLED, "This account is disabled.")
+    async with atomic():
+        await User.update({User.failed_logins: 0, User.locked_until: None}).where(User.id == row["id"]).run()
+        session_id, refresh = await _start_session(row["id"], settings)
+        await audit.record(None, "auth.login", "user", row["id"], {"username": username})
+    return schemas.TokenPair(
+        access_token=tokens.issue(row["id"], session_id),
+        refresh_token=refresh,
+        expires_in=settings.access_token_ttl_s,
+        user=await user_view(row["id"], full_phone=True),
+    )
+
+
+async def _count_failure(row: dict[str, Any], settings: Settings) -> None:
+    failures = row["failed_logins"] + 1
+    async with atomic():
+        if failures >= settings.login_max_failures:
+            until = utcnow() + timedelta(seconds=settings.login_lockout_s)
+            await (
+                User.update({User.failed_logins: 0, User.locked_until: until})
+                .where(User.id == row["id"])
+                .run()
+            )
+            await audit.record(None, "auth.locked", "user", row["id"], {"failures": failures})
+        else:
+            await User.update({User.failed_logins: User.failed_logins + 1}).where(User.id == row["id"]).run()
+
+
+async def refresh(token: str, settings: Settings, tokens: TokenService) -> schemas.TokenPair:
+    row = (
+        await RefreshToken.select(
+            RefreshToken.id,
+            RefreshToken.used_at,
+            RefreshToken.expires_at,
+            RefreshToken.session.id,
+            RefreshToken.session.revoked_at,
+            RefreshToken.session.user.id,
+            RefreshToken.session.user.active,
+        )
+        .where(RefreshToken.token_hash == _token_hash(token))
+        .first()
+    )
+    invalid = AppError(Errors.AUTH_REFRESH_INVALID, "The refresh token is not valid; sign in again.")
+    if row is None or row["session.revoked_at"] is not None or not row["session.user.active"]:
+        raise invalid
+    session_id, user_id = row["session.id"], row["session.user.id"]
+    if row["used_at"] is not None:
+        await revoke_session(session_id, "refresh_reuse", None)
+        raise AppError(
+            Errors.AUTH_REFRESH_REUSED, "This refresh token was already used; the session is revoked."
+        )
+    if row["expires_at"] <= utcnow():
+        raise invalid
+    new_refresh = secrets.token_urlsafe(32)
+    async with atomic():
+        # Only one of two racing refreshes can mark the token used; the loser is treated as reuse.
+        claimed = (
+            await RefreshToken.update({RefreshToken.used_at: utcnow()})
+            .where((RefreshToken.id == row["id"]) & RefreshToken.used_at.is_null())
+            .returning(RefreshToken.id)
+        )
+        if claimed:
+            await RefreshToken.insert(
+                RefreshToken(
+                    id=uuid.uuid4(),
+                    session=session_id,
+                    token_hash=_token_hash(new_refresh),
+                    expires_at=utcnow() + timedelta(seconds=settings.refresh_token_ttl_s),
+                )
+            ).run()
+    if not claimed:
+        await revoke_session(session_id, "refresh_reuse", None)
+        raise AppError(
+            Errors.AUTH_REFRESH_REUSED, "This refresh token was already used; the session is revoked."
+        )
+    return schemas.TokenPair(
+        access_token=tokens.issue(user_id, session_id),
+        refresh_token=new_refresh,
+        expires_in=settings.access_token_ttl_s,
+        user=await user_view(user_id, full_phone=True),
+    )
+
+
+async def revoke_session(session_id: uuid.UUID, reason: str, actor: CurrentUser | None) -> None:
+    async with atomic():
+        await (
+            Session.update({Session.revoked_at: utcnow(), Session.revoked_reason: reason})
+            .where((Session.id == session_id) & Session.revoked_at.is_null())
+            .run()
+        )
+        await audit.record(actor, "auth.session_revoked", "session", session_id, {"reason": reason})
+
+
+async def revoke_all_sessions(user_id: uuid.UUID, reason: str, actor: CurrentUser | None) -> None:
+    await (
+        Session.update({Session.revoked_at: utcnow(), Session.revoked_reason: reason})
+        .where((Session.user == user_id) & Session.revoked_at.is_null())
+        .run()
+    )
+
+
+async def logout(user: CurrentUser) -> None:
+    await revoke_session(user.session_id, "logout", user)
+
+
+# --- users --------------------------------------------------------------------------------------
+
+
+async def _visible_user_ids(viewer: CurrentUser) -> list[uuid.UUID] | None:
+    """None means every user; otherwise the users sharing a unit with the viewer (and the viewer)."""
+    if viewer.sees_everything:
+        return None
+    ids = {viewer.id}
+    if viewer.unit_ids:
+        rows = await Membership.select(Membership.user).where(Membership.unit.is_in(list(viewer.unit_ids)))
+        ids.update(r["user"] for r in rows)
+    return list(ids)
+
+
+async def list_users(
+    viewer: CurrentUser,
+    cursor: str | None,
+    limit: int,
+    role: str | None = None,
+    unit_id: uuid.UUID | None = None,
+) -> Page[schemas.User]:
+    query = User.select(*_USER_COLUMNS).order_by(User.username).limit(limit + 1)
+    visible = await _visible_user_ids(viewer)
+    if visible is not None:
+        query = query.where(User.id.is_in(visible))
+    if role:
+        query = query.where(role_filter(role))
+    if unit_id:
+        members = [
+            r["user"] for r in await Membership.select(Membership.user).where(Membership.unit == unit_id)
+        ]
+        query = query.where(User.id.is_in(members or [uuid.UUID(int=0)]))
+    after = decode_cursor(cursor, 1)
+    if after:
+        query = query.where(User.username > after[0])
+    rows = await query
+    full = {r["id"] for r in rows} if viewer.has_any("admin", "supervisor") else {viewer.id}
+    items = await _views(rows[:limit], full)
+    return Page(items=items, next_cursor=encode_cursor(items[-1].username) if len(rows) > limit else None)
+
+
+async def get_user(viewer: CurrentUser, user_id: uuid.UUID) -> schemas.User:
+    visible = await _visible_user_ids(viewer)
+    if visible is not None and user_id not in visible:
+        raise AppError(Errors.NOT_FOUND, "No such user.")
+    return await user_view(user_id, full_phone=sees_full_phone(viewer, user_id))
+
+
+async def create_user(actor: CurrentUser | None, data: schemas.UserCreate) -> schemas.User:
+    await require_units(data.unit_ids)
+    user_id = data.id or uuid.uuid4()
+    password_hash = await hash_password(data.password)
+    try:
+        async with atomic():
+            if await User.exists().where((User.username == data.username) | (User.id == user_id)):
+                raise AppError(Errors.DUPLICATE, f"The username {data.username!r} is taken.")
+            await User.insert(
+                User(
+                    id=user_id,
+                    username=data.username,
+                    password_hash=password_hash,
+                    display_name=data.display_name,
+                    roles=_roles_text(list(data.roles)),
+                    phone=data.phone,
+                )
+            ).run()
+            await _set_units(user_id, data.unit_ids)
+            await audit.record(
+                actor,
+                "user.created",
+                "user",
+                user_id,
+                {
+                    "username": data.username,
+                    "roles": sorted(set(data.roles)),
+                    "unit_ids": [str(u) for u in data.unit_ids],
+                },
+            )
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise AppError(Errors.DUPLICATE, f"The username {data.username!r} is taken.") from None
+        raise
+    return await user_view(user_id, full_phone=True)
+
+
+async def _set_units(user_id: uuid.UUID, unit_ids: list[uuid.UUID]) -> None:
+    await Membership.delete().where(Membership.user == user_id).run()
+    for unit_id in dict.fromkeys(unit_ids):
+        await Membership.insert(Membership(id=uuid.uuid4(), user=user_id, unit=unit_id)).run()
+
+
+async def update_user(actor: CurrentUser, user_id: uuid.UUID, data: schemas.UserUpdate) -> schemas.User:
+    if await _user_row(user_id) is None:
+        raise AppError(Errors.NOT_FOUND, "No such user.")
+    changes: dict[Any, Any] = {}
+    audit_data: dict[str, Any] = {}
+    if data.display_name is not msgspec.UNSET:
+        changes[User.display_name] = audit_data["display_name"] = data.display_name
+    if data.roles is not msgspec.UNSET:
+        changes[User.roles] = _roles_text(list(data.roles))
+        audit_data["roles"] = sorted(set(data.roles))
+    if data.phone is not msgspec.UNSET:
+        changes[User.phone] = data.phone
+        audit_data["phone_changed"] = True
+    if data.active is not msgspec.UNSET:
+        changes[User.active] = audit_data["active"] = data.active
+    if data.password is not msgspec.UNSET:
+        changes[User.password_hash] = await hash_password(data.password)
+        audit_data["password_changed"] = True
+    if data.unit_ids is not msgspec.UNSET:
+        await require_units(data.unit_ids)
+        audit_data["unit_ids"] = [str(u) for u in data.unit_ids]
+    async with atomic():
+        if changes:
+            changes[User.updated_at] = utcnow()
+            await User.update(changes).where(User.id == user_id).run()
+        if data.unit_ids is not msgspec.UNSET:
+            await _set_units(user_id, data.unit_ids)
+        if data.active is False or data.password is not msgspec.UNSET:
+            await revoke_all_sessions(user_id, "account_changed", actor)
+        await audit.record(actor, "user.updated", "user", user_id, audit_data)
+    return await user_view(user_id, full_phone=True)
+
+
+# --- certificates -------------------------------------------------------------------------------
+
+
+async def _officer(viewer: CurrentUser, user_id: uuid.UUID) -> dict[str, Any]:
+    await get_user(viewer, user_id)  # 404 when not visible
+    row = await _user_row(user_id)
+    assert row is not None
+    if "officer" not in _roles(row["roles"]):
+        raise AppError(
+            Errors.CERTIFICATE_NOT_OFFICER, "Only officers hold enforcement certificates (执法证)."
+        )
+    return row
+
+
+async def set_certificate(
+    actor: CurrentUser, user_id: uuid.UUID, data: schemas.CertificatePut
+) -> schemas.Certificate:
+    await _officer(actor, user_id)
+    if data.expires_on <= data.issued_on:
+        raise AppError(
+            Errors.VALIDATION,
+            "expires_on must be after issued_on.",
+            errors=[{"key": "expires_on", "message": "must be after issued_on"}],
+        )
+    values = {
+        Certificate.number: data.number,
+        Certificate.issued_on: data.issued_on,
+        Certificate.expires_on: data.expires_on,
+        Certificate.status: "valid",
+        Certificate.revoked_reason: None,
+        Certificate.revoked_at: None,
+        Certificate.updated_at: utcnow(),
+    }
+    try:
+        async with atomic():
+            clash = await Certificate.exists().where(
+                (Certificate.number == data.number) & (Certificate.user != user_id)
+            )
+            if clash:
+                raise AppError(
+                    Errors.DUPLICATE, f"Certificate number {data.number} belongs to another officer."
+                )
+            if await Certificate.exists().where(Certificate.user == user_id):
+                await Certificate.update(values).where(Certificate.user == user_id).run()
+            else:
+                await Certificate.insert(
+                    Certificate(id=uuid.uuid4(), user=user_id, **{c._meta.name: v for c, v in values.items()})
+                ).run()
+            await audit.record(
+                actor,
+                "certificate.set",
+                "user",
+                user_id,
+                {"number": data.number, "issued_on": str(data.issued_on), "expires_on": str(data.expires_on)},
+            )
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise AppError(
+                Errors.DUPLICATE, f"Certificate number {data.number} belongs to another officer."
+            ) from None
+        raise
+    return await get_certificate(user_id)
+
+
+async def get_certificate(user_id: uuid.UUID) -> schemas.Certificate:
+    view = certificate_view(await Certificate.select().where(Certificate.user == user_id).first())
+    if view is None:
+        raise AppError(Errors.NOT_FOUND, "This officer has no enforcement certificate.")
+    return view
+
+
+async def revoke_certificate(
+    actor: CurrentUser | None, user_id: uuid.UUID, reason: str
+) -> schemas.Certificate:
+    """注销并收回: the certificate stops authorising any enforcement act from now on."""
+    if actor is not None:
+        await _officer(actor, user_id)
+    async with atomic():
+        updated = (
+            await Certificate.update(
+                {
+                    Certificate.status: "revoked",
+                    Certificate.revoked_reason: reason,
+                    Certificate.revoked_at: utcnow(),
+                    Certificate.updated_at: utcnow(),
+                }
+            )
+            .where(Certificate.user == user_id)
+            .returning(Certificate.id)
+        )
+        if not updated:
+            raise AppError(Errors.NOT_FOUND, "This officer has no enforcement certificate.")
+        await audit.record(actor, "certificate.revoked", "user", user_id, {"reason": reason})
+    return await get_certificate(user_id)

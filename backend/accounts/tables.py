@@ -1,0 +1,84 @@
+from piccolo.columns import (
+    UUID,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LazyTableReference,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+ROLES = (
+    "officer",
+    "legal_reviewer",
+    "supervisor",
+    "invited_supervisor",
+    "liaison",
+    "command",
+    "admin",
+)
+
+
+class User(Table, tablename="users"):
+    id = UUID(primary_key=True)
+    username = Varchar(length=64, unique=True)
+    password_hash = Varchar(length=255)
+    display_name = Varchar(length=100)
+    # Space-delimited and padded (" officer admin ") so one LIKE finds a role on every engine.
+    roles = Varchar(length=255, default=" ")
+    phone = Varchar(length=32, null=True, default=None)
+    active = Boolean(default=True)
+    failed_logins = Integer(default=0)
+    locked_until = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Membership(Table, tablename="memberships"):
+    """A user belongs to (or is assigned to) a unit."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, index=True)
+    unit = ForeignKey(
+        references=LazyTableReference(table_class_name="Unit", module_path="backend.org.tables"),
+        index=True,
+    )
+
+
+class Certificate(Table, tablename="certificates"):
+    """执法证. ``status`` is what was decided; expiry is computed from ``expires_on``."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, unique=True)
+    number = Varchar(length=40, unique=True)
+    issued_on = Date()
+    expires_on = Date()
+    status = Varchar(length=16, default="valid")
+    revoked_reason = Text(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Session(Table, tablename="auth_sessions"):
+    """One sign-in. Access tokens carry its id, so revoking it ends them at once."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+    revoked_reason = Varchar(length=40, null=True, default=None)
+
+
+class RefreshToken(Table, tablename="refresh_tokens"):
+    """Refresh tokens are stored hashed; each is used once, then replaced (rotation)."""
+
+    id = UUID(primary_key=True)
+    session = ForeignKey(references=Session, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,142 @@
+"""The application factory. Nothing runs at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Response, Router
+from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.base import ChannelsBackend
+from litestar.channels.backends.memory import MemoryChannelsBackend
+from litestar.datastructures import CacheControlHeader, State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+
+from backend.accounts.controllers import AuthController, MeController, UserController, auth_rate_limit
+from backend.audit.controllers import AuditController
+from backend.db import bind, engine_from_url, is_postgres
+from backend.health import healthz, readyz
+from backend.lib.auth import JWTAuthMiddleware, TokenService
+from backend.lib.errors import EXCEPTION_HANDLERS
+from backend.lib.keys import load_keyring
+from backend.org.controllers import ItemController, UnitController
+from backend.settings import Settings, get_settings
+from media_store import open_store
+
+LIVE_CHANNEL = "events"
+
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(self), microphone=(self), geolocation=(self)",
+}
+_CSP = (
+    "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob:; "
+    "connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
+
+
+def _channels_backend(settings: Settings) -> ChannelsBackend:
+    if settings.redis_url:
+        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
+        from redis.asyncio import Redis
+
+        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+    return MemoryChannelsBackend(history=0)
+
+
+async def _security_headers(response: Response[Any]) -> Response[Any]:
+    response.headers.update(_SECURITY_HEADERS)
+    return response
+
+
+async def _pwa_headers(response: Response[Any]) -> Response[Any]:
+    await _security_headers(response)
+    response.headers["Content-Security-Policy"] = _CSP
+    return response
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = engine_from_url(settings.database_url)
+    bind(engine)
+    keyring = load_keyring(settings.keys_dir)
+    tokens = TokenService(keyring, settings.jwt_issuer, settings.jwt_audience, settings.access_token_ttl_s)
+    channels = ChannelsPlugin(backend=_channels_backend(settings), channels=[LIVE_CHANNEL])
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if is_postgres(engine):
+            await engine.start_connection_pool()
+        try:
+            yield
+        finally:
+            if is_postgres(engine):
+                await engine.close_connection_pool()
+
+    api = Router(
+        path="/api/v1",
+        route_handlers=[
+            Router(
+                path="/",
+                route_handlers=[AuthController],
+                middleware=[auth_rate_limit(settings.login_rate_per_minute).middleware],
+            ),
+            MeController,
+            UserController,
+            UnitController,
+            ItemController,
+            AuditController,
+        ],
+        middleware=[JWTAuthMiddleware],
+        security=[{"BearerAuth": []}],
+        after_request=_security_headers,
+    )
+    handlers: list[Any] = [healthz, readyz, api]
+    if settings.pwa_dir.is_dir():
+        handlers.append(
+            create_static_files_router(
+                path="/",
+                directories=[settings.pwa_dir],
+                html_mode=True,
+                name="pwa",
+                after_request=_pwa_headers,
+                # Revalidate every shell file (sw.js above all) so a release reaches phones; the
+                # service worker, not the HTTP cache, keeps the app usable offline.
+                cache_control=CacheControlHeader(no_cache=True),
+            )
+        )
+
+    return Litestar(
+        route_handlers=handlers,
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        plugins=[channels],
+        lifespan=[lifespan],
+        state=State(
+            {
+                "settings": settings,
+                "engine": engine,
+                "tokens": tokens,
+                "media": open_store(settings.media_url),
+                "channels": channels,
+            }
+        ),
+        openapi_config=OpenAPIConfig(
+            title="fieldwatch API",
+            version="1.0.0",
+            description="行政执法协调监督 — administrative law-enforcement coordination and supervision.",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "BearerAuth": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+        ),
+        debug=settings.debug,
+    )

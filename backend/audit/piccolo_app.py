@@ -1,0 +1,13 @@
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from backend.audit.tables import AuditEntry, AuditHead
+
+APP_CONFIG = AppConfig(
+    app_name="audit",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[AuditEntry, AuditHead],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,27 @@
+from piccolo.columns import UUID, BigInt, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class AuditEntry(Table, tablename="audit_log"):
+    """Append-only; each row's hash covers its content and the previous row's hash."""
+
+    id = UUID(primary_key=True)
+    seq = BigInt(unique=True)
+    at = Timestamptz(default=TimestamptzNow())
+    actor_id = UUID(null=True, default=None)
+    actor = Varchar(length=64, null=True, default=None)
+    action = Varchar(length=64, index=True)
+    object_type = Varchar(length=40)
+    object_id = Varchar(length=64, index=True)
+    data = Text(default="{}")
+    prev_hash = Varchar(length=64)
+    hash = Varchar(length=64)
+
+
+class AuditHead(Table, tablename="audit_head"):
+    """The chain's last link, so removing the newest rows is detectable too."""
+
+    id = Integer(primary_key=True)
+    seq = BigInt(default=0)
+    hash = Varchar(length=64)

@@ -1,0 +1,43 @@
+"""Liveness and readiness probes (outside /api/v1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+
+from backend.lib.errors import Errors, problem
+from media_store import MediaStoreUnavailable
+
+
+@get("/healthz", exclude_from_auth=True, tags=["health"], summary="Liveness")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get(
+    "/readyz", exclude_from_auth=True, tags=["health"], summary="Readiness: database, object store, channels"
+)
+async def readyz(request: Request[Any, Any, Any]) -> Response[Any]:
+    from backend.audit.tables import AuditHead
+
+    checks: dict[str, str] = {}
+    try:
+        await AuditHead.raw("SELECT 1").run()
+        checks["database"] = "ok"
+    except Exception as exc:  # any driver error means not ready
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        await request.app.state.media.ping()
+        checks["media"] = "ok"
+    except MediaStoreUnavailable as exc:
+        checks["media"] = f"error: {exc}"
+    checks["channels"] = "ok" if request.app.state.get("channels") is not None else "error: not configured"
+    if all(v == "ok" for v in checks.values()):
+        return Response({"status": "ready", "checks": checks})
+    return problem(
+        Errors.UNAVAILABLE,
+        "Not ready: a backing service is down.",
+        checks=checks,
+        headers={"Retry-After": "5"},
+    )

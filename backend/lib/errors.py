@@ -1,0 +1,146 @@
+"""The error catalogue: every refusal the API makes has a stable code, rendered as problem+json.
+
+Clients branch on ``code``; ``title`` is a short English summary and ``detail`` explains this case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorCode:
+    code: str
+    status: int
+    title: str
+
+
+class Errors:
+    """Stable codes. Add new ones here; never rename one that shipped."""
+
+    VALIDATION = ErrorCode("validation.failed", 400, "The request is not valid")
+    BAD_REQUEST = ErrorCode("request.bad", 400, "Bad request")
+    AUTH_REQUIRED = ErrorCode("auth.required", 401, "Authentication required")
+    AUTH_INVALID_TOKEN = ErrorCode("auth.invalid_token", 401, "The access token is not valid")
+    AUTH_INVALID_CREDENTIALS = ErrorCode("auth.invalid_credentials", 401, "Wrong username or password")
+    AUTH_REFRESH_INVALID = ErrorCode("auth.refresh_invalid", 401, "The refresh token is not valid")
+    AUTH_REFRESH_REUSED = ErrorCode(
+        "auth.refresh_reused", 401, "The refresh token was already used; the session is revoked"
+    )
+    AUTH_ACCOUNT_DISABLED = ErrorCode("auth.account_disabled", 401, "The account is disabled")
+    AUTH_LOCKED = ErrorCode("auth.locked", 429, "Too many failed sign-ins; try again later")
+    FORBIDDEN = ErrorCode("auth.forbidden", 403, "Not allowed")
+    NOT_FOUND = ErrorCode("not_found", 404, "Not found")
+    METHOD_NOT_ALLOWED = ErrorCode("request.method_not_allowed", 405, "Method not allowed")
+    CONFLICT = ErrorCode("conflict", 409, "Conflict")
+    DUPLICATE = ErrorCode("conflict.duplicate", 409, "Already exists")
+    IDEMPOTENCY_MISMATCH = ErrorCode(
+        "idempotency.mismatch", 409, "The idempotency key was used for a different request"
+    )
+    TOO_LARGE = ErrorCode("request.too_large", 413, "The request body is too large")
+    UNSUPPORTED_MEDIA = ErrorCode("request.unsupported_media_type", 415, "Unsupported media type")
+    UNIT_NOT_FOUND = ErrorCode("unit.not_found", 422, "A referenced unit does not exist")
+    USER_NOT_FOUND = ErrorCode("user.not_found", 422, "A referenced user does not exist")
+    DELEGATION_INVALID = ErrorCode("delegation.invalid", 422, "The delegation is not valid")
+    CERTIFICATE_INVALID = ErrorCode("certificate.invalid", 422, "The enforcement certificate is not valid")
+    CERTIFICATE_NOT_OFFICER = ErrorCode(
+        "certificate.not_officer", 422, "Only officers hold enforcement certificates"
+    )
+    INTERNAL = ErrorCode("internal", 500, "Internal server error")
+    UNAVAILABLE = ErrorCode("service.unavailable", 503, "A backing service is unavailable")
+
+
+class AppError(Exception):
+    """A refusal from the catalogue, with a human detail and optional extra members."""
+
+    def __init__(self, error: ErrorCode, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or error.title)
+        self.error = error
+        self.detail = detail or error.title
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+    def with_headers(self, **headers: str) -> AppError:
+        self.headers.update(headers)
+        return self
+
+
+def problem(
+    error: ErrorCode, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": f"urn:fieldwatch:problem:{error.code}",
+        "title": error.title,
+        "status": error.status,
+        "detail": detail,
+        "code": error.code,
+        **extra,
+    }
+    return Response(content=body, status_code=error.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _app_error(_: Request[Any, Any, Any], exc: AppError) -> Response[dict[str, Any]]:
+    headers = dict(exc.headers)
+    if exc.error.status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="fieldwatch"')
+    return problem(exc.error, exc.detail, headers=headers, **exc.extra)
+
+
+def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    fields = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            fields.append({k: v for k, v in item.items() if k in ("key", "message", "source")})
+    return problem(Errors.VALIDATION, str(exc.detail), errors=fields)
+
+
+_BY_STATUS = {
+    400: Errors.BAD_REQUEST,
+    401: Errors.AUTH_REQUIRED,
+    403: Errors.FORBIDDEN,
+    404: Errors.NOT_FOUND,
+    405: Errors.METHOD_NOT_ALLOWED,
+    409: Errors.CONFLICT,
+    413: Errors.TOO_LARGE,
+    415: Errors.UNSUPPORTED_MEDIA,
+    503: Errors.UNAVAILABLE,
+}
+
+
+def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    error = _BY_STATUS.get(exc.status_code) or ErrorCode("http.error", exc.status_code, "Error")
+    detail = exc.detail if exc.status_code < 500 else error.title
+    return problem(error, detail or error.title, headers=dict(exc.headers or {}))
+
+
+def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(Errors.INTERNAL, "An unexpected error occurred; it has been logged.")
+
+
+EXCEPTION_HANDLERS = {
+    AppError: _app_error,
+    ValidationException: _validation,
+    NotAuthorizedException: _http,
+    PermissionDeniedException: _http,
+    NotFoundException: _http,
+    MethodNotAllowedException: _http,
+    HTTPException: _http,
+    HTTP_500_INTERNAL_SERVER_ERROR: _internal,
+}
+
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "AppError", "ErrorCode", "Errors", "problem"]

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from backend.lib.schema import Code, LongText, Money, Name, Strict
+
+UnitKind = Literal[
+    "department", "township", "justice", "court", "petition", "procuratorate", "police", "association"
+]
+ItemKind = Literal["penalty", "coercion", "inspection", "other"]
+Measure = Annotated[str, msgspec.Meta(min_length=1, max_length=50)]
+
+
+class Unit(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    kind: str
+    parent_id: uuid.UUID | None
+    pilot: bool
+    created_at: datetime
+
+
+class UnitCreate(Strict):
+    name: Name
+    kind: UnitKind
+    parent_id: uuid.UUID | None = None
+    pilot: bool = False
+    id: uuid.UUID | None = None
+
+
+class MajorCaseRule(Strict):
+    """重大行政处罚: a proposed fine at or above ``fine_at_least``, or any listed measure."""
+
+    fine_at_least: Money | None = None
+    measures: Annotated[list[Measure], msgspec.Meta(max_length=20)] = []
+
+
+class CriminalThreshold(Strict):
+    """两法衔接: at or above this amount involved, the case must be transferred."""
+
+    amount_involved_at_least: Money
+
+
+class Item(msgspec.Struct):
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: str
+    owner_unit_id: uuid.UUID
+    legal_basis: str
+    major_case: MajorCaseRule | None
+    criminal_threshold: CriminalThreshold | None
+    created_at: datetime
+    # Set when listing for a unit: "own" or "delegated".
+    authority: str | None = None
+
+
+class ItemCreate(Strict):
+    code: Code
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    kind: ItemKind
+    owner_unit_id: uuid.UUID
+    legal_basis: LongText = ""
+    major_case: MajorCaseRule | None = None
+    criminal_threshold: CriminalThreshold | None = None
+    id: uuid.UUID | None = None
+
+
+class Delegation(msgspec.Struct):
+    id: uuid.UUID
+    item_id: uuid.UUID
+    unit_id: uuid.UUID
+    effective_from: date
+    effective_to: date | None
+    created_at: datetime
+
+
+class DelegationCreate(Strict):
+    unit_id: uuid.UUID
+    effective_from: date
+    effective_to: date | None = None

@@ -1,0 +1,230 @@
+"""Units, the enforcement item catalogue and delegations (赋权)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from backend.audit import services as audit
+from backend.db import atomic, is_unique_violation
+from backend.lib.auth import CurrentUser
+from backend.lib.clock import today_local
+from backend.lib.errors import AppError, Errors
+from backend.lib.pagination import Page, decode_cursor, encode_cursor
+from backend.org import schemas
+from backend.org.tables import Delegation, Item, Unit
+
+
+def _unit(row: dict[str, Any]) -> schemas.Unit:
+    return schemas.Unit(
+        id=row["id"],
+        name=row["name"],
+        kind=row["kind"],
+        parent_id=row["parent_id"],
+        pilot=row["pilot"],
+        created_at=row["created_at"],
+    )
+
+
+def _num(value: Decimal | float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _item(row: dict[str, Any], authority: str | None = None) -> schemas.Item:
+    fine = _num(row["major_fine_at_least"])
+    measures = row["major_measures"] or []
+    if isinstance(measures, str):
+        import json
+
+        measures = json.loads(measures)
+    major = (
+        schemas.MajorCaseRule(fine_at_least=fine, measures=measures) if fine is not None or measures else None
+    )
+    amount = _num(row["criminal_amount_at_least"])
+    return schemas.Item(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        kind=row["kind"],
+        owner_unit_id=row["owner_unit"],
+        legal_basis=row["legal_basis"],
+        major_case=major,
+        criminal_threshold=schemas.CriminalThreshold(amount) if amount is not None else None,
+        created_at=row["created_at"],
+        authority=authority,
+    )
+
+
+async def list_units(cursor: str | None, limit: int) -> Page[schemas.Unit]:
+    query = Unit.select().order_by(Unit.name).limit(limit + 1)
+    after = decode_cursor(cursor, 1)
+    if after:
+        query = query.where(Unit.name > after[0])
+    rows = await query
+    items = [_unit(r) for r in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].name) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def get_unit(unit_id: uuid.UUID) -> schemas.Unit:
+    row = await Unit.select().where(Unit.id == unit_id).first()
+    if row is None:
+        raise AppError(Errors.NOT_FOUND, "No such unit.")
+    return _unit(row)
+
+
+async def require_units(unit_ids: list[uuid.UUID]) -> None:
+    if not unit_ids:
+        return
+    found = {r["id"] for r in await Unit.select(Unit.id).where(Unit.id.is_in(list(set(unit_ids))))}
+    missing = [str(u) for u in unit_ids if u not in found]
+    if missing:
+        raise AppError(Errors.UNIT_NOT_FOUND, f"Unknown unit(s): {', '.join(missing)}.", unit_ids=missing)
+
+
+async def create_unit(actor: CurrentUser, data: schemas.UnitCreate) -> schemas.Unit:
+    if data.parent_id:
+        await require_units([data.parent_id])
+    unit_id = data.id or uuid.uuid4()
+    try:
+        async with atomic():
+            if await Unit.exists().where((Unit.name == data.name) | (Unit.id == unit_id)):
+                raise AppError(Errors.DUPLICATE, f"A unit named {data.name!r} already exists.")
+            await Unit.insert(
+                Unit(id=unit_id, name=data.name, kind=data.kind, parent_id=data.parent_id, pilot=data.pilot)
+            ).run()
+            await audit.record(actor, "unit.created", "unit", unit_id, {"name": data.name, "kind": data.kind})
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise AppError(Errors.DUPLICATE, f"A unit named {data.name!r} already exists.") from None
+        raise
+    return await get_unit(unit_id)
+
+
+async def _delegated_item_ids(unit_id: uuid.UUID, on: date) -> list[uuid.UUID]:
+    rows = await Delegation.select(Delegation.item, Delegation.effective_to).where(
+        (Delegation.unit == unit_id) & (Delegation.effective_from <= on)
+    )
+    return [r["item"] for r in rows if r["effective_to"] is None or r["effective_to"] >= on]
+
+
+async def list_items(unit_id: uuid.UUID | None, cursor: str | None, limit: int) -> Page[schemas.Item]:
+    """All items, or with ``unit_id`` what that unit may act on today (own + delegated in effect)."""
+    query = Item.select().order_by(Item.code).limit(limit + 1)
+    delegated: set[uuid.UUID] = set()
+    if unit_id is not None:
+        await get_unit(unit_id)
+        delegated = set(await _delegated_item_ids(unit_id, today_local()))
+        scope = Item.owner_unit == unit_id
+        if delegated:
+            scope = scope | Item.id.is_in(list(delegated))
+        query = query.where(scope)
+    after = decode_cursor(cursor, 1)
+    if after:
+        query = query.where(Item.code > after[0])
+    rows = await query
+    items = [
+        _item(r, None if unit_id is None else ("own" if r["owner_unit"] == unit_id else "delegated"))
+        for r in rows[:limit]
+    ]
+    return Page(items=items, next_cursor=encode_cursor(items[-1].code) if len(rows) > limit else None)
+
+
+async def get_item(item_id: uuid.UUID) -> schemas.Item:
+    row = await Item.select().where(Item.id == item_id).first()
+    if row is None:
+        raise AppError(Errors.NOT_FOUND, "No such enforcement item.")
+    return _item(row)
+
+
+async def unit_may_act(unit_id: uuid.UUID, item_id: uuid.UUID, on: date) -> bool:
+    """Rule: a unit acts on its own items, or on items delegated to it and in effect on ``on``."""
+    if await Item.exists().where((Item.id == item_id) & (Item.owner_unit == unit_id)):
+        return True
+    return item_id in await _delegated_item_ids(unit_id, on)
+
+
+async def create_item(actor: CurrentUser, data: schemas.ItemCreate) -> schemas.Item:
+    await require_units([data.owner_unit_id])
+    item_id = data.id or uuid.uuid4()
+    major, threshold = data.major_case, data.criminal_threshold
+    try:
+        async with atomic():
+            if await Item.exists().where((Item.code == data.code) | (Item.id == item_id)):
+                raise AppError(Errors.DUPLICATE, f"An item with code {data.code!r} already exists.")
+            await Item.insert(
+                Item(
+                    id=item_id,
+                    code=data.code,
+                    name=data.name,
+                    kind=data.kind,
+                    owner_unit=data.owner_unit_id,
+                    legal_basis=data.legal_basis,
+                    major_fine_at_least=(
+                        Decimal(str(major.fine_at_least))
+                        if major and major.fine_at_least is not None
+                        else None
+                    ),
+                    major_measures=list(major.measures) if major else [],
+                    criminal_amount_at_least=(
+                        Decimal(str(threshold.amount_involved_at_least)) if threshold else None
+                    ),
+                )
+            ).run()
+            await audit.record(actor, "item.created", "item", item_id, {"code": data.code, "name": data.name})
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise AppError(Errors.DUPLICATE, f"An item with code {data.code!r} already exists.") from None
+        raise
+    return await get_item(item_id)
+
+
+async def create_delegation(
+    actor: CurrentUser, item_id: uuid.UUID, data: schemas.DelegationCreate
+) -> schemas.Delegation:
+    item = await get_item(item_id)
+    unit = await Unit.select().where(Unit.id == data.unit_id).first()
+    if unit is None:
+        raise AppError(Errors.UNIT_NOT_FOUND, "The receiving unit does not exist.")
+    if unit["kind"] != "township":
+        raise AppError(
+            Errors.DELEGATION_INVALID, "Items are delegated to townships and streets (乡镇/街道) only."
+        )
+    if unit["id"] == item.owner_unit_id:
+        raise AppError(Errors.DELEGATION_INVALID, "A unit cannot receive its own item.")
+    if data.effective_to is not None and data.effective_to < data.effective_from:
+        raise AppError(Errors.DELEGATION_INVALID, "effective_to is before effective_from.")
+    delegation_id = uuid.uuid4()
+    async with atomic():
+        await Delegation.insert(
+            Delegation(
+                id=delegation_id,
+                item=item_id,
+                unit=data.unit_id,
+                effective_from=data.effective_from,
+                effective_to=data.effective_to,
+            )
+        ).run()
+        await audit.record(
+            actor,
+            "item.delegated",
+            "item",
+            item_id,
+            {
+                "unit_id": str(data.unit_id),
+                "effective_from": data.effective_from.isoformat(),
+                "effective_to": data.effective_to.isoformat() if data.effective_to else None,
+            },
+        )
+    row = await Delegation.select().where(Delegation.id == delegation_id).first()
+    assert row is not None
+    return schemas.Delegation(
+        id=row["id"],
+        item_id=row["item"],
+        unit_id=row["unit"],
+        effective_from=row["effective_from"],
+        effective_to=row["effective_to"],
+        created_at=row["created_at"],
+    )

@@ -1,0 +1,70 @@
+"""Configuration, read only from FIELDWATCH_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"FIELDWATCH_{name}")
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name)
+    return int(raw) if raw is not None else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    media_url: str
+    redis_url: str | None = None
+    jwt_issuer: str = "fieldwatch"
+    jwt_audience: str = "fieldwatch-api"
+    access_token_ttl_s: int = 900
+    refresh_token_ttl_s: int = 30 * 24 * 3600
+    login_max_failures: int = 5
+    login_lockout_s: int = 900
+    login_rate_per_minute: int = 30
+    debug: bool = False
+    pwa_dir: Path = field(default_factory=lambda: default_pwa_dir())
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        data_dir = Path(_env("DATA_DIR", "./var") or "./var").resolve()
+        return cls(
+            data_dir=data_dir,
+            database_url=_env("DATABASE_URL") or f"sqlite:///{data_dir / 'fieldwatch.sqlite3'}",
+            media_url=_env("MEDIA_URL") or f"file://{data_dir / 'media'}",
+            redis_url=_env("REDIS_URL"),
+            jwt_issuer=_env("JWT_ISSUER", "fieldwatch") or "fieldwatch",
+            jwt_audience=_env("JWT_AUDIENCE", "fieldwatch-api") or "fieldwatch-api",
+            access_token_ttl_s=_int("ACCESS_TOKEN_TTL", 900),
+            refresh_token_ttl_s=_int("REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+            login_max_failures=_int("LOGIN_MAX_FAILURES", 5),
+            login_lockout_s=_int("LOGIN_LOCKOUT", 900),
+            login_rate_per_minute=_int("LOGIN_RATE_PER_MINUTE", 30),
+            debug=(_env("DEBUG", "0") == "1"),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+def default_pwa_dir() -> Path:
+    configured = _env("PWA_DIR")
+    if configured:
+        return Path(configured)
+    beside_source = Path(__file__).resolve().parent.parent / "pwa"
+    return beside_source if beside_source.is_dir() else Path.cwd() / "pwa"
