@@ -5,6 +5,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, patch, post, put
 from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from backend.accounts import schemas, services
@@ -28,20 +29,22 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/login", exclude_from_auth=True, status_code=HTTP_200_OK, summary="Sign in")
-    async def login(self, request: Request[Any, Any, Any], data: schemas.LoginRequest) -> schemas.TokenPair:
+    async def login(
+        self, request: Request[Any, Any, Any], data: JSONBody[schemas.LoginRequest]
+    ) -> schemas.TokenPair:
         return await services.login(
             data.username, data.password, _settings(request), request.app.state.tokens
         )
 
     @post("/refresh", exclude_from_auth=True, status_code=HTTP_200_OK, summary="Rotate the refresh token")
     async def refresh(
-        self, request: Request[Any, Any, Any], data: schemas.RefreshRequest
+        self, request: Request[Any, Any, Any], data: JSONBody[schemas.RefreshRequest]
     ) -> schemas.TokenPair:
         return await services.refresh(data.refresh_token, _settings(request), request.app.state.tokens)
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End this session")
     async def logout(
-        self, request: Request[CurrentUser, Any, Any], data: schemas.LogoutRequest | None = None
+        self, request: Request[CurrentUser, Any, Any], data: JSONBody[schemas.LogoutRequest | None] = None
     ) -> None:
         await services.logout(request.user)
 
@@ -65,24 +68,29 @@ class UserController(Controller):
         request: Request[CurrentUser, Any, Any],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
-        role: schemas.Role | None = None,
-        unit_id: uuid.UUID | None = None,
+        role: FromQuery[schemas.Role | None] = None,
+        unit_id: FromQuery[uuid.UUID | None] = None,
     ) -> Page[schemas.User]:
         return await services.list_users(request.user, cursor, limit, role, unit_id)
 
     @post("/", guards=[requires_roles("admin")], summary="Create a user")
     async def create_user(
-        self, request: Request[CurrentUser, Any, Any], data: schemas.UserCreate
+        self, request: Request[CurrentUser, Any, Any], data: JSONBody[schemas.UserCreate]
     ) -> schemas.User:
         return await services.create_user(request.user, data)
 
     @get("/{user_id:uuid}", summary="One user")
-    async def get_user(self, request: Request[CurrentUser, Any, Any], user_id: uuid.UUID) -> schemas.User:
+    async def get_user(
+        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[uuid.UUID]
+    ) -> schemas.User:
         return await services.get_user(request.user, user_id)
 
     @patch("/{user_id:uuid}", guards=[requires_roles("admin")], summary="Change a user")
     async def update_user(
-        self, request: Request[CurrentUser, Any, Any], user_id: uuid.UUID, data: schemas.UserUpdate
+        self,
+        request: Request[CurrentUser, Any, Any],
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.UserUpdate],
     ) -> schemas.User:
         return await services.update_user(request.user, user_id, data)
 
@@ -92,7 +100,10 @@ class UserController(Controller):
         summary="Issue or renew an enforcement certificate (执法证)",
     )
     async def set_certificate(
-        self, request: Request[CurrentUser, Any, Any], user_id: uuid.UUID, data: schemas.CertificatePut
+        self,
+        request: Request[CurrentUser, Any, Any],
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.CertificatePut],
     ) -> schemas.Certificate:
         return await services.set_certificate(request.user, user_id, data)
 
@@ -103,6 +114,9 @@ class UserController(Controller):
         summary="Revoke and recall a certificate (注销并收回)",
     )
     async def revoke_certificate(
-        self, request: Request[CurrentUser, Any, Any], user_id: uuid.UUID, data: schemas.CertificateRevoke
+        self,
+        request: Request[CurrentUser, Any, Any],
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.CertificateRevoke],
     ) -> schemas.Certificate:
         return await services.revoke_certificate(request.user, user_id, data.reason)

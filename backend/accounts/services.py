@@ -162,10 +162,7 @@ async def login(username: str, password: str, settings: Settings, tokens: TokenS
     row = await User.select().where(User.username == username).first()
     now = utcnow()
     if row is not None and row["locked_until"] is not None and row["locked_until"] > now:
-        retry = int((row["locked_until"] - now).total_seconds()) + 1
-        raise AppError(
-            Errors.AUTH_LOCKED, f"Too many failed sign-ins. Try again in {retry} seconds.", retry_after=retry
-        ).with_headers(**{"Retry-After": str(retry)})
+        raise _locked(int((row["locked_until"] - now).total_seconds()) + 1)
     ok = await verify_password(row["password_hash"] if row else None, password)
     if row is None or not ok:
         if row is not None:
@@ -186,18 +183,22 @@ async def login(username: str, password: str, settings: Settings, tokens: TokenS
 
 
 async def _count_failure(row: dict[str, Any], settings: Settings) -> None:
+    """Count a failed sign-in; the failure that reaches the limit locks the account and says so."""
     failures = row["failed_logins"] + 1
+    if failures < settings.login_max_failures:
+        await User.update({User.failed_logins: User.failed_logins + 1}).where(User.id == row["id"]).run()
+        return
+    until = utcnow() + timedelta(seconds=settings.login_lockout_s)
     async with atomic():
-        if failures >= settings.login_max_failures:
-            until = utcnow() + timedelta(seconds=settings.login_lockout_s)
-            await (
-                User.update({User.failed_logins: 0, User.locked_until: until})
-                .where(User.id == row["id"])
-                .run()
-            )
-            await audit.record(None, "auth.locked", "user", row["id"], {"failures": failures})
-        else:
-            await User.update({User.failed_logins: User.failed_logins + 1}).where(User.id == row["id"]).run()
+        await User.update({User.failed_logins: 0, User.locked_until: until}).where(User.id == row["id"]).run()
+        await audit.record(None, "auth.locked", "user", row["id"], {"failures": failures})
+    raise _locked(settings.login_lockout_s)
+
+
+def _locked(retry: int) -> AppError:
+    return AppError(
+        Errors.AUTH_LOCKED, f"Too many failed sign-ins. Try again in {retry} seconds.", retry_after=retry
+    ).with_headers(**{"Retry-After": str(retry)})
 
 
 async def refresh(token: str, settings: Settings, tokens: TokenService) -> schemas.TokenPair:

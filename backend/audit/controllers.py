@@ -3,14 +3,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from backend.audit import schemas, services
 from backend.lib.auth import requires_roles
 from backend.lib.pagination import Page
 from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
 
-Filter = Annotated[str | None, Parameter(max_length=64)]
+Filter = Annotated[str | None, QueryParameter(max_length=64)]
 
 
 class AuditController(Controller):

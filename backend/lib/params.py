@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from backend.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
-Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description=f"page size, at most {MAX_LIMIT}")]
-Cursor = Annotated[str | None, Parameter(max_length=512, description="opaque cursor from next_cursor")]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description=f"page size, at most {MAX_LIMIT}")]
+Cursor = Annotated[str | None, QueryParameter(max_length=512, description="opaque cursor from next_cursor")]
 
 __all__ = ["DEFAULT_LIMIT", "Cursor", "Limit"]

@@ -4,6 +4,7 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.lib.auth import CurrentUser, requires_roles
 from backend.lib.pagination import Page
@@ -21,12 +22,12 @@ class UnitController(Controller):
 
     @post("/", guards=[requires_roles("admin")], summary="Create a unit")
     async def create_unit(
-        self, request: Request[CurrentUser, Any, Any], data: schemas.UnitCreate
+        self, request: Request[CurrentUser, Any, Any], data: JSONBody[schemas.UnitCreate]
     ) -> schemas.Unit:
         return await services.create_unit(request.user, data)
 
     @get("/{unit_id:uuid}", summary="One unit")
-    async def get_unit(self, unit_id: uuid.UUID) -> schemas.Unit:
+    async def get_unit(self, unit_id: FromPath[uuid.UUID]) -> schemas.Unit:
         return await services.get_unit(unit_id)
 
 
@@ -36,22 +37,25 @@ class ItemController(Controller):
 
     @get("/", summary="Enforcement items; with unit_id, what that unit may act on today")
     async def list_items(
-        self, unit_id: uuid.UUID | None = None, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+        self, unit_id: FromQuery[uuid.UUID | None] = None, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
     ) -> Page[schemas.Item]:
         return await services.list_items(unit_id, cursor, limit)
 
     @post("/", guards=[requires_roles("admin")], summary="Add an item to the catalogue (权责清单)")
     async def create_item(
-        self, request: Request[CurrentUser, Any, Any], data: schemas.ItemCreate
+        self, request: Request[CurrentUser, Any, Any], data: JSONBody[schemas.ItemCreate]
     ) -> schemas.Item:
         return await services.create_item(request.user, data)
 
     @get("/{item_id:uuid}", summary="One item")
-    async def get_item(self, item_id: uuid.UUID) -> schemas.Item:
+    async def get_item(self, item_id: FromPath[uuid.UUID]) -> schemas.Item:
         return await services.get_item(item_id)
 
     @post("/{item_id:uuid}/delegations", guards=[requires_roles("admin")], summary="Delegate an item (赋权)")
     async def delegate(
-        self, request: Request[CurrentUser, Any, Any], item_id: uuid.UUID, data: schemas.DelegationCreate
+        self,
+        request: Request[CurrentUser, Any, Any],
+        item_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.DelegationCreate],
     ) -> schemas.Delegation:
         return await services.create_delegation(request.user, item_id, data)

@@ -1,0 +1,146 @@
+"""Test configuration: one migrated database per run (SQLite by default, PostgreSQL when
+FIELDWATCH_TEST_DATABASE_URL is set), a fresh app per test, and a small world of units and users."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+_DATA_DIR = Path(tempfile.mkdtemp(prefix="fieldwatch-test-"))
+os.environ["FIELDWATCH_DATA_DIR"] = str(_DATA_DIR)
+os.environ["FIELDWATCH_DATABASE_URL"] = os.environ.get("FIELDWATCH_TEST_DATABASE_URL") or (
+    f"sqlite:///{_DATA_DIR / 'test.sqlite3'}"
+)
+os.environ.pop("FIELDWATCH_MEDIA_URL", None)
+os.environ.pop("FIELDWATCH_REDIS_URL", None)
+
+from litestar import Litestar  # noqa: E402
+from litestar.testing import AsyncTestClient  # noqa: E402
+
+from backend.app import create_app  # noqa: E402
+from backend.db import engine_from_url, migrate  # noqa: E402
+from backend.settings import Settings  # noqa: E402
+
+PASSWORD = "correct-horse-battery"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"fieldwatch database: {os.environ['FIELDWATCH_DATABASE_URL'].split('@')[-1]}"
+
+
+def make_settings(**overrides: object) -> Settings:
+    base = replace(Settings.from_env(), login_rate_per_minute=10_000)
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+async def migrated() -> None:
+    with contextlib.redirect_stdout(io.StringIO()):
+        await migrate(engine_from_url(os.environ["FIELDWATCH_DATABASE_URL"]))
+
+
+@pytest.fixture
+async def app(migrated: None) -> Litestar:
+    return create_app(make_settings())
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as c:
+        yield c
+
+
+@dataclass
+class World:
+    """Two townships (A with its reviewer and officers, B with its own), a department, and staff."""
+
+    justice: uuid.UUID
+    town_a: uuid.UUID
+    town_b: uuid.UUID
+    dept: uuid.UUID
+    users: dict[str, uuid.UUID]
+    names: dict[str, str]
+
+    def username(self, key: str) -> str:
+        return self.names[key]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+async def world(migrated: None) -> World:
+    from backend.accounts import schemas as a
+    from backend.accounts import services as accounts
+    from backend.db import bind
+    from backend.org import schemas as o
+    from backend.org import services as org
+
+    bind(engine_from_url(os.environ["FIELDWATCH_DATABASE_URL"]))
+    units = {}
+    for key, kind in (("justice", "justice"), ("town_a", "township"), ("town_b", "township"), ("dept", "department")):
+        created = await org.create_unit(None, o.UnitCreate(name=unique(key), kind=kind))  # type: ignore[arg-type]
+        units[key] = created.id
+    specs = {
+        "admin": (["admin"], ["justice"]),
+        "supervisor": (["supervisor"], ["justice"]),
+        "command": (["command"], ["justice"]),
+        "reviewer_a": (["legal_reviewer"], ["town_a"]),
+        "officer_a1": (["officer"], ["town_a"]),
+        "officer_a2": (["officer"], ["town_a"]),
+        "officer_b1": (["officer"], ["town_b"]),
+        "officer_b2": (["officer"], ["town_b"]),
+        "invited": (["invited_supervisor"], ["town_a"]),
+        "liaison": (["liaison"], []),
+    }
+    users, names = {}, {}
+    for key, (roles, unit_keys) in specs.items():
+        username = unique(key)
+        user = await accounts.create_user(
+            None,
+            a.UserCreate(
+                username=username,
+                password=PASSWORD,
+                display_name=f"测试{key}",
+                roles=roles,  # type: ignore[arg-type]
+                unit_ids=[units[k] for k in unit_keys],
+                phone="13812345678",
+            ),
+        )
+        users[key], names[key] = user.id, username
+    return World(users=users, names=names, **units)
+
+
+async def login(client: AsyncTestClient[Litestar], username: str, password: str = PASSWORD) -> dict[str, str]:
+    response = await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def as_user(client: AsyncTestClient[Litestar], world: World):  # noqa: ANN201
+    """``await as_user("officer_a1")`` → auth headers for that world user."""
+
+    async def _as(key: str) -> dict[str, str]:
+        return await login(client, world.username(key))
+
+    return _as
+
+
+def assert_problem(response, status: int, code: str) -> dict:  # noqa: ANN001
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body = response.json()
+    assert body["status"] == status and body["code"] == code, body
+    assert body["type"].endswith(code) and body["title"] and body["detail"]
+    assert "Traceback" not in response.text
+    return body
