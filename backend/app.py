@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mimetypes
+
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -62,6 +64,7 @@ async def _pwa_headers(response: Response[Any]) -> Response[Any]:
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
+    mimetypes.add_type("application/manifest+json", ".webmanifest")
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine_from_url(settings.database_url)

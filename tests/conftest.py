@@ -3,6 +3,7 @@ FIELDWATCH_TEST_DATABASE_URL is set), a fresh app per test, and a small world of
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import os
@@ -22,8 +23,8 @@ os.environ["FIELDWATCH_DATABASE_URL"] = os.environ.get("FIELDWATCH_TEST_DATABASE
 os.environ.pop("FIELDWATCH_MEDIA_URL", None)
 os.environ.pop("FIELDWATCH_REDIS_URL", None)
 
+import httpx  # noqa: E402
 from litestar import Litestar  # noqa: E402
-from litestar.testing import AsyncTestClient  # noqa: E402
 
 from backend.app import create_app  # noqa: E402
 from backend.db import engine_from_url, migrate  # noqa: E402
@@ -52,9 +53,36 @@ async def app(migrated: None) -> Litestar:
     return create_app(make_settings())
 
 
+@contextlib.asynccontextmanager
+async def serve(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan in the test's own event loop (so a PostgreSQL pool is usable from the
+    test too) and talk to it in-process. The lifespan lives in its own task because fixture set-up
+    and tear-down run in different tasks."""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(run_lifespan())
+    waiter = asyncio.create_task(started.wait())
+    await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        waiter.cancel()
+        task.result()  # start-up failed: raise its error here
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
+            yield client
+    finally:
+        stop.set()
+        await task
+
+
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app) as c:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve(app) as c:
         yield c
 
 
@@ -87,7 +115,12 @@ async def world(migrated: None) -> World:
 
     bind(engine_from_url(os.environ["FIELDWATCH_DATABASE_URL"]))
     units = {}
-    for key, kind in (("justice", "justice"), ("town_a", "township"), ("town_b", "township"), ("dept", "department")):
+    for key, kind in (
+        ("justice", "justice"),
+        ("town_a", "township"),
+        ("town_b", "township"),
+        ("dept", "department"),
+    ):
         created = await org.create_unit(None, o.UnitCreate(name=unique(key), kind=kind))  # type: ignore[arg-type]
         units[key] = created.id
     specs = {
@@ -120,14 +153,14 @@ async def world(migrated: None) -> World:
     return World(users=users, names=names, **units)
 
 
-async def login(client: AsyncTestClient[Litestar], username: str, password: str = PASSWORD) -> dict[str, str]:
+async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> dict[str, str]:
     response = await client.post("/api/v1/auth/login", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture
-def as_user(client: AsyncTestClient[Litestar], world: World):  # noqa: ANN201
+def as_user(client: httpx.AsyncClient, world: World):
     """``await as_user("officer_a1")`` → auth headers for that world user."""
 
     async def _as(key: str) -> dict[str, str]:
@@ -136,7 +169,7 @@ def as_user(client: AsyncTestClient[Litestar], world: World):  # noqa: ANN201
     return _as
 
 
-def assert_problem(response, status: int, code: str) -> dict:  # noqa: ANN001
+def assert_problem(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json"), response.headers
     body = response.json()

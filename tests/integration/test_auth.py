@@ -2,16 +2,14 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from litestar.testing import AsyncTestClient
 
 from backend.app import create_app
-from tests.conftest import PASSWORD, World, assert_problem, login, make_settings, unique
+from tests.conftest import PASSWORD, World, assert_problem, login, make_settings, serve, unique
 
 
 def _b64(data: dict) -> str:
@@ -42,7 +40,9 @@ async def test_wrong_password_and_unknown_user_look_the_same(client, world: Worl
     wrong = await client.post(
         "/api/v1/auth/login", json={"username": world.username("officer_a2"), "password": "nope-nope"}
     )
-    unknown = await client.post("/api/v1/auth/login", json={"username": unique("ghost"), "password": "nope-nope"})
+    unknown = await client.post(
+        "/api/v1/auth/login", json={"username": unique("ghost"), "password": "nope-nope"}
+    )
     for response in (wrong, unknown):
         body = assert_problem(response, 401, "auth.invalid_credentials")
         assert "password" in body["detail"]
@@ -54,10 +54,14 @@ async def test_repeated_failures_lock_the_account_even_for_the_right_password(cl
 
     user = await services.create_user(
         None,
-        schemas.UserCreate(username=unique("lock"), password=PASSWORD, display_name="锁定", roles=["officer"]),
+        schemas.UserCreate(
+            username=unique("lock"), password=PASSWORD, display_name="锁定", roles=["officer"]
+        ),
     )
     for _ in range(5):
-        response = await client.post("/api/v1/auth/login", json={"username": user.username, "password": "bad-guess"})
+        response = await client.post(
+            "/api/v1/auth/login", json={"username": user.username, "password": "bad-guess"}
+        )
     body = assert_problem(response, 429, "auth.locked")
     assert int(response.headers["retry-after"]) > 0 and body["retry_after"] > 0
     still = await client.post("/api/v1/auth/login", json={"username": user.username, "password": PASSWORD})
@@ -94,12 +98,23 @@ async def test_forged_alg_none_confused_and_expired_tokens_are_rejected(client, 
     good = (await login(client, world.username("officer_a1")))["Authorization"].split()[1]
     sid = jwt.decode(good, options={"verify_signature": False})["sid"]
     now = datetime.now(UTC)
-    claims = {"iss": "fieldwatch", "aud": "fieldwatch-api", "sub": user_id, "sid": sid, "iat": now, "nbf": now,
-              "exp": now + timedelta(minutes=5)}
+    claims = {
+        "iss": "fieldwatch",
+        "aud": "fieldwatch-api",
+        "sub": user_id,
+        "sid": sid,
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(minutes=5),
+    }
     headers = {"kid": ring.signing_kid, "typ": "at+jwt"}
     forged = jwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers=headers)
-    payload = {**claims, "iat": int(now.timestamp()), "nbf": int(now.timestamp()),
-               "exp": int((now + timedelta(minutes=5)).timestamp())}
+    payload = {
+        **claims,
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=5)).timestamp()),
+    }
     alg_none = f"{_b64({'alg': 'none', 'typ': 'at+jwt', 'kid': ring.signing_kid})}.{_b64(payload)}."
     from cryptography.hazmat.primitives import serialization
 
@@ -112,14 +127,31 @@ async def test_forged_alg_none_confused_and_expired_tokens_are_rejected(client, 
     signing_input = f"{_b64({'alg': 'HS256', 'typ': 'at+jwt', 'kid': ring.signing_kid})}.{_b64(payload)}"
     mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     confused = f"{signing_input}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
-    expired = jwt.encode({**claims, "exp": now - timedelta(minutes=1), "iat": now - timedelta(minutes=20),
-                          "nbf": now - timedelta(minutes=20)}, ring.signing_key, algorithm="EdDSA", headers=headers)
-    wrong_aud = jwt.encode({**claims, "aud": "other-api"}, ring.signing_key, algorithm="EdDSA", headers=headers)
+    expired = jwt.encode(
+        {
+            **claims,
+            "exp": now - timedelta(minutes=1),
+            "iat": now - timedelta(minutes=20),
+            "nbf": now - timedelta(minutes=20),
+        },
+        ring.signing_key,
+        algorithm="EdDSA",
+        headers=headers,
+    )
+    wrong_aud = jwt.encode(
+        {**claims, "aud": "other-api"}, ring.signing_key, algorithm="EdDSA", headers=headers
+    )
     wrong_typ = jwt.encode(claims, ring.signing_key, algorithm="EdDSA", headers={**headers, "typ": "JWT"})
     unknown_kid = jwt.encode(claims, ring.signing_key, algorithm="EdDSA", headers={**headers, "kid": "nope"})
-    for name, token in (("forged", forged), ("alg none", alg_none), ("HS256 confusion", confused),
-                        ("expired", expired), ("wrong aud", wrong_aud), ("wrong typ", wrong_typ),
-                        ("unknown kid", unknown_kid)):
+    for name, token in (
+        ("forged", forged),
+        ("alg none", alg_none),
+        ("HS256 confusion", confused),
+        ("expired", expired),
+        ("wrong aud", wrong_aud),
+        ("wrong typ", wrong_typ),
+        ("unknown kid", unknown_kid),
+    ):
         response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert_problem(response, 401, "auth.invalid_token")
         assert response.json()["status"] == 401, name
@@ -128,14 +160,18 @@ async def test_forged_alg_none_confused_and_expired_tokens_are_rejected(client, 
 
 
 async def test_refresh_rotates_and_reuse_revokes_the_session(client, world: World) -> None:
-    first = (await client.post(
-        "/api/v1/auth/login", json={"username": world.username("officer_a2"), "password": PASSWORD}
-    )).json()
+    first = (
+        await client.post(
+            "/api/v1/auth/login", json={"username": world.username("officer_a2"), "password": PASSWORD}
+        )
+    ).json()
     second = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert second.status_code == 200
     pair = second.json()
     assert pair["refresh_token"] != first["refresh_token"] and pair["access_token"] != first["access_token"]
-    assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {pair['access_token']}"})).is_success
+    assert (
+        await client.get("/api/v1/me", headers={"Authorization": f"Bearer {pair['access_token']}"})
+    ).is_success
     # The old refresh token presented again: a thief or a replay. The whole session ends.
     replay = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert_problem(replay, 401, "auth.refresh_reused")
@@ -147,14 +183,18 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(client, world: Worl
     me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {pair['access_token']}"})
     assert_problem(me, 401, "auth.invalid_token")
     assert_problem(
-        await client.post("/api/v1/auth/refresh", json={"refresh_token": "made-up"}), 401, "auth.refresh_invalid"
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": "made-up"}),
+        401,
+        "auth.refresh_invalid",
     )
 
 
 async def test_logout_ends_access_and_refresh(client, world: World) -> None:
-    pair = (await client.post(
-        "/api/v1/auth/login", json={"username": world.username("reviewer_a"), "password": PASSWORD}
-    )).json()
+    pair = (
+        await client.post(
+            "/api/v1/auth/login", json={"username": world.username("reviewer_a"), "password": PASSWORD}
+        )
+    ).json()
     auth = {"Authorization": f"Bearer {pair['access_token']}"}
     assert (await client.post("/api/v1/auth/logout", headers=auth)).status_code == 204
     assert_problem(await client.get("/api/v1/me", headers=auth), 401, "auth.invalid_token")
@@ -169,7 +209,10 @@ async def test_disabling_an_account_ends_its_sessions(client, world: World) -> N
     from backend.accounts import schemas, services
 
     user = await services.create_user(
-        None, schemas.UserCreate(username=unique("gone"), password=PASSWORD, display_name="离职", roles=["liaison"])
+        None,
+        schemas.UserCreate(
+            username=unique("gone"), password=PASSWORD, display_name="离职", roles=["liaison"]
+        ),
     )
     auth = await login(client, user.username)
     admin = await login(client, world.username("admin"))
@@ -185,17 +228,19 @@ async def test_tokens_survive_a_key_rotation(migrated) -> None:
 
     settings = make_settings()
     app = create_app(settings)
-    async with AsyncTestClient(app=app) as client:
+    async with serve(app) as client:
         from backend.accounts import schemas, services
 
         user = await services.create_user(
-            None, schemas.UserCreate(username=unique("rot"), password=PASSWORD, display_name="轮换", roles=["command"])
+            None,
+            schemas.UserCreate(
+                username=unique("rot"), password=PASSWORD, display_name="轮换", roles=["command"]
+            ),
         )
         old = await login(client, user.username)
-    time.sleep(0.01)
     new_kid = rotate(settings.keys_dir)
     rotated = create_app(settings)
-    async with AsyncTestClient(app=rotated) as client:
+    async with serve(rotated) as client:
         assert (await client.get("/api/v1/me", headers=old)).status_code == 200
         fresh = await login(client, user.username)
         assert jwt.get_unverified_header(fresh["Authorization"].split()[1])["kid"] == new_kid

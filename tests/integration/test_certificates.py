@@ -11,8 +11,14 @@ async def _officer(world: World) -> tuple[str, str]:
     from backend.accounts import schemas, services
 
     user = await services.create_user(
-        None, schemas.UserCreate(username=unique("cert"), password=PASSWORD, display_name="持证", roles=["officer"],
-                                 unit_ids=[world.town_a])
+        None,
+        schemas.UserCreate(
+            username=unique("cert"),
+            password=PASSWORD,
+            display_name="持证",
+            roles=["officer"],
+            unit_ids=[world.town_a],
+        ),
     )
     return str(user.id), user.username
 
@@ -24,8 +30,11 @@ async def test_issue_then_revoke_shows_on_me(client, as_user, world: World) -> N
     number = unique("NC")
     response = await client.put(
         f"/api/v1/users/{user_id}/certificate",
-        json={"number": number, "issued_on": str(today - timedelta(days=10)),
-              "expires_on": str(today + timedelta(days=700))},
+        json={
+            "number": number,
+            "issued_on": str(today - timedelta(days=10)),
+            "expires_on": str(today + timedelta(days=700)),
+        },
         headers=supervisor,
     )
     assert response.status_code == 200, response.text
@@ -69,9 +78,12 @@ async def test_certificate_rules(client, as_user, world: World) -> None:
     not_officer = f"/api/v1/users/{world.users['reviewer_a']}/certificate"
     ok = {"number": unique("NC"), "issued_on": "2025-01-01", "expires_on": "2029-01-01"}
     assert_problem(await client.put(not_officer, json=ok, headers=supervisor), 422, "certificate.not_officer")
-    assert_problem(await client.post(f"{url}/revoke", json={"reason": "无证"}, headers=supervisor), 404, "not_found")
-    assert_problem(await client.post(f"{url}/revoke", json={"reason": ""}, headers=supervisor), 400,
-                   "validation.failed")
+    assert_problem(
+        await client.post(f"{url}/revoke", json={"reason": "无证"}, headers=supervisor), 404, "not_found"
+    )
+    assert_problem(
+        await client.post(f"{url}/revoke", json={"reason": ""}, headers=supervisor), 400, "validation.failed"
+    )
     assert not await Certificate.exists().where(Certificate.user == user_id)
     officer = await as_user("officer_a1")
     assert_problem(await client.put(url, json=ok, headers=officer), 403, "auth.forbidden")

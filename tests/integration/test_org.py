@@ -11,7 +11,9 @@ async def test_units_tree_read_by_all_written_by_admin(client, as_user, world: W
     admin = await as_user("admin")
     name = unique("村委会")
     created = await client.post(
-        "/api/v1/units", json={"name": name, "kind": "association", "parent_id": str(world.justice)}, headers=admin
+        "/api/v1/units",
+        json={"name": name, "kind": "association", "parent_id": str(world.justice)},
+        headers=admin,
     )
     assert created.status_code == 201, created.text
     officer = await as_user("officer_b1")
@@ -19,25 +21,47 @@ async def test_units_tree_read_by_all_written_by_admin(client, as_user, world: W
     assert got.json()["parent_id"] == str(world.justice) and got.json()["name"] == name
     listed = await client.get("/api/v1/units?limit=200", headers=officer)
     assert name in {u["name"] for u in listed.json()["items"]}
-    assert_problem(await client.post("/api/v1/units", json={"name": unique("u"), "kind": "township"},
-                                     headers=officer), 403, "auth.forbidden")
-    assert_problem(await client.post("/api/v1/units", json={"name": name, "kind": "township"}, headers=admin),
-                   409, "conflict.duplicate")
-    bad_parent = {"name": unique("u"), "kind": "township", "parent_id": "00000000-0000-0000-0000-000000000002"}
+    assert_problem(
+        await client.post("/api/v1/units", json={"name": unique("u"), "kind": "township"}, headers=officer),
+        403,
+        "auth.forbidden",
+    )
+    assert_problem(
+        await client.post("/api/v1/units", json={"name": name, "kind": "township"}, headers=admin),
+        409,
+        "conflict.duplicate",
+    )
+    bad_parent = {
+        "name": unique("u"),
+        "kind": "township",
+        "parent_id": "00000000-0000-0000-0000-000000000002",
+    }
     assert_problem(await client.post("/api/v1/units", json=bad_parent, headers=admin), 422, "unit.not_found")
-    assert_problem(await client.post("/api/v1/units", json={"name": unique("u"), "kind": "palace"},
-                                     headers=admin), 400, "validation.failed")
+    assert_problem(
+        await client.post("/api/v1/units", json={"name": unique("u"), "kind": "palace"}, headers=admin),
+        400,
+        "validation.failed",
+    )
     assert not await Unit.exists().where(Unit.name == bad_parent["name"])
-    assert_problem(await client.get("/api/v1/units/00000000-0000-0000-0000-000000000003", headers=officer), 404,
-                   "not_found")
+    assert_problem(
+        await client.get("/api/v1/units/00000000-0000-0000-0000-000000000003", headers=officer),
+        404,
+        "not_found",
+    )
 
 
 async def _item(client, admin, world: World, **extra) -> dict:
     code = unique("IT")
     response = await client.post(
         "/api/v1/items",
-        json={"code": code, "name": "对违法行为的处罚", "kind": "penalty", "owner_unit_id": str(world.dept),
-              "legal_basis": "《某法》第十条", **extra},
+        json={
+            "code": code,
+            "name": "对违法行为的处罚",
+            "kind": "penalty",
+            "owner_unit_id": str(world.dept),
+            "legal_basis": "《某法》第十条",
+            **extra,
+        },
         headers=admin,
     )
     assert response.status_code == 201, response.text
@@ -46,17 +70,30 @@ async def _item(client, admin, world: World, **extra) -> dict:
 
 async def test_item_with_major_case_rule_and_criminal_threshold(client, as_user, world: World) -> None:
     admin = await as_user("admin")
-    item = await _item(client, admin, world, major_case={"fine_at_least": 50000, "measures": ["吊销许可证"]},
-                       criminal_threshold={"amount_involved_at_least": 50000})
+    item = await _item(
+        client,
+        admin,
+        world,
+        major_case={"fine_at_least": 50000, "measures": ["吊销许可证"]},
+        criminal_threshold={"amount_involved_at_least": 50000},
+    )
     assert item["major_case"] == {"fine_at_least": 50000.0, "measures": ["吊销许可证"]}
     assert item["criminal_threshold"] == {"amount_involved_at_least": 50000.0}
     plain = await _item(client, admin, world)
     assert plain["major_case"] is None and plain["criminal_threshold"] is None
-    dup = await client.post("/api/v1/items", json={"code": item["code"], "name": "x", "kind": "penalty",
-                                                   "owner_unit_id": str(world.dept)}, headers=admin)
+    dup = await client.post(
+        "/api/v1/items",
+        json={"code": item["code"], "name": "x", "kind": "penalty", "owner_unit_id": str(world.dept)},
+        headers=admin,
+    )
     assert_problem(dup, 409, "conflict.duplicate")
-    negative = {"code": unique("IT"), "name": "x", "kind": "penalty", "owner_unit_id": str(world.dept),
-                "major_case": {"fine_at_least": -1}}
+    negative = {
+        "code": unique("IT"),
+        "name": "x",
+        "kind": "penalty",
+        "owner_unit_id": str(world.dept),
+        "major_case": {"fine_at_least": -1},
+    }
     assert_problem(await client.post("/api/v1/items", json=negative, headers=admin), 400, "validation.failed")
     assert not await Item.exists().where(Item.code == negative["code"])
 
@@ -72,8 +109,11 @@ async def test_a_township_may_act_on_own_and_delegated_items_in_effect(client, a
     ):
         response = await client.post(
             f"/api/v1/items/{item['id']}/delegations",
-            json={"unit_id": str(world.town_a), "effective_from": str(start),
-                  "effective_to": str(end) if end else None},
+            json={
+                "unit_id": str(world.town_a),
+                "effective_from": str(start),
+                "effective_to": str(end) if end else None,
+            },
             headers=admin,
         )
         assert response.status_code == 201, response.text
@@ -96,8 +136,13 @@ async def test_delegation_rules(client, as_user, world: World) -> None:
     backwards = {"unit_id": str(world.town_b), "effective_from": "2026-01-01", "effective_to": "2025-01-01"}
     assert_problem(await client.post(url, json=backwards, headers=admin), 422, "delegation.invalid")
     missing = "/api/v1/items/00000000-0000-0000-0000-000000000004/delegations"
-    assert_problem(await client.post(missing, json={"unit_id": str(world.town_b), "effective_from": "2026-01-01"},
-                                     headers=admin), 404, "not_found")
+    assert_problem(
+        await client.post(
+            missing, json={"unit_id": str(world.town_b), "effective_from": "2026-01-01"}, headers=admin
+        ),
+        404,
+        "not_found",
+    )
     officer = await as_user("officer_b1")
     ok = {"unit_id": str(world.town_b), "effective_from": "2026-01-01"}
     assert_problem(await client.post(url, json=ok, headers=officer), 403, "auth.forbidden")

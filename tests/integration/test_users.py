@@ -9,8 +9,14 @@ async def test_admin_creates_a_user_who_can_sign_in(client, as_user, world: Worl
     username = unique("new")
     response = await client.post(
         "/api/v1/users",
-        json={"username": username, "password": PASSWORD, "display_name": "新同事", "roles": ["officer"],
-              "unit_ids": [str(world.town_a)], "phone": "13900001111"},
+        json={
+            "username": username,
+            "password": PASSWORD,
+            "display_name": "新同事",
+            "roles": ["officer"],
+            "unit_ids": [str(world.town_a)],
+            "phone": "13900001111",
+        },
         headers=admin,
     )
     assert response.status_code == 201, response.text
@@ -35,8 +41,14 @@ async def test_bad_user_input_is_refused_and_nothing_is_written(client, as_user,
     ]
     for change, status, code in cases:
         username = unique("bad")
-        payload = {"username": username, "password": PASSWORD, "display_name": "坏数据", "roles": ["officer"],
-                   "unit_ids": [str(world.town_a)], **change}
+        payload = {
+            "username": username,
+            "password": PASSWORD,
+            "display_name": "坏数据",
+            "roles": ["officer"],
+            "unit_ids": [str(world.town_a)],
+            **change,
+        }
         body = assert_problem(await client.post("/api/v1/users", json=payload, headers=admin), status, code)
         if status == 400:
             assert body["errors"], body
@@ -45,8 +57,12 @@ async def test_bad_user_input_is_refused_and_nothing_is_written(client, as_user,
 
 async def test_duplicate_username_is_a_conflict(client, as_user, world: World) -> None:
     admin = await as_user("admin")
-    payload = {"username": world.username("officer_a1"), "password": PASSWORD, "display_name": "重复",
-               "roles": ["officer"]}
+    payload = {
+        "username": world.username("officer_a1"),
+        "password": PASSWORD,
+        "display_name": "重复",
+        "roles": ["officer"],
+    }
     assert_problem(await client.post("/api/v1/users", json=payload, headers=admin), 409, "conflict.duplicate")
     assert await User.count().where(User.username == world.username("officer_a1")) == 1
 
@@ -55,7 +71,9 @@ async def test_only_admins_manage_accounts(client, as_user, world: World) -> Non
     for key in ("officer_a1", "supervisor", "command"):
         headers = await as_user(key)
         payload = {"username": unique("x"), "password": PASSWORD, "display_name": "越权", "roles": ["admin"]}
-        assert_problem(await client.post("/api/v1/users", json=payload, headers=headers), 403, "auth.forbidden")
+        assert_problem(
+            await client.post("/api/v1/users", json=payload, headers=headers), 403, "auth.forbidden"
+        )
         patch = await client.patch(
             f"/api/v1/users/{world.users[key]}", json={"roles": ["admin"]}, headers=headers
         )
@@ -81,7 +99,10 @@ async def test_township_users_see_only_their_township(client, as_user, world: Wo
 async def test_supervisors_see_everyone_with_filters_and_pages(client, as_user, world: World) -> None:
     supervisor = await as_user("supervisor")
     page = await client.get(f"/api/v1/users?role=officer&unit_id={world.town_b}", headers=supervisor)
-    assert {u["id"] for u in page.json()["items"]} == {str(world.users["officer_b1"]), str(world.users["officer_b2"])}
+    assert {u["id"] for u in page.json()["items"]} == {
+        str(world.users["officer_b1"]),
+        str(world.users["officer_b2"]),
+    }
     seen: list[str] = []
     cursor = None
     while True:
@@ -100,13 +121,23 @@ async def test_admin_changes_roles_and_units(client, as_user, world: World) -> N
     from backend.accounts import schemas, services
 
     user = await services.create_user(
-        None, schemas.UserCreate(username=unique("move"), password=PASSWORD, display_name="调动", roles=["officer"],
-                                 unit_ids=[world.town_a])
+        None,
+        schemas.UserCreate(
+            username=unique("move"),
+            password=PASSWORD,
+            display_name="调动",
+            roles=["officer"],
+            unit_ids=[world.town_a],
+        ),
     )
     admin = await as_user("admin")
     response = await client.patch(
         f"/api/v1/users/{user.id}",
-        json={"roles": ["officer", "legal_reviewer"], "unit_ids": [str(world.town_b)], "display_name": "调动后"},
+        json={
+            "roles": ["officer", "legal_reviewer"],
+            "unit_ids": [str(world.town_b)],
+            "display_name": "调动后",
+        },
         headers=admin,
     )
     assert response.status_code == 200, response.text
