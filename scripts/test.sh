@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the test dependencies into ./.venv and run every test: lint, then the suite on SQLite
+# (browser tests included), then again on PostgreSQL when FIELDWATCH_TEST_POSTGRES_URL is set.
+# Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[test]"
+
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian's chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+  else
+    echo "the browser tests need Debian's chromium: sudo apt-get install chromium fonts-noto-cjk" >&2
+  fi
+fi
+
+.venv/bin/ruff check backend media_store tests scripts
+.venv/bin/ruff format --check backend media_store tests scripts
+
+echo "== tests on SQLite =="
+env -u FIELDWATCH_TEST_DATABASE_URL .venv/bin/pytest "$@"
+
+if [ -n "${FIELDWATCH_TEST_POSTGRES_URL:-}" ]; then
+  echo "== tests on PostgreSQL (${FIELDWATCH_TEST_POSTGRES_URL##*@}); browser tests ran above on SQLite =="
+  FIELDWATCH_TEST_DATABASE_URL="$FIELDWATCH_TEST_POSTGRES_URL" .venv/bin/pytest -m "not e2e" "$@"
+fi
