@@ -1,0 +1,267 @@
+// Fetch wrapper for /api/v1: tokens, one refresh-and-retry on 401, problem+json errors in plain words.
+
+import { t, getLang, has } from './i18n.js';
+
+const BASE = '/api/v1';
+const ACCESS_KEY = 'fw.access'; // sessionStorage
+const REFRESH_KEY = 'fw.refresh'; // localStorage
+const USER_KEY = 'fw.user'; // localStorage
+const TIMEOUT_MS = 20000;
+
+function read(store, key) {
+  try {
+    return store.getItem(key);
+  } catch {
+    return null;
+  }
+}
+function write(store, key, value) {
+  try {
+    if (value == null) store.removeItem(key);
+    else store.setItem(key, value);
+  } catch {
+    /* storage full or blocked: the in-memory copy still works for this page */
+  }
+}
+
+let accessToken = read(sessionStorage, ACCESS_KEY);
+let refreshInFlight = null;
+let onAuthLost = () => {};
+let onReachability = () => {};
+
+/** Called when the session cannot be renewed (refresh refused). */
+export function setAuthLostHandler(fn) {
+  onAuthLost = fn;
+}
+/** Called with true/false whenever a request reached / failed to reach the server. */
+export function setReachabilityHandler(fn) {
+  onReachability = fn;
+}
+
+export class ApiError extends Error {
+  constructor({ status = 0, code = '', title = '', detail = '', type = '' } = {}) {
+    super(code || title || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.title = title;
+    this.detail = detail;
+    this.type = type;
+  }
+}
+
+const CJK = /[\u3400-\u9fff]/;
+const LATIN_WORD = /[A-Za-z]{3,}/;
+
+/** A message for a person: never an HTTP status, never English to a Chinese user. */
+export function errorMessage(err) {
+  if (!(err instanceof ApiError)) return t('err.unknown');
+  const code = err.code || '';
+  if (code === 'network.offline') return t('err.network');
+  if (code === 'network.timeout') return t('err.timeout');
+  if (code && has(`err.${code}`)) return t(`err.${code}`);
+  // Families of codes not listed one by one
+  if (/^auth\.(token|refresh|session)/.test(code)) return t('err.auth.expired');
+  if (/^validation\./.test(code)) return t('err.validation.failed');
+  // An unmapped code with a server-written Chinese explanation: show it to Chinese readers.
+  if (getLang() !== 'en' && err.detail && CJK.test(err.detail) && !LATIN_WORD.test(err.detail)) return err.detail;
+  const s = err.status;
+  if (s === 401) return t('err.auth.expired');
+  if (s === 403) return t('err.auth.forbidden');
+  if (s === 404) return t('err.not_found');
+  if (s === 409 || s === 412) return t('err.conflict');
+  if (s === 400 || s === 422) return t('err.validation.failed');
+  if (s === 429) return t('err.rate_limited');
+  if (s >= 500) return t('err.server');
+  return t('err.unknown');
+}
+
+// ---- session storage ----------------------------------------------------------------------
+
+export function getRefreshToken() {
+  return read(localStorage, REFRESH_KEY);
+}
+
+function setTokens(pair) {
+  accessToken = pair.access_token || null;
+  write(sessionStorage, ACCESS_KEY, accessToken);
+  // The old refresh token stops working as soon as the server rotates it: store the new one first.
+  if (pair.refresh_token) write(localStorage, REFRESH_KEY, pair.refresh_token);
+}
+
+export function getCachedUser() {
+  const raw = read(localStorage, USER_KEY);
+  if (!raw) return null;
+  try {
+    const u = JSON.parse(raw);
+    return u && typeof u === 'object' && u.username ? u : null;
+  } catch {
+    return null;
+  }
+}
+
+export function cacheUser(user) {
+  write(localStorage, USER_KEY, user ? JSON.stringify(user) : null);
+}
+
+/** A session exists when a user is cached and we still hold a token to act with. */
+export function hasSession() {
+  return Boolean(getCachedUser() && (accessToken || getRefreshToken()));
+}
+
+export function clearSession() {
+  accessToken = null;
+  write(sessionStorage, ACCESS_KEY, null);
+  write(localStorage, REFRESH_KEY, null);
+  write(localStorage, USER_KEY, null);
+}
+
+/** Another tab rotated or cleared the tokens. */
+window.addEventListener('storage', (e) => {
+  if (e.key === REFRESH_KEY && !e.newValue) {
+    accessToken = null;
+    write(sessionStorage, ACCESS_KEY, null);
+    onAuthLost('elsewhere');
+  }
+});
+
+// ---- transport ----------------------------------------------------------------------------
+
+async function send(method, path, body, token) {
+  const headers = { Accept: 'application/json, application/problem+json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
+  let res;
+  try {
+    res = await fetch(BASE + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+      signal: ctrl.signal,
+    });
+  } catch (e) {
+    onReachability(false);
+    throw new ApiError({ code: e && e.name === 'AbortError' ? 'network.timeout' : 'network.offline' });
+  } finally {
+    clearTimeout(timer);
+  }
+  onReachability(true);
+  const type = res.headers.get('Content-Type') || '';
+  let data = null;
+  if (res.status !== 204 && /json/.test(type)) {
+    try {
+      data = await res.json();
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) {
+    const p = data && typeof data === 'object' ? data : {};
+    throw new ApiError({
+      status: res.status,
+      code: typeof p.code === 'string' ? p.code : '',
+      title: typeof p.title === 'string' ? p.title : '',
+      detail: typeof p.detail === 'string' ? p.detail : '',
+      type: typeof p.type === 'string' ? p.type : '',
+    });
+  }
+  return data;
+}
+
+async function rotate() {
+  // Read inside the lock: another tab may have rotated the token while we waited.
+  const rt = getRefreshToken();
+  if (!rt) throw new ApiError({ status: 401, code: 'auth.expired' });
+  const pair = await send('POST', '/auth/refresh', { refresh_token: rt }, null);
+  setTokens(pair);
+  return pair;
+}
+
+/**
+ * Exchange the refresh token for a new pair. Callers in this tab share one request, and tabs take
+ * turns (Web Locks), so a refresh token is never presented twice.
+ */
+function refreshTokens() {
+  if (!refreshInFlight) {
+    const locks = navigator.locks;
+    refreshInFlight = (locks ? locks.request('fw.refresh', rotate) : rotate()).finally(() => {
+      refreshInFlight = null;
+    });
+  }
+  return refreshInFlight;
+}
+
+async function renewOrLose() {
+  try {
+    await refreshTokens();
+  } catch (e) {
+    // Only a refusal ends the session; offline, rate limits or server trouble keep it for later.
+    if (e.status !== 401 && e.status !== 403) throw e;
+    clearSession();
+    onAuthLost('expired');
+    throw new ApiError({ status: 401, code: 'auth.expired' });
+  }
+}
+
+/**
+ * Call the API. `auth` (default true) sends the bearer token; on 401 the tokens are refreshed once
+ * and the request retried once. Rejects with ApiError.
+ */
+export async function request(method, path, { body, auth = true } = {}) {
+  if (!auth) return send(method, path, body, null);
+  if (!accessToken && getRefreshToken()) await renewOrLose();
+  try {
+    return await send(method, path, body, accessToken);
+  } catch (e) {
+    if (e.status !== 401) throw e;
+  }
+  await renewOrLose();
+  try {
+    return await send(method, path, body, accessToken);
+  } catch (e) {
+    if (e.status === 401) {
+      clearSession();
+      onAuthLost('expired');
+    }
+    throw e;
+  }
+}
+
+// ---- endpoints ----------------------------------------------------------------------------
+
+export async function login(username, password) {
+  const res = await send('POST', '/auth/login', { username, password }, null);
+  setTokens(res);
+  cacheUser(res.user);
+  return res.user;
+}
+
+export async function fetchMe() {
+  const user = await request('GET', '/me');
+  if (user && user.username) cacheUser(user);
+  return user;
+}
+
+/** Revoke the refresh token on the server (best effort), then forget everything locally. */
+export async function logout() {
+  try {
+    if (getRefreshToken() || accessToken) {
+      try {
+        await send('POST', '/auth/logout', { refresh_token: getRefreshToken() }, accessToken);
+      } catch (e) {
+        if (e.status !== 401 || !getRefreshToken()) throw e;
+        // Access token expired: renew once so the refresh token can be revoked properly.
+        await refreshTokens();
+        await send('POST', '/auth/logout', { refresh_token: getRefreshToken() }, accessToken);
+      }
+    }
+  } catch {
+    /* offline or already revoked: the local session is cleared regardless */
+  } finally {
+    clearSession();
+  }
+}

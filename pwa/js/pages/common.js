@@ -1,0 +1,66 @@
+// Building blocks shared by the role pages.
+
+import { h, nextId } from '../dom.js';
+import { t } from '../i18n.js';
+
+export function unitNames(user) {
+  const units = Array.isArray(user.units) ? user.units : [];
+  return units.map((u) => u && u.name).filter(Boolean);
+}
+
+export function pageHeading(key) {
+  return h('h1', { class: 'page__title', tabindex: '-1' }, t(key));
+}
+
+/** Name, units and the sign-out button. */
+export function accountCard(user, onLogout) {
+  const id = nextId('account');
+  const units = unitNames(user);
+  const btn = h('button', { type: 'button', class: 'btn btn--secondary btn--block' }, t('account.logout'));
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    btn.textContent = t('account.loggingOut');
+    await onLogout();
+  });
+  return h(
+    'section',
+    { class: 'card account', 'aria-labelledby': id },
+    h('h2', { id, class: 'card__title' }, t('account.title')),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', {}, t('account.name')),
+      h('dd', { 'data-testid': 'user-name' }, user.display_name || user.username),
+      h('dt', {}, t('account.username')),
+      h('dd', {}, user.username),
+      h('dt', {}, t('account.units')),
+      h('dd', { 'data-testid': 'user-units' }, units.length ? units.join('、') : t('account.noUnit')),
+    ),
+    btn,
+  );
+}
+
+/** A titled card with an empty-state line, for work that later features fill. */
+export function placeholder(titleKey, { wide = false } = {}) {
+  const id = nextId('sec');
+  return h(
+    'section',
+    { class: `card placeholder${wide ? ' placeholder--wide' : ''}`, 'aria-labelledby': id },
+    h('h2', { id, class: 'card__title' }, t(titleKey)),
+    h('p', { class: 'muted' }, t('common.empty')),
+  );
+}
+
+/** A big action button that, for now, announces that the feature is being built. */
+export function wipButton(labelKey, { variant = 'primary' } = {}) {
+  const note = h('p', { class: 'notice', role: 'status', 'aria-live': 'polite' });
+  const btn = h('button', { type: 'button', class: `btn btn--${variant} btn--xl btn--block` }, t(labelKey));
+  btn.addEventListener('click', () => {
+    note.textContent = '';
+    // re-set on the next frame so assistive technology announces a repeated message
+    requestAnimationFrame(() => {
+      note.textContent = t('common.wip');
+    });
+  });
+  return h('div', { class: 'action' }, btn, note);
+}

@@ -1,0 +1,179 @@
+"""Browser tests: a live fieldwatch server in a subprocess and Debian's headless Chromium."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+VIEWPORT = {"width": 390, "height": 844}
+STARTUP_TIMEOUT_S = 60
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(port: int) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def _tail(path: Path, n: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+    except OSError:
+        return "(no log)"
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[tuple[str, str]]:
+    """The real app on a free local port, with demo data. Yields (base_url, demo password)."""
+    tmp = Path(tempfile.mkdtemp(prefix="fieldwatch-e2e-"))
+    env = dict(os.environ)
+    env["FIELDWATCH_DATA_DIR"] = str(tmp)
+    env.pop("FIELDWATCH_DATABASE_URL", None)
+    if os.environ.get("FIELDWATCH_TEST_E2E_DATABASE_URL"):
+        env["FIELDWATCH_DATABASE_URL"] = os.environ["FIELDWATCH_TEST_E2E_DATABASE_URL"]
+    # The suite signs in more often per minute than a person would; keep the per-client cap out of the way.
+    env.setdefault("FIELDWATCH_LOGIN_RATE_PER_MINUTE", "600")
+    password = secrets.token_urlsafe(12)
+
+    demo = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "demo", "--password", password],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if demo.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        pytest.fail(f"`backend.cli demo` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}")
+
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = tmp / "server.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "backend.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited with {proc.returncode} before it was ready:\n{_tail(log_path)}")
+            if _healthy(port):
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(f"server not healthy after {STARTUP_TIMEOUT_S}s:\n{_tail(log_path)}")
+            time.sleep(0.25)
+        yield base_url, password
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=15)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium; the tests fail (never skip) when it is missing."""
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(
+            f"Chromium is required for the e2e tests but {CHROMIUM} was not found. "
+            "Install Debian's package: apt-get install -y chromium"
+        )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium_path: str):
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+@pytest.fixture
+async def context(browser, live_server) -> AsyncIterator:
+    base_url, _ = live_server
+    ctx = await browser.new_context(
+        base_url=base_url,
+        viewport=VIEWPORT,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        service_workers="allow",
+    )
+    ctx.set_default_timeout(15_000)
+    try:
+        yield ctx
+    finally:
+        await ctx.close()
+
+
+@pytest.fixture
+async def page(context) -> AsyncIterator:
+    """A page that fails the test on uncaught script errors or Content-Security-Policy violations."""
+    p = await context.new_page()
+    problems: list[str] = []
+    p.on("pageerror", lambda exc: problems.append(f"uncaught error: {exc}"))
+    p.on(
+        "console",
+        lambda msg: (
+            problems.append(f"CSP violation: {msg.text}")
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
+    yield p
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def password(live_server) -> str:
+    return live_server[1]
