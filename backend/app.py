@@ -17,17 +17,19 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from backend.accounts.controllers import AuthController, MeController, UserController, auth_rate_limit
+from backend.actions.controllers import ActionController
+from backend.alerts.controllers import AlertController
 from backend.audit.controllers import AuditController
+from backend.cases.controllers import CaseController
 from backend.db import bind, engine_from_url, is_postgres
 from backend.health import healthz, readyz
+from backend.lib import live
 from backend.lib.auth import JWTAuthMiddleware, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.keys import load_keyring
 from backend.org.controllers import ItemController, UnitController
 from backend.settings import Settings, get_settings
 from media_store import open_store
-
-LIVE_CHANNEL = "events"
 
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -70,7 +72,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     bind(engine)
     keyring = load_keyring(settings.keys_dir)
     tokens = TokenService(keyring, settings.jwt_issuer, settings.jwt_audience, settings.access_token_ttl_s)
-    channels = ChannelsPlugin(backend=_channels_backend(settings), channels=[LIVE_CHANNEL])
+    channels = ChannelsPlugin(backend=_channels_backend(settings), channels=[live.LIVE_CHANNEL])
+    live.configure(channels)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -95,6 +98,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UnitController,
             ItemController,
             AuditController,
+            ActionController,
+            CaseController,
+            AlertController,
         ],
         middleware=[JWTAuthMiddleware],
         security=[{"BearerAuth": []}],

@@ -12,5 +12,8 @@ APP_REGISTRY = AppRegistry(
         "backend.org.piccolo_app",
         "backend.accounts.piccolo_app",
         "backend.audit.piccolo_app",
+        "backend.alerts.piccolo_app",
+        "backend.actions.piccolo_app",
+        "backend.cases.piccolo_app",
     ]
 )

@@ -96,6 +96,7 @@ class World:
     dept: uuid.UUID
     users: dict[str, uuid.UUID]
     names: dict[str, str]
+    items: dict[str, uuid.UUID]
 
     def username(self, key: str) -> str:
         return self.names[key]
@@ -132,6 +133,9 @@ async def world(migrated: None) -> World:
         "officer_a2": (["officer"], ["town_a"]),
         "officer_b1": (["officer"], ["town_b"]),
         "officer_b2": (["officer"], ["town_b"]),
+        "officer_a_revoked": (["officer"], ["town_a"]),
+        "officer_a_expired": (["officer"], ["town_a"]),
+        "officer_a_nocert": (["officer"], ["town_a"]),
         "invited": (["invited_supervisor"], ["town_a"]),
         "liaison": (["liaison"], []),
     }
@@ -150,7 +154,78 @@ async def world(migrated: None) -> World:
             ),
         )
         users[key], names[key] = user.id, username
-    return World(users=users, names=names, **units)
+    await _certificates(users)
+    items = await _items(units)
+    return World(users=users, names=names, items=items, **units)
+
+
+async def _certificates(users: dict[str, uuid.UUID]) -> None:
+    from datetime import timedelta
+
+    from backend.accounts.services import revoke_certificate
+    from backend.accounts.tables import Certificate
+    from backend.lib.clock import today_local
+
+    today = today_local()
+    for key, user_id in users.items():
+        if not key.startswith("officer_") or key == "officer_a_nocert":
+            continue
+        expires = today - timedelta(days=1) if key == "officer_a_expired" else today + timedelta(days=365)
+        await Certificate.insert(
+            Certificate(
+                id=uuid.uuid4(),
+                user=user_id,
+                number=unique("NC"),
+                issued_on=today - timedelta(days=900),
+                expires_on=expires,
+            )
+        ).run()
+    await revoke_certificate(None, users["officer_a_revoked"], "年度考核不合格")
+
+
+async def _items(units: dict[str, uuid.UUID]) -> dict[str, uuid.UUID]:
+    """``delegated``: the department's item delegated to both townships (major ≥ 10000, criminal ≥ 50000);
+    ``lapsed``: delegated to town A until last year; ``dept_only``: never delegated."""
+    from datetime import date
+
+    from backend.org import schemas as o
+    from backend.org import services as org
+
+    specs = {
+        "delegated": {
+            "major_case": o.MajorCaseRule(fine_at_least=10000, measures=["吊销许可证"]),
+            "criminal_threshold": o.CriminalThreshold(amount_involved_at_least=50000),
+        },
+        "lapsed": {},
+        "dept_only": {},
+    }
+    items = {}
+    for key, extra in specs.items():
+        item = await org.create_item(
+            None,
+            o.ItemCreate(
+                code=unique(key),
+                name=f"测试事项{key}",
+                kind="penalty",  # type: ignore[arg-type]
+                owner_unit_id=units["dept"],
+                **extra,
+            ),
+        )
+        items[key] = item.id
+    for town in ("town_a", "town_b"):
+        await org.create_delegation(
+            None,
+            items["delegated"],  # type: ignore[arg-type]
+            o.DelegationCreate(unit_id=units[town], effective_from=date(2020, 1, 1)),
+        )
+    await org.create_delegation(
+        None,
+        items["lapsed"],
+        o.DelegationCreate(  # type: ignore[arg-type]
+            unit_id=units["town_a"], effective_from=date(2020, 1, 1), effective_to=date(2021, 12, 31)
+        ),
+    )
+    return items
 
 
 async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> dict[str, str]:

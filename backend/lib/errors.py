@@ -60,6 +60,37 @@ class Errors:
     CERTIFICATE_NOT_OFFICER = ErrorCode(
         "certificate.not_officer", 422, "Only officers hold enforcement certificates"
     )
+    ITEM_NOT_FOUND = ErrorCode("item.not_found", 422, "The enforcement item does not exist")
+    ITEM_NOT_AUTHORISED = ErrorCode(
+        "item.not_authorised",
+        422,
+        "The unit may not act on this item (not its own, or not delegated in effect)",
+    )
+    ACTION_TWO_OFFICERS = ErrorCode(
+        "action.two_officers_required", 422, "On-site enforcement needs at least two certified officers"
+    )
+    ACTION_OFFICER_NOT_IN_UNIT = ErrorCode(
+        "action.officer_not_in_unit", 422, "An officer named does not belong to the acting unit"
+    )
+    ACTION_RECORDER_NOT_LISTED = ErrorCode(
+        "action.recorder_not_listed", 422, "The recording officer must be one of the officers named"
+    )
+    ACTION_IN_FUTURE = ErrorCode("action.occurred_in_future", 422, "The time of the act is in the future")
+    CASE_ACTIONS_INVALID = ErrorCode(
+        "case.actions_invalid", 422, "The actions do not belong to this case's unit"
+    )
+    CASE_REVIEW_REQUIRED = ErrorCode(
+        "case.review_required", 422, "A major case needs an approved legal review before a decision"
+    )
+    CASE_CRIMINAL_THRESHOLD = ErrorCode(
+        "case.criminal_threshold",
+        422,
+        "The amount involved reaches the criminal threshold: transfer the case",
+    )
+    CASE_INVALID_TRANSITION = ErrorCode("case.invalid_transition", 422, "This step is not allowed now")
+    CASE_VERSION_CONFLICT = ErrorCode(
+        "case.version_conflict", 409, "The case was changed by someone else; reload it and try again"
+    )
     INTERNAL = ErrorCode("internal", 500, "Internal server error")
     UNAVAILABLE = ErrorCode("service.unavailable", 503, "A backing service is unavailable")
 

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from backend.actions import schemas, services
+from backend.lib.auth import CurrentUser, requires_roles
+from backend.lib.pagination import Page
+from backend.lib.params import DEFAULT_LIMIT, Cursor, IdempotencyKey, Limit
+
+OptionalUUID = Annotated[uuid.UUID | None, QueryParameter()]
+OptionalTime = Annotated[datetime | None, QueryParameter()]
+
+
+class ActionController(Controller):
+    path = "/actions"
+    tags = ["enforcement"]
+
+    @post("/", guards=[requires_roles("officer")], summary="Record an on-site enforcement action")
+    async def create_action(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        data: JSONBody[schemas.ActionCreate],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[schemas.Action]:
+        action, replayed = await services.create_action(request.user, data, idempotency_key)
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        return Response(action, status_code=HTTP_201_CREATED, headers=headers)
+
+    @get("/", summary="The action feed, newest first")
+    async def list_actions(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        unit_id: OptionalUUID = None,
+        item_id: OptionalUUID = None,
+        officer_id: OptionalUUID = None,
+        kind: Annotated[schemas.ActionKind | None, QueryParameter()] = None,
+        occurred_from: OptionalTime = None,
+        occurred_to: OptionalTime = None,
+        has_evidence: Annotated[bool | None, QueryParameter()] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Page[schemas.Action]:
+        filters = services.ActionFilter(
+            unit_id=unit_id,
+            item_id=item_id,
+            officer_id=officer_id,
+            kind=kind,
+            occurred_from=occurred_from,
+            occurred_to=occurred_to,
+            has_evidence=has_evidence,
+        )
+        return await services.list_actions(request.user, filters, cursor, limit)
+
+    @get("/{action_id:uuid}", summary="One action with its evidence")
+    async def get_action(
+        self, request: Request[CurrentUser, Any, Any], action_id: FromPath[uuid.UUID]
+    ) -> schemas.Action:
+        return await services.get_action(request.user, action_id)

@@ -1,0 +1,48 @@
+from piccolo.columns import (
+    UUID,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    LazyTableReference,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+ACTION_KINDS = ("inspection", "evidence", "service", "coercive", "other")
+
+
+def _ref(name: str, module: str) -> LazyTableReference:
+    return LazyTableReference(table_class_name=name, module_path=module)
+
+
+class Action(Table, tablename="actions"):
+    """现场执法记录. The id may be chosen by the phone, so a re-sent record is recognised."""
+
+    id = UUID(primary_key=True)
+    unit = ForeignKey(references=_ref("Unit", "backend.org.tables"), index=True)
+    item = ForeignKey(references=_ref("Item", "backend.org.tables"), index=True)
+    kind = Varchar(length=20)
+    occurred_at = Timestamptz()
+    lat = DoublePrecision()
+    lon = DoublePrecision()
+    accuracy_m = DoublePrecision()
+    address = Varchar(length=300, default="")
+    party_name = Varchar(length=100, null=True, default=None)
+    party_type = Varchar(length=20, null=True, default=None)
+    party_id_number = Varchar(length=40, null=True, default=None)
+    notes = Text(default="")
+    status = Varchar(length=20, default="recorded")
+    created_by = ForeignKey(references=_ref("User", "backend.accounts.tables"))
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    # SHA-256 of the canonical request, to tell a retry from a different record reusing an id.
+    request_hash = Varchar(length=64)
+    evidence_count = Integer(default=0)
+
+
+class ActionOfficer(Table, tablename="action_officers"):
+    id = UUID(primary_key=True)
+    action = ForeignKey(references=Action, index=True)
+    officer = ForeignKey(references=_ref("User", "backend.accounts.tables"), index=True)

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
+
+from backend.alerts import schemas, services
+from backend.lib.auth import CurrentUser, requires_roles
+from backend.lib.pagination import Page
+from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
+
+Status = Annotated[Literal["open", "acked", "resolved", "false_alarm"] | None, QueryParameter()]
+TypeFilter = Annotated[str | None, QueryParameter(max_length=40)]
+
+
+class AlertController(Controller):
+    path = "/alerts"
+    tags = ["alerts"]
+    guards = [requires_roles("command", "supervisor", "admin")]
+
+    @get("/", summary="Alert history, newest first")
+    async def list_alerts(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        status: Status = None,
+        type: TypeFilter = None,
+    ) -> Page[schemas.Alert]:
+        return await services.list_alerts(request.user, cursor, limit, status, type)
+
+    @post(
+        "/{alert_id:uuid}/ack", status_code=HTTP_200_OK, summary="Acknowledge, resolve or mark a false alarm"
+    )
+    async def ack(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        alert_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.AlertAck | None] = None,
+    ) -> schemas.Alert:
+        return await services.handle(request.user, alert_id, data or schemas.AlertAck())

@@ -1,0 +1,127 @@
+"""Alerts: persisted first, then streamed, so nothing shown live is missing from the history."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from backend.alerts import schemas
+from backend.alerts.tables import Alert
+from backend.audit import services as audit
+from backend.db import atomic
+from backend.lib import live
+from backend.lib.auth import CurrentUser
+from backend.lib.clock import utcnow
+from backend.lib.errors import AppError, Errors
+from backend.lib.pagination import Page, decode_cursor, encode_cursor
+
+
+def _view(row: dict[str, Any]) -> schemas.Alert:
+    data = row["data"]
+    return schemas.Alert(
+        id=row["id"],
+        type=row["type"],
+        severity=row["severity"],
+        unit_id=row["unit_id"],
+        subject_user_id=row["subject_user_id"],
+        object_type=row["object_type"],
+        object_id=row["object_id"],
+        message=row["message"],
+        data=json.loads(data) if isinstance(data, str) else (data or {}),
+        status=row["status"],
+        handled_by=row["handled_by"],
+        handled_at=row["handled_at"],
+        created_at=row["created_at"],
+    )
+
+
+async def raise_alert(
+    type_: str,
+    message: str,
+    *,
+    severity: str = "medium",
+    unit_id: uuid.UUID | None = None,
+    subject_user_id: uuid.UUID | None = None,
+    object_type: str | None = None,
+    object_id: uuid.UUID | str | None = None,
+    data: dict[str, Any] | None = None,
+) -> schemas.Alert:
+    """Record an alert in its own transaction (it must outlive a refused request), then publish it."""
+    alert_id = uuid.uuid4()
+    async with atomic():
+        await Alert.insert(
+            Alert(
+                id=alert_id,
+                type=type_,
+                severity=severity,
+                unit_id=unit_id,
+                subject_user_id=subject_user_id,
+                object_type=object_type,
+                object_id=str(object_id) if object_id else None,
+                message=message,
+                data=data or {},
+            )
+        ).run()
+        await audit.record(None, "alert.raised", "alert", alert_id, {"type": type_, "message": message})
+    row = await Alert.select().where(Alert.id == alert_id).first()
+    assert row is not None
+    view = _view(row)
+    live.publish("alert.raised", unit_id, _event(view))
+    return view
+
+
+def _event(view: schemas.Alert) -> dict[str, Any]:
+    import msgspec
+
+    return msgspec.to_builtins(view)
+
+
+def _scoped(query: Any, viewer: CurrentUser) -> Any:
+    if viewer.sees_everything:
+        return query
+    return query.where(Alert.unit_id.is_in(list(viewer.unit_ids) or [uuid.UUID(int=0)]))
+
+
+async def list_alerts(
+    viewer: CurrentUser, cursor: str | None, limit: int, status: str | None, type_: str | None
+) -> Page[schemas.Alert]:
+    query = _scoped(
+        Alert.select()
+        .order_by(Alert.created_at, ascending=False)
+        .order_by(Alert.id, ascending=False)
+        .limit(limit + 1),
+        viewer,
+    )
+    if status:
+        query = query.where(Alert.status == status)
+    if type_:
+        query = query.where(Alert.type == type_)
+    after = decode_cursor(cursor, 2)
+    if after:
+        from datetime import datetime
+
+        at, last_id = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
+        query = query.where((Alert.created_at < at) | ((Alert.created_at == at) & (Alert.id < last_id)))
+    rows = await query
+    items = [_view(r) for r in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def handle(viewer: CurrentUser, alert_id: uuid.UUID, data: schemas.AlertAck) -> schemas.Alert:
+    row = await _scoped(Alert.select(), viewer).where(Alert.id == alert_id).first()
+    if row is None:
+        raise AppError(Errors.NOT_FOUND, "No such alert.")
+    async with atomic():
+        await (
+            Alert.update({Alert.status: data.status, Alert.handled_by: viewer.id, Alert.handled_at: utcnow()})
+            .where(Alert.id == alert_id)
+            .run()
+        )
+        await audit.record(
+            viewer, "alert.handled", "alert", alert_id, {"status": data.status, "comment": data.comment}
+        )
+    view = _view(await Alert.select().where(Alert.id == alert_id).first())  # type: ignore[arg-type]
+    live.publish("alert.acked", view.unit_id, _event(view))
+    return view

@@ -1,0 +1,544 @@
+"""Cases and their workflow: 立案 → 调查 → (法制审核) → 决定 → 送达 → 结案, or 移送.
+
+The two safeguards of the pilot are enforced here: a major case is decided only after an approved
+legal review of the current proposal, and a case over the criminal threshold is transferred, not
+closed with a fine (防止以罚代刑), unless a supervisor records a justified override.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+
+from backend.accounts.services import certificate_view
+from backend.accounts.tables import Certificate
+from backend.actions.schemas import Party
+from backend.actions.tables import Action
+from backend.alerts.services import raise_alert
+from backend.audit import services as audit
+from backend.cases import schemas
+from backend.cases.tables import Case, CaseAction, CaseReview
+from backend.db import atomic, is_unique_violation
+from backend.lib import idempotency, live
+from backend.lib.auth import CurrentUser
+from backend.lib.clock import today_local, utcnow
+from backend.lib.errors import AppError, Errors
+from backend.lib.pagination import Page, decode_cursor, encode_cursor
+from backend.lib.scope import can_see, enforcement_units, mask_id_number, sees_personal_data
+from backend.org.services import unit_may_act
+from backend.org.tables import Item
+
+OPEN = ("filed", "investigating", "review", "decided", "served")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "update": ("filed", "investigating"),
+    "submit-review": ("investigating",),
+    "review": ("review",),
+    "decision": ("investigating", "review"),
+    "serve": ("decided",),
+    "close": ("served",),
+    "transfer": ("investigating", "review", "decided", "served"),
+    "override": OPEN,
+}
+OFFICER_STEPS = ("submit-review", "decision", "serve", "close", "transfer")
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _num(value: Decimal | float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _dec(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+# --- rules --------------------------------------------------------------------------------------
+
+
+def is_major(item: dict[str, Any], fine: float | None, measures: list[str]) -> bool:
+    """重大行政处罚: the fine meets the item's threshold, or a listed measure is proposed."""
+    threshold = _num(item["major_fine_at_least"])
+    if threshold is not None and fine is not None and fine >= threshold:
+        return True
+    return bool(set(measures) & set(_json(item["major_measures"]) or []))
+
+
+def criminal_reached(item: dict[str, Any], amount: float | None) -> bool:
+    threshold = _num(item["criminal_amount_at_least"])
+    return threshold is not None and amount is not None and amount >= threshold
+
+
+# --- loading and views --------------------------------------------------------------------------
+
+_COLUMNS = (
+    Case.all_columns(),
+    Case.unit.name.as_alias("unit_name"),
+    Case.item.code.as_alias("item_code"),
+    Case.item.name.as_alias("item_name"),
+)
+
+
+async def _row(viewer: CurrentUser, case_id: uuid.UUID) -> dict[str, Any]:
+    row = await Case.select(*_COLUMNS).where(Case.id == case_id).first()
+    if row is None or not can_see(viewer, row["unit"]):
+        raise AppError(Errors.NOT_FOUND, "No such case.")
+    return row
+
+
+async def _item(item_id: uuid.UUID) -> dict[str, Any]:
+    item = await Item.select().where(Item.id == item_id).first()
+    if item is None:
+        raise AppError(Errors.ITEM_NOT_FOUND, "The enforcement item does not exist.")
+    return item
+
+
+def _acts_for(viewer: CurrentUser, unit_id: uuid.UUID) -> bool:
+    return viewer.has_any("officer") and unit_id in viewer.unit_ids
+
+
+def _allowed_steps(viewer: CurrentUser, row: dict[str, Any]) -> list[str]:
+    steps: list[str] = []
+    status = row["status"]
+    if _acts_for(viewer, row["unit"]):
+        if status in TRANSITIONS["update"]:
+            steps.append("update")
+        steps += [s for s in OFFICER_STEPS if status in TRANSITIONS[s]]
+    if viewer.has_any("legal_reviewer") and row["unit"] in viewer.unit_ids and status == "review":
+        steps.append("review")
+    if viewer.has_any("supervisor") and status in OPEN:
+        steps.append("override")
+    return steps
+
+
+async def _view(viewer: CurrentUser, row: dict[str, Any], item: dict[str, Any] | None = None) -> schemas.Case:
+    item = item or await _item(row["item"])
+    reviews = await (
+        CaseReview.select(
+            CaseReview.all_columns(), CaseReview.reviewer.display_name.as_alias("reviewer_name")
+        )
+        .where(CaseReview.case == row["id"])
+        .order_by(CaseReview.created_at)
+    )
+    actions = await CaseAction.select(CaseAction.action).where(CaseAction.case == row["id"])
+    party = None
+    if row["party_name"]:
+        id_number = row["party_id_number"]
+        if not sees_personal_data(viewer, row["unit"]):
+            id_number = mask_id_number(id_number)
+        party = Party(name=row["party_name"], type=row["party_type"] or "person", id_number=id_number)
+    fine, measures = _num(row["proposed_fine"]), _json(row["proposed_measures"]) or []
+    return schemas.Case(
+        id=row["id"],
+        number=row["number"],
+        unit_id=row["unit"],
+        unit_name=row["unit_name"],
+        item_id=row["item"],
+        item_code=row["item_code"],
+        item_name=row["item_name"],
+        status=row["status"],
+        version=row["version"],
+        summary=row["summary"],
+        investigation=row["investigation"],
+        party=party,
+        amount_involved=_num(row["amount_involved"]),
+        proposed_decision=schemas.ProposedDecision(fine=fine, measures=measures),
+        decision=_json(row["decision"]),
+        major_case=is_major(item, fine, measures),
+        criminal_threshold_reached=criminal_reached(item, _num(row["amount_involved"])),
+        reviews=[
+            schemas.Review(
+                id=r["id"],
+                reviewer_id=r["reviewer"],
+                reviewer=r["reviewer_name"],
+                outcome=r["outcome"],
+                opinion=r["opinion"],
+                case_version=r["case_version"],
+                created_at=r["created_at"],
+            )
+            for r in reviews
+        ],
+        action_ids=[a["action"] for a in actions],
+        transfer=_json(row["transfer"]),
+        override=_json(row["override"]),
+        served_on=row["served_on"],
+        closed_at=row["closed_at"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        allowed_steps=_allowed_steps(viewer, row),
+    )
+
+
+async def get_case(viewer: CurrentUser, case_id: uuid.UUID) -> schemas.Case:
+    return await _view(viewer, await _row(viewer, case_id))
+
+
+async def list_cases(
+    viewer: CurrentUser, status: str | None, unit_id: uuid.UUID | None, cursor: str | None, limit: int
+) -> Page[schemas.Case]:
+    units = enforcement_units(viewer)
+    query = (
+        Case.select(*_COLUMNS)
+        .order_by(Case.created_at, ascending=False)
+        .order_by(Case.id, ascending=False)
+        .limit(limit + 1)
+    )
+    if units is not None:
+        query = query.where(Case.unit.is_in(units or [uuid.UUID(int=0)]))
+    if unit_id:
+        query = query.where(Case.unit == unit_id)
+    if status:
+        query = query.where(Case.status == status)
+    after = decode_cursor(cursor, 2)
+    if after:
+        try:
+            at, last = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
+        except ValueError:
+            raise AppError(Errors.VALIDATION, "The cursor is not valid.") from None
+        query = query.where((Case.created_at < at) | ((Case.created_at == at) & (Case.id < last)))
+    rows = await query
+    items = [await _view(viewer, r) for r in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+# --- changes ------------------------------------------------------------------------------------
+
+
+async def _require_certified(actor: CurrentUser) -> None:
+    cert = certificate_view(await Certificate.select().where(Certificate.user == actor.id).first())
+    if cert is None or cert.status != "valid":
+        status = cert.status if cert else "missing"
+        raise AppError(
+            Errors.CERTIFICATE_INVALID,
+            f"Your enforcement certificate is {status}; you cannot perform enforcement acts.",
+            officer_id=str(actor.id),
+            officer_name=actor.display_name,
+            certificate_status=status,
+        )
+
+
+def _require_step(viewer: CurrentUser, row: dict[str, Any], step: str) -> None:
+    if (step in OFFICER_STEPS or step == "update") and not _acts_for(viewer, row["unit"]):
+        raise AppError(Errors.FORBIDDEN, "Only officers of the case's unit carry out this step.")
+    if row["status"] not in TRANSITIONS[step]:
+        raise AppError(
+            Errors.CASE_INVALID_TRANSITION,
+            f"'{step}' is not possible while the case is {row['status']}.",
+            status_now=row["status"],
+        )
+
+
+def _check_version(row: dict[str, Any], version: int | None) -> None:
+    if version is not None and version != row["version"]:
+        raise AppError(
+            Errors.CASE_VERSION_CONFLICT,
+            f"The case is at version {row['version']}, not {version}; reload it and try again.",
+            current_version=row["version"],
+        )
+
+
+async def _save(
+    actor: CurrentUser,
+    row: dict[str, Any],
+    changes: dict[Any, Any],
+    action: str,
+    audit_data: dict[str, Any],
+    *,
+    bump: bool = True,
+) -> schemas.Case:
+    """Apply ``changes`` only if nobody changed the case meanwhile (compare-and-set on version)."""
+    values = {**changes, Case.updated_at: utcnow()}
+    if bump:
+        values[Case.version] = row["version"] + 1
+    async with atomic():
+        updated = await (
+            Case.update(values)
+            .where((Case.id == row["id"]) & (Case.version == row["version"]))
+            .returning(Case.id)
+        )
+        if not updated:
+            raise AppError(Errors.CASE_VERSION_CONFLICT, "The case was changed by someone else; reload it.")
+        await audit.record(actor, action, "case", row["id"], audit_data)
+    view = await get_case(actor, row["id"])
+    live.publish(
+        "case.updated",
+        view.unit_id,
+        {"id": str(view.id), "status": view.status, "version": view.version, "number": view.number},
+    )
+    return view
+
+
+async def create_case(
+    actor: CurrentUser, data: schemas.CaseCreate, key: str | None
+) -> tuple[schemas.Case, bool]:
+    case_id = idempotency.resource_id(data.id, key, actor.id, "case")
+    data = msgspec.structs.replace(data, id=case_id)
+    digest = idempotency.request_hash(data)
+    existing = await Case.select(Case.request_hash, Case.created_by).where(Case.id == case_id).first()
+    if existing:
+        if existing["created_by"] != actor.id or existing["request_hash"] != digest:
+            raise idempotency.mismatch()
+        return await get_case(actor, case_id), True
+    if not _acts_for(actor, data.unit_id):
+        raise AppError(Errors.FORBIDDEN, "Only officers of the unit open its cases.")
+    await _require_certified(actor)
+    await _item(data.item_id)
+    if not await unit_may_act(data.unit_id, data.item_id, today_local()):
+        raise AppError(Errors.ITEM_NOT_AUTHORISED, "The unit may not act on this item today.")
+    action_ids = list(dict.fromkeys(data.action_ids))
+    if action_ids:
+        found = await Action.select(Action.id).where(
+            Action.id.is_in(action_ids) & (Action.unit == data.unit_id)
+        )
+        missing = set(action_ids) - {r["id"] for r in found}
+        if missing:
+            raise AppError(
+                Errors.CASE_ACTIONS_INVALID,
+                "Some actions do not exist or belong to another unit.",
+                action_ids=sorted(str(m) for m in missing),
+            )
+    party = data.party
+    number = f"NC-{today_local():%Y%m%d}-{case_id.hex[:6].upper()}"
+    try:
+        async with atomic():
+            await Case.insert(
+                Case(
+                    id=case_id,
+                    number=number,
+                    unit=data.unit_id,
+                    item=data.item_id,
+                    summary=data.summary,
+                    party_name=party.name if party else None,
+                    party_type=party.type if party else None,
+                    party_id_number=party.id_number if party else None,
+                    created_by=actor.id,
+                    request_hash=digest,
+                )
+            ).run()
+            if action_ids:
+                await CaseAction.insert(
+                    *[CaseAction(id=uuid.uuid4(), case=case_id, action=a) for a in action_ids]
+                ).run()
+            await audit.record(
+                actor,
+                "case.filed",
+                "case",
+                case_id,
+                {"number": number, "action_ids": [str(a) for a in action_ids]},
+            )
+    except Exception as exc:
+        if is_unique_violation(exc):
+            return await get_case(actor, case_id), True
+        raise
+    view = await get_case(actor, case_id)
+    live.publish(
+        "case.updated",
+        view.unit_id,
+        {"id": str(view.id), "status": view.status, "version": 1, "number": view.number},
+    )
+    return view, False
+
+
+async def update_case(actor: CurrentUser, case_id: uuid.UUID, data: schemas.CaseUpdate) -> schemas.Case:
+    row = await _row(actor, case_id)
+    _require_step(actor, row, "update")
+    _check_version(row, data.version)
+    changes: dict[Any, Any] = {Case.status: "investigating"}
+    audit_data: dict[str, Any] = {}
+    if data.summary is not msgspec.UNSET:
+        changes[Case.summary] = data.summary
+    if data.investigation is not msgspec.UNSET:
+        changes[Case.investigation] = data.investigation
+    if data.amount_involved is not msgspec.UNSET:
+        changes[Case.amount_involved] = _dec(data.amount_involved)
+        audit_data["amount_involved"] = data.amount_involved
+    if data.proposed_decision is not msgspec.UNSET:
+        proposal = data.proposed_decision or schemas.ProposedDecision()
+        changes[Case.proposed_fine] = _dec(proposal.fine)
+        changes[Case.proposed_measures] = list(proposal.measures)
+        audit_data["proposed_decision"] = msgspec.to_builtins(proposal)
+    if data.party is not msgspec.UNSET:
+        party = data.party
+        changes[Case.party_name] = party.name if party else None
+        changes[Case.party_type] = party.type if party else None
+        changes[Case.party_id_number] = party.id_number if party else None
+    return await _save(actor, row, changes, "case.updated", audit_data)
+
+
+async def submit_review(actor: CurrentUser, case_id: uuid.UUID, data: schemas.Step) -> schemas.Case:
+    row = await _row(actor, case_id)
+    _require_step(actor, row, "submit-review")
+    _check_version(row, data.version)
+    if row["proposed_fine"] is None and not _json(row["proposed_measures"]):
+        raise AppError(
+            Errors.CASE_INVALID_TRANSITION, "Record the proposed decision before asking for review."
+        )
+    return await _save(actor, row, {Case.status: "review"}, "case.review_requested", {})
+
+
+async def review(actor: CurrentUser, case_id: uuid.UUID, data: schemas.ReviewCreate) -> schemas.Case:
+    row = await _row(actor, case_id)
+    if not (actor.has_any("legal_reviewer") and row["unit"] in actor.unit_ids):
+        raise AppError(Errors.FORBIDDEN, "Only a legal reviewer of the case's unit reviews it.")
+    _require_step(actor, row, "review")
+    _check_version(row, data.version)
+    outcome = data.outcome or ("approved" if data.approved else "rejected")
+    if (outcome == "approved") != data.approved:
+        raise AppError(
+            Errors.VALIDATION,
+            "'approved' must be true exactly when the outcome is 'approved'.",
+            errors=[{"key": "outcome", "message": "contradicts approved"}],
+        )
+    async with atomic():
+        await CaseReview.insert(
+            CaseReview(
+                id=uuid.uuid4(),
+                case=case_id,
+                reviewer=actor.id,
+                outcome=outcome,
+                opinion=data.opinion,
+                case_version=row["version"],
+            )
+        ).run()
+    if outcome == "approved":
+        # The approval covers exactly this version: the case is not bumped, any later edit is.
+        return await _save(actor, row, {}, "case.reviewed", {"outcome": outcome}, bump=False)
+    return await _save(actor, row, {Case.status: "investigating"}, "case.reviewed", {"outcome": outcome})
+
+
+async def decide(actor: CurrentUser, case_id: uuid.UUID, data: schemas.DecisionCreate) -> schemas.Case:
+    row = await _row(actor, case_id)
+    _require_step(actor, row, "decision")
+    _check_version(row, data.version)
+    await _require_certified(actor)
+    item = await _item(row["item"])
+    proposed_fine, proposed_measures = _num(row["proposed_fine"]), _json(row["proposed_measures"]) or []
+    fine = data.fine if data.fine is not None else proposed_fine
+    measures = list(data.measures) if data.measures is not None else proposed_measures
+    if is_major(item, fine, measures):
+        approved = await (
+            CaseReview.select(CaseReview.id)
+            .where(
+                (CaseReview.case == case_id)
+                & (CaseReview.outcome == "approved")
+                & (CaseReview.case_version == row["version"])
+            )
+            .first()
+        )
+        if approved is None or fine != proposed_fine or sorted(measures) != sorted(proposed_measures):
+            detail = (
+                "This is a major case (重大行政处罚): a decision needs an approved legal review "
+                "(法制审核) of the current proposal. Submit it for review first."
+            )
+            await raise_alert(
+                "case.review_required",
+                f"Decision attempted without legal review: {row['number']}",
+                severity="high",
+                unit_id=row["unit"],
+                subject_user_id=actor.id,
+                object_type="case",
+                object_id=case_id,
+                data={"number": row["number"]},
+            )
+            raise AppError(Errors.CASE_REVIEW_REQUIRED, detail)
+    if criminal_reached(item, _num(row["amount_involved"])):
+        await raise_alert(
+            "case.criminal_threshold",
+            f"Administrative decision on a case over the criminal threshold: {row['number']}",
+            severity="high",
+            unit_id=row["unit"],
+            subject_user_id=actor.id,
+            object_type="case",
+            object_id=case_id,
+            data={"number": row["number"], "amount_involved": _num(row["amount_involved"])},
+        )
+    decision = {
+        "document_number": data.document_number,
+        "fine": fine,
+        "measures": measures,
+        "decided_at": datetime.now(UTC).isoformat(),
+        "decided_by": str(actor.id),
+    }
+    return await _save(
+        actor, row, {Case.status: "decided", Case.decision: decision}, "case.decided", decision
+    )
+
+
+async def serve(actor: CurrentUser, case_id: uuid.UUID, data: schemas.ServeCreate) -> schemas.Case:
+    row = await _row(actor, case_id)
+    _require_step(actor, row, "serve")
+    _check_version(row, data.version)
+    await _require_certified(actor)
+    if data.served_on > today_local():
+        raise AppError(Errors.VALIDATION, "served_on is in the future.", errors=[{"key": "served_on"}])
+    changes = {Case.status: "served", Case.served_on: data.served_on, Case.serve_method: data.method}
+    return await _save(
+        actor, row, changes, "case.served", {"served_on": str(data.served_on), "method": data.method}
+    )
+
+
+async def close(actor: CurrentUser, case_id: uuid.UUID, data: schemas.Step) -> schemas.Case:
+    row = await _row(actor, case_id)
+    _require_step(actor, row, "close")
+    _check_version(row, data.version)
+    await _require_certified(actor)
+    item = await _item(row["item"])
+    if criminal_reached(item, _num(row["amount_involved"])) and not _json(row["override"]):
+        await raise_alert(
+            "case.criminal_threshold",
+            f"Closing attempted on a case that must be transferred: {row['number']}",
+            severity="high",
+            unit_id=row["unit"],
+            subject_user_id=actor.id,
+            object_type="case",
+            object_id=case_id,
+            data={"number": row["number"], "amount_involved": _num(row["amount_involved"])},
+        )
+        raise AppError(
+            Errors.CASE_CRIMINAL_THRESHOLD,
+            "The amount involved reaches the criminal threshold (两法衔接): transfer the case to the "
+            "judicial organs; it cannot be closed with an administrative penalty alone.",
+        )
+    return await _save(actor, row, {Case.status: "closed", Case.closed_at: utcnow()}, "case.closed", {})
+
+
+async def transfer(actor: CurrentUser, case_id: uuid.UUID, data: schemas.TransferCreate) -> schemas.Case:
+    row = await _row(actor, case_id)
+    _require_step(actor, row, "transfer")
+    _check_version(row, data.version)
+    await _require_certified(actor)
+    if data.transferred_on > today_local():
+        raise AppError(
+            Errors.VALIDATION, "transferred_on is in the future.", errors=[{"key": "transferred_on"}]
+        )
+    record = {
+        "organ": data.organ,
+        "transferred_on": str(data.transferred_on),
+        "receipt_number": data.receipt_number,
+    }
+    return await _save(
+        actor, row, {Case.status: "transferred", Case.transfer: record}, "case.transferred", record
+    )
+
+
+async def override(actor: CurrentUser, case_id: uuid.UUID, data: schemas.OverrideCreate) -> schemas.Case:
+    row = await _row(actor, case_id)
+    if not actor.has_any("supervisor"):
+        raise AppError(Errors.FORBIDDEN, "Only a supervisor may override the transfer rule.")
+    _require_step(actor, row, "override")
+    _check_version(row, data.version)
+    record = {
+        "reason": data.reason,
+        "by": str(actor.id),
+        "by_name": actor.display_name,
+        "at": datetime.now(UTC).isoformat(),
+    }
+    return await _save(actor, row, {Case.override: record}, "case.override", record)

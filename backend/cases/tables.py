@@ -1,0 +1,67 @@
+from piccolo.columns import (
+    JSON,
+    UUID,
+    Date,
+    ForeignKey,
+    Integer,
+    LazyTableReference,
+    Numeric,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+CASE_STATES = ("filed", "investigating", "review", "decided", "served", "closed", "transferred")
+
+
+def _ref(name: str, module: str) -> LazyTableReference:
+    return LazyTableReference(table_class_name=name, module_path=module)
+
+
+class Case(Table, tablename="cases"):
+    """案件. ``version`` increases with every change, so concurrent edits are detected."""
+
+    id = UUID(primary_key=True)
+    number = Varchar(length=40, unique=True)
+    unit = ForeignKey(references=_ref("Unit", "backend.org.tables"), index=True)
+    item = ForeignKey(references=_ref("Item", "backend.org.tables"), index=True)
+    status = Varchar(length=20, default="filed", index=True)
+    version = Integer(default=1)
+    summary = Text(default="")
+    investigation = Text(default="")
+    party_name = Varchar(length=100, null=True, default=None)
+    party_type = Varchar(length=20, null=True, default=None)
+    party_id_number = Varchar(length=40, null=True, default=None)
+    amount_involved = Numeric(digits=(14, 2), null=True, default=None)
+    proposed_fine = Numeric(digits=(14, 2), null=True, default=None)
+    proposed_measures = JSON(default=[])
+    decision = JSON(null=True, default=None)
+    served_on = Date(null=True, default=None)
+    serve_method = Varchar(length=40, null=True, default=None)
+    closed_at = Timestamptz(null=True, default=None)
+    transfer = JSON(null=True, default=None)
+    override = JSON(null=True, default=None)
+    created_by = ForeignKey(references=_ref("User", "backend.accounts.tables"))
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    updated_at = Timestamptz(default=TimestamptzNow())
+    request_hash = Varchar(length=64)
+
+
+class CaseAction(Table, tablename="case_actions"):
+    id = UUID(primary_key=True)
+    case = ForeignKey(references=Case, index=True)
+    action = ForeignKey(references=_ref("Action", "backend.actions.tables"), index=True)
+
+
+class CaseReview(Table, tablename="case_reviews"):
+    """法制审核. An approval covers the case ``version`` it was given for, nothing later."""
+
+    id = UUID(primary_key=True)
+    case = ForeignKey(references=Case, index=True)
+    reviewer = ForeignKey(references=_ref("User", "backend.accounts.tables"))
+    outcome = Varchar(length=20)
+    opinion = Text()
+    case_version = Integer()
+    created_at = Timestamptz(default=TimestamptzNow())
