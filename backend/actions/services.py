@@ -20,7 +20,7 @@ from backend.lib import idempotency, live
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import BEIJING, utcnow
 from backend.lib.errors import AppError, ErrorCode, Errors
-from backend.lib.pagination import Page, decode_cursor, encode_cursor
+from backend.lib.pagination import Page, newest_first_after, time_cursor
 from backend.lib.scope import can_see, enforcement_units, mask_id_number, sees_personal_data
 from backend.org.services import unit_may_act
 from backend.org.tables import Item
@@ -298,14 +298,10 @@ async def list_actions(
         query = query.where(Action.occurred_at < filters.occurred_to)
     if filters.has_evidence is not None:
         query = query.where(Action.evidence_count > 0 if filters.has_evidence else Action.evidence_count == 0)
-    after = decode_cursor(cursor, 2)
-    if after:
-        try:
-            at, last = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
-        except ValueError:
-            raise AppError(Errors.VALIDATION, "The cursor is not valid.") from None
-        query = query.where((Action.created_at < at) | ((Action.created_at == at) & (Action.id < last)))
+    after = newest_first_after(Action.created_at, Action.id, cursor)
+    if after is not None:
+        query = query.where(after)
     rows = await query
     items = await _views(rows[:limit], viewer, detail=False)
-    next_cursor = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > limit else None
+    next_cursor = time_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)

@@ -6,6 +6,8 @@ import json
 import uuid
 from typing import Any
 
+import msgspec
+
 from backend.alerts import schemas
 from backend.alerts.tables import Alert
 from backend.audit import services as audit
@@ -14,7 +16,7 @@ from backend.lib import live
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import utcnow
 from backend.lib.errors import AppError, Errors
-from backend.lib.pagination import Page, decode_cursor, encode_cursor
+from backend.lib.pagination import Page, newest_first_after, time_cursor
 
 
 def _view(row: dict[str, Any]) -> schemas.Alert:
@@ -72,8 +74,6 @@ async def raise_alert(
 
 
 def _event(view: schemas.Alert) -> dict[str, Any]:
-    import msgspec
-
     return msgspec.to_builtins(view)
 
 
@@ -97,15 +97,12 @@ async def list_alerts(
         query = query.where(Alert.status == status)
     if type_:
         query = query.where(Alert.type == type_)
-    after = decode_cursor(cursor, 2)
-    if after:
-        from datetime import datetime
-
-        at, last_id = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
-        query = query.where((Alert.created_at < at) | ((Alert.created_at == at) & (Alert.id < last_id)))
+    after = newest_first_after(Alert.created_at, Alert.id, cursor)
+    if after is not None:
+        query = query.where(after)
     rows = await query
     items = [_view(r) for r in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > limit else None
+    next_cursor = time_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
 
 

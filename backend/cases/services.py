@@ -28,7 +28,7 @@ from backend.lib import idempotency, live
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import today_local, utcnow
 from backend.lib.errors import AppError, Errors
-from backend.lib.pagination import Page, decode_cursor, encode_cursor
+from backend.lib.pagination import Page, newest_first_after, time_cursor
 from backend.lib.scope import can_see, enforcement_units, mask_id_number, sees_personal_data
 from backend.org.services import unit_may_act
 from backend.org.tables import Item
@@ -196,16 +196,12 @@ async def list_cases(
         query = query.where(Case.unit == unit_id)
     if status:
         query = query.where(Case.status == status)
-    after = decode_cursor(cursor, 2)
-    if after:
-        try:
-            at, last = datetime.fromisoformat(after[0]), uuid.UUID(after[1])
-        except ValueError:
-            raise AppError(Errors.VALIDATION, "The cursor is not valid.") from None
-        query = query.where((Case.created_at < at) | ((Case.created_at == at) & (Case.id < last)))
+    after = newest_first_after(Case.created_at, Case.id, cursor)
+    if after is not None:
+        query = query.where(after)
     rows = await query
     items = [await _view(viewer, r) for r in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].created_at.isoformat(), items[-1].id) if len(rows) > limit else None
+    next_cursor = time_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -36,3 +38,27 @@ def decode_cursor(cursor: str | None, parts: int) -> list[str] | None:
     if not isinstance(values, list) or len(values) != parts or not all(isinstance(v, str) for v in values):
         raise AppError(Errors.VALIDATION, "The cursor is not valid.", errors=[{"key": "cursor"}])
     return values
+
+
+def decode_time_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """A (created_at, id) cursor for newest-first feeds."""
+    values = decode_cursor(cursor, 2)
+    if values is None:
+        return None
+    try:
+        return datetime.fromisoformat(values[0]), uuid.UUID(values[1])
+    except ValueError:
+        raise AppError(Errors.VALIDATION, "The cursor is not valid.", errors=[{"key": "cursor"}]) from None
+
+
+def newest_first_after(created_at: Any, id_column: Any, cursor: str | None) -> Any | None:
+    """The where-clause for the page after ``cursor`` in (created_at, id) descending order."""
+    after = decode_time_cursor(cursor)
+    if after is None:
+        return None
+    at, last = after
+    return (created_at < at) | ((created_at == at) & (id_column < last))
+
+
+def time_cursor(created_at: datetime, item_id: uuid.UUID) -> str:
+    return encode_cursor(created_at.isoformat(), item_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -35,9 +36,7 @@ def _num(value: Decimal | float | None) -> float | None:
 def _item(row: dict[str, Any], authority: str | None = None) -> schemas.Item:
     fine = _num(row["major_fine_at_least"])
     measures = row["major_measures"] or []
-    if isinstance(measures, str):
-        import json
-
+    if isinstance(measures, str):  # SQLite hands JSON columns back as text
         measures = json.loads(measures)
     major = (
         schemas.MajorCaseRule(fine_at_least=fine, measures=measures) if fine is not None or measures else None

@@ -232,3 +232,16 @@ async def test_feed_filters_and_keyset_pages(client, as_user, world: World) -> N
             break
     assert seen[:5] == [a["id"] for a in reversed(made)]  # newest first, no duplicates, no gaps
     assert len(seen) == len(set(seen))
+
+
+async def test_a_forged_cursor_is_a_clear_400(client, as_user) -> None:
+    officer = await as_user("officer_a1")
+    import base64
+    import json
+
+    for raw in (["not-a-time", "x"], ["2026-01-01T00:00:00+00:00", "not-a-uuid"], ["only-one"]):
+        cursor = base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
+        for path in ("/api/v1/actions", "/api/v1/cases"):
+            assert_problem(
+                await client.get(f"{path}?cursor={cursor}", headers=officer), 400, "validation.failed"
+            )
