@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import mimetypes
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,10 +25,13 @@ from backend.audit.controllers import AuditController
 from backend.cases.controllers import CaseController
 from backend.db import bind, engine_from_url, is_postgres
 from backend.health import healthz, readyz
-from backend.lib import live
 from backend.lib.auth import JWTAuthMiddleware, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.keys import load_keyring
+from backend.live import publish as live
+from backend.live import services as live_services
+from backend.live.controllers import PositionController, SosController, live_socket
+from backend.live.hub import Hub
 from backend.org.controllers import ItemController, UnitController
 from backend.settings import Settings, get_settings
 from media_store import open_store
@@ -49,7 +54,9 @@ def _channels_backend(settings: Settings) -> ChannelsBackend:
         from litestar.channels.backends.redis import RedisChannelsPubSubBackend
         from redis.asyncio import Redis
 
-        return RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+        return RedisChannelsPubSubBackend(
+            redis=Redis.from_url(settings.redis_url), key_prefix=settings.redis_prefix
+        )
     return MemoryChannelsBackend(history=0)
 
 
@@ -64,6 +71,19 @@ async def _pwa_headers(response: Response[Any]) -> Response[Any]:
     return response
 
 
+async def _prune_periodically(settings: Settings) -> None:
+    """Drop live events and position history past their retention, hourly."""
+    day = 86_400
+    while True:
+        try:
+            await live_services.prune(
+                settings.event_retention_days * day, settings.position_retention_days * day
+            )
+        except Exception:  # a failed prune must not stop the app; it is retried next hour
+            logging.getLogger(__name__).exception("pruning live events failed")
+        await asyncio.sleep(3600)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     mimetypes.add_type("application/manifest+json", ".webmanifest")
     settings = settings or get_settings()
@@ -72,16 +92,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
     bind(engine)
     keyring = load_keyring(settings.keys_dir)
     tokens = TokenService(keyring, settings.jwt_issuer, settings.jwt_audience, settings.access_token_ttl_s)
-    channels = ChannelsPlugin(backend=_channels_backend(settings), channels=[live.LIVE_CHANNEL])
-    live.configure(channels)
+    channel = live.channel_name(settings.redis_prefix)
+    channels = ChannelsPlugin(backend=_channels_backend(settings), channels=[channel])
+    hub = Hub(channels, channel, max_queue=settings.live_max_queue)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if is_postgres(engine):
             await engine.start_connection_pool()
+        live.configure(channels, channel)
+        await hub.start()
+        pruner = asyncio.create_task(_prune_periodically(settings), name="prune")
         try:
             yield
         finally:
+            pruner.cancel()
+            await hub.stop()
+            live.configure(None)
             if is_postgres(engine):
                 await engine.close_connection_pool()
 
@@ -101,6 +128,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ActionController,
             CaseController,
             AlertController,
+            PositionController,
+            SosController,
+            live_socket,
         ],
         middleware=[JWTAuthMiddleware],
         security=[{"BearerAuth": []}],
@@ -133,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "tokens": tokens,
                 "media": open_store(settings.media_url),
                 "channels": channels,
+                "hub": hub,
             }
         ),
         openapi_config=OpenAPIConfig(

@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "backend.alerts.piccolo_app",
         "backend.actions.piccolo_app",
         "backend.cases.piccolo_app",
+        "backend.live.piccolo_app",
     ]
 )

@@ -24,6 +24,7 @@ class Settings:
     database_url: str
     media_url: str
     redis_url: str | None = None
+    redis_prefix: str = "fieldwatch"
     jwt_issuer: str = "fieldwatch"
     jwt_audience: str = "fieldwatch-api"
     access_token_ttl_s: int = 900
@@ -31,6 +32,11 @@ class Settings:
     login_max_failures: int = 5
     login_lockout_s: int = 900
     login_rate_per_minute: int = 30
+    live_heartbeat_s: float = 25.0
+    live_max_queue: int = 256
+    position_min_interval_s: int = 5
+    position_retention_days: int = 30
+    event_retention_days: int = 7
     debug: bool = False
     pwa_dir: Path = field(default_factory=lambda: default_pwa_dir())
 
@@ -46,6 +52,7 @@ class Settings:
             database_url=_env("DATABASE_URL") or f"sqlite:///{data_dir / 'fieldwatch.sqlite3'}",
             media_url=_env("MEDIA_URL") or f"file://{data_dir / 'media'}",
             redis_url=_env("REDIS_URL"),
+            redis_prefix=_env("REDIS_PREFIX", "fieldwatch") or "fieldwatch",
             jwt_issuer=_env("JWT_ISSUER", "fieldwatch") or "fieldwatch",
             jwt_audience=_env("JWT_AUDIENCE", "fieldwatch-api") or "fieldwatch-api",
             access_token_ttl_s=_int("ACCESS_TOKEN_TTL", 900),
@@ -53,6 +60,11 @@ class Settings:
             login_max_failures=_int("LOGIN_MAX_FAILURES", 5),
             login_lockout_s=_int("LOGIN_LOCKOUT", 900),
             login_rate_per_minute=_int("LOGIN_RATE_PER_MINUTE", 30),
+            live_heartbeat_s=float(_int("LIVE_HEARTBEAT", 25)),
+            live_max_queue=_int("LIVE_MAX_QUEUE", 256),
+            position_min_interval_s=_int("POSITION_MIN_INTERVAL", 5),
+            position_retention_days=_int("POSITION_RETENTION_DAYS", 30),
+            event_retention_days=_int("EVENT_RETENTION_DAYS", 7),
             debug=(_env("DEBUG", "0") == "1"),
         )
 

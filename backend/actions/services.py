@@ -16,12 +16,13 @@ from backend.actions.tables import Action, ActionOfficer
 from backend.alerts.services import raise_alert
 from backend.audit import services as audit
 from backend.db import atomic, is_unique_violation
-from backend.lib import idempotency, live
+from backend.lib import idempotency
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import BEIJING, utcnow
 from backend.lib.errors import AppError, ErrorCode, Errors
 from backend.lib.pagination import Page, newest_first_after, time_cursor
 from backend.lib.scope import can_see, enforcement_units, mask_id_number, sees_personal_data
+from backend.live.publish import publish
 from backend.org.services import unit_may_act
 from backend.org.tables import Item
 
@@ -172,7 +173,7 @@ async def create_action(
             raise
         return await _replay(actor, action_id, existing, digest), True
     view = await get_action(actor, action_id)
-    live.publish("action.created", data.unit_id, msgspec.to_builtins(_masked(view)))
+    await publish("action.created", data.unit_id, msgspec.to_builtins(_masked(view)))
     return view, False
 
 

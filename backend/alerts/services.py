@@ -12,11 +12,11 @@ from backend.alerts import schemas
 from backend.alerts.tables import Alert
 from backend.audit import services as audit
 from backend.db import atomic
-from backend.lib import live
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import utcnow
 from backend.lib.errors import AppError, Errors
 from backend.lib.pagination import Page, newest_first_after, time_cursor
+from backend.live.publish import publish
 
 
 def _view(row: dict[str, Any]) -> schemas.Alert:
@@ -69,7 +69,7 @@ async def raise_alert(
     row = await Alert.select().where(Alert.id == alert_id).first()
     assert row is not None
     view = _view(row)
-    live.publish("alert.raised", unit_id, _event(view))
+    await publish("alert.raised", unit_id, _event(view))
     return view
 
 
@@ -120,5 +120,5 @@ async def handle(viewer: CurrentUser, alert_id: uuid.UUID, data: schemas.AlertAc
             viewer, "alert.handled", "alert", alert_id, {"status": data.status, "comment": data.comment}
         )
     view = _view(await Alert.select().where(Alert.id == alert_id).first())  # type: ignore[arg-type]
-    live.publish("alert.acked", view.unit_id, _event(view))
+    await publish("alert.acked", view.unit_id, _event(view))
     return view

@@ -24,12 +24,13 @@ from backend.audit import services as audit
 from backend.cases import schemas
 from backend.cases.tables import Case, CaseAction, CaseReview
 from backend.db import atomic, is_unique_violation
-from backend.lib import idempotency, live
+from backend.lib import idempotency
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import today_local, utcnow
 from backend.lib.errors import AppError, Errors
 from backend.lib.pagination import Page, newest_first_after, time_cursor
 from backend.lib.scope import can_see, enforcement_units, mask_id_number, sees_personal_data
+from backend.live.publish import publish
 from backend.org.services import unit_may_act
 from backend.org.tables import Item
 
@@ -264,7 +265,7 @@ async def _save(
             raise AppError(Errors.CASE_VERSION_CONFLICT, "The case was changed by someone else; reload it.")
         await audit.record(actor, action, "case", row["id"], audit_data)
     view = await get_case(actor, row["id"])
-    live.publish(
+    await publish(
         "case.updated",
         view.unit_id,
         {"id": str(view.id), "status": view.status, "version": view.version, "number": view.number},
@@ -335,7 +336,7 @@ async def create_case(
             return await get_case(actor, case_id), True
         raise
     view = await get_case(actor, case_id)
-    live.publish(
+    await publish(
         "case.updated",
         view.unit_id,
         {"id": str(view.id), "status": view.status, "version": 1, "number": view.number},

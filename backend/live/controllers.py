@@ -1,0 +1,164 @@
+"""WS /api/v1/live, positions and SOS."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from typing import Annotated, Any
+
+import anyio
+import msgspec
+from litestar import Controller, Request, WebSocket, get, post, websocket
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from backend.accounts.services import load_current_user
+from backend.lib.auth import CurrentUser, TokenService, requires_roles
+from backend.lib.errors import AppError
+from backend.live import schemas, services
+from backend.live.hub import CLOSE_TOO_SLOW, CLOSE_UNAUTHORISED, Client, Hub
+
+CLOSE_REASONS = {CLOSE_UNAUTHORISED: "session ended", CLOSE_TOO_SLOW: "too slow: reconnect with resume_after"}
+PROTOCOL = "fieldwatch"
+TOKEN_PREFIX = "bearer."  # noqa: S105 - a subprotocol prefix, not a secret
+
+
+class ClientMessage(msgspec.Struct, forbid_unknown_fields=True):
+    token: str | None = None
+    subscribe: list[str] | None = None
+    resume_after: str | int | None = None
+
+
+_decode = msgspec.json.Decoder(ClientMessage).decode
+
+
+async def _authenticate(socket: WebSocket[Any, Any, Any], token: str | None) -> CurrentUser | None:
+    if token is None:
+        try:
+            with anyio.fail_after(10):
+                first = _decode(await socket.receive_data(mode="text"))
+        except (TimeoutError, msgspec.DecodeError, WebSocketDisconnect):
+            return None
+        token = first.token
+    if not token:
+        return None
+    tokens: TokenService = socket.app.state.tokens
+    try:
+        claims = tokens.verify(token)
+        return await load_current_user(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]))
+    except AppError:
+        return None
+
+
+async def _sender(socket: WebSocket[Any, Any, Any], client: Client) -> None:
+    while True:
+        await socket.send_data(await client.queue.get())
+
+
+async def _keepalive(client: Client, interval: float) -> None:
+    """Heartbeats let a browser notice a dead link; the session check ends revoked access at once."""
+    while True:
+        await anyio.sleep(interval)
+        try:
+            client.user = await load_current_user(client.user.id, client.user.session_id)
+        except AppError:
+            client.close(CLOSE_UNAUTHORISED)
+            return
+        with contextlib.suppress(asyncio.QueueFull):
+            client.queue.put_nowait('{"type":"heartbeat"}')
+
+
+async def _resume(client: Client, after: int) -> None:
+    client.replaying = True
+    try:
+        last = after
+        async for route, text in services.replay(after):
+            last = route.seq
+            if route.seq not in client.delivered and client.wants(route):
+                await client.queue.put(text)
+        for seq, text in client.pending:
+            if seq > last and seq not in client.delivered:
+                await client.queue.put(text)
+    finally:
+        client.pending.clear()
+        client.replaying = False
+
+
+@websocket("/live", exclude_from_auth=True, name="live")
+async def live_socket(socket: WebSocket[Any, Any, Any]) -> None:
+    offered = list(socket.scope.get("subprotocols") or [])
+    token = next((p[len(TOKEN_PREFIX) :] for p in offered if p.startswith(TOKEN_PREFIX)), None)
+    await socket.accept(subprotocols=PROTOCOL if PROTOCOL in offered else None)
+    user = await _authenticate(socket, token)
+    if user is None:
+        await socket.close(code=CLOSE_UNAUTHORISED, reason="unauthorised")
+        return
+    hub: Hub = socket.app.state.hub
+    settings = socket.app.state.settings
+    client = hub.connect(user)
+    try:
+        hello = {
+            "type": "hello",
+            "data": {"user_id": str(user.id), "last_event_id": str(await services.last_event_id())},
+        }
+        await socket.send_data(msgspec.json.encode(hello).decode())
+        async with anyio.create_task_group() as tg:
+            client.on_close = tg.cancel_scope.cancel
+            tg.start_soon(_sender, socket, client)
+            tg.start_soon(_keepalive, client, settings.live_heartbeat_s)
+            with contextlib.suppress(WebSocketDisconnect):
+                await _receive(socket, client)
+            tg.cancel_scope.cancel()
+    finally:
+        hub.disconnect(client)
+    if client.close_code is not None:
+        # A stalled peer may never read the close frame: do not wait for it long.
+        with anyio.move_on_after(2), contextlib.suppress(Exception):
+            await socket.close(code=client.close_code, reason=CLOSE_REASONS[client.close_code])
+
+
+async def _receive(socket: WebSocket[Any, Any, Any], client: Client) -> None:
+    while True:
+        raw = await socket.receive_data(mode="text")
+        try:
+            message = _decode(raw)
+        except msgspec.DecodeError:
+            continue  # a malformed control message is ignored, the stream goes on
+        if message.subscribe is not None:
+            client.types = frozenset(message.subscribe)
+        if message.resume_after is not None:
+            with contextlib.suppress(ValueError):
+                await _resume(client, int(message.resume_after))
+
+
+class PositionController(Controller):
+    path = "/positions"
+    tags = ["live"]
+
+    @post("/", guards=[requires_roles("officer")], status_code=HTTP_201_CREATED, summary="Location ping")
+    async def ping(
+        self, request: Request[CurrentUser, Any, Any], data: JSONBody[schemas.PositionCreate]
+    ) -> schemas.OfficerPosition:
+        settings = request.app.state.settings
+        return await services.record_position(request.user, data, settings.position_min_interval_s)
+
+    @get("/", summary="Officers on duty (seen within active_within seconds) in your scope")
+    async def positions(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        active_within: Annotated[int, QueryParameter(ge=60, le=86_400)] = 900,
+    ) -> list[schemas.OfficerPosition]:
+        return await services.list_positions(request.user, active_within)
+
+
+class SosController(Controller):
+    path = "/sos"
+    tags = ["live"]
+
+    @post("/", guards=[requires_roles("officer")], status_code=HTTP_201_CREATED, summary="Panic alert")
+    async def sos(
+        self, request: Request[CurrentUser, Any, Any], data: JSONBody[schemas.SosCreate | None] = None
+    ) -> dict[str, Any]:
+        return await services.sos(request.user, data or schemas.SosCreate())

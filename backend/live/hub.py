@@ -1,0 +1,105 @@
+"""One hub per API process: a single channel subscription fanned out to this process's sockets.
+
+Each event arrives encoded once; the hub decodes only its small route, then hands the same string
+to every client allowed to see it. A client whose queue is full is disconnected (close code 4429)
+rather than slowing everyone else down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+
+import msgspec
+from litestar.channels import ChannelsPlugin
+
+from backend.lib.auth import CurrentUser
+from backend.live.routing import Route, visible
+
+logger = logging.getLogger(__name__)
+_route_decoder = msgspec.json.Decoder(Route)
+CLOSE_UNAUTHORISED = 4401  # no valid token, or the session ended while connected
+CLOSE_TOO_SLOW = 4429  # the client did not keep up with the stream
+
+
+class Client:
+    __slots__ = ("close_code", "delivered", "on_close", "pending", "queue", "replaying", "types", "user")
+
+    def __init__(self, user: CurrentUser, max_queue: int) -> None:
+        self.user = user
+        self.queue: asyncio.Queue[str] = asyncio.Queue(max_queue)
+        self.close_code: int | None = None
+        self.on_close: Callable[[], object] = lambda: None
+        self.types: frozenset[str] | None = None
+        self.replaying = False
+        self.pending: list[tuple[int, str]] = []
+        # Recently delivered ids, so a replay never repeats what already went out live.
+        self.delivered: deque[int] = deque(maxlen=2048)
+
+    def wants(self, route: Route) -> bool:
+        return visible(self.user, route) and (self.types is None or route.type in self.types)
+
+    def offer(self, seq: int, text: str) -> None:
+        if self.replaying:
+            if len(self.pending) < self.queue.maxsize:
+                self.pending.append((seq, text))
+            else:
+                self.overflow()
+            return
+        try:
+            self.queue.put_nowait(text)
+            self.delivered.append(seq)
+        except asyncio.QueueFull:
+            self.overflow()
+
+    def overflow(self) -> None:
+        self.close(CLOSE_TOO_SLOW)
+
+    def close(self, code: int) -> None:
+        """Stop serving this client; the socket handler closes the connection with ``code``."""
+        if self.close_code is None:
+            self.close_code = code
+            self.on_close()
+
+
+class Hub:
+    def __init__(self, channels: ChannelsPlugin, channel: str, max_queue: int = 256) -> None:
+        self.channels = channels
+        self.channel = channel
+        self.max_queue = max_queue
+        self.clients: set[Client] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        subscriber = await self.channels.subscribe([self.channel])
+        self._task = asyncio.create_task(self._run(subscriber), name="live-hub")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def connect(self, user: CurrentUser) -> Client:
+        client = Client(user, self.max_queue)
+        self.clients.add(client)
+        return client
+
+    def disconnect(self, client: Client) -> None:
+        self.clients.discard(client)
+
+    async def _run(self, subscriber) -> None:
+        async for message in subscriber.iter_events():
+            head, _, body = message.partition(b"\n")
+            try:
+                route = _route_decoder.decode(head)
+            except msgspec.DecodeError:
+                logger.warning("live: dropped a malformed channel message")
+                continue
+            text = body.decode()
+            for client in tuple(self.clients):
+                if client.wants(route):
+                    client.offer(route.seq, text)

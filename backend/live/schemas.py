@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from backend.lib.schema import ShortText, Strict
+
+Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]
+Lon = Annotated[float, msgspec.Meta(ge=-180, le=180)]
+Accuracy = Annotated[float, msgspec.Meta(ge=0, le=100_000)]
+
+
+class PositionCreate(Strict):
+    lat: Lat
+    lon: Lon
+    accuracy_m: Accuracy
+    at: Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class SosCreate(Strict):
+    lat: Lat | None = None
+    lon: Lon | None = None
+    accuracy_m: Accuracy | None = None
+    note: ShortText | None = None
+
+
+class OfficerPosition(msgspec.Struct):
+    user_id: uuid.UUID
+    display_name: str
+    unit_ids: list[uuid.UUID]
+    lat: float
+    lon: float
+    accuracy_m: float
+    at: datetime
+    received_at: datetime
+    sos_at: datetime | None = None

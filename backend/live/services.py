@@ -1,0 +1,155 @@
+"""Positions of officers on duty, SOS, and replay of missed live events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from backend.alerts.services import raise_alert
+from backend.lib.auth import CurrentUser
+from backend.lib.clock import utcnow
+from backend.lib.errors import AppError, Errors
+from backend.live import schemas
+from backend.live.publish import encode_event, publish
+from backend.live.routing import Route
+from backend.live.tables import LatestPosition, LiveEvent, Position
+
+REPLAY_LIMIT = 1000
+
+
+def _position(row: dict[str, Any]) -> schemas.OfficerPosition:
+    return schemas.OfficerPosition(
+        user_id=row["user_id"],
+        display_name=row["display_name"],
+        unit_ids=[uuid.UUID(u) for u in row["unit_ids"].split()],
+        lat=row["lat"],
+        lon=row["lon"],
+        accuracy_m=row["accuracy_m"],
+        at=row["at"],
+        received_at=row["received_at"],
+        sos_at=row["sos_at"],
+    )
+
+
+async def record_position(
+    user: CurrentUser, data: schemas.PositionCreate, min_interval_s: int
+) -> schemas.OfficerPosition:
+    now = utcnow()
+    latest = (
+        await LatestPosition.select(LatestPosition.received_at)
+        .where(LatestPosition.user_id == user.id)
+        .first()
+    )
+    if latest is not None and (now - latest["received_at"]).total_seconds() < min_interval_s:
+        wait = max(1, int(min_interval_s - (now - latest["received_at"]).total_seconds()))
+        raise AppError(
+            Errors.RATE_LIMITED, f"Send your position at most every {min_interval_s} s.", retry_after=wait
+        ).with_headers(**{"Retry-After": str(wait)})
+    if data.at > now + timedelta(minutes=5):
+        raise AppError(
+            Errors.VALIDATION,
+            "'at' is in the future; check the phone's clock.",
+            errors=[{"key": "at", "message": "in the future"}],
+        )
+    return await _store(user, data.lat, data.lon, data.accuracy_m, data.at)
+
+
+async def _store(
+    user: CurrentUser, lat: float, lon: float, accuracy_m: float, at: datetime, sos_at: datetime | None = None
+) -> schemas.OfficerPosition:
+    values = {
+        "display_name": user.display_name,
+        "unit_ids": " ".join(sorted(str(u) for u in user.unit_ids)),
+        "lat": lat,
+        "lon": lon,
+        "accuracy_m": accuracy_m,
+        "at": at,
+        "received_at": utcnow(),
+        "sos_at": sos_at,
+    }
+    await Position.insert(
+        Position(id=uuid.uuid4(), user=user.id, lat=lat, lon=lon, accuracy_m=accuracy_m, at=at)
+    ).run()
+    await (
+        LatestPosition.insert(LatestPosition(user_id=user.id, **values))
+        .on_conflict(
+            target=LatestPosition.user_id,
+            action="DO UPDATE",
+            values=[getattr(LatestPosition, k) for k in values],
+        )
+        .run()
+    )
+    view = _position({"user_id": user.id, **values})
+    for unit_id in sorted(user.unit_ids) or [None]:
+        await publish("position.updated", unit_id, view)
+    return view
+
+
+async def list_positions(viewer: CurrentUser, active_within_s: int) -> list[schemas.OfficerPosition]:
+    since = utcnow() - timedelta(seconds=active_within_s)
+    rows = (
+        await LatestPosition.select()
+        .where(LatestPosition.received_at >= since)
+        .order_by(LatestPosition.display_name)
+    )
+    positions = [_position(r) for r in rows]
+    if viewer.sees_everything:
+        return positions
+    if not viewer.has_any("officer", "legal_reviewer", "invited_supervisor"):
+        raise AppError(Errors.FORBIDDEN, "Your role does not show officers' positions.")
+    return [p for p in positions if viewer.unit_ids.intersection(p.unit_ids)]
+
+
+async def sos(user: CurrentUser, data: schemas.SosCreate) -> dict[str, Any]:
+    where = (
+        f" at {data.lat:.5f},{data.lon:.5f} (±{data.accuracy_m or 0:.0f} m)" if data.lat is not None else ""
+    )
+    alert = None
+    for unit_id in sorted(user.unit_ids) or [None]:
+        alert = await raise_alert(
+            "officer.sos",
+            f"SOS from {user.display_name}{where}",
+            severity="high",
+            unit_id=unit_id,
+            subject_user_id=user.id,
+            object_type="user",
+            object_id=user.id,
+            data={
+                "lat": data.lat,
+                "lon": data.lon,
+                "accuracy_m": data.accuracy_m,
+                "note": data.note,
+                "officer_name": user.display_name,
+            },
+        )
+    if data.lat is not None and data.lon is not None:
+        now = utcnow()
+        await _store(user, data.lat, data.lon, data.accuracy_m or 0.0, now, sos_at=now)
+    assert alert is not None
+    return msgspec.to_builtins(alert)
+
+
+async def last_event_id() -> int:
+    row = await LiveEvent.select(LiveEvent.id).order_by(LiveEvent.id, ascending=False).first()
+    return row["id"] if row else 0
+
+
+async def replay(after: int) -> AsyncIterator[tuple[Route, str]]:
+    """Events after ``after``, oldest first, at most REPLAY_LIMIT (a client further behind reloads)."""
+    rows = await LiveEvent.select().where(LiveEvent.id > after).order_by(LiveEvent.id).limit(REPLAY_LIMIT)
+    for row in rows:
+        route = Route(type=row["type"], seq=row["id"], unit_id=row["unit_id"], to=row["to_user"])
+        text = encode_event(
+            row["id"], row["type"], row["at"].isoformat(), row["unit_id"], msgspec.json.decode(row["data"])
+        ).decode()
+        yield route, text
+
+
+async def prune(event_retention_s: int, position_retention_s: int) -> None:
+    now = utcnow()
+    await LiveEvent.delete().where(LiveEvent.at < now - timedelta(seconds=event_retention_s)).run()
+    await Position.delete().where(Position.at < now - timedelta(seconds=position_retention_s)).run()

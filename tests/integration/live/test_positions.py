@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from backend.live.tables import LatestPosition, Position
+from tests.conftest import World, assert_problem
+
+
+def _ping(lat: float = 29.15, **extra) -> dict:
+    return {"lat": lat, "lon": 107.1, "accuracy_m": 12.0, "at": datetime.now(UTC).isoformat(), **extra}
+
+
+async def test_pings_update_the_map_within_scope_and_are_rate_limited(client, as_user, world: World) -> None:
+    officer = await as_user("officer_b2")
+    first = await client.post("/api/v1/positions", json=_ping(29.16), headers=officer)
+    assert first.status_code == 201, first.text
+    assert first.json()["unit_ids"] == [str(world.town_b)]
+    too_soon = await client.post("/api/v1/positions", json=_ping(29.17), headers=officer)
+    assert assert_problem(too_soon, 429, "rate_limited")["retry_after"] >= 1
+    assert int(too_soon.headers["retry-after"]) >= 1
+    latest = await LatestPosition.select().where(LatestPosition.user_id == world.users["officer_b2"]).first()
+    assert latest is not None and latest["lat"] == 29.16
+    command = await as_user("command")
+    on_map = (await client.get("/api/v1/positions", headers=command)).json()
+    assert any(p["user_id"] == str(world.users["officer_b2"]) for p in on_map)
+    town_a = await as_user("officer_a1")
+    assert all(
+        str(world.town_a) in p["unit_ids"]
+        for p in (await client.get("/api/v1/positions", headers=town_a)).json()
+    )
+    assert_problem(
+        await client.get("/api/v1/positions", headers=await as_user("liaison")), 403, "auth.forbidden"
+    )
+
+
+async def test_bad_pings_change_nothing(client, as_user, world: World) -> None:
+    officer = await as_user("officer_a2")
+    before = await Position.count().where(Position.user == world.users["officer_a2"])
+    future = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    for body, status, code in (
+        (_ping(lat=120), 400, "validation.failed"),
+        ({"lat": 29.1, "lon": 107.1, "at": datetime.now(UTC).isoformat()}, 400, "validation.failed"),
+        (_ping(at=future), 400, "validation.failed"),
+        (_ping(speed=3), 400, "validation.failed"),
+    ):
+        assert_problem(await client.post("/api/v1/positions", json=body, headers=officer), status, code)
+    assert await Position.count().where(Position.user == world.users["officer_a2"]) == before
+    supervisor = await as_user("supervisor")
+    assert_problem(
+        await client.post("/api/v1/positions", json=_ping(), headers=supervisor), 403, "auth.forbidden"
+    )
+
+
+async def test_sos_puts_the_officer_on_the_map_as_an_emergency(client, as_user, world: World) -> None:
+    officer = await as_user("officer_a1")
+    response = await client.post(
+        "/api/v1/sos", json={"lat": 29.3, "lon": 107.3, "accuracy_m": 20}, headers=officer
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["type"] == "officer.sos" and response.json()["severity"] == "high"
+    command = await as_user("command")
+    mine = next(
+        p
+        for p in (await client.get("/api/v1/positions", headers=command)).json()
+        if p["user_id"] == str(world.users["officer_a1"])
+    )
+    assert mine["sos_at"] and mine["lat"] == 29.3
+    alerts = (await client.get("/api/v1/alerts?type=officer.sos", headers=command)).json()["items"]
+    assert any(a["subject_user_id"] == str(world.users["officer_a1"]) for a in alerts)
+    assert_problem(
+        await client.post("/api/v1/sos", json={"lat": 99}, headers=officer), 400, "validation.failed"
+    )

@@ -1,0 +1,106 @@
+"""Two API processes sharing the stream through Redis (running at 127.0.0.1:6379)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from redis.asyncio import Redis
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from backend.live.publish import channel_name
+from backend.live.routing import Route
+from tests.conftest import World
+from tests.integration.enforcement_helpers import action_payload
+from tests.integration.live.conftest import post_action, token_for, watching
+from tests.servers import api_process
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(scope="module")
+def redis_prefix() -> str:
+    return f"fw-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def pair(migrated, world: World, tmp_path_factory, redis_prefix: str) -> Iterator[tuple[str, str]]:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.ConnectionError:
+        pytest.fail(f"these tests need Redis at {REDIS_URL}; start it with scripts/test.sh or .ci/run")
+    env = {
+        "FIELDWATCH_REDIS_URL": REDIS_URL,
+        "FIELDWATCH_REDIS_PREFIX": redis_prefix,
+        "FIELDWATCH_LIVE_MAX_QUEUE": "16",
+    }
+    logs = tmp_path_factory.mktemp("redis-pair")
+    with api_process(logs, **env) as first, api_process(logs, **env) as second:
+        yield first, second
+
+
+async def test_an_action_posted_to_one_process_reaches_a_socket_on_the_other(pair, world: World) -> None:
+    first, second = pair
+    async with watching(second, await token_for(second, world.username("supervisor"))) as screen:
+        action = await post_action(
+            first,
+            await token_for(first, world.username("officer_b1")),
+            action_payload(
+                world,
+                unit_id=str(world.town_b),
+                officer_ids=[str(world.users["officer_b1"]), str(world.users["officer_b2"])],
+            ),
+        )
+        event = await screen.wait_for(
+            lambda e: e["type"] == "action.created" and e["data"]["id"] == action["id"]
+        )
+        assert event["unit_id"] == str(world.town_b)
+
+
+async def test_a_stalled_client_is_dropped_without_delaying_others(
+    pair, world: World, redis_prefix: str
+) -> None:
+    _, second = pair
+    token = await token_for(second, world.username("supervisor"))
+    url = second.replace("http://", "ws://") + "/api/v1/live"
+    bulk = 400
+    payload = base64.b64encode(os.urandom(48_000)).decode()  # incompressible: frames are deflated
+    async with (
+        watching(second, token) as fast,
+        connect(url, subprotocols=["fieldwatch", f"bearer.{token}"], max_queue=1) as stalled,  # type: ignore[list-item]
+    ):
+        await fast.send({"subscribe": ["test.bulk"]})
+        await stalled.send(json.dumps({"subscribe": ["test.bulk"]}))
+        await asyncio.sleep(0.3)
+        redis = Redis.from_url(REDIS_URL)
+        try:
+            for seq in range(1, bulk + 1):
+                route = json.dumps(
+                    Route(type="test.bulk", seq=10**12 + seq).__struct_config__
+                    and {"type": "test.bulk", "seq": 10**12 + seq}
+                ).encode()
+                event = json.dumps(
+                    {"type": "test.bulk", "id": str(seq), "at": "", "unit_id": None, "data": payload}
+                ).encode()
+                await redis.publish(channel_name(redis_prefix), route + b"\n" + event)
+        finally:
+            await redis.aclose()
+        await fast.wait_for(lambda e: e["type"] == "test.bulk" and e["id"] == str(bulk), within=30)
+        assert len(fast.of("test.bulk")) == bulk  # every event, in full, while the other client slept
+        received = 0
+        try:
+            async with asyncio.timeout(30):
+                while True:
+                    message = json.loads(await stalled.recv())
+                    received += message["type"] == "test.bulk"
+        except ConnectionClosed:
+            pass
+        assert (stalled.close_code, received < bulk) == (4429, True), received
