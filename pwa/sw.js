@@ -1,9 +1,9 @@
 // Service worker: precached app shell, network-first navigations, cache-first shell assets.
 // API responses (/api/) are never cached.
 // Bump VERSION whenever any file in SHELL changes (tests/e2e checks this through the digest below).
-// shell digest: 57da88b4f5a85ede9d6ff223f30abef8e9e6e1e737d6049028ae41da8f64342d
+// shell digest: 756b88757c507b5fdf5b24476daf89ca28db6edac5b4873f342d1078c3ba75ca
 
-const VERSION = 'fw-shell-v1';
+const VERSION = 'fw-shell-v2';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -13,12 +13,17 @@ const SHELL = [
   '/js/app.js',
   '/js/api.js',
   '/js/dom.js',
+  '/js/enforcement.js',
   '/js/i18n.js',
   '/js/net.js',
   '/js/outbox.js',
+  '/js/pages/action-new.js',
+  '/js/pages/actions.js',
+  '/js/pages/cases.js',
   '/js/pages/common.js',
   '/js/pages/login.js',
   '/js/pages/officer.js',
+  '/js/pages/review.js',
   '/js/pages/roles.js',
   '/vendor/idb-8.0.4/index.js',
   '/icons/favicon-32.png',

@@ -39,7 +39,7 @@ export function setReachabilityHandler(fn) {
 }
 
 export class ApiError extends Error {
-  constructor({ status = 0, code = '', title = '', detail = '', type = '' } = {}) {
+  constructor({ status = 0, code = '', title = '', detail = '', type = '', extra = {} } = {}) {
     super(code || title || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
@@ -47,18 +47,67 @@ export class ApiError extends Error {
     this.title = title;
     this.detail = detail;
     this.type = type;
+    // Rule-specific members of the problem document, e.g. officer_id / officer_name.
+    this.extra = extra && typeof extra === 'object' ? extra : {};
   }
 }
+
+const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'code', 'instance']);
 
 const CJK = /[\u3400-\u9fff]/;
 const LATIN_WORD = /[A-Za-z]{3,}/;
 
-/** A message for a person: never an HTTP status, never English to a Chinese user. */
-export function errorMessage(err) {
+/**
+ * The person a refusal is about, as a name to show: the server's officer_name, else a name the page
+ * knows for officer_id (`people`: Map or object id → name), else ''.
+ */
+function officerName(err, people) {
+  const x = err.extra || {};
+  if (typeof x.officer_name === 'string' && x.officer_name) return x.officer_name;
+  if (x.officer_id && people) {
+    const name = people instanceof Map ? people.get(x.officer_id) : people[x.officer_id];
+    if (name) return name;
+  }
+  return '';
+}
+
+/**
+ * Messages naming an officer: certificate refusals (`certificate.invalid` with officer_id) and
+ * `action.officer_not_in_unit`. `ctx.me` is the signed-in user's id, `ctx.states` maps officer id to
+ * the certificate state the page saw (expired / suspended / revoked).
+ */
+function officerMessage(err, ctx) {
+  const x = err.extra || {};
+  const id = x.officer_id ? String(x.officer_id) : '';
+  if (!id && !x.officer_name) return '';
+  const name = officerName(err, ctx.people);
+  const self = Boolean(id && ctx.me && id === String(ctx.me));
+  if (err.code === 'certificate.invalid') {
+    const given = x.certificate_status || (ctx.states && id ? (ctx.states instanceof Map ? ctx.states.get(id) : ctx.states[id]) : '');
+    const state = ['expired', 'suspended', 'revoked', 'missing'].includes(given) ? given : 'invalid';
+    const what = t(`err.certificate.state.${state}`);
+    if (self) return t('err.certificate.invalid.self', { what });
+    if (name) return t('err.certificate.invalid.partner', { name, what });
+    return t('err.certificate.invalid.someone', { what });
+  }
+  if (err.code === 'action.officer_not_in_unit') {
+    if (self) return t('err.action.officer_not_in_unit.self');
+    if (name) return t('err.action.officer_not_in_unit.partner', { name });
+  }
+  return '';
+}
+
+/**
+ * A message for a person: never an HTTP status, never English to a Chinese user.
+ * `ctx` (optional) lets refusals about a named officer use the names the page already shows.
+ */
+export function errorMessage(err, ctx = {}) {
   if (!(err instanceof ApiError)) return t('err.unknown');
   const code = err.code || '';
   if (code === 'network.offline') return t('err.network');
   if (code === 'network.timeout') return t('err.timeout');
+  const named = officerMessage(err, ctx || {});
+  if (named) return named;
   if (code && has(`err.${code}`)) return t(`err.${code}`);
   // Families of codes not listed one by one
   if (/^auth\.(token|refresh|session)/.test(code)) return t('err.auth.expired');
@@ -161,12 +210,15 @@ async function send(method, path, body, token) {
   }
   if (!res.ok) {
     const p = data && typeof data === 'object' ? data : {};
+    const extra = {};
+    for (const [k, v] of Object.entries(p)) if (!PROBLEM_MEMBERS.has(k)) extra[k] = v;
     throw new ApiError({
       status: res.status,
       code: typeof p.code === 'string' ? p.code : '',
       title: typeof p.title === 'string' ? p.title : '',
       detail: typeof p.detail === 'string' ? p.detail : '',
       type: typeof p.type === 'string' ? p.type : '',
+      extra,
     });
   }
   return data;

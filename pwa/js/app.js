@@ -1,4 +1,5 @@
 // Shell: hash router, header (connectivity, language), role switcher, service worker.
+// Role homes load with the shell; the enforcement pages are imported on first use.
 
 import { t, getLang, setLang, onLangChange } from './i18n.js';
 import {
@@ -11,7 +12,7 @@ import {
 } from './api.js';
 import { getNetState, onNetChange, setServerReachable, withSync } from './net.js';
 import { flush } from './outbox.js';
-import { h } from './dom.js';
+import { h, restoreValues } from './dom.js';
 import { loginPage } from './pages/login.js';
 import { officerPage } from './pages/officer.js';
 import {
@@ -20,7 +21,6 @@ import {
   invitedPage,
   liaisonPage,
   noRolePage,
-  reviewerPage,
   supervisorPage,
 } from './pages/roles.js';
 
@@ -40,10 +40,20 @@ const PAGES = {
   command: { render: commandPage, title: 'command.title' },
   supervisor: { render: supervisorPage, title: 'supervisor.title' },
   invited: { render: invitedPage, title: 'invited.title' },
-  reviewer: { render: reviewerPage, title: 'reviewer.title' },
+  reviewer: { load: () => import('./pages/review.js'), name: 'reviewerPage', title: 'reviewer.title' },
   liaison: { render: liaisonPage, title: 'liaison.title' },
   officer: { render: officerPage, title: 'officer.title' },
 };
+
+/** Pages below a role home, or shared by several roles: [pattern, page]. `:id` matches one segment. */
+const CASE_ROLES = ['officer', 'legal_reviewer', 'supervisor'];
+const SUBPAGES = [
+  ['officer/new', { roles: ['officer'], load: () => import('./pages/action-new.js'), name: 'newActionPage', title: 'action.newTitle' }],
+  ['officer/actions', { roles: ['officer'], load: () => import('./pages/actions.js'), name: 'actionsPage', title: 'actions.title' }],
+  ['officer/actions/:id', { roles: ['officer'], load: () => import('./pages/actions.js'), name: 'actionPage', title: 'action.detailTitle' }],
+  ['cases', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casesPage', title: 'cases.title' }],
+  ['cases/:id', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casePage', title: 'case.title' }],
+];
 
 const RETRY_MS = 30000;
 
@@ -62,9 +72,27 @@ export function userRoutes(user) {
   return ROLE_ROUTES.filter(([role]) => roles.has(role)).map(([, route]) => route);
 }
 
+function pathFromHash() {
+  const m = /^#\/([\w/-]*)$/.exec(location.hash);
+  return m ? m[1].replace(/\/+$/, '') : '';
+}
+
 function routeFromHash() {
-  const m = /^#\/([\w-]+)/.exec(location.hash);
-  return m ? m[1] : '';
+  return pathFromHash().split('/')[0];
+}
+
+/** The sub-page for a path, with its parameters; null when none matches. */
+function matchSubpage(path) {
+  const parts = path.split('/');
+  for (const [pattern, page] of SUBPAGES) {
+    const want = pattern.split('/');
+    if (want.length !== parts.length) continue;
+    const params = {};
+    if (want.every((w, i) => (w.startsWith(':') ? ((params[w.slice(1)] = parts[i]), true) : w === parts[i]))) {
+      return { page, params };
+    }
+  }
+  return null;
 }
 
 function go(route, { replace = false } = {}) {
@@ -122,12 +150,13 @@ function renderRoleNav(user, route) {
 
 // ---- routing ------------------------------------------------------------------------------
 
-function show(route, view, { quiet = false } = {}) {
+function show(route, view, { quiet = false, restore = null, titleKey = null } = {}) {
   if (current.cleanup) current.cleanup();
   current = { route, cleanup: view.cleanup || null };
   main.replaceChildren(view.node);
-  const titleKey = route === 'login' ? 'login.title' : PAGES[route] ? PAGES[route].title : null;
-  document.title = titleKey ? `${t(titleKey)} – ${t('app.name')}` : t('app.name');
+  if (restore) restoreValues(main, restore);
+  const key = titleKey || (route === 'login' ? 'login.title' : PAGES[route] ? PAGES[route].title : null);
+  document.title = key ? `${t(key)} – ${t('app.name')}` : t('app.name');
   const target = view.focus || main.querySelector('h1');
   // On first load only the login form takes focus; later route changes move focus to the new heading.
   // A quiet re-render (new language, fresher user data) leaves focus and scroll where they were.
@@ -144,7 +173,34 @@ async function doLogout() {
   go('login');
 }
 
-function render(opts) {
+let renderSeq = 0;
+
+/** A page module that could not be fetched (offline before it was ever cached). */
+function unavailablePage() {
+  const retry = h('button', { type: 'button', class: 'btn btn--secondary btn--block' }, t('common.retry'));
+  retry.addEventListener('click', () => render());
+  return {
+    node: h('section', { class: 'page' },
+      h('h1', { class: 'page__title', tabindex: '-1' }, t('app.name')),
+      h('p', { class: 'alert alert--static', role: 'alert' }, t('err.network')),
+      retry),
+  };
+}
+
+async function renderLazy(seq, route, page, ctx, opts) {
+  let mod = null;
+  try {
+    mod = await page.load();
+  } catch {
+    /* offline and never cached: say so below */
+  }
+  if (seq !== renderSeq) return;
+  show(route, mod ? mod[page.name](ctx) : unavailablePage(), { ...opts, titleKey: page.title });
+}
+
+function render(opts = {}) {
+  const seq = ++renderSeq;
+  const path = pathFromHash();
   const route = routeFromHash();
   const user = hasSession() ? getCachedUser() : null;
   if (!user) {
@@ -166,28 +222,39 @@ function render(opts) {
     renderRoleNav(null);
     return show('home', noRolePage({ user, onLogout: doLogout }), opts);
   }
-  if (!routes.includes(route)) return go(routes[0], { replace: true });
+  const ctx = {
+    user,
+    onLogout: doLogout,
+    navigate: go,
+    params: {},
+    refresh: Boolean(opts.quiet),
+    restore: opts.restore || null,
+  };
+  let page = null;
+  if (path === route && routes.includes(route)) page = PAGES[route];
+  else {
+    const sub = matchSubpage(path);
+    const roles = new Set(user.roles || []);
+    if (sub && sub.page.roles.some((r) => roles.has(r))) {
+      page = sub.page;
+      ctx.params = sub.params;
+    }
+  }
+  if (!page) return go(routes[0], { replace: true });
   renderRoleNav(user, route);
-  show(route, PAGES[route].render({ user, onLogout: doLogout }), opts);
+  if (page.load) return renderLazy(seq, route, page, ctx, opts);
+  return show(route, page.render(ctx), opts);
 }
 
 /** Re-render after a language change, keeping what the user has typed. */
-function rerender() {
+async function rerender() {
   const values = {};
-  for (const el of main.querySelectorAll('input[id]')) {
-    values[el.id] = el.type === 'checkbox' ? el.checked : el.value;
+  for (const el of main.querySelectorAll('input[id], textarea[id], select[id]')) {
+    values[el.id] = el.type === 'checkbox' || el.type === 'radio' ? el.checked : el.value;
   }
   const active = document.activeElement && document.activeElement.id;
   const scroll = window.scrollY;
-  render({ quiet: true });
-  for (const [id, v] of Object.entries(values)) {
-    const el = document.getElementById(id);
-    if (!el) continue;
-    if (el.type === 'checkbox') {
-      el.checked = v;
-      el.dispatchEvent(new Event('change'));
-    } else el.value = v;
-  }
+  await render({ quiet: true, restore: values });
   if (active && document.getElementById(active)) document.getElementById(active).focus({ preventScroll: true });
   window.scrollTo(0, scroll);
 }
@@ -212,7 +279,7 @@ async function sync() {
     }
     return;
   }
-  if (hasSession() && JSON.stringify(getCachedUser()) !== before && current.route !== 'login') render({ quiet: true });
+  if (hasSession() && JSON.stringify(getCachedUser()) !== before && current.route !== 'login') rerender();
 }
 
 // ---- service worker -----------------------------------------------------------------------

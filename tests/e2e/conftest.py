@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import secrets
 import shutil
@@ -11,8 +12,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -156,11 +159,8 @@ async def context(browser, live_server) -> AsyncIterator:
         await ctx.close()
 
 
-@pytest.fixture
-async def page(context) -> AsyncIterator:
-    """A page that fails the test on uncaught script errors or Content-Security-Policy violations."""
-    p = await context.new_page()
-    problems: list[str] = []
+def watch_for_problems(p, problems: list[str]) -> None:
+    """Collect uncaught script errors and Content-Security-Policy violations of page `p`."""
     p.on("pageerror", lambda exc: problems.append(f"uncaught error: {exc}"))
     p.on(
         "console",
@@ -170,8 +170,100 @@ async def page(context) -> AsyncIterator:
             else None
         ),
     )
+
+
+@pytest.fixture
+async def page(context) -> AsyncIterator:
+    """A page that fails the test on uncaught script errors or Content-Security-Policy violations."""
+    p = await context.new_page()
+    problems: list[str] = []
+    watch_for_problems(p, problems)
     yield p
     assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+async def new_page(browser, live_server) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    """Factory: a page in a fresh context (another person's phone) with the suite's phone settings.
+
+    Keyword arguments override the context options, e.g. ``permissions=["geolocation"]`` and
+    ``geolocation={...}``. Script errors and CSP violations on any of these pages fail the test.
+    """
+    base_url, _ = live_server
+    contexts = []
+    problems: list[str] = []
+
+    async def make(**overrides: Any):
+        options: dict[str, Any] = {
+            "base_url": base_url,
+            "viewport": VIEWPORT,
+            "locale": "zh-CN",
+            "timezone_id": "Asia/Shanghai",
+            "service_workers": "allow",
+        }
+        options.update(overrides)
+        ctx = await browser.new_context(**options)
+        ctx.set_default_timeout(15_000)
+        contexts.append(ctx)
+        p = await ctx.new_page()
+        watch_for_problems(p, problems)
+        return p
+
+    try:
+        yield make
+    finally:
+        for ctx in contexts:
+            await ctx.close()
+    assert not problems, "\n".join(problems)
+
+
+class ApiClient:
+    """The JSON API as one signed-in user, for arranging data and checking what the server stored."""
+
+    def __init__(self, base_url: str, username: str, password: str) -> None:
+        self.host, self.port = base_url.removeprefix("http://").split(":")
+        res = self.call("POST", "/auth/login", {"username": username, "password": password}, auth=False)
+        assert res[0] == 200, res
+        self.token = res[1]["access_token"]
+        self.user = res[1]["user"]
+
+    def call(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> tuple[int, Any]:
+        conn = http.client.HTTPConnection(self.host, int(self.port), timeout=15)
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        if auth:
+            headers["Authorization"] = f"Bearer {self.token}"
+        try:
+            conn.request(method, "/api/v1" + path, json.dumps(body) if body is not None else None, headers)
+            res = conn.getresponse()
+            raw = res.read()
+            return res.status, (json.loads(raw) if raw else None)
+        finally:
+            conn.close()
+
+    def get(self, path: str, **params: Any) -> Any:
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        status, data = self.call("GET", path + (f"?{query}" if query else ""))
+        assert status == 200, (path, status, data)
+        return data
+
+    def post(self, path: str, body: Any, expect: int = 201) -> Any:
+        status, data = self.call("POST", path, body)
+        assert status == expect, (path, status, data)
+        return data
+
+    def patch(self, path: str, body: Any) -> Any:
+        status, data = self.call("PATCH", path, body)
+        assert status == 200, (path, status, data)
+        return data
+
+
+@pytest.fixture
+def api(live_server) -> Callable[[str], ApiClient]:
+    """Factory: ``api("officer1")`` is an ApiClient signed in as that demo user."""
+    base_url, password = live_server
+    return lambda username: ApiClient(base_url, username, password)
 
 
 @pytest.fixture

@@ -71,9 +71,6 @@ async def test_officer_signs_in_and_sees_valid_certificate(page: Page, password:
     await expect(page.get_by_test_id("outbox")).to_contain_text("待发送")
     await expect(page.get_by_test_id("outbox-count")).to_have_text("0")
 
-    await page.get_by_role("button", name="新建执法记录").click()
-    await expect(page.get_by_role("status").filter(has_text="功能建设中")).to_be_visible()
-
     await expect(page.get_by_role("button", name="退出登录")).to_be_visible()
     stored = await page.evaluate(
         "() => ({user: localStorage.getItem('fw.user'), refresh: localStorage.getItem('fw.refresh'),"
@@ -93,6 +90,10 @@ async def test_officer_signs_in_and_sees_valid_certificate(page: Page, password:
     body_px = await page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
     assert body_px >= 16
     assert await page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+    await page.get_by_role("button", name="新建执法记录").click()
+    await expect(page).to_have_url(re.compile(r"#/officer/new$"))
+    await expect(page.get_by_role("heading", level=1, name="新建执法记录")).to_be_visible()
 
 
 async def test_offline_reload_keeps_officer_home(page: Page, context, password: str) -> None:

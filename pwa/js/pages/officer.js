@@ -56,12 +56,22 @@ function newRecordButton(canAct) {
   const btn = h('button', { type: 'button', class: 'btn btn--primary btn--xl btn--block' },
     h('span', { class: 'btn__plus', 'aria-hidden': 'true' }, '+'), t('officer.new'));
   btn.addEventListener('click', () => {
+    if (canAct) {
+      location.hash = '#/officer/new';
+      return;
+    }
     note.textContent = '';
     requestAnimationFrame(() => {
-      note.textContent = canAct ? t('common.wip') : t('officer.newBlocked');
+      note.textContent = t('officer.newBlocked');
     });
   });
   return h('div', { class: 'action' }, btn, note);
+}
+
+function workLinks() {
+  return h('nav', { class: 'links', 'aria-label': t('officer.title') },
+    h('a', { class: 'btn btn--secondary btn--block', href: '#/officer/actions' }, t('officer.myActions')),
+    h('a', { class: 'btn btn--secondary btn--block', href: '#/cases' }, t('officer.cases')));
 }
 
 function outboxBadge() {
@@ -159,6 +169,7 @@ export function officerPage({ user, onLogout }) {
       units.length ? h('span', { class: 'lead__unit', 'data-testid': 'officer-unit' }, ` · ${units.join('、')}`) : null),
     certificateCard(cert),
     newRecordButton(canAct),
+    workLinks(),
     outboxBadge(),
     sos.node,
     accountCard(user, onLogout),

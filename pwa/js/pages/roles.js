@@ -1,4 +1,5 @@
-// Home pages for the non-officer roles. Each shows its purpose, its work areas and the account card.
+// Home pages for the other roles (the reviewer's is pages/review.js). Each shows its purpose, its work
+// areas and the account card.
 
 import { h, nextId } from '../dom.js';
 import { t } from '../i18n.js';
@@ -6,14 +7,6 @@ import { accountCard, pageHeading, placeholder, wipButton } from './common.js';
 
 function page(cls, ...children) {
   return { node: h('section', { class: `page ${cls}` }, ...children) };
-}
-
-export function reviewerPage({ user, onLogout }) {
-  return page('page--reviewer',
-    pageHeading('reviewer.title'),
-    h('p', { class: 'lead' }, t('reviewer.intro')),
-    placeholder('reviewer.queue'),
-    accountCard(user, onLogout));
 }
 
 export function supervisorPage({ user, onLogout }) {

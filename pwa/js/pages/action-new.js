@@ -1,0 +1,466 @@
+// #/officer/new "新建执法记录": item, type, partners, party, address, notes, time and GPS.
+
+import { fill, h, nextId, restoreValues } from '../dom.js';
+import { t, formatDate, formatDateTime } from '../i18n.js';
+import { ApiError, errorMessage } from '../api.js';
+import { certificateState } from './officer.js';
+import {
+  KINDS,
+  actionPayload,
+  api,
+  backLink,
+  choices,
+  field,
+  loadError,
+  loadingLine,
+  newId,
+  say,
+  setFlash,
+} from '../enforcement.js';
+
+const RECENT_KEY = 'fw.recentItems';
+const RECENT_MAX = 5;
+const COARSE_M = 100;
+
+// ---- recently used items ------------------------------------------------------------------
+
+function recentItems() {
+  try {
+    const v = JSON.parse(localStorage.getItem(RECENT_KEY) || '[]');
+    return Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function rememberItem(id) {
+  const next = [id, ...recentItems().filter((x) => x !== id)].slice(0, RECENT_MAX);
+  try {
+    localStorage.setItem(RECENT_KEY, JSON.stringify(next));
+  } catch {
+    /* storage full or blocked: the order is a convenience only */
+  }
+}
+
+// ---- the draft ------------------------------------------------------------------------------
+
+/**
+ * One draft per form. Its id is chosen once, so a double tap or a retry after a lost answer replays
+ * the same record. It survives a re-render (language switch) and, while an answer is outstanding,
+ * leaving the page; a definite refusal frees the id for the corrected record.
+ */
+let draft = null;
+
+function freshDraft(user) {
+  const units = Array.isArray(user.units) ? user.units : [];
+  return {
+    id: newId(),
+    unitId: units.length === 1 ? units[0].id : '',
+    itemId: '',
+    kind: '',
+    partnerIds: [],
+    partyName: '',
+    partyType: 'person',
+    partyId: '',
+    address: '',
+    notes: '',
+    occurredAt: new Date().toISOString(),
+    location: null,
+    locError: '',
+    pending: false,
+  };
+}
+
+// ---- location -----------------------------------------------------------------------------
+
+function locationErrorKey(err) {
+  if (!err) return 'action.locUnavailable';
+  if (err.code === 1) return 'action.locDenied';
+  if (err.code === 3) return 'action.locTimeout';
+  return 'action.locUnavailable';
+}
+
+function locationBlock(d) {
+  const status = h('p', { class: 'loc__status', role: 'status', 'data-testid': 'location-status' });
+  const coords = h('p', { class: 'muted loc__coords' });
+  const retry = h('button', { type: 'button', class: 'btn btn--secondary btn--block' }, t('action.locRetry'));
+  let watching = true;
+
+  function draw() {
+    status.className = 'loc__status';
+    coords.textContent = '';
+    if (d.location) {
+      const m = Math.round(d.location.accuracy_m);
+      status.textContent = t('action.located', { m });
+      status.classList.add('loc__status--ok');
+      coords.textContent = `${d.location.lat.toFixed(5)}, ${d.location.lon.toFixed(5)}`;
+      if (m > COARSE_M) coords.textContent += ` · ${t('action.locCoarse')}`;
+    } else if (d.locError) {
+      status.textContent = t(d.locError);
+      status.classList.add('loc__status--bad');
+    } else {
+      status.textContent = t('action.locating');
+    }
+    retry.hidden = !d.location && !d.locError;
+  }
+
+  function locate() {
+    if (!('geolocation' in navigator)) {
+      d.locError = 'action.locUnsupported';
+      draw();
+      return;
+    }
+    d.locError = '';
+    if (!d.location) draw();
+    retry.disabled = true;
+    navigator.geolocation.getCurrentPosition(
+      (pos) => {
+        if (!watching) return;
+        retry.disabled = false;
+        // While an answer is outstanding the record must be sent exactly as before.
+        if (d.pending && d.location) return draw();
+        const { latitude, longitude, accuracy } = pos.coords;
+        d.location = { lat: latitude, lon: longitude, accuracy_m: Math.round(accuracy * 10) / 10 };
+        d.locError = '';
+        draw();
+      },
+      (err) => {
+        if (!watching) return;
+        retry.disabled = false;
+        if (!d.location) d.locError = locationErrorKey(err);
+        draw();
+      },
+      { enableHighAccuracy: true, timeout: 20000, maximumAge: 30000 },
+    );
+  }
+
+  retry.addEventListener('click', locate);
+  draw();
+  if (!d.location) locate();
+  const node = h('div', { class: 'loc', 'data-testid': 'location' }, status, coords, retry);
+  return { node, retry, draw, stop: () => (watching = false) };
+}
+
+// ---- the page -----------------------------------------------------------------------------
+
+export function newActionPage({ user, refresh, restore, navigate }) {
+  if (!draft || (!refresh && !draft.pending)) draft = freshDraft(user);
+  const d = draft;
+  const units = Array.isArray(user.units) ? user.units : [];
+  const canAct = certificateState(user.certificate) === 'valid';
+
+  const error = h('div', { class: 'alert', role: 'alert', 'data-testid': 'form-error' });
+  const pendingNote = h('p', { class: 'notice', role: 'status' }, d.pending ? t('action.pending') : '');
+  const body = h('div', { class: 'form-body' });
+  const loc = locationBlock(d);
+
+  const submit = h('button', { type: 'submit', class: 'btn btn--primary btn--xl btn--block' }, t('action.submit'));
+  const form = h('form', { class: 'form', novalidate: true }, body, error, submit);
+
+  let officers = []; // unit officers other than me, as returned
+  let items = [];
+  let busy = false;
+  let alive = true;
+
+  // -- sections that do not depend on the server
+
+  const kind = choices({
+    name: 'kind',
+    legend: t('action.kind'),
+    options: KINDS.map((k) => ({ value: k, label: t(`kind.${k}`) })),
+    value: d.kind,
+    cls: 'choices--chips',
+  });
+  kind.node.addEventListener('change', () => {
+    d.kind = kind.value();
+  });
+
+  const partyName = field({ id: 'party-name', label: t('action.partyName'), value: d.partyName, optional: true, autocomplete: 'off' });
+  const partyType = choices({
+    name: 'party-type',
+    legend: t('action.partyType'),
+    options: ['person', 'organisation'].map((p) => ({ value: p, label: t(`party.${p}`) })),
+    value: d.partyType,
+    cls: 'choices--chips',
+  });
+  const partyId = field({
+    id: 'party-id',
+    label: t('action.partyId'),
+    hint: t('action.partyIdHint'),
+    value: d.partyId,
+    optional: true,
+    autocomplete: 'off',
+    autocapitalize: 'characters',
+    spellcheck: 'false',
+    maxlength: 40,
+  });
+  partyName.input.addEventListener('input', () => (d.partyName = partyName.input.value));
+  partyType.node.addEventListener('change', () => (d.partyType = partyType.value()));
+  partyId.input.addEventListener('input', () => (d.partyId = partyId.input.value));
+  const partyId2 = nextId('sec');
+  const party = h('fieldset', { class: 'group group--box', 'aria-labelledby': partyId2 },
+    h('legend', { id: partyId2, class: 'group__legend' }, t('action.party')),
+    partyName.node, partyType.node, partyId.node);
+
+  const address = field({ id: 'address', label: t('action.address'), hint: t('action.addressHint'), value: d.address, optional: true, maxlength: 300 });
+  address.input.addEventListener('input', () => (d.address = address.input.value));
+  const notes = field({ id: 'notes', label: t('action.notes'), value: d.notes, optional: true, multiline: true, maxlength: 4000 });
+  notes.input.addEventListener('input', () => (d.notes = notes.input.value));
+
+  const whenWhere = h('section', { class: 'card when' },
+    h('h2', { class: 'card__title' }, t('action.location')),
+    h('p', { class: 'when__time' }, `${t('action.time')}${t('common.colon')}`, h('strong', {}, formatDateTime(d.occurredAt))),
+    loc.node);
+
+  // -- sections that need the unit's items and officers
+
+  const itemSlot = h('div', { class: 'slot' });
+  const partnerSlot = h('div', { class: 'slot' });
+  let itemGroup = null;
+  let partnerGroup = null;
+
+  function drawItems() {
+    const search = h('input', {
+      id: 'item-search',
+      type: 'search',
+      class: 'search',
+      placeholder: t('action.itemSearch'),
+      'aria-label': t('action.itemSearch'),
+      autocomplete: 'off',
+      enterkeyhint: 'search',
+    });
+    const none = h('p', { class: 'muted', hidden: true }, t('action.itemNone'));
+    const recent = recentItems();
+    const byRecent = (a, b) => {
+      const ra = recent.indexOf(a.id);
+      const rb = recent.indexOf(b.id);
+      return (ra < 0 ? 99 : ra) - (rb < 0 ? 99 : rb) || String(a.code).localeCompare(String(b.code));
+    };
+    const recentList = items.filter((i) => recent.includes(i.id)).sort(byRecent);
+    const others = items.filter((i) => !recent.includes(i.id));
+    const option = (i) => ({
+      value: i.id,
+      label: i.name,
+      detail: [i.code, i.authority === 'delegated' ? t('action.itemDelegated') : ''].filter(Boolean).join(' · '),
+    });
+    const groups = [];
+    if (recentList.length) groups.push([t('action.itemRecent'), recentList]);
+    if (others.length) groups.push([recentList.length ? t('action.itemAll') : '', others]);
+
+    const inputs = [];
+    const lists = groups.map(([title, list]) => {
+      const c = choices({ name: 'item', legend: title || t('action.item'), options: list.map(option), value: d.itemId });
+      inputs.push(...c.inputs);
+      c.node.classList.add('group--sub');
+      if (!title) c.node.querySelector('legend').classList.add('visually-hidden');
+      return c.node;
+    });
+    const hintId = nextId('hint');
+    itemGroup = h('fieldset', { class: 'group', 'data-testid': 'items', 'aria-describedby': hintId },
+      h('legend', { class: 'group__legend' }, t('action.item')),
+      items.length ? search : null,
+      h('p', { id: hintId, class: 'visually-hidden' }, t('action.itemSearch')),
+      items.length ? lists : h('p', { class: 'alert alert--static' }, t('action.itemEmpty')),
+      none);
+    itemGroup.addEventListener('change', (e) => {
+      if (e.target.name === 'item') d.itemId = e.target.value;
+    });
+    search.addEventListener('input', () => {
+      const q = search.value.trim().toLowerCase();
+      let shown = 0;
+      for (const input of inputs) {
+        const label = input.closest('.choice');
+        const hit = !q || label.textContent.toLowerCase().includes(q) || input.checked;
+        label.hidden = !hit;
+        if (hit) shown += 1;
+      }
+      for (const fs of itemGroup.querySelectorAll('.group--sub')) {
+        fs.hidden = ![...fs.querySelectorAll('.choice')].some((l) => !l.hidden);
+      }
+      none.hidden = shown > 0;
+    });
+    itemSlot.replaceChildren(itemGroup);
+  }
+
+  function drawPartners() {
+    const mine = String(user.id);
+    const others = officers.filter((o) => String(o.id) !== mine && o.active !== false);
+    const ok = others.filter((o) => certificateState(o.certificate) === 'valid');
+    const blocked = others.filter((o) => certificateState(o.certificate) !== 'valid');
+    d.partnerIds = d.partnerIds.filter((id) => ok.some((o) => o.id === id));
+    const hintId = nextId('hint');
+    const group = choices({
+      name: 'partner',
+      type: 'checkbox',
+      legend: t('action.partners'),
+      describedBy: hintId,
+      options: ok.map((o) => ({
+        value: o.id,
+        label: o.display_name || o.username,
+        detail: `${t('cert.title')}${t('common.colon')}${
+          o.certificate && o.certificate.expires_on
+            ? t('cert.validUntil', { date: formatDate(o.certificate.expires_on) })
+            : t('cert.valid')
+        }`,
+      })),
+      value: d.partnerIds,
+    });
+    partnerGroup = group.node;
+    partnerGroup.dataset.testid = 'partners';
+    partnerGroup.insertBefore(h('p', { id: hintId, class: 'field__hint' }, t(ok.length ? 'action.partnersHint' : 'action.partnersNone')),
+      partnerGroup.querySelector('.choices'));
+    if (blocked.length) {
+      partnerGroup.append(h('p', { class: 'blocked', 'data-testid': 'partners-blocked' }, t('action.partnersBlocked'), ' ',
+        blocked.map((o) => `${o.display_name || o.username}（${t(`cert.${certificateState(o.certificate)}`)}）`).join('、')));
+    }
+    partnerGroup.addEventListener('change', () => {
+      d.partnerIds = group.value();
+    });
+    partnerSlot.replaceChildren(partnerGroup);
+  }
+
+  let unitGroup = null;
+  if (units.length > 1) {
+    const g = choices({
+      name: 'unit',
+      legend: t('action.unit'),
+      options: units.map((u) => ({ value: u.id, label: u.name })),
+      value: d.unitId,
+    });
+    unitGroup = g.node;
+    unitGroup.addEventListener('change', () => {
+      d.unitId = g.value();
+      d.itemId = '';
+      d.partnerIds = [];
+      loadUnit();
+    });
+  }
+
+  async function loadUnit() {
+    if (!d.unitId) {
+      itemSlot.replaceChildren();
+      partnerSlot.replaceChildren();
+      return;
+    }
+    const unitId = d.unitId;
+    itemSlot.replaceChildren(loadingLine());
+    partnerSlot.replaceChildren();
+    try {
+      const [its, offs] = await Promise.all([api.items(unitId), api.officers(unitId)]);
+      if (!alive || unitId !== d.unitId) return;
+      items = its;
+      officers = offs;
+      drawItems();
+      drawPartners();
+      if (restore) restoreValues(form, restore);
+    } catch (err) {
+      if (!alive) return;
+      itemSlot.replaceChildren(loadError(`${t('action.loadFailed')}${errorMessage(err)}`, loadUnit));
+    }
+  }
+
+  fill(body, unitGroup, itemSlot, kind.node, partnerSlot, party, address.node, notes.node, whenWhere);
+
+  // -- submission
+
+  function invalid(message, target) {
+    say(error, message);
+    if (target) {
+      const focusable = target.matches('input, textarea, button') ? target : target.querySelector('input:not([type=search]), button');
+      if (focusable) focusable.focus();
+      target.scrollIntoView({ block: 'center' });
+    }
+    return false;
+  }
+
+  function validate() {
+    if (!d.unitId) return invalid(t('action.needUnit'), unitGroup);
+    if (!d.itemId) return invalid(t('action.needItem'), itemGroup || itemSlot);
+    if (!d.kind) return invalid(t('action.needKind'), kind.node);
+    if (!d.partnerIds.length) return invalid(t('action.needPartner'), partnerGroup || partnerSlot);
+    if (d.partyId.trim() && !d.partyName.trim()) return invalid(t('action.needPartyName'), partyName.input);
+    if (d.partyId.trim() && !/^[0-9A-Za-z]+$/.test(d.partyId.trim())) return invalid(t('action.badPartyId'), partyId.input);
+    if (!d.location) return invalid(t('action.needLocation'), loc.retry.hidden ? loc.node : loc.retry);
+    return true;
+  }
+
+  function names() {
+    const people = new Map(officers.map((o) => [String(o.id), o.display_name || o.username]));
+    const states = new Map(officers.map((o) => [String(o.id), certificateState(o.certificate)]));
+    return { people, states, me: user.id };
+  }
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (busy) return;
+    say(error, '');
+    if (!canAct) return invalid(t('officer.newBlocked'));
+    if (!validate()) return;
+    busy = true;
+    submit.disabled = true;
+    submit.textContent = t('common.submitting');
+    const payload = actionPayload(d, user.id);
+    d.pending = true;
+    try {
+      const action = await api.createAction(payload);
+      rememberItem(d.itemId);
+      if (draft === d) draft = null;
+      setFlash(t('action.saved'));
+      navigate(`officer/actions/${action.id}`);
+    } catch (err) {
+      const unknown = !(err instanceof ApiError) || err.status === 0 || err.status >= 500;
+      if (unknown) {
+        // The record may have arrived: keep the id so sending again cannot duplicate it.
+        pendingNote.textContent = t('action.pending');
+        invalid(errorMessage(err));
+      } else {
+        d.pending = false;
+        d.id = newId();
+        pendingNote.textContent = '';
+        if (err.code === 'idempotency.mismatch') invalid(t('action.mismatch'));
+        else invalid(errorMessage(err, names()), refusalTarget(err));
+      }
+    } finally {
+      busy = false;
+      submit.disabled = false;
+      submit.textContent = t('action.submit');
+    }
+  });
+
+  function refusalTarget(err) {
+    const who = err.extra && err.extra.officer_id ? String(err.extra.officer_id) : '';
+    if (err.code === 'item.not_authorised' && itemGroup) {
+      // Show every item again so another can be chosen.
+      const search = itemGroup.querySelector('#item-search');
+      if (search && search.value) {
+        search.value = '';
+        search.dispatchEvent(new Event('input'));
+      }
+      return itemGroup;
+    }
+    if (who && who !== String(user.id) && partnerGroup) {
+      const box = partnerGroup.querySelector(`input[value="${CSS.escape(who)}"]`);
+      return box ? box.closest('.choice') : partnerGroup;
+    }
+    if (err.code === 'action.two_officers_required') return partnerGroup;
+    return null;
+  }
+
+  const node = h(
+    'section',
+    { class: 'page page--form' },
+    backLink('#/officer', 'officer.title'),
+    h('h1', { class: 'page__title', tabindex: '-1' }, t('action.newTitle')),
+    canAct ? null : h('p', { class: 'alert alert--static' }, t('officer.newBlocked')),
+    pendingNote,
+    form,
+  );
+  loadUnit();
+  return {
+    node,
+    cleanup: () => {
+      alive = false;
+      loc.stop();
+    },
+  };
+}

@@ -1,0 +1,182 @@
+// #/officer/actions "我的执法记录" and #/officer/actions/<id>, with 立案 from a record.
+
+import { fill, h } from '../dom.js';
+import { t, formatDateTime } from '../i18n.js';
+import { errorMessage } from '../api.js';
+import {
+  api,
+  backLink,
+  card,
+  facts,
+  field,
+  loadError,
+  loadingLine,
+  newId,
+  pagedList,
+  partyText,
+  personName,
+  say,
+  setFlash,
+  takeFlash,
+} from '../enforcement.js';
+
+const PAGE_SIZE = 20;
+
+function actionItem(a) {
+  const party = a.party && a.party.name ? partyText(a.party) : '';
+  return h('li', {},
+    h('a', { class: 'row', href: `#/officer/actions/${encodeURIComponent(a.id)}`, 'data-testid': 'action-row', 'data-id': a.id },
+      h('span', { class: 'row__title' }, a.item_name || a.item_code),
+      h('span', { class: 'row__meta' }, `${t(`kind.${a.kind}`)} · ${formatDateTime(a.occurred_at)}`),
+      h('span', { class: 'row__meta' }, a.unit_name),
+      party ? h('span', { class: 'row__meta' }, `${t('action.party')}${t('common.colon')}${party}`) : null,
+      a.address ? h('span', { class: 'row__meta' }, a.address) : null));
+}
+
+export function actionsPage({ user }) {
+  const list = pagedList({
+    fetchPage: (cursor) => api.actions({ officer_id: user.id, limit: PAGE_SIZE, cursor }),
+    renderItem: actionItem,
+    emptyKey: 'actions.empty',
+    errorMessage,
+    testid: 'actions',
+  });
+  const node = h('section', { class: 'page page--list' },
+    backLink('#/officer', 'officer.title'),
+    h('h1', { class: 'page__title', tabindex: '-1' }, t('actions.title')),
+    h('a', { class: 'btn btn--primary btn--block', href: '#/officer/new' },
+      h('span', { class: 'btn__plus', 'aria-hidden': 'true' }, '+'), t('officer.new')),
+    list.node);
+  return { node };
+}
+
+// ---- detail -------------------------------------------------------------------------------
+
+function location(a) {
+  const l = a.location;
+  if (!l || l.lat == null) return '';
+  return t('action.coords', { lat: Number(l.lat).toFixed(5), lon: Number(l.lon).toFixed(5), m: Math.round(l.accuracy_m) });
+}
+
+/** The 立案 button, opening a one-field form; the case id is chosen once so a retry cannot file twice. */
+function fileCase(a, navigate) {
+  const caseId = newId();
+  const panel = h('div', { class: 'panel', hidden: true });
+  const error = h('div', { class: 'alert', role: 'alert' });
+  const open = h('button', { type: 'button', class: 'btn btn--primary btn--xl btn--block', 'aria-expanded': 'false' }, t('action.fileCase'));
+  const summary = field({ id: 'case-summary', label: t('action.summary'), hint: t('action.summaryHint'), multiline: true, maxlength: 4000 });
+  const submit = h('button', { type: 'submit', class: 'btn btn--primary btn--block' }, t('action.fileCaseSubmit'));
+  const cancel = h('button', { type: 'button', class: 'btn btn--secondary btn--block' }, t('common.cancel'));
+  const form = h('form', { class: 'form', novalidate: true }, summary.node, error, submit, cancel);
+  panel.append(form);
+
+  open.addEventListener('click', () => {
+    panel.hidden = false;
+    open.hidden = true;
+    open.setAttribute('aria-expanded', 'true');
+    summary.input.focus();
+  });
+  cancel.addEventListener('click', () => {
+    panel.hidden = true;
+    open.hidden = false;
+    open.setAttribute('aria-expanded', 'false');
+    open.focus();
+  });
+  let busy = false;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (busy) return;
+    const text = summary.input.value.trim();
+    if (!text) {
+      say(error, t('action.needSummary'));
+      summary.input.focus();
+      return;
+    }
+    say(error, '');
+    busy = true;
+    submit.disabled = true;
+    submit.textContent = t('common.submitting');
+    const party = a.party && a.party.name ? { ...a.party } : null;
+    // A masked number cannot be filed; the case keeps the name and type.
+    if (party && (!party.id_number || /[^0-9A-Za-z]/.test(party.id_number))) delete party.id_number;
+    try {
+      const c = await api.createCase({
+        id: caseId,
+        unit_id: a.unit_id,
+        item_id: a.item_id,
+        action_ids: [a.id],
+        ...(party ? { party } : {}),
+        summary: text,
+      });
+      setFlash(t('action.caseFiled'));
+      navigate(`cases/${c.id}`);
+    } catch (err) {
+      say(error, errorMessage(err));
+    } finally {
+      busy = false;
+      submit.disabled = false;
+      submit.textContent = t('action.fileCaseSubmit');
+    }
+  });
+  return h('div', { class: 'action' }, h('p', { class: 'muted' }, t('action.fileCaseHint')), open, panel);
+}
+
+export function actionPage({ params, navigate }) {
+  const flash = takeFlash();
+  const notice = h('p', { class: 'notice notice--ok', role: 'status', 'data-testid': 'flash' }, flash);
+  const body = h('div', { class: 'page__body' }, loadingLine());
+  const title = h('h1', { class: 'page__title', tabindex: '-1' }, t('action.detailTitle'));
+  let alive = true;
+
+  function draw(a) {
+    const cases = Array.isArray(a.case_ids) ? a.case_ids : [];
+    fill(body,
+      card({ text: a.item_name || a.item_code },
+        facts([
+          [t('action.item'), `${a.item_code} ${a.item_name}`],
+          [t('action.unit'), a.unit_name],
+          [t('action.kind'), t(`kind.${a.kind}`), 'action-kind'],
+          [t('action.time'), formatDateTime(a.occurred_at)],
+          [t('action.officers'), (a.officers || []).map(personName).join('、'), 'action-officers'],
+          [t('action.party'), partyText(a.party), 'action-party'],
+          [t('action.address'), a.address],
+          [t('action.location'), location(a)],
+          a.notes ? [t('action.notes'), a.notes] : null,
+          [t('action.evidence'), t('action.evidenceCount', { n: a.evidence_count || 0 })],
+        ])),
+      cases.length
+        ? card('action.cases', h('ul', { class: 'list' }, cases.map((id) => h('li', {},
+          h('a', { class: 'row', href: `#/cases/${encodeURIComponent(id)}` }, h('span', { class: 'row__title' }, t('case.title')),
+            h('span', { class: 'row__meta' }, String(id).slice(0, 8)))))))
+        : null,
+      fileCase(a, navigate),
+    );
+    // Case numbers are friendlier than ids: fill them in when the cases answer.
+    for (const link of body.querySelectorAll('a[href^="#/cases/"]')) {
+      const id = decodeURIComponent(link.getAttribute('href').slice('#/cases/'.length));
+      api.getCase(id).then((c) => {
+        if (!alive) return;
+        link.querySelector('.row__title').textContent = `${t('case.title')} ${c.number || ''}`.trim();
+        link.querySelector('.row__meta').textContent = t(`status.${c.status}`);
+      }).catch(() => {});
+    }
+  }
+
+  async function load() {
+    body.replaceChildren(loadingLine());
+    try {
+      const a = await api.action(params.id);
+      if (alive) draw(a);
+    } catch (err) {
+      if (alive) body.replaceChildren(loadError(errorMessage(err), load));
+    }
+  }
+  load();
+
+  const node = h('section', { class: 'page page--detail' },
+    backLink('#/officer/actions', 'actions.title'),
+    title,
+    notice,
+    body);
+  return { node, cleanup: () => (alive = false) };
+}
