@@ -1,9 +1,9 @@
 // Service worker: precached app shell, network-first navigations, cache-first shell assets.
 // API responses (/api/) are never cached.
-// Bump VERSION whenever any file in SHELL changes (tests/e2e checks this through the digest below).
-// shell digest: 756b88757c507b5fdf5b24476daf89ca28db6edac5b4873f342d1078c3ba75ca
+// Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
+// shell digest: 2e7784269a903e77d2e152928501723e4f3b7780c9019a3308474c9547c94908
 
-const VERSION = 'fw-shell-v2';
+const VERSION = 'fw-shell-v3';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

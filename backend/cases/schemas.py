@@ -100,6 +100,10 @@ class Case(msgspec.Struct):
     proposed_decision: ProposedDecision
     decision: dict[str, Any] | None
     major_case: bool
+    # A decision would be refused now: major, and the current proposal has no approved review.
+    needs_review: bool
+    # In review and not yet approved: what a legal reviewer's queue shows.
+    review_pending: bool
     criminal_threshold_reached: bool
     reviews: list[Review]
     action_ids: list[uuid.UUID]

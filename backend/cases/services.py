@@ -104,14 +104,23 @@ def _acts_for(viewer: CurrentUser, unit_id: uuid.UUID) -> bool:
     return viewer.has_any("officer") and unit_id in viewer.unit_ids
 
 
-def _allowed_steps(viewer: CurrentUser, row: dict[str, Any]) -> list[str]:
+def _approved_now(row: dict[str, Any], reviews: list[dict[str, Any]]) -> bool:
+    return any(r["outcome"] == "approved" and r["case_version"] == row["version"] for r in reviews)
+
+
+def _allowed_steps(viewer: CurrentUser, row: dict[str, Any], approved: bool) -> list[str]:
     steps: list[str] = []
     status = row["status"]
     if _acts_for(viewer, row["unit"]):
         if status in TRANSITIONS["update"]:
             steps.append("update")
         steps += [s for s in OFFICER_STEPS if status in TRANSITIONS[s]]
-    if viewer.has_any("legal_reviewer") and row["unit"] in viewer.unit_ids and status == "review":
+    if (
+        viewer.has_any("legal_reviewer")
+        and row["unit"] in viewer.unit_ids
+        and status == "review"
+        and not approved
+    ):
         steps.append("review")
     if viewer.has_any("supervisor") and status in OPEN:
         steps.append("override")
@@ -135,6 +144,7 @@ async def _view(viewer: CurrentUser, row: dict[str, Any], item: dict[str, Any] |
             id_number = mask_id_number(id_number)
         party = Party(name=row["party_name"], type=row["party_type"] or "person", id_number=id_number)
     fine, measures = _num(row["proposed_fine"]), _json(row["proposed_measures"]) or []
+    major, approved = is_major(item, fine, measures), _approved_now(row, reviews)
     return schemas.Case(
         id=row["id"],
         number=row["number"],
@@ -151,7 +161,9 @@ async def _view(viewer: CurrentUser, row: dict[str, Any], item: dict[str, Any] |
         amount_involved=_num(row["amount_involved"]),
         proposed_decision=schemas.ProposedDecision(fine=fine, measures=measures),
         decision=_json(row["decision"]),
-        major_case=is_major(item, fine, measures),
+        major_case=major,
+        needs_review=major and not approved and row["status"] in ("investigating", "review"),
+        review_pending=row["status"] == "review" and not approved,
         criminal_threshold_reached=criminal_reached(item, _num(row["amount_involved"])),
         reviews=[
             schemas.Review(
@@ -173,7 +185,7 @@ async def _view(viewer: CurrentUser, row: dict[str, Any], item: dict[str, Any] |
         created_by=row["created_by"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
-        allowed_steps=_allowed_steps(viewer, row),
+        allowed_steps=_allowed_steps(viewer, row, approved),
     )
 
 
@@ -376,7 +388,7 @@ async def submit_review(actor: CurrentUser, case_id: uuid.UUID, data: schemas.St
     _check_version(row, data.version)
     if row["proposed_fine"] is None and not _json(row["proposed_measures"]):
         raise AppError(
-            Errors.CASE_INVALID_TRANSITION, "Record the proposed decision before asking for review."
+            Errors.CASE_PROPOSAL_MISSING, "Record the proposed decision before asking for review."
         )
     return await _save(actor, row, {Case.status: "review"}, "case.review_requested", {})
 

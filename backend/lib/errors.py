@@ -88,6 +88,9 @@ class Errors:
         422,
         "The amount involved reaches the criminal threshold: transfer the case",
     )
+    CASE_PROPOSAL_MISSING = ErrorCode(
+        "case.proposal_missing", 422, "Record the proposed decision before asking for legal review"
+    )
     CASE_INVALID_TRANSITION = ErrorCode("case.invalid_transition", 422, "This step is not allowed now")
     CASE_VERSION_CONFLICT = ErrorCode(
         "case.version_conflict", 409, "The case was changed by someone else; reload it and try again"

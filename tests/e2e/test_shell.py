@@ -361,6 +361,6 @@ def test_service_worker_precaches_the_whole_shell() -> None:
         digest.update(url.encode() + b"\0" + (PWA / url.lstrip("/")).read_bytes() + b"\0")
     recorded = re.search(r"^// shell digest: ([0-9a-f]{64})$", sw, re.M)
     assert recorded and recorded.group(1) == digest.hexdigest(), (
-        "The app shell changed: bump VERSION in pwa/sw.js and set its digest line to\n"
-        f"// shell digest: {digest.hexdigest()}"
+        "The app shell changed: run `python scripts/bump_shell.py` (new VERSION and digest line "
+        f"// shell digest: {digest.hexdigest()})"
     )

@@ -49,6 +49,7 @@ async def test_major_case_walks_review_decision_service_and_closing(client, as_u
         proposed_decision={"fine": 20000},
     )
     assert case["status"] == "investigating" and case["major_case"] is True and case["version"] == 2
+    assert case["needs_review"] is True and case["review_pending"] is False
 
     refused = await _step(client, officer, case, "decision")
     assert "法制审核" in assert_problem(refused, 422, "case.review_required")["detail"]
@@ -70,6 +71,9 @@ async def test_major_case_walks_review_decision_service_and_closing(client, as_u
     reviewed = await _step(client, reviewer, case, "review", {"approved": True, "opinion": "事实清楚，同意"})
     assert reviewed.status_code == 200, reviewed.text
     case = reviewed.json()
+    assert case["review_pending"] is False and case["needs_review"] is False
+    reviewer_view = (await client.get(f"/api/v1/cases/{case['id']}", headers=reviewer)).json()
+    assert "review" not in reviewer_view["allowed_steps"]
     assert case["reviews"][-1]["outcome"] == "approved" and case["reviews"][-1]["opinion"] == "事实清楚，同意"
 
     decided = await _step(client, officer, case, "decision", {"document_number": "水综执罚决〔2026〕12号"})
@@ -191,7 +195,7 @@ async def test_steps_only_along_the_workflow(client, as_user, world: World) -> N
         )
         assert problem["status_now"] == "filed"
     case = await _investigate(client, officer, case, investigation="调查中")
-    assert_problem(await _step(client, officer, case, "submit-review"), 422, "case.invalid_transition")
+    assert_problem(await _step(client, officer, case, "submit-review"), 422, "case.proposal_missing")
 
 
 async def test_concurrent_edits_do_not_overwrite_each_other(client, as_user, world: World) -> None:
