@@ -1,9 +1,9 @@
 // Service worker: precached app shell, network-first navigations, cache-first shell assets.
 // API responses (/api/) are never cached.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 2e7784269a903e77d2e152928501723e4f3b7780c9019a3308474c9547c94908
+// shell digest: 34047eedaad37f3b34d65c73b3f3d96e9f9e330235d5207aa11b4d7121c9575d
 
-const VERSION = 'fw-shell-v3';
+const VERSION = 'fw-shell-v4';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

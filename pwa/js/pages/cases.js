@@ -508,7 +508,7 @@ export function casePage({ user, params, restore }) {
       outcomeFacts(c),
       inv ? inv.node : null,
       allowed.has('review') && !approvedAsIs(c) ? reviewForm(c, run) : null,
-      allowed.has('review') && approvedAsIs(c)
+      c.status === 'review' && approvedAsIs(c)
         ? h('p', { class: 'notice notice--ok', 'data-testid': 'review-approved' }, t('reviewer.approvedWaiting'))
         : null,
       steps.length || (isOfficer && !['closed', 'transferred'].includes(c.status))
