@@ -30,7 +30,7 @@ from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.keys import load_keyring
 from backend.live import publish as live
 from backend.live import services as live_services
-from backend.live.controllers import PositionController, SosController, live_socket
+from backend.live.controllers import PositionController, SosController, SummaryController, live_socket
 from backend.live.hub import Hub
 from backend.org.controllers import ItemController, UnitController
 from backend.settings import Settings, get_settings
@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AlertController,
             PositionController,
             SosController,
+            SummaryController,
             live_socket,
         ],
         middleware=[JWTAuthMiddleware],

@@ -162,3 +162,13 @@ class SosController(Controller):
         self, request: Request[CurrentUser, Any, Any], data: JSONBody[schemas.SosCreate | None] = None
     ) -> dict[str, Any]:
         return await services.sos(request.user, data or schemas.SosCreate())
+
+
+class SummaryController(Controller):
+    path = "/summary"
+    tags = ["live"]
+    guards = [requires_roles("command", "supervisor", "admin")]
+
+    @get("/", summary="Today's counters for the command center")
+    async def summary(self, request: Request[CurrentUser, Any, Any]) -> schemas.Summary:
+        return await services.summary(request.user)

@@ -37,3 +37,14 @@ class OfficerPosition(msgspec.Struct):
     at: datetime
     received_at: datetime
     sos_at: datetime | None = None
+
+
+class Summary(msgspec.Struct):
+    """Counters for the command center: today's actions, officers on duty, open alerts, overdue
+    supervision documents (null until documents are tracked)."""
+
+    actions_today: int
+    on_duty: int
+    open_alerts: int
+    overdue_documents: int | None
+    as_of: datetime

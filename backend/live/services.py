@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import msgspec
 
 from backend.alerts.services import raise_alert
 from backend.lib.auth import CurrentUser
-from backend.lib.clock import utcnow
+from backend.lib.clock import BEIJING, utcnow
 from backend.lib.errors import AppError, Errors
 from backend.live import schemas
 from backend.live.publish import encode_event, publish
@@ -153,3 +153,24 @@ async def prune(event_retention_s: int, position_retention_s: int) -> None:
     now = utcnow()
     await LiveEvent.delete().where(LiveEvent.at < now - timedelta(seconds=event_retention_s)).run()
     await Position.delete().where(Position.at < now - timedelta(seconds=position_retention_s)).run()
+
+
+async def summary(viewer: CurrentUser, on_duty_within_s: int = 900) -> schemas.Summary:
+    from backend.actions.tables import Action
+    from backend.alerts.tables import Alert
+
+    now = utcnow()
+    start_of_day = datetime.combine(now.astimezone(BEIJING).date(), time.min, tzinfo=BEIJING)
+    actions = Action.count().where(Action.created_at >= start_of_day)
+    alerts = Alert.count().where(Alert.status == "open")
+    if not viewer.sees_everything:
+        units = list(viewer.unit_ids) or [uuid.UUID(int=0)]
+        actions = actions.where(Action.unit.is_in(units))
+        alerts = alerts.where(Alert.unit_id.is_in(units))
+    return schemas.Summary(
+        actions_today=await actions,
+        on_duty=len(await list_positions(viewer, on_duty_within_s)),
+        open_alerts=await alerts,
+        overdue_documents=None,
+        as_of=now,
+    )

@@ -70,3 +70,17 @@ async def test_sos_puts_the_officer_on_the_map_as_an_emergency(client, as_user, 
     assert_problem(
         await client.post("/api/v1/sos", json={"lat": 99}, headers=officer), 400, "validation.failed"
     )
+
+
+async def test_command_center_counters(client, as_user, world: World) -> None:
+    command = await as_user("command")
+    before = (await client.get("/api/v1/summary", headers=command)).json()
+    from tests.integration.enforcement_helpers import record_action
+
+    await record_action(client, await as_user("officer_a1"), world)
+    after = (await client.get("/api/v1/summary", headers=command)).json()
+    assert after["actions_today"] == before["actions_today"] + 1
+    assert after["open_alerts"] >= 0 and after["on_duty"] >= 0 and after["overdue_documents"] is None
+    assert_problem(
+        await client.get("/api/v1/summary", headers=await as_user("officer_a1")), 403, "auth.forbidden"
+    )
