@@ -1,5 +1,38 @@
-"""Evidence object storage, independent of the web framework."""
+"""Evidence object storage, independent of the web framework.
 
-from media_store.base import MediaStore, MediaStoreUnavailable, open_store
+Content-addressed (``sha256/ab/abcdef…``), written once, never overwritten, and with no delete path:
+renditions (thumbnails, watermarked copies) are objects of their own."""
 
-__all__ = ["MediaStore", "MediaStoreUnavailable", "open_store"]
+from media_store.base import (
+    LIMITER,
+    ChecksumMismatch,
+    InvalidRange,
+    MediaStore,
+    MediaStoreError,
+    MediaStoreUnavailable,
+    ObjectInfo,
+    ObjectNotFound,
+    StoredObject,
+    TooLarge,
+    key_for,
+    open_store,
+    run_sync,
+    sha256_of_key,
+)
+
+__all__ = [
+    "LIMITER",
+    "ChecksumMismatch",
+    "InvalidRange",
+    "MediaStore",
+    "MediaStoreError",
+    "MediaStoreUnavailable",
+    "ObjectInfo",
+    "ObjectNotFound",
+    "StoredObject",
+    "TooLarge",
+    "key_for",
+    "open_store",
+    "run_sync",
+    "sha256_of_key",
+]
