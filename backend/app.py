@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     tokens = TokenService(keyring, settings.jwt_issuer, settings.jwt_audience, settings.access_token_ttl_s)
     channel = live.channel_name(settings.redis_prefix)
     channels = ChannelsPlugin(backend=_channels_backend(settings), channels=[channel])
-    hub = Hub(channels, channel, max_queue=settings.live_max_queue)
+    hub = Hub(channels, channel, max_queue=settings.live_max_queue, heartbeat_s=settings.live_heartbeat_s)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -37,6 +37,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         create_app(settings),
         host=args.host,
         port=args.port,
+        # Events are small JSON: per-connection deflate would cost ~100 KiB and a compression per
+        # client per event, undoing the encode-once fan-out.
+        ws_per_message_deflate=False,
         log_level=args.log_level,
         proxy_headers=False,
         server_header=False,

@@ -76,6 +76,16 @@ async def load_current_user(user_id: uuid.UUID, session_id: uuid.UUID) -> Curren
     )
 
 
+async def live_sessions(session_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these sessions are still valid (not revoked, account active)."""
+    if not session_ids:
+        return set()
+    rows = await Session.select(Session.id).where(
+        Session.id.is_in(list(session_ids)) & Session.revoked_at.is_null() & (Session.user.active == True)  # noqa: E712
+    )
+    return {r["id"] for r in rows}
+
+
 # --- views --------------------------------------------------------------------------------------
 
 

@@ -53,21 +53,9 @@ async def _authenticate(socket: WebSocket[Any, Any, Any], token: str | None) -> 
 
 
 async def _sender(socket: WebSocket[Any, Any, Any], client: Client) -> None:
+    send = socket.send
     while True:
-        await socket.send_data(await client.queue.get())
-
-
-async def _keepalive(client: Client, interval: float) -> None:
-    """Heartbeats let a browser notice a dead link; the session check ends revoked access at once."""
-    while True:
-        await anyio.sleep(interval)
-        try:
-            client.user = await load_current_user(client.user.id, client.user.session_id)
-        except AppError:
-            client.close(CLOSE_UNAUTHORISED)
-            return
-        with contextlib.suppress(asyncio.QueueFull):
-            client.queue.put_nowait('{"type":"heartbeat"}')
+        await send({"type": "websocket.send", "bytes": None, "text": await client.queue.get()})
 
 
 async def _resume(client: Client, after: int) -> None:
@@ -96,27 +84,39 @@ async def live_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await socket.close(code=CLOSE_UNAUTHORISED, reason="unauthorised")
         return
     hub: Hub = socket.app.state.hub
-    settings = socket.app.state.settings
     client = hub.connect(user)
+    me = asyncio.current_task()
+    assert me is not None
+    sender = asyncio.create_task(_sender(socket, client))
+
+    def stop() -> None:
+        sender.cancel()
+        me.cancel()
+
+    # Reading happens in this task, sending in one more: the least per socket. Either side ending
+    # (peer gone, too slow, session ended) stops the other.
+    client.on_close = stop
+    sender.add_done_callback(lambda task: None if task.cancelled() else stop())
     try:
         hello = {
             "type": "hello",
             "data": {"user_id": str(user.id), "last_event_id": str(await services.last_event_id())},
         }
         await socket.send_data(msgspec.json.encode(hello).decode())
-        async with anyio.create_task_group() as tg:
-            client.on_close = tg.cancel_scope.cancel
-            tg.start_soon(_sender, socket, client)
-            tg.start_soon(_keepalive, client, settings.live_heartbeat_s)
-            with contextlib.suppress(WebSocketDisconnect):
-                await _receive(socket, client)
-            tg.cancel_scope.cancel()
+        with contextlib.suppress(WebSocketDisconnect):
+            await _receive(socket, client)
+    except asyncio.CancelledError:
+        if client.close_code is None and not sender.done():
+            raise  # the server is shutting down
+        me.uncancel()
     finally:
+        sender.cancel()
         hub.disconnect(client)
     if client.close_code is not None:
         # A stalled peer may never read the close frame: do not wait for it long.
-        with anyio.move_on_after(2), contextlib.suppress(Exception):
-            await socket.close(code=client.close_code, reason=CLOSE_REASONS[client.close_code])
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2):
+                await socket.close(code=client.close_code, reason=CLOSE_REASONS[client.close_code])
 
 
 async def _receive(socket: WebSocket[Any, Any, Any], client: Client) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import msgspec
 from litestar.channels import ChannelsPlugin
 
+from backend.accounts.services import live_sessions
 from backend.lib.auth import CurrentUser
 from backend.live.routing import Route, visible
 
@@ -65,23 +66,53 @@ class Client:
             self.on_close()
 
 
+HEARTBEAT = '{"type":"heartbeat"}'
+
+
 class Hub:
-    def __init__(self, channels: ChannelsPlugin, channel: str, max_queue: int = 256) -> None:
+    def __init__(
+        self, channels: ChannelsPlugin, channel: str, max_queue: int = 256, heartbeat_s: float = 25
+    ) -> None:
         self.channels = channels
         self.channel = channel
         self.max_queue = max_queue
+        self.heartbeat_s = heartbeat_s
         self.clients: set[Client] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         subscriber = await self.channels.subscribe([self.channel])
-        self._task = asyncio.create_task(self._run(subscriber), name="live-hub")
+        self._tasks = [
+            asyncio.create_task(self._run(subscriber), name="live-hub"),
+            asyncio.create_task(self._keepalive(), name="live-keepalive"),
+        ]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
+
+    async def _keepalive(self) -> None:
+        """One loop for all sockets: a heartbeat lets a browser notice a dead link, and a batched
+        session check ends the stream of anyone logged out, disabled or revoked meanwhile."""
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            clients = tuple(self.clients)
+            if not clients:
+                continue
+            try:
+                alive = await live_sessions({c.user.session_id for c in clients})
+            except Exception:  # the database may be briefly away: check again next round
+                logger.exception("live: session check failed")
+                continue
+            for client in clients:
+                if client.user.session_id not in alive:
+                    client.close(CLOSE_UNAUTHORISED)
+                    continue
+                with contextlib.suppress(asyncio.QueueFull):
+                    client.queue.put_nowait(HEARTBEAT)
 
     def connect(self, user: CurrentUser) -> Client:
         client = Client(user, self.max_queue)
