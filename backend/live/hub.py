@@ -18,7 +18,7 @@ from litestar.channels import ChannelsPlugin
 
 from backend.accounts.services import live_sessions
 from backend.lib.auth import CurrentUser
-from backend.live.routing import Route, visible
+from backend.live.routing import Audience, Route, visible
 
 logger = logging.getLogger(__name__)
 _route_decoder = msgspec.json.Decoder(Route)
@@ -27,10 +27,21 @@ CLOSE_TOO_SLOW = 4429  # the client did not keep up with the stream
 
 
 class Client:
-    __slots__ = ("close_code", "delivered", "on_close", "pending", "queue", "replaying", "types", "user")
+    __slots__ = (
+        "audience",
+        "close_code",
+        "delivered",
+        "on_close",
+        "pending",
+        "queue",
+        "replaying",
+        "types",
+        "user",
+    )
 
     def __init__(self, user: CurrentUser, max_queue: int) -> None:
         self.user = user
+        self.audience = Audience.of(user)
         self.queue: asyncio.Queue[str] = asyncio.Queue(max_queue)
         self.close_code: int | None = None
         self.on_close: Callable[[], object] = lambda: None
@@ -41,7 +52,7 @@ class Client:
         self.delivered: deque[int] = deque(maxlen=2048)
 
     def wants(self, route: Route) -> bool:
-        return visible(self.user, route) and (self.types is None or route.type in self.types)
+        return visible(self.audience, route) and (self.types is None or route.type in self.types)
 
     def offer(self, seq: int, text: str) -> None:
         if self.replaying:

@@ -21,13 +21,31 @@ class Route(msgspec.Struct, frozen=True):
     to: uuid.UUID | None = None
 
 
-def visible(user: CurrentUser, route: Route) -> bool:
+class Audience(msgspec.Struct, frozen=True):
+    """What a watcher may see, computed once per connection so routing an event is a few lookups."""
+
+    user_id: uuid.UUID
+    everything: bool
+    units: frozenset[uuid.UUID]
+    enforcement: bool
+    invited: bool
+
+    @classmethod
+    def of(cls, user: CurrentUser) -> Audience:
+        return cls(
+            user_id=user.id,
+            everything=user.sees_everything,
+            units=frozenset(user.unit_ids),
+            enforcement=user.has_any("officer", "legal_reviewer"),
+            invited=user.has_any("invited_supervisor"),
+        )
+
+
+def visible(audience: Audience, route: Route) -> bool:
     if route.to is not None:
-        return route.to == user.id or user.has_any("admin", "supervisor", "command")
-    if user.sees_everything:
+        return route.to == audience.user_id or audience.everything
+    if audience.everything:
         return True
-    if route.unit_id is None or route.unit_id not in user.unit_ids:
+    if route.unit_id is None or route.unit_id not in audience.units:
         return False
-    if user.has_any("officer", "legal_reviewer"):
-        return True
-    return user.has_any("invited_supervisor") and route.type in INVITED_TYPES
+    return audience.enforcement or (audience.invited and route.type in INVITED_TYPES)
