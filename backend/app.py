@@ -24,6 +24,7 @@ from backend.alerts.controllers import AlertController
 from backend.audit.controllers import AuditController
 from backend.cases.controllers import CaseController
 from backend.db import bind, engine_from_url, is_postgres
+from backend.evidence.controllers import EvidenceController, EvidenceUploadController
 from backend.health import healthz, readyz
 from backend.lib.auth import JWTAuthMiddleware, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
@@ -131,6 +132,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PositionController,
             SosController,
             SummaryController,
+            EvidenceUploadController,
+            EvidenceController,
             live_socket,
         ],
         middleware=[JWTAuthMiddleware],
@@ -162,7 +165,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "engine": engine,
                 "tokens": tokens,
-                "media": open_store(settings.media_url),
+                "media": open_store(settings.media_url, spool_dir=str(settings.data_dir / "tmp")),
                 "channels": channels,
                 "hub": hub,
             }

@@ -72,6 +72,13 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(_: argparse.Namespace) -> int:
+    from backend.evidence.verify import run_verify
+
+    _migrate()
+    return asyncio.run(run_verify(get_settings()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fieldwatch", description="行政执法协调监督 fieldwatch")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -87,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load idempotent demo data and print the logins")
     demo.add_argument("--password", help="password for every demo user (default: generated once, kept)")
     demo.set_defaults(func=cmd_demo)
+
+    sub.add_parser("verify", help="re-hash every stored original; exit 1 on a mismatch").set_defaults(
+        func=cmd_verify
+    )
 
     create = sub.add_parser("create-user", help="create a user")
     create.add_argument("username")

@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "backend.actions.piccolo_app",
         "backend.cases.piccolo_app",
         "backend.live.piccolo_app",
+        "backend.evidence.piccolo_app",
     ]
 )

@@ -37,8 +37,28 @@ class Settings:
     position_min_interval_s: int = 5
     position_retention_days: int = 30
     event_retention_days: int = 7
+    max_photo_mb: int = 40
+    max_video_mb: int = 4096
+    max_audio_mb: int = 200
+    max_document_mb: int = 50
+    upload_expiry_hours: int = 72
+    clock_skew_minutes: int = 10
+    cjk_font: str | None = None
     debug: bool = False
     pwa_dir: Path = field(default_factory=lambda: default_pwa_dir())
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    def max_bytes(self, kind: str) -> int:
+        mb = {
+            "photo": self.max_photo_mb,
+            "video": self.max_video_mb,
+            "audio": self.max_audio_mb,
+            "document": self.max_document_mb,
+        }[kind]
+        return mb * 1024 * 1024
 
     @property
     def keys_dir(self) -> Path:
@@ -65,6 +85,13 @@ class Settings:
             position_min_interval_s=_int("POSITION_MIN_INTERVAL", 5),
             position_retention_days=_int("POSITION_RETENTION_DAYS", 30),
             event_retention_days=_int("EVENT_RETENTION_DAYS", 7),
+            max_photo_mb=_int("MAX_PHOTO_MB", 40),
+            max_video_mb=_int("MAX_VIDEO_MB", 4096),
+            max_audio_mb=_int("MAX_AUDIO_MB", 200),
+            max_document_mb=_int("MAX_DOCUMENT_MB", 50),
+            upload_expiry_hours=_int("UPLOAD_EXPIRY_HOURS", 72),
+            clock_skew_minutes=_int("CLOCK_SKEW_MINUTES", 10),
+            cjk_font=_env("CJK_FONT"),
             debug=(_env("DEBUG", "0") == "1"),
         )
 

@@ -251,10 +251,14 @@ def _masked(view: schemas.Action) -> schemas.Action:
 
 
 async def get_action(viewer: CurrentUser, action_id: uuid.UUID) -> schemas.Action:
+    from backend.evidence.services import list_for
+
     row = await Action.select(*_COLUMNS).where(Action.id == action_id).first()
     if row is None or not can_see(viewer, row["unit"]):
         raise AppError(Errors.NOT_FOUND, "No such action.")
-    return (await _views([row], viewer, detail=True))[0]
+    view = (await _views([row], viewer, detail=True))[0]
+    evidence = [msgspec.to_builtins(e) for e in await list_for(viewer, "action", action_id)]
+    return msgspec.structs.replace(view, evidence=evidence)
 
 
 class ActionFilter(msgspec.Struct, kw_only=True):

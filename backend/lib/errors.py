@@ -95,6 +95,22 @@ class Errors:
     CASE_VERSION_CONFLICT = ErrorCode(
         "case.version_conflict", 409, "The case was changed by someone else; reload it and try again"
     )
+    EVIDENCE_CHECKSUM = ErrorCode(
+        "evidence.checksum_mismatch", 422, "The body's SHA-256 differs from the one declared"
+    )
+    EVIDENCE_TYPE_MISMATCH = ErrorCode(
+        "evidence.type_mismatch", 415, "The content is not of the declared type"
+    )
+    EVIDENCE_IMAGE_REJECTED = ErrorCode("evidence.image_rejected", 422, "The image is damaged or too large")
+    UPLOAD_TRUNCATED = ErrorCode("upload.truncated", 400, "The body ended before its declared length")
+    UPLOAD_OFFSET = ErrorCode(
+        "upload.offset_mismatch", 409, "Upload-Offset does not match the bytes received"
+    )
+    UPLOAD_CHECKSUM = ErrorCode("upload.checksum_mismatch", 460, "The chunk's checksum does not match")
+    UPLOAD_GONE = ErrorCode("upload.gone", 410, "The upload expired or was terminated")
+    RANGE_NOT_SATISFIABLE = ErrorCode(
+        "request.range_not_satisfiable", 416, "The range is outside the content"
+    )
     INTERNAL = ErrorCode("internal", 500, "Internal server error")
     UNAVAILABLE = ErrorCode("service.unavailable", 503, "A backing service is unavailable")
 

@@ -1,0 +1,157 @@
+"""Evidence upload (streamed body) and reads (Range, renditions, custody)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Stream
+from litestar.status_codes import HTTP_201_CREATED
+
+from backend.evidence import schemas, services
+from backend.lib.auth import CurrentUser, requires_roles
+from backend.lib.errors import AppError, Errors
+from media_store import InvalidRange
+from media_store.base import content_disposition, resolve_range
+
+User = Request[CurrentUser, Any, Any]
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
+MAX_UPLOAD = 4 * 2**40  # the per-type limits below it are enforced while streaming
+
+
+def _content_length(request: Request[Any, Any, Any]) -> int | None:
+    raw = request.headers.get("content-length")
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise AppError(Errors.BAD_REQUEST, "Content-Length is not a number.")
+    return int(raw)
+
+
+def _filename(raw: str | None) -> str | None:
+    """X-Filename is percent-encoded UTF-8 (headers are ASCII); kept only as a label."""
+    if not raw:
+        return None
+    name = unquote(raw).replace("/", "_").replace("\\", "_").strip()
+    return name[:200] or None
+
+
+async def upload(request: User, parent_type: str, parent_id: uuid.UUID) -> Response[schemas.Evidence]:
+    parent = await services.resolve_parent(request.user, parent_type, parent_id, write=True)
+    state = request.app.state
+    evidence, created = await services.attach(
+        request.user,
+        parent,
+        request.stream(),
+        content_type=request.headers.get("content-type"),
+        content_length=_content_length(request),
+        expected_sha256=services.parse_sha256(request.headers.get("x-content-sha256")),
+        captured_at=services.parse_time(request.headers.get("x-captured-at"), "X-Captured-At"),
+        filename=_filename(request.headers.get("x-filename")),
+        store=state.media,
+        settings=state.settings,
+    )
+    headers = {} if created else {"Idempotent-Replayed": "true"}
+    return Response(evidence, status_code=HTTP_201_CREATED, headers=headers)
+
+
+class EvidenceUploadController(Controller):
+    """POST the raw bytes (Content-Type image/jpeg, video/mp4 …) to attach them to a record."""
+
+    path = "/"
+    tags = ["evidence"]
+    guards = [requires_roles("officer")]
+    request_max_body_size = MAX_UPLOAD
+
+    @post(
+        "/actions/{action_id:uuid}/evidence", summary="Attach evidence to an on-site action (streamed body)"
+    )
+    async def to_action(self, request: User, action_id: FromPath[uuid.UUID]) -> Response[schemas.Evidence]:
+        return await upload(request, "action", action_id)
+
+    @post("/cases/{case_id:uuid}/evidence", summary="Attach evidence to a case (streamed body)")
+    async def to_case(self, request: User, case_id: FromPath[uuid.UUID]) -> Response[schemas.Evidence]:
+        return await upload(request, "case", case_id)
+
+    @get("/actions/{action_id:uuid}/evidence", summary="Evidence of an action", guards=[])
+    async def of_action(self, request: User, action_id: FromPath[uuid.UUID]) -> list[schemas.Evidence]:
+        await services.resolve_parent(request.user, "action", action_id, write=False)
+        return await services.list_for(request.user, "action", action_id)
+
+
+async def _send(request: User, evidence_id: uuid.UUID, which: str) -> Stream:
+    store = request.app.state.media
+    byte_range = request.headers.get("range")
+    content = await services.content_for(request.user, evidence_id, which, store, byte_range)
+    start, end, status = 0, content.size - 1, 200
+    if byte_range:
+        match = _RANGE.match(byte_range.strip())
+        try:
+            if match is None or (match.group(1) == "" and match.group(2) == ""):
+                raise InvalidRange("unsupported range")
+            if match.group(1) == "":  # the last N bytes
+                start, end = max(content.size - int(match.group(2)), 0), content.size - 1
+            else:
+                start, end = resolve_range(
+                    int(match.group(1)), int(match.group(2)) if match.group(2) else None, content.size
+                )
+            status = 206
+        except InvalidRange:
+            raise AppError(
+                Errors.RANGE_NOT_SATISFIABLE, f"The content has {content.size} bytes."
+            ).with_headers(**{"Content-Range": f"bytes */{content.size}"}) from None
+
+    async def body() -> AsyncIterator[bytes]:
+        if content.size == 0:
+            return
+        async for chunk in store.open_range(content.key, start, end):
+            yield chunk
+
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Content-Length": str(end - start + 1 if content.size else 0),
+        "ETag": f'"{content.sha256}"',
+        # Every fetch must reach the server, to be recorded in the chain of custody.
+        "Cache-Control": "private, no-store",
+        "Content-Disposition": content_disposition(content.filename, inline=which != "content"),
+        "X-Content-Type-Options": "nosniff",
+    }
+    if status == 206:
+        headers["Content-Range"] = f"bytes {start}-{end}/{content.size}"
+    return Stream(body(), status_code=status, media_type=content.content_type, headers=headers)
+
+
+class EvidenceController(Controller):
+    path = "/evidence"
+    tags = ["evidence"]
+
+    @get("/{evidence_id:uuid}", summary="Evidence metadata, renditions and custody summary")
+    async def get_evidence(self, request: User, evidence_id: FromPath[uuid.UUID]) -> schemas.Evidence:
+        return await services.get_evidence(request.user, evidence_id)
+
+    @get("/{evidence_id:uuid}/content", summary="The original bytes (HTTP Range supported)")
+    async def content(self, request: User, evidence_id: FromPath[uuid.UUID]) -> Stream:
+        return await _send(request, evidence_id, "content")
+
+    @get("/{evidence_id:uuid}/thumbnail", summary="Thumbnail (JPEG)")
+    async def thumbnail(self, request: User, evidence_id: FromPath[uuid.UUID]) -> Stream:
+        return await _send(request, evidence_id, "thumbnail")
+
+    @get(
+        "/{evidence_id:uuid}/watermarked", summary="Watermarked copy stamped with server time, place, officer"
+    )
+    async def watermarked(self, request: User, evidence_id: FromPath[uuid.UUID]) -> Stream:
+        return await _send(request, evidence_id, "watermarked")
+
+    @get(
+        "/{evidence_id:uuid}/custody",
+        guards=[requires_roles("supervisor", "admin")],
+        summary="Chain of custody: every upload, view and download",
+    )
+    async def custody(self, request: User, evidence_id: FromPath[uuid.UUID]) -> list[dict[str, Any]]:
+        return await services.custody(evidence_id, request.user)

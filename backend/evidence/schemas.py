@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+
+
+class GeoPoint(msgspec.Struct):
+    lat: float
+    lon: float
+
+
+class Renditions(msgspec.Struct):
+    thumbnail: str | None = None  # API paths, present when the rendition exists
+    watermarked: str | None = None
+    content: str = ""
+
+
+class CustodySummary(msgspec.Struct):
+    uploaded_by: uuid.UUID
+    uploaded_at: datetime
+    views: int
+    last_viewed_at: datetime | None
+
+
+class Evidence(msgspec.Struct):
+    id: uuid.UUID
+    parent_type: str
+    parent_id: uuid.UUID
+    sha256: str
+    size: int
+    content_type: str
+    filename: str | None
+    captured_at: datetime | None
+    exif_captured_at: datetime | None
+    received_at: datetime
+    location: GeoPoint | None
+    device: str | None
+    width: int | None
+    height: int | None
+    flags: list[str]
+    renditions: Renditions
+    upload: str
+    custody: CustodySummary | None = None
