@@ -24,7 +24,7 @@ from backend.alerts.controllers import AlertController
 from backend.audit.controllers import AuditController
 from backend.cases.controllers import CaseController
 from backend.db import bind, engine_from_url, is_postgres
-from backend.evidence.controllers import EvidenceController, EvidenceUploadController
+from backend.evidence.controllers import EvidenceController, EvidenceUploadController, UploadController
 from backend.health import healthz, readyz
 from backend.lib.auth import JWTAuthMiddleware, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SummaryController,
             EvidenceUploadController,
             EvidenceController,
+            UploadController,
             live_socket,
         ],
         middleware=[JWTAuthMiddleware],

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import unquote
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, head, patch, post, route
 from litestar.params import FromPath
 from litestar.response import Stream
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from backend.evidence import schemas, services
+from backend.evidence import schemas, services, tus
 from backend.lib.auth import CurrentUser, requires_roles
 from backend.lib.errors import AppError, Errors
 from media_store import InvalidRange
@@ -22,6 +22,7 @@ from media_store.base import content_disposition, resolve_range
 User = Request[CurrentUser, Any, Any]
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 MAX_UPLOAD = 4 * 2**40  # the per-type limits below it are enforced while streaming
+OFFICER = [requires_roles("officer")]
 
 
 def _content_length(request: Request[Any, Any, Any]) -> int | None:
@@ -155,3 +156,97 @@ class EvidenceController(Controller):
     )
     async def custody(self, request: User, evidence_id: FromPath[uuid.UUID]) -> list[dict[str, Any]]:
         return await services.custody(evidence_id, request.user)
+
+
+def _tus_headers(extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {"Tus-Resumable": tus.TUS_VERSION, **(extra or {})}
+
+
+def _require_tus(request: Request[Any, Any, Any]) -> None:
+    version = request.headers.get("tus-resumable")
+    if version != tus.TUS_VERSION:
+        raise AppError(Errors.PRECONDITION_FAILED, f"Send Tus-Resumable: {tus.TUS_VERSION}.").with_headers(
+            **{"Tus-Version": tus.TUS_VERSION}
+        )
+
+
+class UploadController(Controller):
+    """tus 1.0 resumable uploads for large video; finishing attaches the file as evidence and the
+    final PATCH/HEAD answer carries Evidence-Id."""
+
+    path = "/uploads"
+    tags = ["evidence"]
+    request_max_body_size = MAX_UPLOAD
+
+    @route(
+        "/",
+        http_method=["OPTIONS"],
+        exclude_from_auth=True,
+        guards=[],
+        status_code=HTTP_204_NO_CONTENT,
+        summary="tus capabilities",
+    )
+    async def capabilities(self, request: Request[Any, Any, Any]) -> Response[None]:
+        settings = request.app.state.settings
+        return Response(
+            None,
+            status_code=HTTP_204_NO_CONTENT,
+            headers=_tus_headers(
+                {
+                    "Tus-Version": tus.TUS_VERSION,
+                    "Tus-Extension": tus.EXTENSIONS,
+                    "Tus-Checksum-Algorithm": "sha256",
+                    "Tus-Max-Size": str(settings.max_bytes("video")),
+                }
+            ),
+        )
+
+    @post("/", guards=OFFICER, summary="Create a resumable upload (Upload-Length, Upload-Metadata)")
+    async def create(self, request: User) -> Response[None]:
+        _require_tus(request)
+        state = await tus.create(
+            request.user,
+            request.headers.get("upload-length"),
+            request.headers.get("upload-metadata"),
+            request.app.state.settings,
+        )
+        return Response(
+            None,
+            status_code=HTTP_201_CREATED,
+            headers=_tus_headers({"Location": f"/api/v1/uploads/{state.id}", **state.headers()}),
+        )
+
+    @head("/{upload_id:uuid}", guards=OFFICER, summary="How many bytes the server has")
+    async def offset(self, request: User, upload_id: FromPath[uuid.UUID]) -> Response[None]:
+        _require_tus(request)
+        state = await tus.status(request.user, upload_id)
+        return Response(None, status_code=200, headers=_tus_headers(state.headers()))
+
+    @patch(
+        "/{upload_id:uuid}",
+        guards=OFFICER,
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Append bytes at Upload-Offset",
+    )
+    async def append(self, request: User, upload_id: FromPath[uuid.UUID]) -> Response[None]:
+        _require_tus(request)
+        if (request.headers.get("content-type") or "").split(";")[
+            0
+        ].strip() != "application/offset+octet-stream":
+            raise AppError(Errors.UNSUPPORTED_MEDIA, "PATCH bodies are application/offset+octet-stream.")
+        state = await tus.append(
+            request.user,
+            upload_id,
+            request.headers.get("upload-offset"),
+            request.headers.get("upload-checksum"),
+            request.stream(),
+            request.app.state.settings,
+            request.app.state.media,
+        )
+        return Response(None, status_code=HTTP_204_NO_CONTENT, headers=_tus_headers(state.headers()))
+
+    @delete("/{upload_id:uuid}", guards=OFFICER, summary="Terminate an upload")
+    async def terminate(self, request: User, upload_id: FromPath[uuid.UUID]) -> Response[None]:
+        _require_tus(request)
+        await tus.terminate(request.user, upload_id, request.app.state.settings)
+        return Response(None, status_code=HTTP_204_NO_CONTENT, headers=_tus_headers())

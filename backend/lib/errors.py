@@ -52,6 +52,7 @@ class Errors:
     IDEMPOTENCY_MISMATCH = ErrorCode(
         "idempotency.mismatch", 409, "The idempotency key was used for a different request"
     )
+    PRECONDITION_FAILED = ErrorCode("request.precondition_failed", 412, "Precondition failed")
     TOO_LARGE = ErrorCode("request.too_large", 413, "The request body is too large")
     UNSUPPORTED_MEDIA = ErrorCode("request.unsupported_media_type", 415, "Unsupported media type")
     UNIT_NOT_FOUND = ErrorCode("unit.not_found", 422, "A referenced unit does not exist")

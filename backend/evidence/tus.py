@@ -1,0 +1,313 @@
+"""Resumable uploads, tus 1.0: core, creation, termination, expiration and checksum (sha256).
+
+Bytes received so far live in a file under the data dir, so an upload survives a dropped
+connection, a closed app and an API restart; the client asks HEAD for the offset and continues with
+PATCH. When the last byte arrives the file is attached as evidence exactly like a streamed upload.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import fcntl
+import hashlib
+import os
+import uuid
+from collections.abc import AsyncIterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from backend.audit import services as audit
+from backend.db import atomic
+from backend.evidence import services
+from backend.evidence.tables import Upload
+from backend.lib.auth import CurrentUser
+from backend.lib.clock import utcnow
+from backend.lib.errors import AppError, Errors
+from backend.settings import Settings
+from media_store import MediaStore, run_sync
+
+TUS_VERSION = "1.0.0"
+EXTENSIONS = "creation,termination,expiration,checksum"
+PARENT_KEYS = {"action_id": "action", "case_id": "case", "spot_check_id": "spot_check"}
+
+# In-process running hashes, so finishing an upload does not read the file twice; after a restart
+# the file is simply hashed again.
+_hashers: dict[uuid.UUID, tuple[int, Any]] = {}
+
+
+def parse_metadata(header: str | None) -> dict[str, str]:
+    """``key base64value,key2 base64value2`` → dict (values decoded as UTF-8)."""
+    out: dict[str, str] = {}
+    for pair in (header or "").split(","):
+        pair = pair.strip()
+        if not pair:
+            continue
+        key, _, value = pair.partition(" ")
+        try:
+            out[key] = base64.b64decode(value, validate=True).decode() if value else ""
+        except (binascii.Error, UnicodeDecodeError):
+            raise AppError(
+                Errors.VALIDATION, f"Upload-Metadata value for {key!r} is not base64 UTF-8."
+            ) from None
+    return out
+
+
+def _path(settings: Settings, upload_id: uuid.UUID) -> Path:
+    return settings.uploads_dir / f"{upload_id}.part"
+
+
+@dataclass(frozen=True)
+class UploadState:
+    id: uuid.UUID
+    offset: int
+    length: int
+    expires_at: datetime
+    evidence_id: uuid.UUID | None
+
+    def headers(self) -> dict[str, str]:
+        headers = {
+            "Upload-Offset": str(self.offset),
+            "Upload-Length": str(self.length),
+            "Upload-Expires": format_datetime(self.expires_at.astimezone(UTC), usegmt=True),
+            "Cache-Control": "no-store",
+        }
+        if self.evidence_id:
+            headers["Evidence-Id"] = str(self.evidence_id)
+        return headers
+
+
+def _state(row: dict[str, Any]) -> UploadState:
+    return UploadState(row["id"], row["offset"], row["length"], row["expires_at"], row["evidence_id"])
+
+
+async def create(
+    actor: CurrentUser, length_header: str | None, metadata_header: str | None, settings: Settings
+) -> UploadState:
+    if length_header is None or not length_header.isdigit():
+        raise AppError(
+            Errors.VALIDATION,
+            "Upload-Length is required (deferred length is not supported).",
+            errors=[{"key": "Upload-Length"}],
+        )
+    length = int(length_header)
+    meta = parse_metadata(metadata_header)
+    parents = [(PARENT_KEYS[k], v) for k, v in meta.items() if k in PARENT_KEYS]
+    if len(parents) != 1:
+        raise AppError(
+            Errors.VALIDATION, "Upload-Metadata needs exactly one of action_id, case_id, spot_check_id."
+        )
+    parent_type, raw_id = parents[0]
+    try:
+        parent_id = uuid.UUID(raw_id)
+    except ValueError:
+        raise AppError(Errors.NOT_FOUND, f"No such {parent_type}.") from None
+    parent = await services.resolve_parent(actor, parent_type, parent_id, write=True)
+    ctype, kind = services.kind_of(meta.get("filetype"))
+    limit = settings.max_bytes(kind)
+    if length > limit:
+        raise AppError(Errors.TOO_LARGE, f"A {kind} may be at most {limit // 2**20} MiB.", max_bytes=limit)
+    captured = services.parse_time(meta.get("captured_at"), "captured_at")
+    upload_id = uuid.uuid4()
+    path = _path(settings, upload_id)
+    await run_sync(_touch, path)
+    expires = utcnow() + timedelta(hours=settings.upload_expiry_hours)
+    await Upload.insert(
+        Upload(
+            id=upload_id,
+            user_id=actor.id,
+            parent_type=parent.type,
+            parent_id=parent.id,
+            unit_id=parent.unit_id,
+            content_type=ctype,
+            filename=(meta.get("filename") or None) and meta["filename"][:200],
+            captured_at=captured,
+            length=length,
+            expires_at=expires,
+            metadata=metadata_header or "",
+        )
+    ).run()
+    return UploadState(upload_id, 0, length, expires, None)
+
+
+def _touch(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(exist_ok=False)
+
+
+async def _own(actor: CurrentUser, upload_id: uuid.UUID) -> dict[str, Any]:
+    row = await Upload.select().where(Upload.id == upload_id).first()
+    if row is None or row["user_id"] != actor.id:
+        raise AppError(Errors.NOT_FOUND, "No such upload.")
+    if row["expires_at"] <= utcnow() and row["evidence_id"] is None:
+        raise AppError(Errors.UPLOAD_GONE, "This upload expired; start it again.")
+    return row
+
+
+async def status(actor: CurrentUser, upload_id: uuid.UUID) -> UploadState:
+    return _state(await _own(actor, upload_id))
+
+
+def _checksum(header: str | None) -> bytes | None:
+    if not header:
+        return None
+    algorithm, _, value = header.strip().partition(" ")
+    if algorithm.lower() != "sha256":
+        raise AppError(Errors.BAD_REQUEST, "Only sha256 is supported for Upload-Checksum.").with_headers(
+            **{"Tus-Checksum-Algorithm": "sha256"}
+        )
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise AppError(Errors.BAD_REQUEST, "Upload-Checksum is not base64.") from None
+
+
+async def append(
+    actor: CurrentUser,
+    upload_id: uuid.UUID,
+    offset_header: str | None,
+    checksum_header: str | None,
+    chunks: AsyncIterable[bytes],
+    settings: Settings,
+    store: MediaStore,
+) -> UploadState:
+    row = await _own(actor, upload_id)
+    if row["evidence_id"] is not None:
+        raise AppError(Errors.UPLOAD_OFFSET, "This upload is complete.", offset=row["offset"])
+    if offset_header is None or not offset_header.isdigit() or int(offset_header) != row["offset"]:
+        raise AppError(
+            Errors.UPLOAD_OFFSET,
+            f"The server has {row['offset']} bytes; send from there.",
+            offset=row["offset"],
+        ).with_headers(**{"Upload-Offset": str(row["offset"])})
+    expected = _checksum(checksum_header)
+    start = row["offset"]
+    path = _path(settings, upload_id)
+    fh = await run_sync(open, path, "r+b")
+    try:
+        await run_sync(fcntl.flock, fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        await run_sync(fh.close)
+        raise AppError(Errors.UPLOAD_OFFSET, "Another request is writing to this upload.") from None
+    written = kept = 0
+    chunk_hash = hashlib.sha256()
+    running = _hashers.pop(upload_id, None)
+    running_hash = (
+        running[1] if running and running[0] == start else (hashlib.sha256() if start == 0 else None)
+    )
+    refusal: AppError | None = None
+    interrupted: BaseException | None = None
+    try:
+        await run_sync(fh.seek, start)
+        async for chunk in chunks:
+            if start + written + len(chunk) > row["length"]:
+                refusal = AppError(
+                    Errors.TOO_LARGE, "More bytes than Upload-Length; the chunk was discarded."
+                )
+                break
+            await run_sync(fh.write, chunk)
+            chunk_hash.update(chunk)
+            if running_hash is not None:
+                running_hash.update(chunk)
+            written += len(chunk)
+        else:
+            if expected is not None and chunk_hash.digest() != expected:
+                refusal = AppError(
+                    Errors.UPLOAD_CHECKSUM,
+                    "The chunk's SHA-256 does not match Upload-Checksum; it was discarded. Send it again.",
+                )
+            else:
+                kept = written
+    except Exception as exc:
+        # The connection dropped mid-chunk: keep what arrived, unless it was to be checked as a whole.
+        interrupted = exc
+        kept = written if expected is None else 0
+    finally:
+        await run_sync(fh.truncate, start + kept)
+        await run_sync(os.fsync, fh.fileno())
+        await run_sync(fh.close)
+        new_offset = start + kept
+        await (
+            Upload.update({Upload.offset: new_offset})
+            .where((Upload.id == upload_id) & (Upload.offset == start))
+            .run()
+        )
+        if running_hash is not None and kept == written:
+            _hashers[upload_id] = (new_offset, running_hash)
+    if refusal is not None:
+        raise refusal
+    if interrupted is not None:
+        raise interrupted
+    if new_offset == row["length"]:
+        await _finish(actor, row, settings, store)
+    return await status(actor, upload_id)
+
+
+async def _file(path: Path) -> AsyncIterable[bytes]:
+    fh = await run_sync(open, path, "rb")
+    try:
+        while chunk := await run_sync(fh.read, 1024 * 1024):
+            yield chunk
+    finally:
+        await run_sync(fh.close)
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+async def _finish(actor: CurrentUser, row: dict[str, Any], settings: Settings, store: MediaStore) -> None:
+    path = _path(settings, row["id"])
+    running = _hashers.pop(row["id"], None)
+    sha256 = (
+        running[1].hexdigest()
+        if running and running[0] == row["length"]
+        else await run_sync(_hash_file, path)
+    )
+    parent = await services.resolve_parent(actor, row["parent_type"], row["parent_id"], write=True)
+    evidence, _ = await services.attach(
+        actor,
+        parent,
+        _file(path),
+        content_type=row["content_type"],
+        content_length=row["length"],
+        expected_sha256=sha256,
+        captured_at=row["captured_at"],
+        filename=row["filename"],
+        store=store,
+        settings=settings,
+        upload="resumable",
+    )
+    await Upload.update({Upload.evidence_id: evidence.id}).where(Upload.id == row["id"]).run()
+    await run_sync(path.unlink, True)
+
+
+async def terminate(actor: CurrentUser, upload_id: uuid.UUID, settings: Settings) -> None:
+    row = await _own(actor, upload_id)
+    async with atomic():
+        await Upload.delete().where(Upload.id == upload_id).run()
+        await audit.record(actor, "upload.terminated", "upload", upload_id, {"offset": row["offset"]})
+    _hashers.pop(upload_id, None)
+    await run_sync(_path(settings, upload_id).unlink, True)
+
+
+async def prune(settings: Settings) -> int:
+    """Drop expired, unfinished uploads and their partial files."""
+    expired = await Upload.select(Upload.id).where(
+        (Upload.expires_at < utcnow()) & Upload.evidence_id.is_null()
+    )
+    for row in expired:
+        with contextlib.suppress(OSError):
+            _path(settings, row["id"]).unlink(missing_ok=True)
+        _hashers.pop(row["id"], None)
+    if expired:
+        await Upload.delete().where(Upload.id.is_in([r["id"] for r in expired])).run()
+    return len(expired)
