@@ -35,6 +35,8 @@ from backend.live.controllers import PositionController, SosController, SummaryC
 from backend.live.hub import Hub
 from backend.org.controllers import ItemController, UnitController
 from backend.settings import Settings, get_settings
+from backend.supervision import services as supervision_services
+from backend.supervision.controllers import InvitationController, SpotCheckController
 from media_store import open_store
 
 _SECURITY_HEADERS = {
@@ -85,6 +87,16 @@ async def _prune_periodically(settings: Settings) -> None:
         await asyncio.sleep(3600)
 
 
+async def _spot_check_deadlines(every_s: float = 15) -> None:
+    """Marks unanswered spot-checks overdue at their deadline, whether or not anyone watches."""
+    while True:
+        try:
+            await supervision_services.mark_overdue()
+        except Exception:  # retried at the next tick
+            logging.getLogger(__name__).exception("spot-check deadline check failed")
+        await asyncio.sleep(every_s)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     mimetypes.add_type("application/manifest+json", ".webmanifest")
     settings = settings or get_settings()
@@ -104,10 +116,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         live.configure(channels, channel)
         await hub.start()
         pruner = asyncio.create_task(_prune_periodically(settings), name="prune")
+        deadlines = asyncio.create_task(_spot_check_deadlines(), name="spot-check-deadlines")
         try:
             yield
         finally:
             pruner.cancel()
+            deadlines.cancel()
             await hub.stop()
             live.configure(None)
             if is_postgres(engine):
@@ -135,6 +149,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             EvidenceUploadController,
             EvidenceController,
             UploadController,
+            InvitationController,
+            SpotCheckController,
             live_socket,
         ],
         middleware=[JWTAuthMiddleware],

@@ -17,5 +17,6 @@ APP_REGISTRY = AppRegistry(
         "backend.cases.piccolo_app",
         "backend.live.piccolo_app",
         "backend.evidence.piccolo_app",
+        "backend.supervision.piccolo_app",
     ]
 )

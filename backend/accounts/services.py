@@ -59,11 +59,23 @@ async def load_current_user(user_id: uuid.UUID, session_id: uuid.UUID) -> Curren
             Session.user.display_name,
             Session.user.roles,
             Session.user.active,
+            Session.user.access_expires_at,
         )
         .where(Session.id == session_id)
         .first()
     )
-    if row is None or row["user.id"] != user_id or row["revoked_at"] is not None or not row["user.active"]:
+    expired = (
+        row is not None
+        and row["user.access_expires_at"] is not None
+        and row["user.access_expires_at"] <= utcnow()
+    )
+    if (
+        row is None
+        or row["user.id"] != user_id
+        or row["revoked_at"] is not None
+        or not row["user.active"]
+        or expired
+    ):
         raise AppError(Errors.AUTH_INVALID_TOKEN, "The session has ended; sign in again.")
     units = await Membership.select(Membership.unit).where(Membership.user == user_id)
     return CurrentUser(
@@ -80,10 +92,11 @@ async def live_sessions(session_ids: set[uuid.UUID]) -> set[uuid.UUID]:
     """Which of these sessions are still valid (not revoked, account active)."""
     if not session_ids:
         return set()
-    rows = await Session.select(Session.id).where(
+    rows = await Session.select(Session.id, Session.user.access_expires_at).where(
         Session.id.is_in(list(session_ids)) & Session.revoked_at.is_null() & (Session.user.active == True)  # noqa: E712
     )
-    return {r["id"] for r in rows}
+    now = utcnow()
+    return {r["id"] for r in rows if r["user.access_expires_at"] is None or r["user.access_expires_at"] > now}
 
 
 # --- views --------------------------------------------------------------------------------------
@@ -168,6 +181,18 @@ async def _start_session(user_id: uuid.UUID, settings: Settings) -> tuple[uuid.U
     return session_id, refresh
 
 
+async def open_session(user_id: uuid.UUID, settings: Settings, tokens: TokenService) -> schemas.TokenPair:
+    """Sign a user in without a password (after accepting an invitation)."""
+    async with atomic():
+        session_id, refresh = await _start_session(user_id, settings)
+    return schemas.TokenPair(
+        access_token=tokens.issue(user_id, session_id),
+        refresh_token=refresh,
+        expires_in=settings.access_token_ttl_s,
+        user=await user_view(user_id, full_phone=True),
+    )
+
+
 async def login(username: str, password: str, settings: Settings, tokens: TokenService) -> schemas.TokenPair:
     row = await User.select().where(User.username == username).first()
     now = utcnow()
@@ -178,8 +203,8 @@ async def login(username: str, password: str, settings: Settings, tokens: TokenS
         if row is not None:
             await _count_failure(row, settings)
         raise AppError(Errors.AUTH_INVALID_CREDENTIALS, "The username or password is wrong.")
-    if not row["active"]:
-        raise AppError(Errors.AUTH_ACCOUNT_DISABLED, "This account is disabled.")
+    if not row["active"] or (row["access_expires_at"] is not None and row["access_expires_at"] <= now):
+        raise AppError(Errors.AUTH_ACCOUNT_DISABLED, "This account is disabled or its access has ended.")
     async with atomic():
         await User.update({User.failed_logins: 0, User.locked_until: None}).where(User.id == row["id"]).run()
         session_id, refresh = await _start_session(row["id"], settings)

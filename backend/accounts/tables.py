@@ -34,6 +34,8 @@ class User(Table, tablename="users"):
     active = Boolean(default=True)
     failed_logins = Integer(default=0)
     locked_until = Timestamptz(null=True, default=None)
+    # Invited supervisors' access ends with their invitation.
+    access_expires_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -38,7 +38,7 @@ def _view(row: dict[str, Any]) -> schemas.Alert:
     )
 
 
-async def raise_alert(
+async def record_alert(
     type_: str,
     message: str,
     *,
@@ -49,7 +49,7 @@ async def raise_alert(
     object_id: uuid.UUID | str | None = None,
     data: dict[str, Any] | None = None,
 ) -> schemas.Alert:
-    """Record an alert in its own transaction (it must outlive a refused request), then publish it."""
+    """Insert an alert inside the caller's transaction (announce it after the commit)."""
     alert_id = uuid.uuid4()
     async with atomic():
         await Alert.insert(
@@ -66,11 +66,20 @@ async def raise_alert(
             )
         ).run()
         await audit.record(None, "alert.raised", "alert", alert_id, {"type": type_, "message": message})
-    row = await Alert.select().where(Alert.id == alert_id).first()
+        row = await Alert.select().where(Alert.id == alert_id).first()
     assert row is not None
-    view = _view(row)
-    await publish("alert.raised", unit_id, _event(view))
-    return view
+    return _view(row)
+
+
+async def announce(alert: schemas.Alert) -> None:
+    await publish("alert.raised", alert.unit_id, _event(alert))
+
+
+async def raise_alert(type_: str, message: str, **fields: Any) -> schemas.Alert:
+    """Record an alert in its own transaction (it must outlive a refused request), then stream it."""
+    alert = await record_alert(type_, message, **fields)
+    await announce(alert)
+    return alert
 
 
 def _event(view: schemas.Alert) -> dict[str, Any]:

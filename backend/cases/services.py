@@ -387,9 +387,7 @@ async def submit_review(actor: CurrentUser, case_id: uuid.UUID, data: schemas.St
     _require_step(actor, row, "submit-review")
     _check_version(row, data.version)
     if row["proposed_fine"] is None and not _json(row["proposed_measures"]):
-        raise AppError(
-            Errors.CASE_PROPOSAL_MISSING, "Record the proposed decision before asking for review."
-        )
+        raise AppError(Errors.CASE_PROPOSAL_MISSING, "Record the proposed decision before asking for review.")
     return await _save(actor, row, {Case.status: "review"}, "case.review_requested", {})
 
 

@@ -42,7 +42,9 @@ def _filename(raw: str | None) -> str | None:
     return name[:200] or None
 
 
-async def upload(request: User, parent_type: str, parent_id: uuid.UUID) -> Response[schemas.Evidence]:
+async def upload(
+    request: User, parent_type: str, parent_id: uuid.UUID, not_before: Any = None
+) -> Response[schemas.Evidence]:
     parent = await services.resolve_parent(request.user, parent_type, parent_id, write=True)
     state = request.app.state
     evidence, created = await services.attach(
@@ -56,6 +58,7 @@ async def upload(request: User, parent_type: str, parent_id: uuid.UUID) -> Respo
         filename=_filename(request.headers.get("x-filename")),
         store=state.media,
         settings=state.settings,
+        not_before=not_before,
     )
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return Response(evidence, status_code=HTTP_201_CREATED, headers=headers)

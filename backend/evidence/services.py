@@ -29,6 +29,7 @@ from backend.lib.clock import BEIJING, utcnow
 from backend.lib.errors import AppError, Errors
 from backend.lib.scope import can_see
 from backend.live.publish import publish
+from backend.org.tables import Unit
 from backend.settings import Settings
 from media_store import ChecksumMismatch, MediaStore, TooLarge, images, run_sync
 from media_store.base import normalize_sha256
@@ -84,6 +85,23 @@ async def resolve_parent(
             )
             .where(Action.id == parent_id)
             .first()
+        )
+    elif parent_type == "spot_check":
+        from backend.supervision import services as supervision
+
+        if write:
+            check = await supervision.answer_parent(actor, parent_id)
+        else:
+            check = await supervision._row(actor, parent_id)
+        unit = await Unit.select(Unit.name).where(Unit.id == check["unit_id"]).first()
+        return Parent(
+            "spot_check",
+            check["id"],
+            check["unit_id"],
+            unit["name"] if unit else "",
+            check["requested_at"],
+            None,
+            None,
         )
     elif parent_type == "case":
         row = (
@@ -225,8 +243,10 @@ async def attach(
     store: MediaStore,
     settings: Settings,
     upload: str = "direct",
+    not_before: datetime | None = None,
 ) -> tuple[schemas.Evidence, bool]:
-    """Validate and store one original, then record it. Every refusal leaves nothing behind."""
+    """Validate and store one original, then record it. Every refusal leaves nothing behind.
+    ``not_before``: a photo whose EXIF capture time is earlier is refused (an old picture)."""
     ctype, kind = kind_of(content_type)
     limit = settings.max_bytes(kind)
     if content_length is not None and content_length > limit:
@@ -245,6 +265,7 @@ async def attach(
                     meta = await run_sync(images.metadata, spooled)
                 except images.ImageRejected as exc:
                     raise AppError(Errors.EVIDENCE_IMAGE_REJECTED, str(exc)) from None
+                _check_fresh(meta.get("captured_at"), not_before)
                 body = _file_chunks(spooled)
             stored = await store.put_stream(
                 body, content_type=ctype, max_bytes=limit, expected_sha256=expected_sha256
@@ -282,6 +303,18 @@ async def attach(
     finally:
         if spooled is not None:
             spooled.unlink(missing_ok=True)
+
+
+def _check_fresh(exif_time: datetime | None, not_before: datetime | None) -> None:
+    if not_before is None or exif_time is None:
+        return
+    if exif_time.tzinfo is None:
+        exif_time = exif_time.replace(tzinfo=BEIJING)
+    if exif_time < not_before - timedelta(minutes=1):
+        raise AppError(
+            Errors.SPOT_CHECK_STALE,
+            "This photo was taken before the spot-check was requested: take a new one with the camera now.",
+        )
 
 
 async def _record(
@@ -455,9 +488,21 @@ def _view(row: dict[str, Any], custody: schemas.CustodySummary | None = None) ->
     )
 
 
+async def _visible(actor: CurrentUser, row: dict[str, Any]) -> bool:
+    if row["parent_type"] == "spot_check":
+        from backend.supervision import services as supervision
+
+        try:
+            await supervision._row(actor, row["parent_id"])
+        except AppError:
+            return False
+        return True
+    return can_see(actor, row["unit_id"])
+
+
 async def _row(actor: CurrentUser, evidence_id: uuid.UUID) -> dict[str, Any]:
     row = await Evidence.select().where(Evidence.id == evidence_id).first()
-    if row is None or not can_see(actor, row["unit_id"]):
+    if row is None or not await _visible(actor, row):
         raise AppError(Errors.NOT_FOUND, "No such evidence.")
     return row
 
@@ -492,7 +537,7 @@ async def list_for(actor: CurrentUser, parent_type: str, parent_id: uuid.UUID) -
         .where((Evidence.parent_type == parent_type) & (Evidence.parent_id == parent_id))
         .order_by(Evidence.received_at)
     )
-    return [_view(r) for r in rows if can_see(actor, r["unit_id"])]
+    return [_view(r) for r in rows if await _visible(actor, r)]
 
 
 @dataclass(frozen=True)

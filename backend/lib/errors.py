@@ -112,6 +112,18 @@ class Errors:
     RANGE_NOT_SATISFIABLE = ErrorCode(
         "request.range_not_satisfiable", 416, "The range is outside the content"
     )
+    INVITATION_INVALID = ErrorCode("invitation.invalid", 404, "This invitation link is not valid")
+    INVITATION_USED = ErrorCode("invitation.used", 410, "This invitation link was already used")
+    INVITATION_EXPIRED = ErrorCode("invitation.expired", 410, "This invitation link has expired")
+    INVITATION_REVOKED = ErrorCode("invitation.revoked", 410, "This invitation was revoked")
+    SPOT_CHECK_NO_OFFICER = ErrorCode(
+        "spot_check.no_officer_on_duty", 422, "No officer in your scope is on duty now"
+    )
+    SPOT_CHECK_LATE = ErrorCode("spot_check.late", 422, "The answer arrived after the deadline")
+    SPOT_CHECK_STALE = ErrorCode(
+        "spot_check.stale_capture", 422, "The photo was taken before the spot-check was requested"
+    )
+    SPOT_CHECK_STATE = ErrorCode("spot_check.invalid_state", 409, "Not possible in the spot-check's state")
     INTERNAL = ErrorCode("internal", 500, "Internal server error")
     UNAVAILABLE = ErrorCode("service.unavailable", 503, "A backing service is unavailable")
 

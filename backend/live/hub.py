@@ -141,6 +141,12 @@ class Hub:
             except msgspec.DecodeError:
                 logger.warning("live: dropped a malformed channel message")
                 continue
+            if route.type == "session.revoked":
+                # Access withdrawn (an invitation revoked, an account disabled): close at once.
+                for client in tuple(self.clients):
+                    if client.audience.user_id == route.to:
+                        client.close(CLOSE_UNAUTHORISED)
+                continue
             text = body.decode()
             for client in tuple(self.clients):
                 if client.wants(route):

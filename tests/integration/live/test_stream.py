@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -139,3 +139,36 @@ async def test_sos_reaches_every_command_screen(api: str, world: World) -> None:
         )
         assert alert["data"]["severity"] == "high" and alert["data"]["data"]["lat"] == 29.2
         assert alert["unit_id"] == str(world.town_b)
+
+
+async def test_revoking_an_invitation_closes_the_open_stream_at_once(world: World, tmp_path) -> None:
+    from tests.servers import api_process
+
+    # Heartbeats an hour apart: only the revocation itself can close the socket within seconds.
+    with api_process(tmp_path, FIELDWATCH_LIVE_HEARTBEAT="3600") as base:
+        supervisor = await token_for(base, world.username("supervisor"))
+        auth = {"Authorization": f"Bearer {supervisor}"}
+        async with httpx.AsyncClient(base_url=base) as http:
+            created = (
+                await http.post(
+                    "/api/v1/invitations",
+                    headers=auth,
+                    json={
+                        "name": "李委员",
+                        "unit_ids": [str(world.town_a)],
+                        "expires_at": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+                    },
+                )
+            ).json()
+            accepted = (
+                await http.post(
+                    "/api/v1/invitations/accept",
+                    json={"token": created["token"], "password": "long-enough-9"},
+                )
+            ).json()
+            async with watching(base, accepted["session"]["access_token"]) as watcher:
+                revoked = await http.delete(
+                    f"/api/v1/invitations/{created['invitation']['id']}", headers=auth
+                )
+                assert revoked.status_code == 200
+                assert await watcher.closed(within=3) == 4401
