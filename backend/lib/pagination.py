@@ -57,7 +57,8 @@ def newest_first_after(created_at: Any, id_column: Any, cursor: str | None) -> A
     if after is None:
         return None
     at, last = after
-    return (created_at < at) | ((created_at == at) & (id_column < last))
+    # The leading bound lets the database range-scan its (created_at, id) index from the cursor on.
+    return (created_at <= at) & ((created_at < at) | (id_column < last))
 
 
 def time_cursor(created_at: datetime, item_id: uuid.UUID) -> str:
