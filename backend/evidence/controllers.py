@@ -69,20 +69,23 @@ class EvidenceUploadController(Controller):
 
     path = "/"
     tags = ["evidence"]
-    guards = [requires_roles("officer")]
     request_max_body_size = MAX_UPLOAD
 
     @post(
-        "/actions/{action_id:uuid}/evidence", summary="Attach evidence to an on-site action (streamed body)"
+        "/actions/{action_id:uuid}/evidence",
+        guards=OFFICER,
+        summary="Attach evidence to an on-site action (streamed body)",
     )
     async def to_action(self, request: User, action_id: FromPath[uuid.UUID]) -> Response[schemas.Evidence]:
         return await upload(request, "action", action_id)
 
-    @post("/cases/{case_id:uuid}/evidence", summary="Attach evidence to a case (streamed body)")
+    @post(
+        "/cases/{case_id:uuid}/evidence", guards=OFFICER, summary="Attach evidence to a case (streamed body)"
+    )
     async def to_case(self, request: User, case_id: FromPath[uuid.UUID]) -> Response[schemas.Evidence]:
         return await upload(request, "case", case_id)
 
-    @get("/actions/{action_id:uuid}/evidence", summary="Evidence of an action", guards=[])
+    @get("/actions/{action_id:uuid}/evidence", summary="Evidence of an action")
     async def of_action(self, request: User, action_id: FromPath[uuid.UUID]) -> list[schemas.Evidence]:
         await services.resolve_parent(request.user, "action", action_id, write=False)
         return await services.list_for(request.user, "action", action_id)

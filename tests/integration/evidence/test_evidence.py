@@ -188,3 +188,16 @@ async def test_evidence_scope(client, as_user, world: World) -> None:
         headers={**a1, "Content-Type": "image/jpeg"},
     )
     assert_problem(missing, 404, "not_found")
+
+
+async def test_everyone_in_scope_lists_an_actions_evidence(client, as_user, world: World) -> None:
+    officer = await as_user("officer_a1")
+    action = await record_action(client, officer, world)
+    evidence = (await _upload(client, officer, action["id"], phone_photo())).json()
+    for key in ("supervisor", "command", "reviewer_a", "officer_a2"):
+        listed = await client.get(f"/api/v1/actions/{action['id']}/evidence", headers=await as_user(key))
+        assert listed.status_code == 200 and [e["id"] for e in listed.json()] == [evidence["id"]], key
+    outsider = await as_user("officer_b1")
+    assert_problem(
+        await client.get(f"/api/v1/actions/{action['id']}/evidence", headers=outsider), 404, "not_found"
+    )
