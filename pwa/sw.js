@@ -1,31 +1,49 @@
 // Service worker: precached app shell, network-first navigations, cache-first shell assets.
-// API responses (/api/) are never cached.
+// API responses (/api/) are never cached. The desk-only files (ON_DEMAND: the command center and
+// supervisor views, the map library) belong to the shell version but are cached on first use, so a
+// phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 34047eedaad37f3b34d65c73b3f3d96e9f9e330235d5207aa11b4d7121c9575d
+// shell digest: 622e7ed4c827cb925036965afc6ae7bbd7073834ccf2d71446282f0c471cc8c5
 
-const VERSION = 'fw-shell-v4';
+const VERSION = 'fw-shell-v14';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
   '/index.html',
   '/manifest.webmanifest',
   '/css/app.css',
+  '/css/spotcheck.css',
   '/js/app.js',
   '/js/api.js',
+  '/js/camera.js',
   '/js/dom.js',
+  '/js/duty.js',
   '/js/enforcement.js',
   '/js/i18n.js',
+  '/js/live.js',
   '/js/net.js',
   '/js/outbox.js',
   '/js/pages/action-new.js',
   '/js/pages/actions.js',
   '/js/pages/cases.js',
+  '/js/pages/command.js',
   '/js/pages/common.js',
+  '/js/pages/evidence.js',
+  '/js/pages/invite.js',
   '/js/pages/login.js',
   '/js/pages/officer.js',
   '/js/pages/review.js',
   '/js/pages/roles.js',
+  '/js/pages/spotcheck-admin.js',
+  '/js/pages/spotcheck-common.js',
+  '/js/pages/spotcheck-officer.js',
+  '/js/pages/spotcheck-view.js',
+  '/js/pages/spotcheck.js',
+  '/js/pages/supervisor.js',
+  '/js/pages/watch.js',
   '/vendor/idb-8.0.4/index.js',
+  '/vendor/leaflet-1.9.4/leaflet.css',
+  '/vendor/leaflet-1.9.4/leaflet.js',
   '/icons/favicon-32.png',
   '/icons/apple-touch-icon.png',
   '/icons/icon-192.png',
@@ -34,13 +52,21 @@ const SHELL = [
   '/icons/maskable-512.png',
 ];
 const SHELL_SET = new Set(SHELL);
+const ON_DEMAND = new Set([
+  '/js/pages/command.js',
+  '/js/pages/supervisor.js',
+  '/js/pages/watch.js',
+  '/vendor/leaflet-1.9.4/leaflet.css',
+  '/vendor/leaflet-1.9.4/leaflet.js',
+]);
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(VERSION);
       // Bypass the HTTP cache so a new version never precaches stale files.
-      await cache.addAll(SHELL.map((url) => new Request(url, { cache: 'reload' })));
+      const now = SHELL.filter((url) => !ON_DEMAND.has(url));
+      await cache.addAll(now.map((url) => new Request(url, { cache: 'reload' })));
       await self.skipWaiting();
     })(),
   );
@@ -83,7 +109,8 @@ async function cacheFirst(request, path) {
   const cache = await caches.open(VERSION);
   const cached = await cache.match(path);
   if (cached) return cached;
-  const response = await fetch(request);
+  // Past the HTTP cache, as at install: this copy must match the shell version.
+  const response = await fetch(new Request(request, { cache: 'reload' }));
   if (response.ok) await cache.put(path, response.clone());
   return response;
 }

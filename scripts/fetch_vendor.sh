@@ -14,6 +14,7 @@ command -v npm >/dev/null || { echo "npm is required" >&2; exit 1; }
 # name|version|licence|files: each file is "path/in/package:path/in/vendor-dir" (kept flat: no build/ dirs)
 PACKAGES=(
   "idb|8.0.4|ISC|build/index.js:index.js"
+  "leaflet|1.9.4|BSD-2-Clause|dist/leaflet.js:leaflet.js dist/leaflet.css:leaflet.css"
 )
 
 readme="$VENDOR/README.md"

@@ -283,6 +283,82 @@ export async function request(method, path, { body, auth = true } = {}) {
   }
 }
 
+async function sendForBlob(path, token, { signal = null, onProgress = null, timeout = TIMEOUT_MS } = {}) {
+  const ctrl = new AbortController();
+  let timer = null;
+  // With onProgress the timeout is for silence: every chunk that arrives restarts it.
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => ctrl.abort(), timeout);
+  };
+  const cancel = () => ctrl.abort();
+  if (signal) {
+    if (signal.aborted) ctrl.abort();
+    else signal.addEventListener('abort', cancel, { once: true });
+  }
+  arm();
+  let res;
+  try {
+    res = await fetch(BASE + path, {
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+      credentials: 'same-origin',
+      signal: ctrl.signal,
+    });
+    if (!res.ok) throw new ApiError({ status: res.status });
+    if (!onProgress || !res.body) return await res.blob();
+    const total = Number(res.headers.get('Content-Length')) || 0;
+    const reader = res.body.getReader();
+    const parts = [];
+    let loaded = 0;
+    onProgress(0, total);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      loaded += value.byteLength;
+      arm();
+      onProgress(loaded, total);
+    }
+    return new Blob(parts, { type: res.headers.get('Content-Type') || '' });
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    if (signal && signal.aborted) throw new ApiError({ code: 'request.aborted' });
+    throw new ApiError({ code: e && e.name === 'AbortError' ? 'network.timeout' : 'network.offline' });
+  } finally {
+    clearTimeout(timer);
+    if (signal) signal.removeEventListener('abort', cancel);
+  }
+}
+
+/**
+ * Bytes behind the bearer token (an evidence thumbnail: an <img> cannot send the token), as a Blob.
+ * `path` is an API path, with or without the /api/v1 prefix. Renews the token once on 401.
+ * `options`: `signal` cancels it, `onProgress(loaded, total)` follows a big download (the timeout then
+ * counts from the last chunk), `timeout` in ms.
+ */
+export async function requestBlob(path, options = {}) {
+  const rel = path.startsWith(`${BASE}/`) ? path.slice(BASE.length) : path;
+  if (!accessToken && getRefreshToken()) await renewOrLose();
+  try {
+    return await sendForBlob(rel, accessToken, options);
+  } catch (e) {
+    if (e.status !== 401) throw e;
+  }
+  await renewOrLose();
+  return sendForBlob(rel, accessToken, options);
+}
+
+/**
+ * The access token for the live stream. `rejected` is a token the stream refused: unless another
+ * request has renewed it meanwhile, the refresh token is exchanged first. Rejects like `request`:
+ * status 401 when the session is over, a network error otherwise.
+ */
+export async function liveToken({ rejected = null } = {}) {
+  if ((rejected && accessToken === rejected) || (!accessToken && getRefreshToken())) await renewOrLose();
+  if (!accessToken) throw new ApiError({ status: 401, code: 'auth.expired' });
+  return accessToken;
+}
+
 // ---- endpoints ----------------------------------------------------------------------------
 
 export async function login(username, password) {
@@ -290,6 +366,13 @@ export async function login(username, password) {
   setTokens(res);
   cacheUser(res.user);
   return res.user;
+}
+
+/** Keep a session the server opened without a password prompt (an accepted invitation), like login. */
+export function startSession(session) {
+  setTokens(session);
+  cacheUser(session.user);
+  return session.user;
 }
 
 export async function fetchMe() {

@@ -1,5 +1,6 @@
 // Shell: hash router, header (connectivity, language), role switcher, service worker.
-// Role homes load with the shell; the enforcement pages are imported on first use.
+// The officer's and the simple role homes load with the shell; the enforcement pages and the live
+// views (command center, supervisor) are imported on first use.
 
 import { t, getLang, setLang, onLangChange } from './i18n.js';
 import {
@@ -15,14 +16,7 @@ import { flush } from './outbox.js';
 import { h, restoreValues } from './dom.js';
 import { loginPage } from './pages/login.js';
 import { officerPage } from './pages/officer.js';
-import {
-  adminPage,
-  commandPage,
-  invitedPage,
-  liaisonPage,
-  noRolePage,
-  supervisorPage,
-} from './pages/roles.js';
+import { adminPage, liaisonPage, noRolePage } from './pages/roles.js';
 
 /** Role → route, in the order that picks the home page of a user with several roles. */
 const ROLE_ROUTES = [
@@ -37,9 +31,9 @@ const ROLE_ROUTES = [
 
 const PAGES = {
   admin: { render: adminPage, title: 'admin.title' },
-  command: { render: commandPage, title: 'command.title' },
-  supervisor: { render: supervisorPage, title: 'supervisor.title' },
-  invited: { render: invitedPage, title: 'invited.title' },
+  command: { load: () => import('./pages/command.js'), name: 'commandPage', title: 'command.title' },
+  supervisor: { load: () => import('./pages/supervisor.js'), name: 'supervisorPage', title: 'supervisor.title' },
+  invited: { load: () => import('./pages/spotcheck.js'), name: 'invitedHomePage', title: 'invited.title' },
   reviewer: { load: () => import('./pages/review.js'), name: 'reviewerPage', title: 'reviewer.title' },
   liaison: { render: liaisonPage, title: 'liaison.title' },
   officer: { render: officerPage, title: 'officer.title' },
@@ -53,7 +47,13 @@ const SUBPAGES = [
   ['officer/actions/:id', { roles: ['officer'], load: () => import('./pages/actions.js'), name: 'actionPage', title: 'action.detailTitle' }],
   ['cases', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casesPage', title: 'cases.title' }],
   ['cases/:id', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casePage', title: 'case.title' }],
+  ['spot-checks', { roles: ['supervisor'], load: () => import('./pages/spotcheck.js'), name: 'spotChecksPage', title: 'sc.supervisorTitle' }],
+  ['spot-checks/:id', { roles: ['supervisor', 'invited_supervisor', 'officer'], load: () => import('./pages/spotcheck-view.js'), name: 'spotCheckPage', title: 'sc.title' }],
+  ['evidence/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin', 'invited_supervisor'], load: () => import('./pages/evidence.js'), name: 'evidencePage', title: 'evidence.title' }],
 ];
+
+/** The invitation link #/invite/<token> opens without a session (its token is not a path segment). */
+const INVITE_PAGE = { load: () => import('./pages/invite.js'), name: 'invitePage', title: 'invite.title' };
 
 const RETRY_MS = 30000;
 
@@ -175,6 +175,17 @@ async function doLogout() {
 
 let renderSeq = 0;
 
+// An officer's spot-check alerts (banner, sound, vibration) follow them across every page.
+let spotAlerts = null;
+function spotCheckAlerts(user) {
+  const officer = Boolean(user && Array.isArray(user.roles) && user.roles.includes('officer'));
+  if (!officer && !spotAlerts) return;
+  spotAlerts = spotAlerts || import('./pages/spotcheck-officer.js');
+  spotAlerts.then((m) => m.watchSpotChecks(officer ? user : null)).catch(() => {
+    spotAlerts = null;
+  });
+}
+
 /** A page module that could not be fetched (offline before it was ever cached). */
 function unavailablePage() {
   const retry = h('button', { type: 'button', class: 'btn btn--secondary btn--block' }, t('common.retry'));
@@ -203,6 +214,11 @@ function render(opts = {}) {
   const path = pathFromHash();
   const route = routeFromHash();
   const user = hasSession() ? getCachedUser() : null;
+  spotCheckAlerts(user);
+  if (/^#\/invite(\/|$)/.test(location.hash)) {
+    renderRoleNav(null);
+    return renderLazy(seq, 'invite', INVITE_PAGE, { user, navigate: go }, opts);
+  }
   if (!user) {
     renderRoleNav(null);
     if (route !== 'login') return go('login', { replace: true });

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -74,7 +75,7 @@ def live_server() -> Iterator[tuple[str, str]]:
     password = secrets.token_urlsafe(12)
 
     demo = subprocess.run(
-        [sys.executable, "-m", "backend.cli", "demo", "--password", password],
+        [sys.executable, "-m", "backend.cli", "demo", f"--password={password}"],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -269,3 +270,15 @@ def api(live_server) -> Callable[[str], ApiClient]:
 @pytest.fixture
 def password(live_server) -> str:
     return live_server[1]
+
+
+async def sign_in(page, username: str, password: str, home: str) -> None:
+    """Sign in through the login form and wait for the role's home (``#/<home>``)."""
+    from playwright.async_api import expect
+
+    await page.goto("/")
+    await expect(page).to_have_url(re.compile(r"#/login$"))
+    await page.get_by_label("用户名").fill(username)
+    await page.get_by_label("密码", exact=True).fill(password)
+    await page.get_by_role("button", name="登录", exact=True).click()
+    await expect(page).to_have_url(re.compile(rf"#/{home}$"))

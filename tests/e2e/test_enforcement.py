@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.e2e.conftest import sign_in
+
 pytestmark = pytest.mark.e2e
 
 LATIN = re.compile(r"[A-Za-z]")
@@ -27,15 +29,6 @@ async def shot(page: Page, name: str) -> None:
     if SHOTS:
         await page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
         await page.screenshot(path=str(Path(SHOTS) / f"{name}-full.png"), full_page=True)
-
-
-async def sign_in(page: Page, username: str, password: str, home: str) -> None:
-    await page.goto("/")
-    await expect(page).to_have_url(re.compile(r"#/login$"))
-    await page.get_by_label("用户名").fill(username)
-    await page.get_by_label("密码", exact=True).fill(password)
-    await page.get_by_role("button", name="登录", exact=True).click()
-    await expect(page).to_have_url(re.compile(rf"#/{home}$"))
 
 
 async def officer_page(new_page, password: str, username: str = "officer1", **context) -> Page:

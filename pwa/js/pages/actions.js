@@ -2,7 +2,7 @@
 
 import { fill, h } from '../dom.js';
 import { t, formatDateTime } from '../i18n.js';
-import { errorMessage } from '../api.js';
+import { errorMessage, requestBlob } from '../api.js';
 import {
   api,
   backLink,
@@ -121,12 +121,40 @@ function fileCase(a, navigate) {
   return h('div', { class: 'action' }, h('p', { class: 'muted' }, t('action.fileCaseHint')), open, panel);
 }
 
+/** The action's evidence: a thumbnail per item (fetched with the token), each opening #/evidence/<id>. */
+function evidenceList(items, urls, isAlive) {
+  if (!items.length) return null;
+  const list = h('ul', { class: 'evidence-grid', 'data-testid': 'action-evidence' });
+  items.forEach((ev, i) => {
+    const kind = String(ev.content_type || '').split('/')[0];
+    const label = t(`evidence.kind.${['image', 'video', 'audio'].includes(kind) ? kind : 'document'}`);
+    const thumb = h('span', { class: 'evidence-tile__thumb', 'aria-hidden': 'true' }, label);
+    list.append(h('li', {}, h('a', {
+      class: 'evidence-tile',
+      href: `#/evidence/${encodeURIComponent(ev.id)}`,
+      'data-testid': 'evidence-link',
+      'data-id': ev.id,
+      'aria-label': t('evidence.open', { what: `${label} ${i + 1}` }),
+    }, thumb, h('span', { class: 'evidence-tile__meta', 'aria-hidden': 'true' }, `${label} ${i + 1}`))));
+    const path = ev.renditions && ev.renditions.thumbnail;
+    if (!path) return;
+    requestBlob(path).then((blob) => {
+      if (!isAlive()) return;
+      const url = URL.createObjectURL(blob);
+      urls.push(url);
+      thumb.replaceChildren(h('img', { src: url, alt: '', decoding: 'async' }));
+    }).catch(() => {});
+  });
+  return card('action.evidence', list);
+}
+
 export function actionPage({ params, navigate }) {
   const flash = takeFlash();
   const notice = h('p', { class: 'notice notice--ok', role: 'status', 'data-testid': 'flash' }, flash);
   const body = h('div', { class: 'page__body' }, loadingLine());
   const title = h('h1', { class: 'page__title', tabindex: '-1' }, t('action.detailTitle'));
   let alive = true;
+  const thumbUrls = [];
 
   function draw(a) {
     const cases = Array.isArray(a.case_ids) ? a.case_ids : [];
@@ -149,6 +177,7 @@ export function actionPage({ params, navigate }) {
           h('a', { class: 'row', href: `#/cases/${encodeURIComponent(id)}` }, h('span', { class: 'row__title' }, t('case.title')),
             h('span', { class: 'row__meta' }, String(id).slice(0, 8)))))))
         : null,
+      evidenceList(Array.isArray(a.evidence) ? a.evidence : [], thumbUrls, () => alive),
       fileCase(a, navigate),
     );
     // Case numbers are friendlier than ids: fill them in when the cases answer.
@@ -178,5 +207,11 @@ export function actionPage({ params, navigate }) {
     title,
     notice,
     body);
-  return { node, cleanup: () => (alive = false) };
+  return {
+    node,
+    cleanup() {
+      alive = false;
+      for (const url of thumbUrls.splice(0)) URL.revokeObjectURL(url);
+    },
+  };
 }

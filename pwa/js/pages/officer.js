@@ -1,11 +1,16 @@
 // #/officer "今日执法": certificate, new record, outbox, SOS.
 
+import { errorMessage, request } from '../api.js';
 import { h, nextId } from '../dom.js';
-import { t, formatDate, daysUntil } from '../i18n.js';
+import { t, formatDate, formatDateTime, daysUntil } from '../i18n.js';
 import { pendingCount } from '../outbox.js';
+import { onDuty, onDutyChange, resumeDuty, setOnDuty } from '../duty.js';
 import { accountCard, pageHeading, unitNames } from './common.js';
 
 const SOS_HOLD_MS = 2000;
+const SOS_LOCATE_WAIT_MS = 3000; // after the hold, wait at most this long for a position
+const SOS_RETRY_MS = 10000;
+const SOS_RETRY_WITHIN_MS = 30 * 60 * 1000;
 const EXPIRY_WARNING_DAYS = 30;
 
 /** Effective certificate state: a "valid" certificate past its expiry date counts as expired. */
@@ -85,6 +90,93 @@ function outboxBadge() {
   return node;
 }
 
+// ---- SOS ---------------------------------------------------------------------------------------
+
+/** The current position for an SOS, or null (no permission, no fix, no support). */
+function locate() {
+  return new Promise((resolve) => {
+    if (!navigator.geolocation) {
+      resolve(null);
+      return;
+    }
+    try {
+      navigator.geolocation.getCurrentPosition(
+        (p) => resolve({
+          lat: p.coords.latitude,
+          lon: p.coords.longitude,
+          accuracy_m: Math.min(100000, Math.round(p.coords.accuracy || 0)),
+        }),
+        () => resolve(null),
+        { enableHighAccuracy: true, timeout: 8000, maximumAge: 60000 },
+      );
+    } catch {
+      resolve(null);
+    }
+  });
+}
+
+function within(promise, ms) {
+  return Promise.race([promise, new Promise((resolve) => setTimeout(() => resolve(null), ms))]);
+}
+
+function isNetworkError(err) {
+  return Boolean(err && (err.code === 'network.offline' || err.code === 'network.timeout'));
+}
+
+// An SOS that could not be sent is sent again when the network is back, even after the officer has
+// left this page; the message line of the page on screen (if any) reports the outcome.
+let pendingSos = null; // { body, at }
+let retryTimer = null;
+let sosSay = null;
+
+async function resendSos() {
+  clearTimeout(retryTimer);
+  retryTimer = null;
+  const pending = pendingSos;
+  if (!pending) return;
+  if (Date.now() - pending.at > SOS_RETRY_WITHIN_MS) {
+    pendingSos = null;
+    return;
+  }
+  const body = { ...pending.body, note: t('sos.delayedNote', { time: formatDateTime(pending.at) }) };
+  try {
+    await request('POST', '/sos', { body });
+    if (pendingSos === pending) pendingSos = null;
+    if (sosSay) sosSay(t('sos.resent'));
+  } catch (err) {
+    if (isNetworkError(err)) {
+      if (navigator.onLine !== false) retryTimer = setTimeout(resendSos, SOS_RETRY_MS);
+    } else if (pendingSos === pending) {
+      pendingSos = null;
+      if (sosSay) sosSay(t('sos.failed', { reason: errorMessage(err) }));
+    }
+  }
+}
+
+window.addEventListener('online', () => {
+  if (pendingSos) resendSos();
+});
+
+async function sendSos(body, say) {
+  try {
+    await request('POST', '/sos', { body });
+    pendingSos = null;
+    clearTimeout(retryTimer);
+    say(body.lat != null ? t('sos.sent') : t('sos.sentNoPosition'));
+  } catch (err) {
+    if (isNetworkError(err)) {
+      pendingSos = { body, at: Date.now() };
+      if (navigator.onLine !== false) {
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(resendSos, SOS_RETRY_MS);
+      }
+      say(`${t('sos.offline')}${t('sos.willRetry')}`);
+    } else {
+      say(t('sos.failed', { reason: errorMessage(err) }));
+    }
+  }
+}
+
 /** SOS needs a deliberate press-and-hold; a tap only explains how to use it. */
 function sosControl() {
   const hintId = nextId('sos-hint');
@@ -95,6 +187,8 @@ function sosControl() {
   const msg = h('p', { class: 'sos__msg', role: 'alert' });
   let timer = null;
   let startedAt = 0;
+  let located = null;
+  let sending = false;
 
   function say(text) {
     msg.textContent = text;
@@ -103,6 +197,8 @@ function sosControl() {
   function start() {
     if (timer) return;
     startedAt = performance.now();
+    // Look for the position while the button is held, so the SOS need not wait for it afterwards.
+    located = locate();
     btn.classList.add('is-holding');
     hint.textContent = t('sos.holding');
     say('');
@@ -119,11 +215,19 @@ function sosControl() {
     stop();
     if (performance.now() - startedAt < SOS_HOLD_MS) say(t('sos.tap'));
   }
-  function fire() {
+  async function fire() {
     timer = null;
     stop();
     if (navigator.vibrate) navigator.vibrate([200, 100, 200]);
-    say(t('sos.sent'));
+    if (sending) return;
+    sending = true;
+    say(t('sos.sending'));
+    try {
+      const position = await within(located || locate(), SOS_LOCATE_WAIT_MS);
+      await sendSos(position ? { ...position } : {}, say);
+    } finally {
+      sending = false;
+    }
   }
 
   btn.addEventListener('pointerdown', (e) => {
@@ -152,7 +256,36 @@ function sosControl() {
   btn.addEventListener('click', (e) => e.preventDefault());
 
   const node = h('section', { class: 'sos', 'aria-label': t('sos.label') }, btn, hint, msg);
-  return { node, cleanup: () => timer && clearTimeout(timer) };
+  sosSay = say;
+  return {
+    node,
+    cleanup() {
+      if (timer) clearTimeout(timer);
+      if (sosSay === say) sosSay = null;
+    },
+  };
+}
+
+function dutyCard(canAct) {
+  const status = h('p', { class: 'duty__status', role: 'status', 'data-testid': 'duty-status' });
+  const button = h('button', { type: 'button', class: 'btn btn--secondary btn--block', 'data-testid': 'duty-toggle' });
+  const render = (state = {}) => {
+    const on = onDuty();
+    status.textContent = !on ? t('duty.off')
+      : state.noGps ? t('duty.noGps')
+        : state.sentAt ? t('duty.sent', { time: formatDateTime(state.sentAt) }) : t('duty.on');
+    button.textContent = on ? t('duty.stop') : t('duty.start');
+    button.disabled = !on && !canAct;
+  };
+  button.addEventListener('click', () => setOnDuty(!onDuty()));
+  const off = onDutyChange(render);
+  render();
+  if (canAct) resumeDuty();
+  else if (onDuty()) setOnDuty(false); // an invalid certificate ends the shift
+  return {
+    node: h('div', { class: 'card duty' }, h('h2', { class: 'card__title' }, t('duty.title')), status, button),
+    cleanup: off,
+  };
 }
 
 export function officerPage({ user, onLogout }) {
@@ -160,6 +293,7 @@ export function officerPage({ user, onLogout }) {
   const canAct = certificateState(cert) === 'valid';
   const units = unitNames(user);
   const sos = sosControl();
+  const duty = dutyCard(canAct);
   const node = h(
     'section',
     { class: 'page page--officer' },
@@ -168,11 +302,18 @@ export function officerPage({ user, onLogout }) {
       h('span', { 'data-testid': 'officer-name' }, user.display_name || user.username),
       units.length ? h('span', { class: 'lead__unit', 'data-testid': 'officer-unit' }, ` · ${units.join('、')}`) : null),
     certificateCard(cert),
+    duty.node,
     newRecordButton(canAct),
     workLinks(),
     outboxBadge(),
     sos.node,
     accountCard(user, onLogout),
   );
-  return { node, cleanup: sos.cleanup };
+  return {
+    node,
+    cleanup() {
+      sos.cleanup();
+      duty.cleanup();
+    },
+  };
 }

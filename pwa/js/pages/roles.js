@@ -1,5 +1,5 @@
-// Home pages for the other roles (the reviewer's is pages/review.js). Each shows its purpose, its work
-// areas and the account card.
+// Home pages for the other roles (the reviewer's is pages/review.js, the live views pages/command.js
+// and pages/supervisor.js). Each shows its purpose, its work areas and the account card.
 
 import { h, nextId } from '../dom.js';
 import { t } from '../i18n.js';
@@ -7,16 +7,6 @@ import { accountCard, pageHeading, placeholder, wipButton } from './common.js';
 
 function page(cls, ...children) {
   return { node: h('section', { class: `page ${cls}` }, ...children) };
-}
-
-export function supervisorPage({ user, onLogout }) {
-  return page('page--supervisor',
-    pageHeading('supervisor.title'),
-    h('p', { class: 'lead' }, t('supervisor.intro')),
-    placeholder('supervisor.alerts'),
-    placeholder('supervisor.documents'),
-    placeholder('supervisor.reviews'),
-    accountCard(user, onLogout));
 }
 
 export function invitedPage({ user, onLogout }) {
@@ -37,30 +27,6 @@ export function liaisonPage({ user, onLogout }) {
     h('p', { class: 'lead' }, t('liaison.intro')),
     wipButton('liaison.report'),
     placeholder('liaison.history'),
-    accountCard(user, onLogout));
-}
-
-function counter(labelKey, testid) {
-  return h('li', { class: 'counter', 'data-testid': testid },
-    h('span', { class: 'counter__value' }, t('common.noValue')),
-    h('span', { class: 'counter__label' }, t(labelKey)));
-}
-
-export function commandPage({ user, onLogout }) {
-  const countersId = nextId('sec');
-  return page('page--command',
-    pageHeading('command.title'),
-    h('section', { class: 'counters', 'aria-labelledby': countersId },
-      h('h2', { id: countersId, class: 'visually-hidden' }, t('command.counters')),
-      h('ul', { class: 'counters__list' },
-        counter('command.records', 'count-records'),
-        counter('command.onDuty', 'count-on-duty'),
-        counter('command.openAlerts', 'count-alerts'),
-        counter('command.overdue', 'count-overdue'))),
-    h('div', { class: 'command-grid' },
-      placeholder('command.feed'),
-      placeholder('command.map'),
-      placeholder('command.alerts')),
     accountCard(user, onLogout));
 }
 

@@ -1,0 +1,81 @@
+// On-duty state and position pings: while an officer is on duty the app reports the phone's position
+// every minute (and when it moves), which puts the officer on the command map and in the list that
+// spot-checks pick from. The state survives reloads; going off duty stops the pings.
+
+import { request } from './api.js';
+
+const KEY = 'fw.duty';
+const EVERY_MS = 60_000;
+let timer = null;
+let watchId = null;
+let lastSent = 0;
+const listeners = new Set();
+
+export function onDuty() {
+  return localStorage.getItem(KEY) === '1';
+}
+
+export function onDutyChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+function emit(state) {
+  for (const fn of listeners) fn(state);
+}
+
+async function send(pos) {
+  const now = Date.now();
+  if (now - lastSent < 10_000) return; // the server accepts one ping per few seconds
+  lastSent = now;
+  try {
+    await request('POST', '/positions', {
+      body: {
+        lat: pos.coords.latitude,
+        lon: pos.coords.longitude,
+        accuracy_m: Math.min(100000, Math.round(pos.coords.accuracy || 0)),
+        at: new Date(pos.timestamp || now).toISOString(),
+      },
+    });
+    emit({ on: true, sentAt: new Date(now) });
+  } catch {
+    emit({ on: true, failed: true }); // offline or refused: the next tick tries again
+  }
+}
+
+function ping() {
+  if (!navigator.geolocation) return;
+  navigator.geolocation.getCurrentPosition(send, () => emit({ on: true, noGps: true }), {
+    enableHighAccuracy: true,
+    timeout: 15000,
+    maximumAge: 30000,
+  });
+}
+
+function start() {
+  if (timer) return;
+  ping();
+  timer = setInterval(ping, EVERY_MS);
+  if (navigator.geolocation && navigator.geolocation.watchPosition) {
+    watchId = navigator.geolocation.watchPosition(send, () => {}, { enableHighAccuracy: true, maximumAge: 30000 });
+  }
+}
+
+function stop() {
+  if (timer) clearInterval(timer);
+  timer = null;
+  if (watchId !== null && navigator.geolocation) navigator.geolocation.clearWatch(watchId);
+  watchId = null;
+}
+
+export function setOnDuty(on) {
+  localStorage.setItem(KEY, on ? '1' : '0');
+  if (on) start();
+  else stop();
+  emit({ on });
+}
+
+/** Resume pinging after a reload when the officer was on duty. */
+export function resumeDuty() {
+  if (onDuty()) start();
+}
