@@ -3,9 +3,9 @@
 // supervisor views, the map library) belong to the shell version but are cached on first use, so a
 // phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 622e7ed4c827cb925036965afc6ae7bbd7073834ccf2d71446282f0c471cc8c5
+// shell digest: 5e76d015219b6becccae32864537b619bcbeac6d97c51514ea31a9645f35c483
 
-const VERSION = 'fw-shell-v14';
+const VERSION = 'fw-shell-v15';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

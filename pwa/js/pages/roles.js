@@ -1,24 +1,12 @@
 // Home pages for the other roles (the reviewer's is pages/review.js, the live views pages/command.js
-// and pages/supervisor.js). Each shows its purpose, its work areas and the account card.
+// and pages/supervisor.js, the invited supervisor's pages/spotcheck.js). Each shows its purpose, its work areas and the account card.
 
-import { h, nextId } from '../dom.js';
+import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { accountCard, pageHeading, placeholder, wipButton } from './common.js';
 
 function page(cls, ...children) {
   return { node: h('section', { class: `page ${cls}` }, ...children) };
-}
-
-export function invitedPage({ user, onLogout }) {
-  const id = nextId('sec');
-  return page('page--invited',
-    pageHeading('invited.title'),
-    h('p', { class: 'lead', 'data-testid': 'invited-intro' }, t('invited.intro')),
-    h('section', { class: 'card', 'aria-labelledby': id },
-      h('h2', { id, class: 'card__title' }, t('invited.onDuty')),
-      h('p', { class: 'muted' }, t('common.empty')),
-      wipButton('invited.spotCheck')),
-    accountCard(user, onLogout));
 }
 
 export function liaisonPage({ user, onLogout }) {
