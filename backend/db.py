@@ -22,7 +22,10 @@ def engine_from_url(url: str) -> Engine:
         with sqlite3.connect(path) as conn:
             # WAL lets readers proceed while one writer commits; it persists in the file.
             conn.execute("PRAGMA journal_mode=WAL")
-        return SQLiteEngine(path=str(path), timeout=30)
+        from backend.lib.sqlite_engine import PooledSQLiteEngine
+
+        # Long-lived connections instead of one per query: about 12x faster reads (docs/benchmarks.md).
+        return PooledSQLiteEngine(path=str(path), timeout=30)
     if scheme in ("postgres", "postgresql"):
         return PostgresEngine(config={"dsn": url.replace("postgres://", "postgresql://", 1)})
     raise ValueError(f"unsupported database URL scheme {scheme!r}: use sqlite:/// or postgresql://")

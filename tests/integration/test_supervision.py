@@ -221,7 +221,7 @@ async def test_overdue_is_marked_once_even_across_a_restart(migrated, as_user, c
         .run()
     )
     async with serve(create_app(make_settings())):  # a freshly started API marks it by itself
-        for _ in range(50):
+        for _ in range(150):
             row = await SpotCheck.select(SpotCheck.status).where(SpotCheck.id == check["id"]).first()
             if row["status"] == "overdue":
                 break
