@@ -23,8 +23,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-.venv/bin/ruff check backend media_store tests scripts
-.venv/bin/ruff format --check backend media_store tests scripts
+.venv/bin/ruff check backend media_store tests scripts benchmarks
+.venv/bin/ruff format --check backend media_store tests scripts benchmarks
 
 echo "== tests on SQLite =="
 env -u FIELDWATCH_TEST_DATABASE_URL .venv/bin/pytest "$@"

@@ -1,0 +1,1 @@
+"""Benchmarks for fieldwatch; see docs/benchmarks.md (run them all with scripts/bench.sh)."""

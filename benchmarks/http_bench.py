@@ -1,0 +1,480 @@
+"""HTTP throughput of the real app vs a bare Litestar endpoint, in the same run, with wrk.
+
+    apt-get install wrk            # Debian/Ubuntu; the script says so and stops if wrk is missing
+    .venv/bin/python benchmarks/http_bench.py [--backends sqlite-stock,sqlite-pooled,postgres]
+
+For each backend it creates a throw-away data directory (and for ``postgres`` a throw-away database
+next to ``--pg-url``), loads the demo organisation with ``fieldwatch demo``, and starts
+``fieldwatch serve`` (through benchmarks/serve_app.py, which only chooses the SQLite engine class)
+on 127.0.0.1. The bare app (benchmarks/bare_app.py) runs under uvicorn the same way: one worker,
+same options, same log level. Then it signs in as ``officer1``, looks up 水江镇, item CG-001 and the
+officers officer1/officer2 through the API, and measures in interleaved rounds:
+
+* ``bare``  – ``GET /bare`` on the bare app (the baseline);
+* ``post``  – ``POST /api/v1/actions`` with a valid action (a new action each request);
+* ``feed``  – ``GET /api/v1/actions?limit=50``, the feed's first page, as officer1.
+
+req/s is the median over rounds; a ratio is the median of per-round ratios against ``bare`` measured
+in the same round. Servers are stopped by PID; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import (
+    DEFAULT_PG_URL,
+    DEMO_PASSWORD,
+    ROOT,
+    base_env,
+    cli,
+    log,
+    machine,
+    pg_reachable,
+    table,
+    temp_data_dir,
+    temp_pg_database,
+    write_json,
+)
+
+BENCH_DIR = Path(__file__).resolve().parent
+TARGET = 0.5
+ENDPOINTS = ("bare", "post", "feed")
+WRK_INSTALL_HINT = "wrk is not installed. Install it with:  sudo apt-get install wrk   (Debian/Ubuntu)"
+
+
+# -- servers --------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A child process serving HTTP on 127.0.0.1:port; stopped by its PID."""
+
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], port: int, ready_path: str, log_dir: Path
+    ):
+        self.name, self.argv, self.env, self.port, self.ready_path = name, argv, env, port, ready_path
+        self.log_path = log_dir / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90) -> None:
+        with self.log_path.open("wb") as out:
+            self.proc = subprocess.Popen(  # noqa: S603
+                self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.tail()}")
+            with contextlib.suppress(OSError):
+                status, _ = http("GET", self.base + self.ready_path, timeout=2)
+                if status == 200:
+                    return
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(
+            f"{self.name} did not answer {self.ready_path} within {timeout:g} s:\n{self.tail()}"
+        )
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.kill(self.proc.pid, signal.SIGINT)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=15)
+
+    def tail(self, lines: int = 30) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+
+@contextlib.contextmanager
+def running(server: Server) -> Iterator[Server]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def http(method: str, url: str, body: object = None, token: str | None = None, timeout: float = 15):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (our own 127.0.0.1 server)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        try:
+            return exc.code, json.loads(raw)
+        except ValueError:
+            return exc.code, raw.decode(errors="replace")
+
+
+# -- the app's own data ---------------------------------------------------------------------------
+
+
+@dataclass
+class Fixture:
+    token: str
+    unit_id: str
+    item_id: str
+    officer_ids: list[str]
+
+    def action_body(self) -> dict[str, object]:
+        occurred = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(hours=1)
+        return {
+            "unit_id": self.unit_id,
+            "item_id": self.item_id,
+            "kind": "inspection",
+            "officer_ids": self.officer_ids,
+            "occurred_at": occurred.isoformat(timespec="seconds"),
+            "location": {"lat": 29.15, "lon": 107.1, "accuracy_m": 12.5},
+            "address": "水江镇滨江路12号",
+            "party": {"name": "某某餐馆", "type": "organisation", "id_number": "91500119MA5U7XK12B"},
+            "notes": "现场检查：证照齐全，卫生状况良好。",
+        }
+
+
+def _items(payload: object) -> list[dict]:
+    return payload["items"] if isinstance(payload, dict) else list(payload or [])
+
+
+def prepare(base: str) -> Fixture:
+    status, body = http(
+        "POST", f"{base}/api/v1/auth/login", {"username": "officer1", "password": DEMO_PASSWORD}
+    )
+    if status != 200:
+        raise RuntimeError(f"login as officer1: {status} {body}")
+    token = body["access_token"]
+    status, units = http("GET", f"{base}/api/v1/units?limit=200", token=token)
+    unit = next(u for u in _items(units) if u["name"] == "水江镇")
+    status, items = http("GET", f"{base}/api/v1/items?unit_id={unit['id']}&limit=200", token=token)
+    item = next(i for i in _items(items) if i["code"] == "CG-001")
+    status, users = http(
+        "GET", f"{base}/api/v1/users?role=officer&unit_id={unit['id']}&limit=200", token=token
+    )
+    if status != 200:
+        raise RuntimeError(f"officer lookup: {status} {users}")
+    by_name = {u["username"]: u["id"] for u in _items(users)}
+    fixture = Fixture(token, unit["id"], item["id"], [by_name["officer1"], by_name["officer2"]])
+    status, created = http("POST", f"{base}/api/v1/actions", fixture.action_body(), token=token)
+    if status != 201:
+        raise RuntimeError(f"POST /api/v1/actions with the benchmark body: {status} {created}")
+    status, feed = http("GET", f"{base}/api/v1/actions?limit=50", token=token)
+    if status != 200 or not feed["items"]:
+        raise RuntimeError(f"GET /api/v1/actions: {status} {feed}")
+    return fixture
+
+
+def lua_scripts(directory: Path, fixture: Fixture) -> dict[str, Path]:
+    body = json.dumps(fixture.action_body(), ensure_ascii=False)
+    post = directory / "post_action.lua"
+    post.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = [==[{body}]==]\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {fixture.token}"\n',
+        encoding="utf-8",
+    )
+    feed = directory / "get_feed.lua"
+    feed.write_text(f'wrk.headers["Authorization"] = "Bearer {fixture.token}"\n', encoding="utf-8")
+    return {"post": post, "feed": feed}
+
+
+# -- wrk ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WrkResult:
+    requests_per_s: float
+    requests: int
+    non_2xx: int
+    socket_errors: int
+    latency_ms: dict[str, float] = field(default_factory=dict)
+
+
+_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def parse_wrk(output: str) -> WrkResult:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    if not rps or not total:
+        raise RuntimeError(f"could not read wrk's output:\n{output}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    latency = {
+        f"p{m.group(1)}": round(float(m.group(2)) * _UNITS_MS[m.group(3)], 2)
+        for m in re.finditer(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.MULTILINE)
+    }
+    return WrkResult(
+        requests_per_s=float(rps.group(1)),
+        requests=int(total.group(1)),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(x) for x in errors.groups()) if errors else 0,
+        latency_ms=latency,
+    )
+
+
+def wrk(url: str, args: argparse.Namespace, duration: float, script: Path | None = None) -> WrkResult:
+    argv = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{duration:g}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
+    if script is not None:
+        argv += ["-s", str(script)]
+    argv.append(url)
+    completed = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60, check=False)  # noqa: S603
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr}")
+    return parse_wrk(completed.stdout)
+
+
+# -- one backend ----------------------------------------------------------------------------------
+
+
+async def _pg_execute(url: str, statements) -> list:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        return [
+            await conn.fetchval(s) if s.startswith("SELECT") else await conn.execute(s) for s in statements
+        ]
+    finally:
+        await conn.close()
+
+
+def count_actions(database_url: str | None, data_dir: Path) -> int:
+    if database_url:
+        return asyncio.run(_pg_execute(database_url, ["SELECT count(*) FROM actions"]))[0]
+    with contextlib.closing(sqlite3.connect(data_dir / "fieldwatch.sqlite3")) as conn:
+        return conn.execute("SELECT count(*) FROM actions").fetchone()[0]
+
+
+def bench_backend(
+    name: str, database_url: str | None, sqlite_engine: str, bare: Server, args, work: Path
+) -> dict:
+    with temp_data_dir() as data_dir:
+        env = base_env(data_dir, database_url)
+        env["FIELDWATCH_ACCESS_TOKEN_TTL"] = "7200"  # noqa: S105 (a lifetime, not a secret)
+        log(f"[{name}] fieldwatch demo")
+        cli(env, "demo", "--password", DEMO_PASSWORD)
+        port = free_port()
+        argv = [
+            sys.executable,
+            str(BENCH_DIR / "serve_app.py"),
+            "--sqlite-engine",
+            sqlite_engine,
+            "--",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            args.log_level,
+        ]
+        app = Server(f"app-{name}", argv, env, port, "/healthz", work)
+        with running(app):
+            fixture = prepare(app.base)
+            scripts = lua_scripts(work, fixture)
+            targets = {
+                "bare": (f"{bare.base}/bare", None),
+                "post": (f"{app.base}/api/v1/actions", scripts["post"]),
+                "feed": (f"{app.base}/api/v1/actions?limit=50", scripts["feed"]),
+            }
+            log(f"[{name}] warm-up")
+            for url, script in targets.values():
+                wrk(url, args, args.warmup, script)
+            runs: dict[str, list[WrkResult]] = {e: [] for e in ENDPOINTS}
+            for r in range(args.rounds):
+                order = ENDPOINTS[r % 3 :] + ENDPOINTS[: r % 3]
+                for endpoint in order:
+                    url, script = targets[endpoint]
+                    result = wrk(url, args, args.duration, script)
+                    runs[endpoint].append(result)
+                    log(
+                        f"[{name}] round {r + 1}/{args.rounds} {endpoint}: {result.requests_per_s:,.0f} req/s"
+                    )
+        summary = summarise(runs)
+        summary["actions_in_table_at_end"] = count_actions(database_url, data_dir)
+    return summary
+
+
+async def _bench_postgres(bare: Server, args: argparse.Namespace, work: Path) -> dict:
+    async with temp_pg_database(args.pg_url) as url:
+        return await asyncio.to_thread(bench_backend, "postgres", url, "default", bare, args, work)
+
+
+def summarise(runs: dict[str, list[WrkResult]]) -> dict:
+    out: dict[str, dict] = {}
+    for endpoint, results in runs.items():
+        rps = [x.requests_per_s for x in results]
+        out[endpoint] = {
+            "req_per_s": round(statistics.median(rps), 1),
+            "rounds": [round(x, 1) for x in rps],
+            "requests": sum(x.requests for x in results),
+            "non_2xx": sum(x.non_2xx for x in results),
+            "socket_errors": sum(x.socket_errors for x in results),
+            "latency_ms_p50": statistics.median(x.latency_ms.get("p50", 0) for x in results),
+            "latency_ms_p99": statistics.median(x.latency_ms.get("p99", 0) for x in results),
+        }
+        if endpoint != "bare":
+            pairs = [a.requests_per_s / b.requests_per_s for a, b in zip(results, runs["bare"], strict=True)]
+            out[endpoint]["ratio_to_bare"] = round(statistics.median(pairs), 3)
+    return out
+
+
+def report(results: dict) -> str:
+    rows = []
+    for backend, r in results["backends"].items():
+        for endpoint in ENDPOINTS:
+            e = r[endpoint]
+            ratio = e.get("ratio_to_bare")
+            rows.append(
+                [
+                    backend,
+                    {
+                        "bare": "GET /bare (bare Litestar)",
+                        "post": "POST /api/v1/actions",
+                        "feed": "GET /api/v1/actions?limit=50",
+                    }[endpoint],
+                    f"{e['req_per_s']:,.0f}",
+                    f"{e['latency_ms_p50']:.1f} / {e['latency_ms_p99']:.1f}",
+                    "1.00× (baseline)" if ratio is None else f"{ratio:.2f}×",
+                    "" if ratio is None else ("yes" if ratio >= TARGET else "no"),
+                    e["non_2xx"] + e["socket_errors"],
+                ]
+            )
+    settings = results["settings"]
+    notes = [
+        f"{backend}: {r['actions_in_table_at_end']:,} actions in the table at the end"
+        for backend, r in results["backends"].items()
+    ]
+    return "\n".join(
+        [
+            table(["backend", "endpoint", "req/s", "p50 / p99 ms", "vs bare", "≥ 0.5×", "errors"], rows),
+            "",
+            f"wrk -t{settings['threads']} -c{settings['connections']}, {settings['rounds']} rounds of "
+            f"{settings['duration']:g} s per endpoint, uvicorn log level {settings['log_level']}"
+            + "; "
+            + "; ".join(notes),
+        ]
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", default="sqlite-stock,sqlite-pooled,postgres")
+    parser.add_argument("--duration", type=float, default=8, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per endpoint")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--log-level", default="warning", help="uvicorn log level for both servers")
+    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+
+    if shutil.which("wrk") is None:
+        print(WRK_INSTALL_HINT, file=sys.stderr)
+        return 2
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    unknown = set(backends) - {"sqlite-stock", "sqlite-pooled", "postgres"}
+    if unknown:
+        parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
+    if "postgres" in backends:
+        reason = asyncio.run(pg_reachable(args.pg_url))
+        if reason:
+            print(
+                f"PostgreSQL at {args.pg_url} is unreachable ({reason}); drop 'postgres' from --backends",
+                file=sys.stderr,
+            )
+            return 2
+
+    results: dict = {
+        "machine": machine(),
+        "settings": {k: v for k, v in vars(args).items() if k != "json"},
+        "backends": {},
+    }
+    work = Path(tempfile.mkdtemp(prefix="fieldwatch-http-bench-"))
+    try:
+        bare_port = free_port()
+        bare = Server(
+            "bare",
+            [
+                sys.executable,
+                str(BENCH_DIR / "bare_app.py"),
+                "--port",
+                str(bare_port),
+                "--log-level",
+                args.log_level,
+            ],
+            base_env(work, None),
+            bare_port,
+            "/bare",
+            work,
+        )
+        with running(bare):
+            for backend in backends:
+                if backend == "postgres":
+                    results["backends"][backend] = asyncio.run(_bench_postgres(bare, args, work))
+                else:
+                    engine = backend.split("-", 1)[1]
+                    results["backends"][backend] = bench_backend(backend, None, engine, bare, args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(report(results))
+    write_json(args.json, results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
