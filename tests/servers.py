@@ -19,7 +19,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _healthy(port: int) -> bool:
+def healthy(port: int) -> bool:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
     try:
         conn.request("GET", "/healthz")
@@ -57,7 +57,7 @@ def api_process(log_dir: Path, **env: str) -> Iterator[str]:
         )
     try:
         deadline = time.monotonic() + 60
-        while not _healthy(port):
+        while not healthy(port):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"API process did not start:\n{log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.2)

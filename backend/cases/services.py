@@ -457,16 +457,7 @@ async def decide(actor: CurrentUser, case_id: uuid.UUID, data: schemas.DecisionC
             )
             raise AppError(Errors.CASE_REVIEW_REQUIRED, detail)
     if criminal_reached(item, _num(row["amount_involved"])):
-        await raise_alert(
-            "case.criminal_threshold",
-            f"Administrative decision on a case over the criminal threshold: {row['number']}",
-            severity="high",
-            unit_id=row["unit"],
-            subject_user_id=actor.id,
-            object_type="case",
-            object_id=case_id,
-            data={"number": row["number"], "amount_involved": _num(row["amount_involved"])},
-        )
+        await _criminal_alert(actor, row, "Administrative decision on a case over the criminal threshold")
     decision = {
         "document_number": data.document_number,
         "fine": fine,
@@ -476,6 +467,20 @@ async def decide(actor: CurrentUser, case_id: uuid.UUID, data: schemas.DecisionC
     }
     return await _save(
         actor, row, {Case.status: "decided", Case.decision: decision}, "case.decided", decision
+    )
+
+
+async def _criminal_alert(actor: CurrentUser, row: dict[str, Any], what: str) -> None:
+    """两法衔接: supervisors see every step taken on a case over the criminal threshold."""
+    await raise_alert(
+        "case.criminal_threshold",
+        f"{what}: {row['number']}",
+        severity="high",
+        unit_id=row["unit"],
+        subject_user_id=actor.id,
+        object_type="case",
+        object_id=row["id"],
+        data={"number": row["number"], "amount_involved": _num(row["amount_involved"])},
     )
 
 
@@ -499,16 +504,7 @@ async def close(actor: CurrentUser, case_id: uuid.UUID, data: schemas.Step) -> s
     await _require_certified(actor)
     item = await _item(row["item"])
     if criminal_reached(item, _num(row["amount_involved"])) and not _json(row["override"]):
-        await raise_alert(
-            "case.criminal_threshold",
-            f"Closing attempted on a case that must be transferred: {row['number']}",
-            severity="high",
-            unit_id=row["unit"],
-            subject_user_id=actor.id,
-            object_type="case",
-            object_id=case_id,
-            data={"number": row["number"], "amount_involved": _num(row["amount_involved"])},
-        )
+        await _criminal_alert(actor, row, "Closing attempted on a case that must be transferred")
         raise AppError(
             Errors.CASE_CRIMINAL_THRESHOLD,
             "The amount involved reaches the criminal threshold (两法衔接): transfer the case to the "

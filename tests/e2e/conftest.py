@@ -8,7 +8,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+
+from tests.servers import free_port, healthy
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -35,23 +36,6 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 390, "height": 844}
 STARTUP_TIMEOUT_S = 60
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(port: int) -> bool:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        conn.request("GET", "/healthz")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        conn.close()
 
 
 def _tail(path: Path, n: int = 60) -> str:
@@ -87,7 +71,7 @@ def live_server() -> Iterator[tuple[str, str]]:
         shutil.rmtree(tmp, ignore_errors=True)
         pytest.fail(f"`backend.cli demo` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}")
 
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log_path = tmp / "server.log"
     with log_path.open("wb") as log:
@@ -103,7 +87,7 @@ def live_server() -> Iterator[tuple[str, str]]:
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"server exited with {proc.returncode} before it was ready:\n{_tail(log_path)}")
-            if _healthy(port):
+            if healthy(port):
                 break
             if time.monotonic() > deadline:
                 pytest.fail(f"server not healthy after {STARTUP_TIMEOUT_S}s:\n{_tail(log_path)}")
