@@ -26,17 +26,26 @@ round, so drifting machine load hits all of them alike):
 Throughput is MB/s (10^6 bytes per second); b/a and c/a are medians of per-round ratios. During b and
 c the server's memory is read from outside: its peak RSS counter is reset (``5`` into
 /proc/<pid>/clear_refs), VmRSS is taken as the baseline, then VmRSS is polled every 50 ms and VmHWM
-read at the end; the growth is the larger of the two peaks minus the baseline. One unmeasured
-warm-up upload of each kind (``--warmup-size``) comes first, so one-off start-up costs (worker
-threads, first imports, connection pools) are not counted. Every upload is checked afterwards (size,
-SHA-256, upload kind, no multipart upload left open, no partial tus file left).
+read at the end; the growth is the larger of the two peaks minus the baseline. The table also shows
+the absolute peak and the peak above the server's RSS when idle before its first upload (buffers
+the allocator keeps between uploads show there, not in the growth). One unmeasured warm-up upload
+of each kind (``--warmup-size``) comes first, so one-off start-up costs (worker threads, first
+imports, connection pools) are not counted. Every upload is checked afterwards (size, SHA-256,
+upload kind, no multipart upload left open, no partial tus file left).
+
+CPU seconds per GiB are read from /proc for the API server, SeaweedFS and this process (the
+client), and "other load" is what the rest of the machine used meanwhile. On this kind of machine
+SeaweedFS and the API share two cores, so the ratios follow the CPU the API spends per byte; when
+other load takes more than 15 % of the machine the report says that the ratios are not reliable.
 
 ``--py-spy DIR`` adds, after the measured rounds, one unmeasured b and one c upload of the largest
-size under ``py-spy record`` (collapsed stacks into DIR) and prints the heaviest functions.
+size under ``py-spy record --native`` (collapsed stacks into DIR) and prints where the API process
+works: non-idle samples by thread and deepest Python line.
 
-Targets: b/a ≥ 0.9, c/a ≥ 0.8, peak RSS growth ≤ 64 MiB and the largest size's within 10 % of the
-smallest's. Everything (files, data directory, SeaweedFS and its bucket) lives in one temporary
-directory that is removed at the end; the API server and SeaweedFS are stopped by PID.
+Targets: b/a ≥ 0.9, c/a ≥ 0.8, API peak RSS growth ≤ 64 MiB and not growing with the file size (the
+largest size's peak within 10 % of the smallest's). Everything (files, data directory, SeaweedFS and
+its bucket) lives in one temporary directory that is removed at the end, whatever happens; the API
+server and SeaweedFS are stopped by PID.
 """
 
 from __future__ import annotations
@@ -111,9 +120,8 @@ class Body:
     prefix: Any  # SHA-256 state over everything but the nonce
     chunk: int  # tus PATCH size
     checksums: bool = False  # keep per-PATCH SHA-256 values for Upload-Checksum
-    chunk_checksums: list[str] = field(default_factory=list)  # all but the last PATCH's
+    chunk_checksums: list[str] = field(default_factory=list)  # base64, one per PATCH
     sha256: str = ""
-    last_checksum: str = ""
 
     @classmethod
     def make(cls, path: Path, size: int, tus_chunk: int, checksums: bool) -> Body:
@@ -132,8 +140,8 @@ class Body:
                 left -= len(data)
             f.write(b"\0" * NONCE)
         body = cls(path, size, digest, tus_chunk, checksums)
-        if checksums:  # every PATCH's but the last, which holds the nonce
-            body.chunk_checksums = [body._sha256_of(a, b) for a, b in body.patches()[:-1]]
+        if checksums:  # the PATCHes holding the nonce are hashed again by renew()
+            body.chunk_checksums = [body._sha256_of(a, b) for a, b in body.patches()]
         body.renew()
         return body
 
@@ -144,7 +152,7 @@ class Body:
         return _b64(digest.digest())
 
     def renew(self) -> str:
-        """New trailing bytes: a new SHA-256 (and a new last-PATCH checksum). Returns the SHA-256."""
+        """New trailing bytes: a new SHA-256 (and new checksums of the PATCHes holding them)."""
         nonce = os.urandom(NONCE)
         with open(self.path, "r+b") as f:
             f.seek(self.size - NONCE)
@@ -153,15 +161,16 @@ class Body:
         digest.update(nonce)
         self.sha256 = digest.hexdigest()
         if self.checksums:
-            self.last_checksum = self._sha256_of(*self.patches()[-1])
+            for index, (start, end) in enumerate(self.patches()):
+                if end > self.size - NONCE:
+                    self.chunk_checksums[index] = self._sha256_of(start, end)
         return self.sha256
 
     def patches(self) -> list[tuple[int, int]]:
         return [(start, min(start + self.chunk, self.size)) for start in range(0, self.size, self.chunk)]
 
     def checksum(self, index: int) -> str:
-        sums = self.chunk_checksums
-        return sums[index] if index < len(sums) else self.last_checksum
+        return self.chunk_checksums[index]
 
     def stream(self, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """The bytes start..end from the file, 1 MiB at a time (never the whole file in memory)."""
@@ -760,6 +769,12 @@ def main() -> int:
         f"machine: {results['machine'].get('nproc')} cores, {results['machine'].get('cpu', '?')}\n"
     )
     print(text)
+    for size in sizes:
+        c = summary[str(size)]["c"]
+        print(
+            f"\nc, {mib(size)}: the last PATCH, which also copies the whole file from the server's disk "
+            f"into S3, took {c['last_patch_seconds']:.1f} s of {c['seconds']:.1f} s (medians)"
+        )
     print("\nCPU seconds per GiB uploaded (medians), by process; other load = the rest of the machine\n")
     print(cpu_text)
     print(f"\nCommand: {command}")
