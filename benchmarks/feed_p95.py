@@ -276,7 +276,10 @@ async def measure(url: str, args: argparse.Namespace, label: str) -> dict[str, o
     from backend.actions.services import ActionFilter, list_actions
     from backend.db import bind
 
-    engine = recording_engine_class()(config={"dsn": url})
+    config: dict[str, object] = {"dsn": url}
+    if args.plan_cache_mode:
+        config["server_settings"] = {"plan_cache_mode": args.plan_cache_mode}
+    engine = recording_engine_class()(config=config)
     engine.recording = None
     bind(engine)
     await engine.start_connection_pool()
@@ -477,6 +480,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--explain-all", action="store_true", help="EXPLAIN every scenario, not only slow ones"
+    )
+    parser.add_argument(
+        "--plan-cache-mode",
+        choices=["auto", "force_custom_plan", "force_generic_plan"],
+        help="PostgreSQL plan_cache_mode for the app's pool (default: the server's, normally auto)",
     )
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--explain-out", help="write the EXPLAIN ANALYZE output here")

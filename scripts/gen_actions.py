@@ -140,23 +140,28 @@ class Generator:
         first = self.start.astimezone(BEIJING).replace(hour=0, minute=0, second=0, microsecond=0)
         weekday = [(first + dt.timedelta(days=d)).weekday() < 5 for d in range(days + 1)]
         hours = rng.choices(range(24), weights=HOUR_WEIGHTS, k=count)
-        base, last = first.timestamp(), (self.end - dt.timedelta(minutes=5)).timestamp()
+        base = first.timestamp()
+        earliest, last = self.start.timestamp(), (self.end - dt.timedelta(minutes=5)).timestamp()
         moments = []
         for hour in hours:
             while True:
                 day = int(days * (rng.random() ** 0.7))
                 if weekday[day] or rng.random() < 0.35:
                     break
-            moments.append(min(base + day * 86400 + hour * 3600 + rng.random() * 3600, last))
+            moments.append(min(max(base + day * 86400 + hour * 3600 + rng.random() * 3600, earliest), last))
         moments.sort()
         return moments
 
     def pair_at(self, moment: dt.datetime) -> Pair:
         """A (unit, item) pair lawful at ``moment``, by weight."""
-        while True:
+        for _ in range(50):
             pair = self.rng.choices(self.pairs, weights=self.weights)[0]
             if pair.start <= moment <= pair.end:
                 return pair
+        lawful = [p for p in self.pairs if p.start <= moment <= p.end]
+        if not lawful:
+            raise ValueError(f"no unit may act on any item at {moment.isoformat()}")
+        return self.rng.choices(lawful, weights=[p.weight for p in lawful])[0]
 
     def upload_delay(self) -> dt.timedelta:
         r = self.rng.random()
