@@ -711,6 +711,24 @@ def rate(size: int, result: dict[str, object]) -> float:
     return size / float(result["seconds"]) / 1e6  # type: ignore[arg-type]
 
 
+def weed_ports(pid: int) -> set[str]:
+    """The ports a running ``weed`` was given on its command line."""
+    with contextlib.suppress(OSError):
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        return {m.group(1).decode() for a in argv if (m := re.match(rb"-[\w.]*port[\w.]*=(\d+)$", a))}
+    return set()
+
+
+def remove_weed_sockets(ports: set[str]) -> None:
+    """``weed`` leaves a unix socket per listener in the temp directory (seaweedfs-s3-<port>.sock,
+    seaweedfs-master-grpc-<port>.sock, ...); remove the ones of the ports this run's server used."""
+    for path in Path(tempfile.gettempdir()).glob("seaweedfs-*.sock"):
+        match = re.fullmatch(r"seaweedfs-[a-z0-9-]+?-(\d+)\.sock", path.name)
+        if match and match.group(1) in ports and path.is_socket():
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
 def _terminate(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)  # unwinds through every ``finally``: servers stopped, files removed
 
@@ -754,12 +772,15 @@ def main() -> int:
         },
     }
     work = Path(tempfile.mkdtemp(prefix="fieldwatch-bench-upload-"))
+    ports: set[str] = set()
     try:
         with seaweedfs(work / "seaweedfs") as s3:
             log(f"SeaweedFS pid {s3.pid} on {s3.endpoint}")
+            ports = weed_ports(s3.pid)
             profiles = measure(args, s3, work, results, sizes, tus_chunk, warmup)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        remove_weed_sockets(ports)
 
     summary = results["summary"]
     text, cpu_text, misses = report(summary, sizes, tus_chunk)
