@@ -289,7 +289,8 @@ async def test_item_not_delegated_is_refused_in_plain_chinese(new_page, api, pas
 
 async def test_revoked_partner_is_refused_naming_the_officer(new_page, api, password: str) -> None:
     """The form hides 冯军 (revoked); with a stale list that still shows him valid, the server refuses."""
-    officer = await officer_page(new_page, password)
+    # The stale list is in place before sign-in, so no partner list can be fetched ahead of it.
+    officer = await new_page(permissions=["geolocation"], geolocation=GEO)
 
     async def revoked_looks_valid(route):
         response = await route.fetch()
@@ -300,6 +301,7 @@ async def test_revoked_partner_is_refused_naming_the_officer(new_page, api, pass
         await route.fulfill(response=response, json=data)
 
     await officer.route(re.compile(r"/api/v1/users\?"), revoked_looks_valid)
+    await sign_in(officer, "officer1", password, "officer")
     notes = f"冯军同行 {uuid.uuid4().hex[:8]}"
     await open_new_record(officer)
     await fill_record(officer, CG001_NAME, "冯军", notes)
