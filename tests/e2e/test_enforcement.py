@@ -254,7 +254,8 @@ async def test_item_not_delegated_is_refused_in_plain_chinese(new_page, api, pas
     offered = client.get("/items", unit_id=unit_id, limit=200)["items"]
     assert "SC-001" not in {i["code"] for i in offered}
 
-    officer = await officer_page(new_page, password)
+    # The altered catalogue is in place before sign-in, so no earlier fetch of it can win the race.
+    officer = await new_page(permissions=["geolocation"], geolocation=GEO)
 
     async def with_sc001(route):
         response = await route.fetch()
@@ -263,6 +264,7 @@ async def test_item_not_delegated_is_refused_in_plain_chinese(new_page, api, pas
         await route.fulfill(response=response, json=data)
 
     await officer.route(re.compile(r"/api/v1/items\?.*unit_id="), with_sc001)
+    await sign_in(officer, "officer1", password, "officer")
     notes = f"食品抽检 {uuid.uuid4().hex[:8]}"
     await open_new_record(officer)
     await fill_record(officer, SC001_NAME, "李强", notes)
