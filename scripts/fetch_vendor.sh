@@ -15,6 +15,7 @@ command -v npm >/dev/null || { echo "npm is required" >&2; exit 1; }
 PACKAGES=(
   "idb|8.0.4|ISC|build/index.js:index.js"
   "leaflet|1.9.4|BSD-2-Clause|dist/leaflet.js:leaflet.js dist/leaflet.css:leaflet.css"
+  "tus-js-client|4.3.1|MIT|dist/tus.min.js:tus.min.js"
 )
 
 readme="$VENDOR/README.md"
