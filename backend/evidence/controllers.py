@@ -15,6 +15,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from backend.evidence import schemas, services, tus
 from backend.lib.auth import CurrentUser, requires_roles
+from backend.lib.clock import utcnow
 from backend.lib.errors import AppError, Errors
 from media_store import InvalidRange
 from media_store.base import content_disposition, resolve_range
@@ -45,7 +46,12 @@ def _filename(raw: str | None) -> str | None:
 async def upload(
     request: User, parent_type: str, parent_id: uuid.UUID, not_before: Any = None
 ) -> Response[schemas.Evidence]:
+    # The phone stamps X-Device-Time as it sends, so compare it with the arrival of the request,
+    # not with the end of a long body.
+    arrived = utcnow()
     parent = await services.resolve_parent(request.user, parent_type, parent_id, write=True)
+    location = services.parse_location(request.headers.get("x-captured-location"), "X-Captured-Location")
+    device_time = services.parse_time(request.headers.get("x-device-time"), "X-Device-Time")
     state = request.app.state
     evidence, created = await services.attach(
         request.user,
@@ -59,6 +65,8 @@ async def upload(
         store=state.media,
         settings=state.settings,
         not_before=not_before,
+        location=location,
+        clock=services.DeviceClock(device_time, arrived) if device_time else None,
     )
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return Response(evidence, status_code=HTTP_201_CREATED, headers=headers)

@@ -35,11 +35,13 @@ class Evidence(msgspec.Struct):
     captured_at: datetime | None
     exif_captured_at: datetime | None
     received_at: datetime
-    location: GeoPoint | None
+    location: GeoPoint | None  # EXIF GPS, else where the phone said it was
     device: str | None
     width: int | None
     height: int | None
     flags: list[str]
     renditions: Renditions
     upload: str
+    gps_accuracy_m: float | None = None  # of the phone's location; None for EXIF GPS or unknown
+    device_clock_offset_s: float | None = None  # server time minus the phone's; None if not sent
     custody: CustodySummary | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
@@ -51,6 +52,8 @@ KINDS = {
 }
 RENDERABLE = ("image/jpeg", "image/png")
 COPY_CHUNK = 1024 * 1024
+MAX_ACCURACY_M = 100_000.0
+_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
 
 
 class Truncated(Exception):
@@ -164,6 +167,50 @@ def parse_time(value: str | None, name: str) -> datetime | None:
     return parsed
 
 
+@dataclass(frozen=True)
+class DeviceLocation:
+    """Where the phone says it was; used when the file carries no EXIF GPS."""
+
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+
+
+@dataclass(frozen=True)
+class DeviceClock:
+    """The phone's clock and the server's at the same moment (the request that announced the file)."""
+
+    device_time: datetime
+    server_time: datetime
+
+    @property
+    def offset_s(self) -> float:
+        """Server minus device: positive when the phone's clock is behind."""
+        return round((self.server_time - self.device_time).total_seconds(), 1)
+
+
+def parse_location(value: str | None, name: str) -> DeviceLocation | None:
+    """``<lat>,<lon>[,<accuracy_m>]`` in decimal degrees and metres."""
+    if not value or not value.strip():
+        return None
+    parts = [p.strip() for p in value.split(",")]
+    # Plain decimals only: float() would also take "nan", "inf" and "1_0".
+    numbers = [float(p) for p in parts] if all(_DECIMAL.fullmatch(p) for p in parts) else []
+    if (
+        len(numbers) not in (2, 3)
+        or not -90 <= numbers[0] <= 90
+        or not -180 <= numbers[1] <= 180
+        or (len(numbers) == 3 and not 0 <= numbers[2] <= MAX_ACCURACY_M)
+    ):
+        raise AppError(
+            Errors.VALIDATION,
+            f"{name} must be <lat>,<lon>[,<accuracy_m>]: latitude -90..90, longitude -180..180 "
+            f"(decimal degrees), accuracy 0..{MAX_ACCURACY_M:.0f} metres.",
+            errors=[{"key": name}],
+        )
+    return DeviceLocation(numbers[0], numbers[1], numbers[2] if len(numbers) == 3 else None)
+
+
 async def _counted(chunks: AsyncIterable[bytes], expected: int | None) -> AsyncIterator[bytes]:
     received = 0
     async for chunk in chunks:
@@ -206,10 +253,16 @@ def _mkstemp(directory: Path) -> tuple[int, str]:
 
 
 def _flags(
-    captured: datetime | None, exif: datetime | None, received: datetime, parent: Parent, skew: timedelta
+    captured: datetime | None,
+    exif: datetime | None,
+    received: datetime,
+    parent: Parent,
+    skew: timedelta,
+    clock_offset_s: float | None = None,
 ) -> list[str]:
-    """Capture times the server cannot vouch for: in the future, long before the act, or a phone clock
-    that disagrees with the photo's own EXIF time (a clock set back to fake a stamp)."""
+    """Capture times the server cannot vouch for: in the future, long before the act, a phone clock
+    that disagrees with the photo's own EXIF time, or a phone clock that disagrees with the server's
+    (either is a clock set back to fake a stamp)."""
     flags = []
     for stamp in (captured, exif):
         if stamp is not None and stamp > received + skew:
@@ -227,6 +280,8 @@ def _flags(
         and abs((captured - exif).total_seconds()) > skew.total_seconds()
     ):
         flags.append("device_time_disagrees_with_exif")
+    if clock_offset_s is not None and abs(clock_offset_s) > skew.total_seconds():
+        flags.append("device_clock_off")
     return flags
 
 
@@ -244,9 +299,13 @@ async def attach(
     settings: Settings,
     upload: str = "direct",
     not_before: datetime | None = None,
+    location: DeviceLocation | None = None,
+    clock: DeviceClock | None = None,
 ) -> tuple[schemas.Evidence, bool]:
     """Validate and store one original, then record it. Every refusal leaves nothing behind.
-    ``not_before``: a photo whose EXIF capture time is earlier is refused (an old picture)."""
+    ``not_before``: a photo whose EXIF capture time is earlier is refused (an old picture).
+    ``location``: the phone's own fix, kept when the file has no EXIF GPS; ``clock``: the phone's
+    time against the server's, to flag a phone whose clock is wrong."""
     ctype, kind = kind_of(content_type)
     limit = settings.max_bytes(kind)
     if content_length is not None and content_length > limit:
@@ -299,6 +358,8 @@ async def attach(
             store,
             settings,
             upload,
+            location,
+            clock,
         )
     finally:
         if spooled is not None:
@@ -331,6 +392,8 @@ async def _record(
     store: MediaStore,
     settings: Settings,
     upload: str,
+    location: DeviceLocation | None,
+    clock: DeviceClock | None,
 ) -> tuple[schemas.Evidence, bool]:
     dedupe_key = f"{parent.type}:{parent.id}:{sha256}"
     existing = await Evidence.select(Evidence.id).where(Evidence.dedupe_key == dedupe_key).first()
@@ -340,12 +403,23 @@ async def _record(
     exif_time = meta.get("captured_at")
     if exif_time is not None and exif_time.tzinfo is None:
         exif_time = exif_time.replace(tzinfo=BEIJING)  # phones here write local time without an offset
-    gps = meta.get("gps") or None
+    # The file's own GPS is preferred: it was written at the shutter, the phone's fix may be later.
+    gps: dict[str, float] | None = meta.get("gps") or None
+    accuracy: float | None = None
+    if gps is None and location is not None:
+        gps, accuracy = {"lat": location.lat, "lon": location.lon}, location.accuracy_m
+    lat, lon = (gps["lat"], gps["lon"]) if gps else (None, None)
     renditions = (
         await _renditions(spooled, actor, parent, received, gps, sha256, store, settings) if spooled else {}
     )
+    clock_offset = clock.offset_s if clock else None
     flags = _flags(
-        captured_at or exif_time, exif_time, received, parent, timedelta(minutes=settings.clock_skew_minutes)
+        captured_at or exif_time,
+        exif_time,
+        received,
+        parent,
+        timedelta(minutes=settings.clock_skew_minutes),
+        clock_offset,
     )
     evidence_id = uuid.uuid4()
     try:
@@ -363,8 +437,10 @@ async def _record(
                     filename=filename,
                     captured_at=captured_at or exif_time,
                     exif_captured_at=exif_time,
-                    lat=gps["lat"] if gps else None,
-                    lon=gps["lon"] if gps else None,
+                    lat=lat,
+                    lon=lon,
+                    gps_accuracy_m=accuracy,
+                    device_clock_offset_s=clock_offset,
                     device=meta.get("device"),
                     width=meta.get("width"),
                     height=meta.get("height"),
@@ -392,6 +468,10 @@ async def _record(
                     "sha256": sha256,
                     "size": size,
                     "content_type": ctype,
+                    "lat": lat,
+                    "lon": lon,
+                    "gps_accuracy_m": accuracy,
+                    "device_clock_offset_s": clock_offset,
                     "flags": flags,
                 },
             )
@@ -474,6 +554,8 @@ def _view(row: dict[str, Any], custody: schemas.CustodySummary | None = None) ->
         exif_captured_at=row["exif_captured_at"],
         received_at=row["received_at"],
         location=schemas.GeoPoint(row["lat"], row["lon"]) if row["lat"] is not None else None,
+        gps_accuracy_m=row["gps_accuracy_m"],
+        device_clock_offset_s=row["device_clock_offset_s"],
         device=row["device"],
         width=row["width"],
         height=row["height"],

@@ -20,6 +20,8 @@ class Evidence(Table, tablename="evidence"):
     exif_captured_at = Timestamptz(null=True, default=None)
     lat = DoublePrecision(null=True, default=None)
     lon = DoublePrecision(null=True, default=None)
+    gps_accuracy_m = DoublePrecision(null=True, default=None)  # the phone's fix; None for EXIF GPS
+    device_clock_offset_s = DoublePrecision(null=True, default=None)  # server minus phone clock
     device = Varchar(length=100, null=True, default=None)
     width = BigInt(null=True, default=None)
     height = BigInt(null=True, default=None)

@@ -58,6 +58,17 @@ def parse_metadata(header: str | None) -> dict[str, str]:
     return out
 
 
+def device_report(
+    meta: dict[str, str],
+) -> tuple[services.DeviceLocation | None, datetime | None]:
+    """The phone's location and clock from the metadata keys ``captured_location`` and ``device_time``
+    (same formats as the X-Captured-Location and X-Device-Time headers)."""
+    return (
+        services.parse_location(meta.get("captured_location"), "captured_location"),
+        services.parse_time(meta.get("device_time"), "device_time"),
+    )
+
+
 def _path(settings: Settings, upload_id: uuid.UUID) -> Path:
     return settings.uploads_dir / f"{upload_id}.part"
 
@@ -89,6 +100,7 @@ def _state(row: dict[str, Any]) -> UploadState:
 async def create(
     actor: CurrentUser, length_header: str | None, metadata_header: str | None, settings: Settings
 ) -> UploadState:
+    created = utcnow()  # device_time is compared with this, not with the (maybe much later) finish
     if length_header is None or not length_header.isdigit():
         raise AppError(
             Errors.VALIDATION,
@@ -113,10 +125,11 @@ async def create(
     if length > limit:
         raise AppError(Errors.TOO_LARGE, f"A {kind} may be at most {limit // 2**20} MiB.", max_bytes=limit)
     captured = services.parse_time(meta.get("captured_at"), "captured_at")
+    device_report(meta)  # refuse a malformed one now, not after hours of uploading
     upload_id = uuid.uuid4()
     path = _path(settings, upload_id)
     await run_sync(_touch, path)
-    expires = utcnow() + timedelta(hours=settings.upload_expiry_hours)
+    expires = created + timedelta(hours=settings.upload_expiry_hours)
     await Upload.insert(
         Upload(
             id=upload_id,
@@ -128,6 +141,7 @@ async def create(
             filename=(meta.get("filename") or None) and meta["filename"][:200],
             captured_at=captured,
             length=length,
+            created_at=created,
             expires_at=expires,
             metadata=metadata_header or "",
         )
@@ -292,6 +306,8 @@ async def _finish(actor: CurrentUser, row: dict[str, Any], settings: Settings, s
         else await run_sync(_hash_file, path)
     )
     parent = await services.resolve_parent(actor, row["parent_type"], row["parent_id"], write=True)
+    # Validated at creation; the raw metadata kept on the row is the one source for both.
+    location, device_time = device_report(parse_metadata(row["metadata"]))
     evidence, _ = await services.attach(
         actor,
         parent,
@@ -304,6 +320,8 @@ async def _finish(actor: CurrentUser, row: dict[str, Any], settings: Settings, s
         store=store,
         settings=settings,
         upload="resumable",
+        location=location,
+        clock=services.DeviceClock(device_time, row["created_at"]) if device_time else None,
     )
     await Upload.update({Upload.evidence_id: evidence.id}).where(Upload.id == row["id"]).run()
     await run_sync(path.unlink, True)

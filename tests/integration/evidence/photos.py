@@ -40,6 +40,13 @@ def phone_photo(taken: datetime | None = None, size: tuple[int, int] = (640, 480
     return out.getvalue()
 
 
+def app_camera_photo(size: tuple[int, int] = (320, 240)) -> bytes:
+    """A JPEG as the in-app camera makes it: pixels only, no EXIF (so no GPS and no time)."""
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
 def tiny_png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (10, 20, 30)).save(out, "PNG")
