@@ -3,9 +3,9 @@
 // supervisor views, the map library) belong to the shell version but are cached on first use, so a
 // phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 5e76d015219b6becccae32864537b619bcbeac6d97c51514ea31a9645f35c483
+// shell digest: 46b715fd8b81d7a69c02c36b50ef42751c7f0a721287f4beab1a176de58b0f3b
 
-const VERSION = 'fw-shell-v15';
+const VERSION = 'fw-shell-v21';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -21,6 +21,7 @@ const SHELL = [
   '/js/enforcement.js',
   '/js/i18n.js',
   '/js/live.js',
+  '/js/media.js',
   '/js/net.js',
   '/js/outbox.js',
   '/js/pages/action-new.js',
@@ -32,6 +33,7 @@ const SHELL = [
   '/js/pages/invite.js',
   '/js/pages/login.js',
   '/js/pages/officer.js',
+  '/js/pages/outbox.js',
   '/js/pages/review.js',
   '/js/pages/roles.js',
   '/js/pages/spotcheck-admin.js',
@@ -44,6 +46,7 @@ const SHELL = [
   '/vendor/idb-8.0.4/index.js',
   '/vendor/leaflet-1.9.4/leaflet.css',
   '/vendor/leaflet-1.9.4/leaflet.js',
+  '/vendor/tus-js-client-4.3.1/tus.min.js',
   '/icons/favicon-32.png',
   '/icons/apple-touch-icon.png',
   '/icons/icon-192.png',
@@ -129,4 +132,34 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(cacheFirst(request, url.pathname));
   }
   // anything else: default network handling
+});
+
+// Background Sync: when the browser sees a network again it wakes this worker, which asks an open
+// page to send its outbox (the page holds the session) and waits for its answer. With no page open
+// the sync fails and the browser tries again later; the app also sends on start and on `online`.
+const SYNC_TAG = 'fw-outbox';
+const SYNC_WAIT_MS = 5 * 60 * 1000;
+
+function askPageToFlush(client) {
+  return new Promise((resolve, reject) => {
+    const channel = new MessageChannel();
+    const timer = setTimeout(() => reject(new Error('no answer')), SYNC_WAIT_MS);
+    channel.port1.onmessage = (event) => {
+      clearTimeout(timer);
+      if (event.data && event.data.left > 0) reject(new Error('items left'));
+      else resolve();
+    };
+    client.postMessage({ type: 'outbox-flush' }, [channel.port2]);
+  });
+}
+
+self.addEventListener('sync', (event) => {
+  if (event.tag !== SYNC_TAG) return;
+  event.waitUntil(
+    (async () => {
+      const pages = await self.clients.matchAll({ type: 'window' });
+      if (!pages.length) throw new Error('no page open to send the outbox');
+      await askPageToFlush(pages[0]);
+    })(),
+  );
 });

@@ -176,18 +176,22 @@ window.addEventListener('storage', (e) => {
 
 // ---- transport ----------------------------------------------------------------------------
 
-async function send(method, path, body, token) {
-  const headers = { Accept: 'application/json, application/problem+json' };
+/**
+ * One request. `raw` sends a Blob as it is (with `headers`, e.g. its Content-Type) instead of JSON;
+ * `timeout` is in ms.
+ */
+async function send(method, path, body, token, { raw = null, headers: extraHeaders = {}, timeout = TIMEOUT_MS } = {}) {
+  const headers = { Accept: 'application/json, application/problem+json', ...extraHeaders };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(), TIMEOUT_MS);
+  const timer = setTimeout(() => ctrl.abort(), timeout);
   let res;
   try {
     res = await fetch(BASE + path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: raw || (body === undefined ? undefined : JSON.stringify(body)),
       credentials: 'same-origin',
       cache: 'no-store',
       signal: ctrl.signal,
@@ -281,6 +285,22 @@ export async function request(method, path, { body, auth = true } = {}) {
     }
     throw e;
   }
+}
+
+/**
+ * Send a Blob as the raw body (evidence). `headers` travel with it; renews the token once on 401.
+ * Rejects like `request`.
+ */
+export async function uploadBlob(path, blob, headers = {}, { timeout = 120000 } = {}) {
+  const opts = { raw: blob, headers, timeout };
+  if (!accessToken && getRefreshToken()) await renewOrLose();
+  try {
+    return await send('POST', path, undefined, accessToken, opts);
+  } catch (e) {
+    if (e.status !== 401) throw e;
+  }
+  await renewOrLose();
+  return send('POST', path, undefined, accessToken, opts);
 }
 
 async function sendForBlob(path, token, { signal = null, onProgress = null, timeout = TIMEOUT_MS } = {}) {

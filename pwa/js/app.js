@@ -43,6 +43,7 @@ const PAGES = {
 const CASE_ROLES = ['officer', 'legal_reviewer', 'supervisor'];
 const SUBPAGES = [
   ['officer/new', { roles: ['officer'], load: () => import('./pages/action-new.js'), name: 'newActionPage', title: 'action.newTitle' }],
+  ['officer/outbox', { roles: ['officer'], load: () => import('./pages/outbox.js'), name: 'outboxPage', title: 'outbox.title' }],
   ['officer/actions', { roles: ['officer'], load: () => import('./pages/actions.js'), name: 'actionsPage', title: 'actions.title' }],
   ['officer/actions/:id', { roles: ['officer'], load: () => import('./pages/actions.js'), name: 'actionPage', title: 'action.detailTitle' }],
   ['cases', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casesPage', title: 'cases.title' }],
@@ -326,6 +327,10 @@ onNetChange((state) => {
   renderNet(state);
 });
 window.addEventListener('online', () => sync());
+// Reopening the app (or switching back to it) is a chance to send what waits in the outbox.
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') sync();
+});
 window.addEventListener('hashchange', () => render());
 langBtn.addEventListener('click', () => setLang(getLang() === 'en' ? 'zh-CN' : 'en'));
 onLangChange(() => {

@@ -79,3 +79,26 @@ export function setOnDuty(on) {
 export function resumeDuty() {
   if (onDuty()) start();
 }
+
+// ---- the shift's partners -----------------------------------------------------------------
+
+const PARTNERS_KEY = 'fw.shift.partners';
+
+/** The partner officers chosen when the shift started; new records start with them. */
+export function shiftPartners() {
+  try {
+    const v = JSON.parse(localStorage.getItem(PARTNERS_KEY) || '[]');
+    return Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function setShiftPartners(ids) {
+  try {
+    if (ids && ids.length) localStorage.setItem(PARTNERS_KEY, JSON.stringify(ids.map(String)));
+    else localStorage.removeItem(PARTNERS_KEY);
+  } catch {
+    /* storage blocked: partners are chosen on each record instead */
+  }
+}

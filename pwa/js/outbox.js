@@ -1,10 +1,36 @@
-// Local queue of records waiting to be uploaded (IndexedDB). Records are added by later features.
+// The outbox: every record and every photo or video an officer makes is written to the phone first
+// (IndexedDB) and sent from here when there is a network, so nothing depends on having signal.
+//
+// An entry is an action (the record) or a piece of evidence linked to one. Its state:
+//
+//   draft ──save──▶ waiting ──▶ sending ──▶ sent
+//     ▲                ▲           │
+//     │                └─(no net)──┤
+//     └────(edit)─── attention ◀───┘  (the server refused it; its reason is kept)
+//
+// - Records go first, then photos, then videos; evidence waits until its record has been accepted.
+// - Every send can be repeated without creating anything twice: a record carries its own id, a photo
+//   is the same bytes to the same record, and a video continues its resumable upload from the last
+//   byte the server has (tus), whose URL is kept here.
+// - An entry in `sending` when the app was closed goes back to `waiting`. Only the officer deletes an
+//   entry that was not sent; sent entries are cleared after SENT_KEEP_MS.
 
 import { openDB } from '../vendor/idb-8.0.4/index.js';
+import '../vendor/tus-js-client-4.3.1/tus.min.js';
+import { ApiError, errorMessage, getCachedUser, liveToken, request, uploadBlob } from './api.js';
 
 const DB_NAME = 'fieldwatch';
-const DB_VERSION = 1;
-const STORE = 'outbox';
+const DB_VERSION = 2;
+const ENTRIES = 'outbox';
+const BLOBS = 'blobs';
+const CACHE = 'cache';
+
+export const STATES = ['draft', 'waiting', 'sending', 'sent', 'attention'];
+const SENT_KEEP_MS = 3 * 24 * 3600 * 1000;
+const CHUNK = 4 * 1024 * 1024; // one tus PATCH: small enough to lose little on a drop
+const RETRY_EVERY_MS = 30000;
+const PROGRESS_SAVE_MS = 1000;
+const SYNC_TAG = 'fw-outbox';
 
 let dbPromise = null;
 
@@ -12,9 +38,14 @@ function db() {
   if (!dbPromise) {
     dbPromise = openDB(DB_NAME, DB_VERSION, {
       upgrade(database) {
-        if (!database.objectStoreNames.contains(STORE)) {
-          database.createObjectStore(STORE, { keyPath: 'id' });
-        }
+        if (!database.objectStoreNames.contains(ENTRIES)) database.createObjectStore(ENTRIES, { keyPath: 'id' });
+        if (!database.objectStoreNames.contains(BLOBS)) database.createObjectStore(BLOBS, { keyPath: 'id' });
+        if (!database.objectStoreNames.contains(CACHE)) database.createObjectStore(CACHE, { keyPath: 'key' });
+      },
+      blocking() {
+        // A newer version of the app opened the database in another tab: let it upgrade.
+        if (dbPromise) dbPromise.then((d) => d.close()).catch(() => {});
+        dbPromise = null;
       },
     }).catch((e) => {
       dbPromise = null;
@@ -24,16 +55,523 @@ function db() {
   return dbPromise;
 }
 
-/** Number of items waiting to be sent; 0 when IndexedDB is unavailable. */
+// ---- change notifications (this tab and the others) ----------------------------------------
+
+const listeners = new Set();
+const progress = new Map(); // entry id → fraction sent, for what is in flight in this tab
+const channel = 'BroadcastChannel' in self ? new BroadcastChannel('fw-outbox') : null;
+
+function emit(local = true) {
+  for (const fn of listeners) fn();
+  if (local && channel) channel.postMessage('changed');
+}
+if (channel) channel.onmessage = () => emit(false);
+
+/** Call `fn` whenever an entry changes (here or in another tab). Returns the unsubscribe function. */
+export function onOutboxChange(fn) {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** Fraction (0..1) of an entry's bytes the server has, while it is being sent from this tab. */
+export function progressOf(id) {
+  return progress.has(id) ? progress.get(id) : null;
+}
+
+// ---- storage --------------------------------------------------------------------------------
+
+function me() {
+  const u = getCachedUser();
+  return u ? String(u.id) : '';
+}
+
+async function put(entry) {
+  entry.updatedAt = new Date().toISOString();
+  await (await db()).put(ENTRIES, entry);
+  emit();
+  return entry;
+}
+
+export async function getEntry(id) {
+  return (await db()).get(ENTRIES, id);
+}
+
+export async function getBlob(id) {
+  const row = await (await db()).get(BLOBS, id);
+  return row ? row.blob : null;
+}
+
+/** The signed-in officer's entries, oldest first. */
+export async function entries() {
+  const all = await (await db()).getAll(ENTRIES);
+  const mine = me();
+  return all.filter((e) => e.userId === mine).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.seq - b.seq);
+}
+
+/** Entries that are in the queue: not sent, and not a draft or a draft's photo or video. */
+function queued(all, states = ['waiting', 'sending', 'attention']) {
+  const drafts = new Set(all.filter((e) => e.state === 'draft').map((e) => e.id));
+  return all.filter((e) => states.includes(e.state) && !drafts.has(e.actionId));
+}
+
+/** Number of entries not yet sent (drafts excluded); 0 when IndexedDB is unavailable. */
 export async function pendingCount() {
   try {
-    return await (await db()).count(STORE);
+    return queued(await entries()).length;
   } catch {
     return 0;
   }
 }
 
-/** Upload whatever is queued. Nothing is queued yet, so this only reports the count left. */
-export async function flush() {
-  return pendingCount();
+/** Number of entries the next flush would try to send. */
+async function waitingCount() {
+  try {
+    return queued(await entries(), ['waiting', 'sending']).length;
+  } catch {
+    return 0;
+  }
+}
+
+let seq = 0;
+
+async function sha256Hex(blob) {
+  const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** A new or updated action entry. `payload` is the body of POST /actions, `draft` the form's fields. */
+export async function saveAction({ id, payload, draft, summary, state }) {
+  const old = await getEntry(id);
+  if (old && old.state === 'sent') throw new Error('already sent');
+  const now = new Date().toISOString();
+  return put({
+    ...(old || { id, type: 'action', userId: me(), createdAt: now, seq: seq++, attempts: 0 }),
+    // A draft being corrected keeps what was last submitted, so "send again as it is" still can.
+    payload: payload || (old ? old.payload : null),
+    draft,
+    summary,
+    state,
+    error: state === 'waiting' ? null : old ? old.error : null,
+  });
+}
+
+/**
+ * Keep a photo or video for the action `actionId` (its entry may still be a draft). `meta`:
+ * { media: 'photo'|'video', contentType, filename, capturedAt, location, thumb }.
+ */
+export async function addMedia(actionId, blob, meta) {
+  const id = crypto.randomUUID();
+  const sha256 = meta.media === 'photo' ? await sha256Hex(blob) : null;
+  const entry = {
+    id,
+    type: 'evidence',
+    userId: me(),
+    actionId,
+    createdAt: new Date().toISOString(),
+    seq: seq++,
+    state: 'waiting',
+    attempts: 0,
+    size: blob.size,
+    sha256,
+    uploadUrl: null,
+    evidenceId: null,
+    error: null,
+    ...meta,
+  };
+  const d = await db();
+  const tx = d.transaction([ENTRIES, BLOBS], 'readwrite');
+  await Promise.all([tx.objectStore(BLOBS).put({ id, blob }), tx.objectStore(ENTRIES).put(entry), tx.done]);
+  emit();
+  return entry;
+}
+
+/** Delete an entry the officer chose to give up (an action takes its evidence with it). */
+export async function discard(id) {
+  const entry = await getEntry(id);
+  if (!entry) return;
+  const doomed = entry.type === 'action' ? (await entries()).filter((e) => e.actionId === id).concat(entry) : [entry];
+  const d = await db();
+  const tx = d.transaction([ENTRIES, BLOBS], 'readwrite');
+  for (const e of doomed) {
+    tx.objectStore(ENTRIES).delete(e.id);
+    tx.objectStore(BLOBS).delete(e.id);
+  }
+  await tx.done;
+  emit();
+}
+
+/** Put an entry that needs attention back in the queue as it is (e.g. after a partner renewed a certificate). */
+export async function retry(id) {
+  const entry = await getEntry(id);
+  if (!entry || entry.state !== 'attention') return;
+  entry.state = 'waiting';
+  entry.error = null;
+  await put(entry);
+  requestFlush();
+}
+
+// ---- data kept for offline use (catalogue, recent records) ---------------------------------
+
+/**
+ * `load()` from the network, keeping a copy under `key`; without a network, the copy. Resolves to
+ * { value, savedAt, offline }. Server refusals are not hidden behind the copy.
+ */
+export async function cached(key, load) {
+  const full = `${me()}:${key}`;
+  try {
+    const value = await load();
+    try {
+      await (await db()).put(CACHE, { key: full, value, savedAt: new Date().toISOString() });
+    } catch {
+      /* no room to keep a copy: the answer is still good */
+    }
+    return { value, savedAt: null, offline: false };
+  } catch (e) {
+    if (!isNetworkError(e)) throw e;
+    const row = await (await db()).get(CACHE, full).catch(() => null);
+    if (!row) throw e;
+    return { value: row.value, savedAt: row.savedAt, offline: true };
+  }
+}
+
+// ---- storage pressure ----------------------------------------------------------------------
+
+/** Ask the browser not to evict the outbox under storage pressure; true when granted. */
+export async function keepStorage() {
+  try {
+    if (!navigator.storage || !navigator.storage.persist) return false;
+    if (await navigator.storage.persisted()) return true;
+    return await navigator.storage.persist();
+  } catch {
+    return false;
+  }
+}
+
+/** { usage, quota, persisted } in bytes, or null where the browser does not say. */
+export async function storageInfo() {
+  try {
+    if (!navigator.storage || !navigator.storage.estimate) return null;
+    const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+    const persisted = navigator.storage.persisted ? await navigator.storage.persisted() : false;
+    return { usage, quota, persisted };
+  } catch {
+    return null;
+  }
+}
+
+/** True when `bytes` more would leave less than 10 % of the quota free. */
+export async function nearQuota(bytes = 0) {
+  const info = await storageInfo();
+  if (!info || !info.quota) return false;
+  return info.usage + bytes > info.quota * 0.9;
+}
+
+// ---- sending --------------------------------------------------------------------------------
+
+function isNetworkError(e) {
+  return e instanceof ApiError ? e.status === 0 || e.code === 'network.offline' || e.code === 'network.timeout' : true;
+}
+
+/** A refusal the officer must look at (4xx other than an expired session or a rate limit). */
+function isRefusal(e) {
+  return e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 408 && e.status !== 429;
+}
+
+function problem(e) {
+  return {
+    status: e.status || 0,
+    code: e.code || '',
+    message: errorMessage(e, { me: me() }),
+    extra: e.extra || {},
+    at: new Date().toISOString(),
+  };
+}
+
+async function sendAction(entry) {
+  try {
+    const action = await request('POST', '/actions', { body: entry.payload });
+    entry.state = 'sent';
+    entry.sentAt = new Date().toISOString();
+    entry.serverCreatedAt = action && action.created_at;
+    entry.error = null;
+  } catch (e) {
+    if (!isRefusal(e)) throw e;
+    entry.state = 'attention';
+    entry.error = problem(e);
+  }
+  await put(entry);
+  return entry;
+}
+
+function locationHeader(loc) {
+  if (!loc || typeof loc.lat !== 'number' || typeof loc.lon !== 'number') return null;
+  const acc = typeof loc.accuracy_m === 'number' ? `,${Math.round(loc.accuracy_m * 10) / 10}` : '';
+  return `${loc.lat.toFixed(7)},${loc.lon.toFixed(7)}${acc}`;
+}
+
+async function sendPhoto(entry) {
+  const blob = await getBlob(entry.id);
+  if (!blob) return lost(entry);
+  const headers = {
+    'Content-Type': entry.contentType,
+    'X-Content-SHA256': entry.sha256,
+    'X-Device-Time': new Date().toISOString(),
+  };
+  if (entry.capturedAt) headers['X-Captured-At'] = entry.capturedAt;
+  const where = locationHeader(entry.location);
+  if (where) headers['X-Captured-Location'] = where;
+  if (entry.filename) headers['X-Filename'] = encodeURIComponent(entry.filename);
+  progress.set(entry.id, 0);
+  try {
+    const evidence = await uploadBlob(`/actions/${encodeURIComponent(entry.actionId)}/evidence`, blob, headers);
+    return await delivered(entry, evidence && evidence.id);
+  } catch (e) {
+    if (!isRefusal(e)) throw e;
+    entry.state = 'attention';
+    entry.error = problem(e);
+    return put(entry);
+  } finally {
+    progress.delete(entry.id);
+  }
+}
+
+function b64(text) {
+  return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
+}
+
+/** The resumable upload of one video: resolves with the evidence id, rejects with an ApiError. */
+function tusUpload(entry, blob) {
+  const { Upload } = self.tus;
+  let token = null;
+  let rejected = null;
+  let evidenceId = null;
+  let lastSaved = 0;
+  const metadata = {
+    action_id: entry.actionId,
+    filetype: entry.contentType,
+    filename: entry.filename || 'video',
+    device_time: new Date().toISOString(),
+  };
+  if (entry.capturedAt) metadata.captured_at = entry.capturedAt;
+  const where = locationHeader(entry.location);
+  if (where) metadata.captured_location = where;
+  return new Promise((resolve, reject) => {
+    const upload = new Upload(blob, {
+      endpoint: '/api/v1/uploads',
+      uploadUrl: entry.uploadUrl || null,
+      chunkSize: CHUNK,
+      retryDelays: [0, 1000, 3000, 6000],
+      storeFingerprintForResuming: false,
+      metadata,
+      async onBeforeRequest(req) {
+        token = await liveToken({ rejected });
+        req.setHeader('Authorization', `Bearer ${token}`);
+      },
+      onAfterResponse(req, res) {
+        const id = res.getHeader('Evidence-Id');
+        if (id) evidenceId = id;
+      },
+      onShouldRetry(err) {
+        const status = err.originalResponse ? err.originalResponse.getStatus() : 0;
+        if (status === 401) {
+          // The next request renews the token first.
+          rejected = token;
+          return true;
+        }
+        // Offline: give up now; the outbox starts again when the network returns.
+        return navigator.onLine && (status === 0 || status === 409 || status === 423 || status >= 500);
+      },
+      onUploadUrlAvailable() {
+        entry.uploadUrl = upload.url;
+        put(entry).catch(() => {});
+      },
+      onProgress(sent, total) {
+        progress.set(entry.id, total ? sent / total : 0);
+        const now = Date.now();
+        if (now - lastSaved > PROGRESS_SAVE_MS) {
+          lastSaved = now;
+          entry.sentBytes = sent;
+          put(entry).catch(() => {});
+        } else {
+          emit();
+        }
+      },
+      onSuccess() {
+        resolve(evidenceId);
+      },
+      onError(err) {
+        const res = err.originalResponse;
+        const status = res ? res.getStatus() : 0;
+        let body = {};
+        try {
+          body = res ? JSON.parse(res.getBody() || '{}') : {};
+        } catch {
+          body = {};
+        }
+        reject(new ApiError({ status, code: body.code || (status ? '' : 'network.offline'), detail: body.detail || '' }));
+      },
+    });
+    upload.start();
+  });
+}
+
+async function sendVideo(entry) {
+  const blob = await getBlob(entry.id);
+  if (!blob) return lost(entry);
+  progress.set(entry.id, entry.sentBytes && entry.size ? entry.sentBytes / entry.size : 0);
+  try {
+    const evidenceId = await tusUpload(entry, blob);
+    return await delivered(entry, evidenceId);
+  } catch (e) {
+    if (!isRefusal(e)) throw e;
+    entry.state = 'attention';
+    entry.error = problem(e);
+    // A refused upload cannot be continued: a retry starts a new one.
+    entry.uploadUrl = null;
+    return put(entry);
+  } finally {
+    progress.delete(entry.id);
+  }
+}
+
+async function delivered(entry, evidenceId) {
+  entry.state = 'sent';
+  entry.sentAt = new Date().toISOString();
+  entry.evidenceId = evidenceId || null;
+  entry.error = null;
+  entry.sentBytes = entry.size;
+  const d = await db();
+  const tx = d.transaction([ENTRIES, BLOBS], 'readwrite');
+  // The server has the original now; the phone keeps only the small preview.
+  await Promise.all([tx.objectStore(BLOBS).delete(entry.id), tx.objectStore(ENTRIES).put(entry), tx.done]);
+  emit();
+  return entry;
+}
+
+async function lost(entry) {
+  entry.state = 'attention';
+  entry.error = { status: 0, code: 'outbox.blob_missing', message: '', extra: {}, at: new Date().toISOString() };
+  return put(entry);
+}
+
+/** Sending order: records, then photos, then videos; evidence only once its record is accepted. */
+function nextBatch(all) {
+  const byId = new Map(all.map((e) => [e.id, e]));
+  const ready = all.filter((e) => e.state === 'waiting');
+  const actions = ready.filter((e) => e.type === 'action');
+  const accepted = (e) => {
+    const parent = byId.get(e.actionId);
+    return !parent || parent.state === 'sent';
+  };
+  const photos = ready.filter((e) => e.type === 'evidence' && e.media === 'photo' && accepted(e));
+  const videos = ready.filter((e) => e.type === 'evidence' && e.media !== 'photo' && accepted(e));
+  return [...actions, ...photos, ...videos];
+}
+
+let flushing = null;
+let retryTimer = null;
+
+async function recover() {
+  // An entry left `sending` by a closed app was interrupted: it is waiting again.
+  const all = await entries();
+  const old = Date.now() - SENT_KEEP_MS;
+  for (const e of all) {
+    if (e.state === 'sending' && !progress.has(e.id)) {
+      e.state = 'waiting';
+      await put(e);
+    }
+  }
+  const stale = all.filter((e) => e.state === 'sent' && e.type === 'action' && Date.parse(e.sentAt) < old);
+  for (const a of stale) {
+    if (!all.some((e) => e.actionId === a.id && e.state !== 'sent')) await discard(a.id);
+  }
+}
+
+async function run() {
+  await recover();
+  for (let round = 0; round < 1000; round += 1) {
+    const batch = nextBatch(await entries());
+    if (!batch.length) return;
+    for (const entry of batch) {
+      const fresh = await getEntry(entry.id);
+      if (!fresh || fresh.state !== 'waiting') continue;
+      fresh.state = 'sending';
+      fresh.attempts = (fresh.attempts || 0) + 1;
+      await put(fresh);
+      try {
+        if (fresh.type === 'action') await sendAction(fresh);
+        else if (fresh.media === 'photo') await sendPhoto(fresh);
+        else await sendVideo(fresh);
+      } catch (e) {
+        // No network (or no session, or server trouble): back to waiting, try again later.
+        fresh.state = 'waiting';
+        fresh.lastTry = { at: new Date().toISOString(), code: e.code || '', status: e.status || 0 };
+        await put(fresh);
+        throw e;
+      }
+    }
+  }
+}
+
+/**
+ * Send whatever is waiting, in order. One run at a time across tabs (Web Locks). Resolves with the
+ * number of entries still waiting to be sent; a network failure schedules another try.
+ */
+export function flush() {
+  if (!flushing) {
+    const locks = navigator.locks;
+    const go = () => run();
+    flushing = (locks ? locks.request('fw-outbox', go) : go())
+      .catch(() => {
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(requestFlush, RETRY_EVERY_MS);
+      })
+      .then(() => waitingCount())
+      .finally(() => {
+        flushing = null;
+      });
+  }
+  return flushing;
+}
+
+/**
+ * Send now if the browser says there is a network; either way ask the service worker for a
+ * Background Sync, so the browser wakes the app when a network returns.
+ */
+export function requestFlush() {
+  if (navigator.onLine) flush();
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.ready
+      .then((reg) => (reg.sync ? reg.sync.register(SYNC_TAG) : null))
+      .catch(() => {
+        /* no Background Sync here: the online event and app start send instead */
+      });
+  }
+}
+
+/** Send one record at once (the form, online): resolves with its entry, rejects when offline. */
+export async function sendNow(id) {
+  const entry = await getEntry(id);
+  if (!entry || entry.state === 'sent') return entry;
+  entry.state = 'sending';
+  await put(entry);
+  try {
+    const out = await sendAction(entry);
+    if (out.state === 'sent') requestFlush(); // its photos and videos follow
+    return out;
+  } catch (e) {
+    entry.state = 'waiting';
+    await put(entry);
+    requestFlush();
+    throw e;
+  }
+}
+
+// The service worker's Background Sync asks an open page to send; it answers when done.
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    if (!event.data || event.data.type !== 'outbox-flush') return;
+    const port = event.ports && event.ports[0];
+    flush().then((left) => port && port.postMessage({ left }));
+  });
 }

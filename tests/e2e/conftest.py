@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -45,9 +46,10 @@ def _tail(path: Path, n: int = 60) -> str:
         return "(no log)"
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[tuple[str, str]]:
-    """The real app on a free local port, with demo data. Yields (base_url, demo password)."""
+@contextlib.contextmanager
+def app_server(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, str, Path]]:
+    """The real app on a free local port, with demo data, in a throw-away data directory; stopped by
+    its PID. Yields (base_url, demo password, data dir)."""
     tmp = Path(tempfile.mkdtemp(prefix="fieldwatch-e2e-"))
     env = dict(os.environ)
     env["FIELDWATCH_DATA_DIR"] = str(tmp)
@@ -56,6 +58,7 @@ def live_server() -> Iterator[tuple[str, str]]:
         env["FIELDWATCH_DATABASE_URL"] = os.environ["FIELDWATCH_TEST_E2E_DATABASE_URL"]
     # The suite signs in more often per minute than a person would; keep the per-client cap out of the way.
     env.setdefault("FIELDWATCH_LOGIN_RATE_PER_MINUTE", "600")
+    env.update(extra_env or {})
     password = secrets.token_urlsafe(12)
 
     demo = subprocess.run(
@@ -92,8 +95,10 @@ def live_server() -> Iterator[tuple[str, str]]:
             if time.monotonic() > deadline:
                 pytest.fail(f"server not healthy after {STARTUP_TIMEOUT_S}s:\n{_tail(log_path)}")
             time.sleep(0.25)
-        yield base_url, password
+        yield base_url, password, tmp
     finally:
+        if os.environ.get("FIELDWATCH_E2E_SERVER_LOG"):  # debugging aid: the server's side of a failure
+            print(f"--- server log ({base_url}) ---\n{_tail(log_path, 200)}")
         if proc.poll() is None:
             proc.terminate()
             try:
@@ -102,6 +107,13 @@ def live_server() -> Iterator[tuple[str, str]]:
                 proc.kill()
                 proc.wait(timeout=15)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[tuple[str, str]]:
+    """The real app on a free local port, with demo data. Yields (base_url, demo password)."""
+    with app_server() as (base_url, password, _):
+        yield base_url, password
 
 
 @pytest.fixture(scope="session")

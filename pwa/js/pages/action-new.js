@@ -1,8 +1,13 @@
-// #/officer/new "新建执法记录": item, type, partners, party, address, notes, time and GPS.
+// #/officer/new "新建执法记录": item, type, partners, party, address, notes, time and GPS, photos and
+// videos. The record is kept in the outbox on the phone as it is filled in, and sent from there: at
+// once when there is a network, otherwise as soon as one returns.
 
 import { fill, h, nextId, restoreValues } from '../dom.js';
 import { t, formatDate, formatDateTime } from '../i18n.js';
 import { ApiError, errorMessage } from '../api.js';
+import { cached, getEntry, keepStorage, saveAction, sendNow } from '../outbox.js';
+import { mediaSection } from '../media.js';
+import { shiftPartners } from '../duty.js';
 import { certificateState } from './officer.js';
 import {
   KINDS,
@@ -45,11 +50,44 @@ function rememberItem(id) {
 // ---- the draft ------------------------------------------------------------------------------
 
 /**
- * One draft per form. Its id is chosen once, so a double tap or a retry after a lost answer replays
- * the same record. It survives a re-render (language switch) and, while an answer is outstanding,
- * leaving the page; a definite refusal frees the id for the corrected record.
+ * One draft per form, kept in the outbox (state `draft`, or `attention` after a refusal) from its
+ * first change. Its id is chosen once, so a double tap, a retry after a lost answer or the outbox
+ * replays the same record. The draft being edited is remembered per officer, so closing the app
+ * and opening the form again continues it.
  */
 let draft = null;
+
+const draftKey = (user) => `fw.draftId.${user.id}`;
+
+function rememberDraft(user, id) {
+  try {
+    if (id) localStorage.setItem(draftKey(user), id);
+    else localStorage.removeItem(draftKey(user));
+  } catch {
+    /* storage blocked: the draft is still in the outbox */
+  }
+}
+
+const FIELDS = ['id', 'unitId', 'itemId', 'kind', 'partnerIds', 'partyName', 'partyType', 'partyId', 'address', 'notes', 'occurredAt', 'location'];
+
+function plain(d) {
+  return JSON.parse(JSON.stringify(Object.fromEntries(FIELDS.map((k) => [k, d[k]]))));
+}
+
+/** The draft this officer left unfinished (or had refused), else a new one. */
+async function resumeDraft(user) {
+  let id = null;
+  try {
+    id = localStorage.getItem(draftKey(user));
+  } catch {
+    id = null;
+  }
+  const entry = id ? await getEntry(id).catch(() => null) : null;
+  if (entry && entry.type === 'action' && entry.userId === String(user.id) && ['draft', 'attention'].includes(entry.state)) {
+    return { ...freshDraft(user), ...entry.draft, id: entry.id, state: entry.state, error: entry.error, saved: true };
+  }
+  return freshDraft(user);
+}
 
 function freshDraft(user) {
   const units = Array.isArray(user.units) ? user.units : [];
@@ -58,7 +96,7 @@ function freshDraft(user) {
     unitId: units.length === 1 ? units[0].id : '',
     itemId: '',
     kind: '',
-    partnerIds: [],
+    partnerIds: shiftPartners(),
     partyName: '',
     partyType: 'person',
     partyId: '',
@@ -67,7 +105,9 @@ function freshDraft(user) {
     occurredAt: new Date().toISOString(),
     location: null,
     locError: '',
-    pending: false,
+    state: 'draft',
+    error: null,
+    saved: false,
   };
 }
 
@@ -117,8 +157,8 @@ function locationBlock(d) {
       (pos) => {
         if (!watching) return;
         retry.disabled = false;
-        // While an answer is outstanding the record must be sent exactly as before.
-        if (d.pending && d.location) return draw();
+        // A record already queued must be sent exactly as it was saved.
+        if (d.state === 'waiting' && d.location) return draw();
         const { latitude, longitude, accuracy } = pos.coords;
         d.location = { lat: latitude, lon: longitude, accuracy_m: Math.round(accuracy * 10) / 10 };
         d.locError = '';
@@ -143,14 +183,33 @@ function locationBlock(d) {
 
 // ---- the page -----------------------------------------------------------------------------
 
-export function newActionPage({ user, refresh, restore, navigate }) {
-  if (!draft || (!refresh && !draft.pending)) draft = freshDraft(user);
-  const d = draft;
+export function newActionPage(ctx) {
+  const title = h('h1', { class: 'page__title', tabindex: '-1' }, t('action.newTitle'));
+  const node = h('section', { class: 'page page--form' }, backLink('#/officer', 'officer.title'), title, loadingLine());
+  let view = null;
+  let gone = false;
+  (async () => {
+    if (!draft || !ctx.refresh) draft = await resumeDraft(ctx.user);
+    if (gone) return;
+    view = formView(ctx, draft);
+    fill(node, backLink('#/officer', 'officer.title'), title, view.children);
+  })();
+  return {
+    node,
+    cleanup: () => {
+      gone = true;
+      if (view) view.cleanup();
+    },
+  };
+}
+
+function formView({ user, restore, navigate }, d) {
   const units = Array.isArray(user.units) ? user.units : [];
   const canAct = certificateState(user.certificate) === 'valid';
 
   const error = h('div', { class: 'alert', role: 'alert', 'data-testid': 'form-error' });
-  const pendingNote = h('p', { class: 'notice', role: 'status' }, d.pending ? t('action.pending') : '');
+  const pendingNote = h('p', { class: 'notice', role: 'status', 'data-testid': 'draft-note' },
+    d.state === 'attention' ? t('action.refusedBefore') : d.saved ? t('action.draftResumed') : '');
   const body = h('div', { class: 'form-body' });
   const loc = locationBlock(d);
 
@@ -161,6 +220,47 @@ export function newActionPage({ user, refresh, restore, navigate }) {
   let items = [];
   let busy = false;
   let alive = true;
+  let dirty = d.saved;
+  let saveTimer = null;
+
+  function summary() {
+    const item = items.find((i) => i.id === d.itemId);
+    const unit = units.find((u) => u.id === d.unitId);
+    const people = new Map(officers.map((o) => [String(o.id), o.display_name || o.username]));
+    return {
+      itemName: item ? item.name : '',
+      itemCode: item ? item.code : '',
+      unitName: unit ? unit.name : '',
+      partners: d.partnerIds.map((id) => people.get(String(id)) || ''),
+    };
+  }
+
+  /** Write the draft to the outbox (state unchanged, or `state`). */
+  async function saveDraft(state = d.state) {
+    clearTimeout(saveTimer);
+    const payload = state === 'waiting' ? actionPayload(d, user.id) : null;
+    await saveAction({ id: d.id, payload, draft: plain(d), summary: summary(), state });
+    d.state = state;
+    d.saved = true;
+    if (state === 'draft' || state === 'attention') rememberDraft(user, d.id);
+  }
+
+  function saveSoon() {
+    dirty = true;
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(() => {
+      if (alive && d.state !== 'waiting') saveDraft().catch(() => {});
+    }, 400);
+  }
+
+  const media = mediaSection({
+    actionId: () => d.id,
+    location: () => (d.location ? { ...d.location } : null),
+    ensureSaved: async () => {
+      dirty = true;
+      if (d.state !== 'waiting') await saveDraft();
+    },
+  });
 
   // -- sections that do not depend on the server
 
@@ -346,20 +446,29 @@ export function newActionPage({ user, refresh, restore, navigate }) {
     itemSlot.replaceChildren(loadingLine());
     partnerSlot.replaceChildren();
     try {
-      const [its, offs] = await Promise.all([api.items(unitId), api.officers(unitId)]);
+      const [its, offs] = await Promise.all([
+        cached(`items:${unitId}`, () => api.items(unitId)),
+        cached(`officers:${unitId}`, () => api.officers(unitId)),
+      ]);
       if (!alive || unitId !== d.unitId) return;
-      items = its;
-      officers = offs;
+      items = its.value;
+      officers = offs.value;
       drawItems();
       drawPartners();
+      const savedAt = its.offline ? its.savedAt : offs.offline ? offs.savedAt : null;
+      offlineNote.textContent = savedAt ? t('action.catalogueOffline', { time: formatDateTime(savedAt) }) : '';
       if (restore) restoreValues(form, restore);
     } catch (err) {
       if (!alive) return;
-      itemSlot.replaceChildren(loadError(`${t('action.loadFailed')}${errorMessage(err)}`, loadUnit));
+      const offline = err instanceof ApiError && (err.status === 0 || err.code.startsWith('network.'));
+      itemSlot.replaceChildren(loadError(offline ? t('action.catalogueMissing') : `${t('action.loadFailed')}${errorMessage(err)}`, loadUnit));
     }
   }
 
-  fill(body, unitGroup, itemSlot, kind.node, partnerSlot, party, address.node, notes.node, whenWhere);
+  const offlineNote = h('p', { class: 'notice', role: 'status', 'data-testid': 'catalogue-note' });
+  fill(body, unitGroup, offlineNote, itemSlot, kind.node, partnerSlot, party, address.node, notes.node, whenWhere, media.node);
+  form.addEventListener('input', saveSoon);
+  form.addEventListener('change', saveSoon);
 
   // -- submission
 
@@ -390,6 +499,21 @@ export function newActionPage({ user, refresh, restore, navigate }) {
     return { people, states, me: user.id };
   }
 
+  function refusal(entryError) {
+    const err = new ApiError({ status: entryError.status, code: entryError.code, extra: entryError.extra });
+    if (err.code === 'idempotency.mismatch') invalid(t('action.mismatch'));
+    else invalid(errorMessage(err, names()), refusalTarget(err));
+  }
+
+  /** Saved on the phone; it goes when there is a network. */
+  function queued() {
+    rememberDraft(user, null);
+    rememberItem(d.itemId);
+    if (draft === d) draft = null;
+    setFlash(t('outbox.savedOffline'));
+    navigate('officer/outbox');
+  }
+
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (busy) return;
@@ -399,27 +523,30 @@ export function newActionPage({ user, refresh, restore, navigate }) {
     busy = true;
     submit.disabled = true;
     submit.textContent = t('common.submitting');
-    const payload = actionPayload(d, user.id);
-    d.pending = true;
     try {
-      const action = await api.createAction(payload);
-      rememberItem(d.itemId);
-      if (draft === d) draft = null;
-      setFlash(t('action.saved'));
-      navigate(`officer/actions/${action.id}`);
-    } catch (err) {
-      const unknown = !(err instanceof ApiError) || err.status === 0 || err.status >= 500;
-      if (unknown) {
-        // The record may have arrived: keep the id so sending again cannot duplicate it.
-        pendingNote.textContent = t('action.pending');
-        invalid(errorMessage(err));
-      } else {
-        d.pending = false;
-        d.id = newId();
-        pendingNote.textContent = '';
-        if (err.code === 'idempotency.mismatch') invalid(t('action.mismatch'));
-        else invalid(errorMessage(err, names()), refusalTarget(err));
+      await saveDraft('waiting');
+      keepStorage();
+      if (!navigator.onLine) return queued();
+      let entry;
+      try {
+        entry = await sendNow(d.id);
+      } catch {
+        return queued(); // no answer: the outbox sends it, with the same id, when it can
       }
+      if (entry.state === 'sent') {
+        rememberDraft(user, null);
+        rememberItem(d.itemId);
+        if (draft === d) draft = null;
+        setFlash(t('action.saved'));
+        navigate(`officer/actions/${d.id}`);
+        return;
+      }
+      d.state = 'attention';
+      rememberDraft(user, d.id);
+      pendingNote.textContent = '';
+      refusal(entry.error);
+    } catch (err) {
+      invalid(t('outbox.saveFailed', { reason: (err && err.message) || '' }));
     } finally {
       busy = false;
       submit.disabled = false;
@@ -446,21 +573,16 @@ export function newActionPage({ user, refresh, restore, navigate }) {
     return null;
   }
 
-  const node = h(
-    'section',
-    { class: 'page page--form' },
-    backLink('#/officer', 'officer.title'),
-    h('h1', { class: 'page__title', tabindex: '-1' }, t('action.newTitle')),
-    canAct ? null : h('p', { class: 'alert alert--static' }, t('officer.newBlocked')),
-    pendingNote,
-    form,
-  );
+  if (d.state === 'attention' && d.error) setTimeout(() => alive && say(error, d.error.message || t('err.unknown')), 0);
   loadUnit();
   return {
-    node,
+    children: [canAct ? null : h('p', { class: 'alert alert--static' }, t('officer.newBlocked')), pendingNote, form],
     cleanup: () => {
       alive = false;
       loc.stop();
+      media.stop();
+      // Leaving the page keeps what was typed (a record in progress is never thrown away).
+      if (dirty && d.state !== 'waiting' && d.state !== 'sent') saveDraft().catch(() => {});
     },
   };
 }

@@ -7,7 +7,7 @@ import { h, nextId } from '../dom.js';
 import { formatDate, t } from '../i18n.js';
 import { loadError, loadingLine } from '../enforcement.js';
 
-const FLAGS = ['capture_time_in_future', 'captured_long_before_act', 'device_time_disagrees_with_exif'];
+const FLAGS = ['capture_time_in_future', 'captured_long_before_act', 'device_time_disagrees_with_exif', 'device_clock_off'];
 const CUSTODY_ROLES = ['supervisor', 'admin'];
 const CASE_ROLES = ['officer', 'legal_reviewer', 'supervisor'];
 const SUBTYPES = {

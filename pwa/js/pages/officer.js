@@ -3,8 +3,8 @@
 import { errorMessage, request } from '../api.js';
 import { h, nextId } from '../dom.js';
 import { t, formatDate, formatDateTime, daysUntil } from '../i18n.js';
-import { pendingCount } from '../outbox.js';
-import { onDuty, onDutyChange, resumeDuty, setOnDuty } from '../duty.js';
+import { cached, onOutboxChange, pendingCount } from '../outbox.js';
+import { onDuty, onDutyChange, resumeDuty, setOnDuty, setShiftPartners, shiftPartners } from '../duty.js';
 import { accountCard, pageHeading, unitNames } from './common.js';
 
 const SOS_HOLD_MS = 2000;
@@ -82,12 +82,53 @@ function workLinks() {
 function outboxBadge() {
   const count = h('span', { class: 'badge', 'data-testid': 'outbox-count' }, '0');
   const hint = h('span', { class: 'visually-hidden' }, t('officer.outboxHint'));
-  const node = h('p', { class: 'outbox', 'data-testid': 'outbox' },
+  const node = h('a', { class: 'outbox btn btn--secondary btn--block', href: '#/officer/outbox', 'data-testid': 'outbox' },
     h('span', { class: 'outbox__label' }, t('officer.outbox')), ' ', count, hint);
-  pendingCount().then((n) => {
+  const update = () => pendingCount().then((n) => {
     count.textContent = String(n);
+    node.classList.toggle('outbox--busy', n > 0);
   });
-  return node;
+  update();
+  return { node, cleanup: onOutboxChange(update) };
+}
+
+/** The shift's partner officers (valid certificates, same unit), remembered for new records. */
+function partnerPicker(user) {
+  const box = h('fieldset', { class: 'group shift__partners', 'data-testid': 'shift-partners' },
+    h('legend', { class: 'group__legend' }, t('duty.partners')));
+  const note = h('p', { class: 'field__hint' }, t('duty.partnersHint'));
+  box.append(note);
+  const units = Array.isArray(user.units) ? user.units : [];
+  Promise.all(units.map((u) => cached(`officers:${u.id}`, () => allOfficers(u.id)).catch(() => null)))
+    .then((lists) => {
+      const seen = new Set([String(user.id)]);
+      const people = [];
+      for (const list of lists) {
+        for (const o of (list && list.value) || []) {
+          if (seen.has(String(o.id)) || o.active === false || certificateState(o.certificate) !== 'valid') continue;
+          seen.add(String(o.id));
+          people.push(o);
+        }
+      }
+      const chosen = new Set(shiftPartners());
+      if (!people.length) {
+        note.textContent = t('duty.partnersNone');
+        return;
+      }
+      for (const o of people) {
+        const input = h('input', { type: 'checkbox', value: String(o.id), checked: chosen.has(String(o.id)) });
+        input.addEventListener('change', () => {
+          setShiftPartners([...box.querySelectorAll('input:checked')].map((i) => i.value));
+        });
+        box.append(h('label', { class: 'choice' }, input, h('span', { class: 'choice__label' }, o.display_name || o.username)));
+      }
+    });
+  return box;
+}
+
+async function allOfficers(unitId) {
+  const page = await request('GET', `/users?role=officer&unit_id=${encodeURIComponent(unitId)}&limit=200`);
+  return (page && page.items) || [];
 }
 
 // ---- SOS ---------------------------------------------------------------------------------------
@@ -266,9 +307,11 @@ function sosControl() {
   };
 }
 
-function dutyCard(canAct) {
+function dutyCard(canAct, user) {
   const status = h('p', { class: 'duty__status', role: 'status', 'data-testid': 'duty-status' });
   const button = h('button', { type: 'button', class: 'btn btn--secondary btn--block', 'data-testid': 'duty-toggle' });
+  const blocked = canAct ? null : h('p', { class: 'alert alert--static', 'data-testid': 'duty-blocked' }, t('duty.blocked'));
+  const partners = h('div', { class: 'slot' });
   const render = (state = {}) => {
     const on = onDuty();
     status.textContent = !on ? t('duty.off')
@@ -276,6 +319,8 @@ function dutyCard(canAct) {
         : state.sentAt ? t('duty.sent', { time: formatDateTime(state.sentAt) }) : t('duty.on');
     button.textContent = on ? t('duty.stop') : t('duty.start');
     button.disabled = !on && !canAct;
+    if (on && canAct && !partners.firstChild) partners.replaceChildren(partnerPicker(user));
+    if (!on) partners.replaceChildren();
   };
   button.addEventListener('click', () => setOnDuty(!onDuty()));
   const off = onDutyChange(render);
@@ -283,7 +328,7 @@ function dutyCard(canAct) {
   if (canAct) resumeDuty();
   else if (onDuty()) setOnDuty(false); // an invalid certificate ends the shift
   return {
-    node: h('div', { class: 'card duty' }, h('h2', { class: 'card__title' }, t('duty.title')), status, button),
+    node: h('div', { class: 'card duty' }, h('h2', { class: 'card__title' }, t('duty.title')), status, blocked, button, partners),
     cleanup: off,
   };
 }
@@ -293,7 +338,8 @@ export function officerPage({ user, onLogout }) {
   const canAct = certificateState(cert) === 'valid';
   const units = unitNames(user);
   const sos = sosControl();
-  const duty = dutyCard(canAct);
+  const duty = dutyCard(canAct, user);
+  const outbox = outboxBadge();
   const node = h(
     'section',
     { class: 'page page--officer' },
@@ -305,7 +351,7 @@ export function officerPage({ user, onLogout }) {
     duty.node,
     newRecordButton(canAct),
     workLinks(),
-    outboxBadge(),
+    outbox.node,
     sos.node,
     accountCard(user, onLogout),
   );
@@ -314,6 +360,7 @@ export function officerPage({ user, onLogout }) {
     cleanup() {
       sos.cleanup();
       duty.cleanup();
+      outbox.cleanup();
     },
   };
 }

@@ -1,0 +1,384 @@
+"""The officer's phone without signal: records, photos from the in-app camera and a 50 MB video are kept
+in the outbox, survive a reload while offline, and reach the server exactly once when the network
+returns (checked on the API and in the S3 object store). A video whose upload is cut several times
+continues from the last byte the server has instead of starting again."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import BrowserContext, Page, Route, expect
+
+from media_store import open_store
+from media_store.base import key_for
+from media_store.s3 import S3Store
+from tests.e2e.conftest import CHROMIUM_ARGS, VIEWPORT, ApiClient, app_server, sign_in, watch_for_problems
+from tests.e2e.test_evidence_view import shot
+from tests.s3 import SeaweedFS, seaweedfs
+
+pytestmark = pytest.mark.e2e
+
+GEO = {"latitude": 29.158, "longitude": 107.097, "accuracy": 12}
+CG001_NAME = "对占用城市道路违法经营的行政处罚"
+PARTNER = "李强"
+MB = 1024 * 1024
+SYNC_TIMEOUT_MS = 180_000
+
+
+@dataclass
+class S3App:
+    base_url: str
+    password: str
+    weed: SeaweedFS
+    bucket: str
+
+    def api(self, username: str) -> ApiClient:
+        return ApiClient(self.base_url, username, self.password)
+
+
+@pytest.fixture(scope="module")
+def s3_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3App]:
+    """The app storing evidence in a real S3 server (SeaweedFS), as production stores it in MinIO."""
+    with seaweedfs(tmp_path_factory.mktemp("weed")) as weed:
+        url = weed.fresh_bucket_url("fw-offline")
+        store = open_store(url, spool_dir=str(tmp_path_factory.mktemp("spool")))
+        assert isinstance(store, S3Store)
+        asyncio.run(store.ensure_bucket())  # object-locked, as production's bucket
+        bucket = store.bucket
+        with app_server({"FIELDWATCH_MEDIA_URL": url}) as (base_url, password, _):
+            yield S3App(base_url, password, weed, bucket)
+
+
+@pytest.fixture
+async def phone(browser, s3_app: S3App) -> AsyncIterator[tuple[BrowserContext, Page]]:
+    """An officer's phone: camera (Chromium's fake device), location granted and set."""
+    ctx = await browser.new_context(
+        base_url=s3_app.base_url,
+        viewport=VIEWPORT,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        service_workers="allow",
+        permissions=["geolocation", "camera"],
+        geolocation=GEO,
+    )
+    ctx.set_default_timeout(20_000)
+    page = await ctx.new_page()
+    problems: list[str] = []
+    watch_for_problems(page, problems)
+    try:
+        yield ctx, page
+    finally:
+        await ctx.close()
+    assert not problems, "\n".join(problems)
+    assert CHROMIUM_ARGS  # the fake camera comes from the browser's launch arguments
+
+
+def video_file(path: Path, size: int) -> tuple[Path, str]:
+    """An MP4-typed file of `size` bytes (an ftyp box, then incompressible bytes) and its SHA-256."""
+    head = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom"
+    digest = hashlib.sha256()
+    with path.open("wb") as f:
+        f.write(head)
+        digest.update(head)
+        left = size - len(head)
+        block = hashlib.sha512(path.name.encode()).digest() * 16384  # 1 MiB, different per file
+        while left > 0:
+            part = block[: min(left, len(block))]
+            # Vary each block so no two chunks are alike.
+            part = bytes([left & 0xFF]) + part[1:]
+            f.write(part)
+            digest.update(part)
+            left -= len(part)
+    return path, digest.hexdigest()
+
+
+async def start_online(page: Page, s3_app: S3App) -> None:
+    """Sign in, let the service worker take the page, go on duty with a partner and open the form once
+    (so the catalogue is on the phone)."""
+    await sign_in(page, "officer1", s3_app.password, "officer")
+    await page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)")
+    await page.reload()
+    await page.wait_for_function("Boolean(navigator.serviceWorker.controller)")
+    await page.get_by_test_id("duty-toggle").click()
+    partners = page.get_by_test_id("shift-partners")
+    await partners.get_by_role("checkbox", name=PARTNER).check()
+    await page.get_by_role("button", name="新建执法记录").click()
+    await expect(page.get_by_test_id("items").get_by_role("radio").first).to_be_visible()
+    await page.get_by_role("link", name=re.compile("今日执法")).first.click()
+    await expect(page.get_by_test_id("duty-toggle")).to_have_text("下岗")
+
+
+async def take_photo(page: Page) -> None:
+    before = await page.get_by_test_id("media-item").count()
+    await page.get_by_test_id("take-photo").click()
+    shoot = page.get_by_role("button", name="拍照", exact=True)
+    await expect(shoot).to_be_enabled()
+    await shoot.click()
+    await page.get_by_role("button", name="使用这张照片").click()
+    await expect(page.get_by_test_id("media-item")).to_have_count(before + 1)
+
+
+async def record(page: Page, notes: str, video: Path | None = None) -> None:
+    """Fill a new record on the form (the partner comes from the shift), with one photo, maybe a video."""
+    await page.get_by_role("button", name="新建执法记录").click()
+    await expect(page.get_by_role("heading", level=1, name="新建执法记录")).to_be_visible()
+    await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
+    await page.get_by_role("radio", name="检查", exact=True).check()
+    await expect(
+        page.get_by_test_id("partners").get_by_role("checkbox", name=re.compile(PARTNER))
+    ).to_be_checked()
+    await page.get_by_label("执法地点").fill("水江镇滨江路12号门前")
+    await page.get_by_label("备注").fill(notes)
+    await expect(page.get_by_test_id("location-status")).to_contain_text("已定位")
+    await take_photo(page)
+    if video is not None:
+        await page.get_by_test_id("video-input").set_input_files(video)
+        await expect(page.get_by_test_id("media-item")).to_have_count(2)
+        await expect(page.get_by_test_id("media-status")).to_contain_text("视频已保存在手机上")
+        await shot(page, "offline-form-media")
+    await page.get_by_role("button", name="保存并提交").click()
+
+
+async def outbox_entries(page: Page) -> list[dict[str, Any]]:
+    """The outbox as IndexedDB holds it (what survives a closed app)."""
+    return await page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const req = indexedDB.open('fieldwatch');
+            req.onerror = () => reject(req.error);
+            req.onsuccess = () => {
+              const tx = req.result.transaction('outbox');
+              const all = tx.objectStore('outbox').getAll();
+              all.onsuccess = () => { resolve(all.result); req.result.close(); };
+            };
+          })"""
+    )
+
+
+@dataclass
+class Traffic:
+    """What the phone sent to the server, counted where the requests leave the browser."""
+
+    action_posts: int = 0
+    evidence_posts: int = 0
+    tus_creations: int = 0
+    patch_bytes: int = 0
+    patch_offsets: list[int] = field(default_factory=list)
+    cuts: int = 0
+
+
+async def watch_traffic(ctx: BrowserContext, traffic: Traffic, cut_at: set[int] = frozenset()) -> None:
+    """Count API writes; a PATCH whose number is in `cut_at` is lost with the network (the phone goes
+    offline for a moment, as when a lorry passes a weak cell)."""
+    patches = 0
+
+    async def back_online() -> None:
+        await asyncio.sleep(1.5)
+        await ctx.set_offline(False)
+
+    async def handle(route: Route) -> None:
+        nonlocal patches
+        req = route.request
+        path = req.url.split("/api/v1", 1)[1]
+        if req.method == "POST" and path == "/actions":
+            traffic.action_posts += 1
+        elif req.method == "POST" and path.endswith("/evidence"):
+            traffic.evidence_posts += 1
+        elif req.method == "POST" and path == "/uploads":
+            traffic.tus_creations += 1
+        elif req.method == "PATCH" and path.startswith("/uploads/"):
+            patches += 1
+            if patches in cut_at:
+                traffic.cuts += 1
+                await ctx.set_offline(True)
+                await route.abort("internetdisconnected")
+                asyncio.get_running_loop().create_task(back_online())
+                return
+            traffic.patch_offsets.append(int(req.headers["upload-offset"]))
+            traffic.patch_bytes += len(req.post_data_buffer or b"")
+        await route.continue_()
+
+    await ctx.route(re.compile(r".*/api/v1/(actions|uploads).*"), handle)
+
+
+async def test_offline_records_survive_a_reload_and_arrive_once(phone, s3_app: S3App, tmp_path: Path) -> None:
+    ctx, page = phone
+    video, video_sha = video_file(tmp_path / "现场录像.mp4", 50 * MB)
+    await start_online(page, s3_app)
+    officer = s3_app.api("officer1")
+    before = {a["id"] for a in officer.get("/actions", limit=200)["items"]}
+
+    # No signal: three records, each with a photo from the in-app camera, the first with a video.
+    await ctx.set_offline(True)
+    await expect(page.locator("#net")).to_contain_text("离线")
+    for n in range(3):
+        await record(page, f"离线记录 {n + 1}", video if n == 0 else None)
+        await expect(page).to_have_url(re.compile(r"#/officer/outbox$"))
+        await expect(page.get_by_test_id("flash")).to_contain_text("已保存在手机上")
+        await page.get_by_role("link", name=re.compile("今日执法")).first.click()
+    await expect(page.get_by_test_id("outbox-count")).to_have_text("7")  # 3 records, 3 photos, 1 video
+
+    # The app is closed and opened again, still without signal: everything is still there.
+    await page.reload()
+    await page.goto("/#/officer/outbox")
+    queue = page.get_by_test_id("outbox-queue")
+    await expect(queue.get_by_test_id("outbox-entry")).to_have_count(3)
+    await expect(queue.get_by_test_id("outbox-state")).to_have_text(["等待发送"] * 3)
+    await expect(queue.get_by_test_id("outbox-media-state")).to_have_count(4)
+    await expect(queue.get_by_test_id("outbox-media-state").first).to_have_text("等记录发出后发送")
+    await expect(page.get_by_test_id("outbox-net")).to_contain_text("现在没有网络")
+    await shot(page, "offline-outbox-waiting")
+    stored = await outbox_entries(page)
+    actions = [e for e in stored if e["type"] == "action"]
+    assert sorted(e["state"] for e in stored) == ["waiting"] * 7
+    assert {a["payload"]["notes"] for a in actions} == {"离线记录 1", "离线记录 2", "离线记录 3"}
+    assert not {a["id"] for a in actions} & {a["id"] for a in officer.get("/actions", limit=200)["items"]}
+
+    # Signal returns: the outbox sends by itself, records first, then photos, then the video.
+    traffic = Traffic()
+    await watch_traffic(ctx, traffic)
+    await ctx.set_offline(False)
+    sent = page.get_by_test_id("outbox-sent")
+    await expect(sent.get_by_test_id("outbox-entry")).to_have_count(3, timeout=SYNC_TIMEOUT_MS)
+    await expect(page.get_by_test_id("outbox-queue")).to_have_count(0)
+    await shot(page, "offline-outbox-sent")
+
+    # On the server: exactly these three records, each once, with their evidence.
+    after = officer.get("/actions", limit=200)["items"]
+    new = [a for a in after if a["id"] not in before]
+    assert sorted(a["id"] for a in new) == sorted(a["id"] for a in actions)
+    assert traffic.action_posts == 3
+    assert traffic.evidence_posts == 3 and traffic.tus_creations == 1
+    assert traffic.patch_bytes == 50 * MB  # the video crossed the network once
+    photos = {e["id"]: e for e in stored if e["type"] == "evidence" and e["media"] == "photo"}
+    client = s3_app.weed.client()
+    for entry in actions:
+        detail = officer.get(f"/actions/{entry['id']}")
+        assert detail["notes"] == entry["payload"]["notes"]
+        evidence = [officer.get(f"/evidence/{e['id']}") for e in detail["evidence"]]
+        mine = [p for p in photos.values() if p["actionId"] == entry["id"]]
+        expected = {p["sha256"] for p in mine} | (
+            {video_sha} if entry["payload"]["notes"] == "离线记录 1" else set()
+        )
+        assert {e["sha256"] for e in evidence} == expected
+        for e in evidence:
+            obj = client.get_object(s3_app.bucket, key_for(e["sha256"]))
+            try:
+                assert hashlib.sha256(obj.read()).hexdigest() == e["sha256"]
+            finally:
+                obj.close()
+                obj.release_conn()
+            # The phone's capture time and place travelled with it; the server's receipt time is its own.
+            assert e["captured_at"] and e["received_at"] >= e["captured_at"]
+            if e["content_type"] == "image/jpeg":
+                where = e["location"]
+                assert (
+                    abs(where["lat"] - GEO["latitude"]) < 1e-4 and abs(where["lon"] - GEO["longitude"]) < 1e-4
+                )
+                assert e["gps_accuracy_m"] == GEO["accuracy"]
+            assert "device_clock_off" not in e["flags"]
+
+    # The phone keeps the previews, not the originals, once the server has them.
+    blobs = await page.evaluate(
+        """() => new Promise((resolve) => {
+            const req = indexedDB.open('fieldwatch');
+            req.onsuccess = () => {
+              const c = req.result.transaction('blobs').objectStore('blobs').count();
+              c.onsuccess = () => { resolve(c.result); req.result.close(); };
+            };
+          })"""
+    )
+    assert blobs == 0
+
+
+async def test_a_cut_video_upload_continues_from_the_last_byte(phone, s3_app: S3App, tmp_path: Path) -> None:
+    ctx, page = phone
+    size = 30 * MB
+    video, video_sha = video_file(tmp_path / "cut.mp4", size)
+    await start_online(page, s3_app)
+    traffic = Traffic()
+    await watch_traffic(ctx, traffic, cut_at={2, 4, 6})
+
+    await record(page, "断网续传", video)
+    await expect(page).to_have_url(re.compile(r"#/officer/actions/[0-9a-f-]{36}$"))
+    action_id = page.url.rsplit("/", 1)[1]
+    await page.goto("/#/officer/outbox")
+    sent = page.get_by_test_id("outbox-sent")
+    await expect(sent.locator(f'[data-id="{action_id}"]')).to_be_visible(timeout=SYNC_TIMEOUT_MS)
+
+    assert traffic.cuts == 3
+    assert traffic.tus_creations == 1  # one upload, resumed; never a new one
+    # Every byte crossed the network once: a restart would have sent the start again.
+    assert traffic.patch_bytes == size
+    assert traffic.patch_offsets == sorted(set(traffic.patch_offsets))
+    assert traffic.patch_offsets[0] == 0 and len(traffic.patch_offsets) == size // (4 * MB) + 1
+
+    officer = s3_app.api("officer1")
+    detail = officer.get(f"/actions/{action_id}")
+    evidence = [officer.get(f"/evidence/{e['id']}") for e in detail["evidence"]]
+    videos = [e for e in evidence if e["content_type"] == "video/mp4"]
+    assert len(videos) == 1 and videos[0]["sha256"] == video_sha and videos[0]["size"] == size
+    assert videos[0]["upload"] == "resumable"
+
+
+async def test_a_refused_record_stays_in_the_outbox_with_the_reason(phone, s3_app: S3App) -> None:
+    """While the phone was offline the partner's certificate was revoked: the record is refused when it
+    arrives, stays in the outbox with the server's reason (its photo waits with it), can be opened
+    for correction, and goes once the certificate is valid again."""
+    ctx, page = phone
+    await start_online(page, s3_app)
+    supervisor = s3_app.api("supervisor")
+    partner = s3_app.api("officer2").user
+    await ctx.set_offline(True)
+    await record(page, "搭档证件被注销")
+    await expect(page.get_by_test_id("flash")).to_contain_text("已保存在手机上")
+    supervisor.post(
+        f"/users/{partner['id']}/certificate/revoke", {"reason": "未参加年度执法培训"}, expect=200
+    )
+    try:
+        await ctx.set_offline(False)
+        attention = page.get_by_test_id("outbox-attention")
+        entry = attention.get_by_test_id("outbox-entry")
+        await expect(entry).to_have_count(1, timeout=SYNC_TIMEOUT_MS)
+        action_id = await entry.get_attribute("data-id")
+        await expect(entry.get_by_test_id("outbox-state")).to_have_text("需要处理")
+        await expect(entry.get_by_test_id("outbox-reason")).to_contain_text(PARTNER)
+        await expect(entry.get_by_test_id("outbox-reason")).to_contain_text("注销")
+        await expect(entry.get_by_test_id("outbox-media-state")).to_have_text("等记录发出后发送")
+        await shot(page, "offline-outbox-refused")
+        officer = s3_app.api("officer1")
+        status, _ = officer.call("GET", f"/actions/{action_id}")
+        assert status == 404  # nothing was stored
+
+        # Opened for correction: the form shows what was typed and why it was refused.
+        await entry.get_by_role("button", name="修改后重新提交").click()
+        await expect(page.get_by_role("heading", level=1, name="新建执法记录")).to_be_visible()
+        await expect(page.get_by_label("备注")).to_have_value("搭档证件被注销")
+        await expect(page.get_by_test_id("form-error")).to_contain_text(PARTNER)
+        await expect(page.get_by_test_id("partners-blocked")).to_contain_text(PARTNER)
+        await page.get_by_role("link", name=re.compile("今日执法")).first.click()
+        await page.get_by_test_id("outbox").click()
+        await expect(attention.get_by_test_id("outbox-entry")).to_have_count(1)
+    finally:
+        today = datetime.now(UTC).date()
+        supervisor.call(
+            "PUT",
+            f"/users/{partner['id']}/certificate",
+            {"number": "NC-RENEWED", "issued_on": str(today), "expires_on": str(today + timedelta(days=365))},
+        )
+
+    # The certificate is valid again: sent as it was, with its photo, once.
+    await attention.get_by_role("button", name="原样重新发送").click()
+    sent = page.get_by_test_id("outbox-sent")
+    await expect(sent.locator(f'[data-id="{action_id}"]')).to_be_visible(timeout=SYNC_TIMEOUT_MS)
+    await expect(page.get_by_test_id("outbox-attention")).to_have_count(0)
+    detail = officer.get(f"/actions/{action_id}")
+    assert detail["notes"] == "搭档证件被注销"
+    assert len(detail["evidence"]) == 1
