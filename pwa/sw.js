@@ -3,9 +3,9 @@
 // supervisor views, the map library) belong to the shell version but are cached on first use, so a
 // phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 46b715fd8b81d7a69c02c36b50ef42751c7f0a721287f4beab1a176de58b0f3b
+// shell digest: d8c361794c8bd9c98e7cd5f455bcb060cf3be25163aad34ad4b6077c2a6cfc0e
 
-const VERSION = 'fw-shell-v21';
+const VERSION = 'fw-shell-v22';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -33,3 +33,11 @@ async def test_an_officer_without_a_valid_certificate_cannot_go_on_duty(new_page
     page = await new_page(permissions=["geolocation"], geolocation=GEO)
     await sign_in(page, "revoked", password, "officer")
     await expect(page.get_by_test_id("duty-toggle")).to_be_disabled()
+
+
+async def test_an_officer_with_a_revoked_certificate_cannot_go_on_duty(new_page, password: str) -> None:
+    page = await new_page(permissions=["geolocation"], geolocation=GEO)
+    await sign_in(page, "revoked", password, "officer")
+    await expect(page.get_by_test_id("duty-toggle")).to_be_disabled()
+    await expect(page.get_by_test_id("duty-blocked")).to_contain_text("执法证无效，不能上岗执法")
+    await expect(page.get_by_test_id("certificate")).to_have_attribute("data-state", "revoked")

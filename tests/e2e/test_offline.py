@@ -21,6 +21,7 @@ from media_store import open_store
 from media_store.base import key_for
 from media_store.s3 import S3Store
 from tests.e2e.conftest import CHROMIUM_ARGS, VIEWPORT, ApiClient, app_server, sign_in, watch_for_problems
+from tests.e2e.test_enforcement import assert_phone_layout
 from tests.e2e.test_evidence_view import shot
 from tests.s3 import SeaweedFS, seaweedfs
 
@@ -112,6 +113,9 @@ async def start_online(page: Page, s3_app: S3App) -> None:
     await partners.get_by_role("checkbox", name=PARTNER).check()
     await page.get_by_role("button", name="新建执法记录").click()
     await expect(page.get_by_test_id("items").get_by_role("radio").first).to_be_visible()
+    await page.get_by_role("link", name=re.compile("今日执法")).first.click()
+    await page.get_by_role("link", name="我的执法记录").click()
+    await expect(page.get_by_test_id("actions-offline")).to_be_hidden()
     await page.get_by_role("link", name=re.compile("今日执法")).first.click()
     await expect(page.get_by_test_id("duty-toggle")).to_have_text("下岗")
 
@@ -235,11 +239,16 @@ async def test_offline_records_survive_a_reload_and_arrive_once(phone, s3_app: S
     await expect(queue.get_by_test_id("outbox-media-state").first).to_have_text("等记录发出后发送")
     await expect(page.get_by_test_id("outbox-net")).to_contain_text("现在没有网络")
     await shot(page, "offline-outbox-waiting")
+    await assert_phone_layout(page)
     stored = await outbox_entries(page)
     actions = [e for e in stored if e["type"] == "action"]
     assert sorted(e["state"] for e in stored) == ["waiting"] * 7
     assert {a["payload"]["notes"] for a in actions} == {"离线记录 1", "离线记录 2", "离线记录 3"}
     assert not {a["id"] for a in actions} & {a["id"] for a in officer.get("/actions", limit=200)["items"]}
+    # Recent records were kept on the phone too.
+    await page.goto("/#/officer/actions")
+    await expect(page.get_by_test_id("actions-offline")).to_contain_text("保存在手机上的记录")
+    await page.goto("/#/officer/outbox")
 
     # Signal returns: the outbox sends by itself, records first, then photos, then the video.
     traffic = Traffic()

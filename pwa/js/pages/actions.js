@@ -3,6 +3,7 @@
 import { fill, h } from '../dom.js';
 import { t, formatDateTime } from '../i18n.js';
 import { errorMessage, requestBlob } from '../api.js';
+import { cached } from '../outbox.js';
 import {
   api,
   backLink,
@@ -34,8 +35,18 @@ function actionItem(a) {
 }
 
 export function actionsPage({ user }) {
+  const offline = h('p', { class: 'notice', role: 'status', 'data-testid': 'actions-offline' });
+  offline.hidden = true;
   const list = pagedList({
-    fetchPage: (cursor) => api.actions({ officer_id: user.id, limit: PAGE_SIZE, cursor }),
+    // The first page is kept on the phone, so recent records can be looked up without signal.
+    fetchPage: async (cursor) => {
+      const load = () => api.actions({ officer_id: user.id, limit: PAGE_SIZE, cursor });
+      if (cursor) return load();
+      const got = await cached('actions:mine', load);
+      offline.hidden = !got.offline;
+      offline.textContent = got.offline ? t('actions.offline', { time: formatDateTime(got.savedAt) }) : '';
+      return got.offline ? { ...got.value, next_cursor: null } : got.value;
+    },
     renderItem: actionItem,
     emptyKey: 'actions.empty',
     errorMessage,
@@ -46,6 +57,7 @@ export function actionsPage({ user }) {
     h('h1', { class: 'page__title', tabindex: '-1' }, t('actions.title')),
     h('a', { class: 'btn btn--primary btn--block', href: '#/officer/new' },
       h('span', { class: 'btn__plus', 'aria-hidden': 'true' }, '+'), t('officer.new')),
+    offline,
     list.node);
   return { node };
 }
