@@ -3,9 +3,9 @@
 // supervisor views, the map library) belong to the shell version but are cached on first use, so a
 // phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: d8c361794c8bd9c98e7cd5f455bcb060cf3be25163aad34ad4b6077c2a6cfc0e
+// shell digest: cb93f9817c7f906050df7cf45b1e48f600c635eada11720407f7609d176727a2
 
-const VERSION = 'fw-shell-v22';
+const VERSION = 'fw-shell-v23';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

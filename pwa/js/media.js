@@ -1,6 +1,7 @@
 // Photos and videos of an on-site record, taken from inside the app and kept in the outbox at once:
-// a photo with the in-app camera, a video with the phone's own recorder (the `capture` input). Each is
-// stamped with the phone's time and position when it is taken.
+// a photo with the in-app camera, a video with the in-app recorder (MediaRecorder) or, where the
+// browser has none, the phone's own recorder (the `capture` input). Each is stamped with the phone's
+// time and position when it is taken.
 
 import { h } from './dom.js';
 import { t } from './i18n.js';
@@ -9,6 +10,98 @@ import { addMedia, discard, entries, keepStorage, nearQuota, onOutboxChange } fr
 
 const THUMB_SIDE = 240;
 const MB = 1024 * 1024;
+const MAX_RECORD_S = 10 * 60; // a longer video is better made with the phone's own camera app
+const RECORDER_TYPES = ['video/mp4', 'video/webm;codecs=vp8,opus', 'video/webm'];
+
+function recorderType() {
+  if (typeof MediaRecorder === 'undefined' || !MediaRecorder.isTypeSupported) return null;
+  return RECORDER_TYPES.find((type) => MediaRecorder.isTypeSupported(type)) || null;
+}
+
+function clock(seconds) {
+  const m = Math.floor(seconds / 60);
+  const s = Math.floor(seconds % 60);
+  return `${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+}
+
+/**
+ * The in-app video recorder: live picture, 开始录像 / 停止, then `onDone(blob, startedAt)` keeps it.
+ * Returns { node, stop() }.
+ */
+function recorderPanel({ onDone, onError }) {
+  const type = recorderType();
+  const video = h('video', { class: 'camera__video', autoplay: true, muted: true, playsinline: true, 'aria-label': t('camera.viewfinder') });
+  video.muted = true;
+  const status = h('p', { class: 'camera__status', role: 'status', 'aria-live': 'polite', 'data-testid': 'recorder-status' }, t('camera.starting'));
+  const start = h('button', { type: 'button', class: 'btn btn--primary btn--xl btn--block', disabled: true }, t('media.recordStart'));
+  const stopBtn = h('button', { type: 'button', class: 'btn btn--danger btn--xl btn--block', hidden: true }, t('media.recordStop'));
+  const node = h('div', { class: 'camera', 'data-testid': 'recorder' }, h('div', { class: 'camera__stage' }, video), status, start, stopBtn);
+  let stream = null;
+  let recorder = null;
+  let startedAt = null;
+  let ticker = null;
+  let closed = false;
+  const parts = [];
+
+  function release() {
+    clearInterval(ticker);
+    if (stream) for (const track of stream.getTracks()) track.stop();
+    stream = null;
+    video.srcObject = null;
+  }
+
+  navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: 'environment' } }, audio: true })
+    .catch(() => navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: 'environment' } }, audio: false }))
+    .then((s) => {
+      if (closed) {
+        for (const track of s.getTracks()) track.stop();
+        return;
+      }
+      stream = s;
+      video.srcObject = s;
+      video.play().catch(() => {});
+      start.disabled = false;
+      status.textContent = t('media.recordReady');
+    }, (err) => {
+      if (!closed) onError(err);
+    });
+
+  start.addEventListener('click', () => {
+    if (!stream) return;
+    recorder = new MediaRecorder(stream, { mimeType: type });
+    recorder.ondataavailable = (e) => {
+      if (e.data && e.data.size) parts.push(e.data);
+    };
+    recorder.onstop = () => {
+      release();
+      if (closed) return;
+      const blob = new Blob(parts, { type: type.split(';')[0] });
+      onDone(blob, startedAt);
+    };
+    startedAt = new Date();
+    recorder.start(1000);
+    start.hidden = true;
+    stopBtn.hidden = false;
+    ticker = setInterval(() => {
+      const secs = (Date.now() - startedAt.getTime()) / 1000;
+      status.textContent = t('media.recording', { time: clock(secs) });
+      if (secs >= MAX_RECORD_S) recorder.stop();
+    }, 500);
+  });
+  stopBtn.addEventListener('click', () => {
+    if (recorder && recorder.state !== 'inactive') recorder.stop();
+    stopBtn.disabled = true;
+  });
+
+  return {
+    node,
+    stop() {
+      closed = true;
+      if (recorder && recorder.state !== 'inactive') recorder.stop();
+      release();
+    },
+  };
+}
 
 /** A small JPEG data URL of an image blob, kept with the entry so the outbox can show it offline. */
 export async function thumbnail(blob) {
@@ -64,6 +157,7 @@ export function mediaSection({ actionId, ensureSaved, location, editable = true 
   });
   const videoBtn = h('button', { type: 'button', class: 'btn btn--secondary btn--xl btn--block', 'data-testid': 'take-video' },
     t('media.takeVideo'));
+  const phoneVideoBtn = h('button', { type: 'button', class: 'btn btn--link', 'data-testid': 'phone-video' }, t('media.phoneVideo'));
   let camera = null;
   let alive = true;
 
@@ -104,6 +198,16 @@ export function mediaSection({ actionId, ensureSaved, location, editable = true 
     camera = null;
     cameraSlot.replaceChildren();
     photoBtn.hidden = false;
+    videoBtn.hidden = false;
+  }
+
+  function openPanel(panel) {
+    photoBtn.hidden = true;
+    videoBtn.hidden = true;
+    camera = panel;
+    const cancel = h('button', { type: 'button', class: 'btn btn--link' }, t('media.closeCamera'));
+    cancel.addEventListener('click', closeCamera);
+    cameraSlot.replaceChildren(panel.node, cancel);
   }
 
   photoBtn.addEventListener('click', () => {
@@ -111,8 +215,7 @@ export function mediaSection({ actionId, ensureSaved, location, editable = true 
       warn.textContent = t('camera.unsupported');
       return;
     }
-    photoBtn.hidden = true;
-    camera = cameraPanel({
+    openPanel(cameraPanel({
       submitLabel: 'media.usePhoto',
       onSubmit: async (blob, capturedAt) => {
         const thumb = await thumbnail(blob);
@@ -128,18 +231,46 @@ export function mediaSection({ actionId, ensureSaved, location, editable = true 
         closeCamera();
         status.textContent = t('media.photoKept');
       },
-    });
-    const cancel = h('button', { type: 'button', class: 'btn btn--link' }, t('media.closeCamera'));
-    cancel.addEventListener('click', closeCamera);
-    cameraSlot.replaceChildren(camera.node, cancel);
+    }));
   });
 
-  videoBtn.addEventListener('click', () => videoInput.click());
+  videoBtn.addEventListener('click', () => {
+    // Without an in-app recorder the phone's own camera app records the video.
+    if (!cameraSupported() || !recorderType()) {
+      videoInput.click();
+      return;
+    }
+    warn.textContent = '';
+    openPanel(recorderPanel({
+      onDone: async (blob, startedAt) => {
+        closeCamera();
+        if (!blob.size) {
+          warn.textContent = t('media.recordEmpty');
+          return;
+        }
+        const ext = blob.type === 'video/mp4' ? 'mp4' : 'webm';
+        const ok = await keep(blob, {
+          media: 'video',
+          contentType: blob.type,
+          filename: `video-${list.children.length + 1}.${ext}`,
+          capturedAt: startedAt.toISOString(),
+          thumb: null,
+        });
+        if (ok) status.textContent = t('media.videoKept', { size: sizeText(blob.size) });
+      },
+      onError: () => {
+        closeCamera();
+        warn.textContent = t('camera.failed');
+      },
+    }));
+  });
+  phoneVideoBtn.addEventListener('click', () => videoInput.click());
   videoInput.addEventListener('change', async () => {
     const files = [...videoInput.files];
     videoInput.value = '';
     for (const file of files) {
       if (!file.type.startsWith('video/')) {
+        // A picture chosen here would not be from the in-app camera.
         warn.textContent = t('media.notVideo');
         continue;
       }
@@ -164,6 +295,7 @@ export function mediaSection({ actionId, ensureSaved, location, editable = true 
     list,
     cameraSlot,
     editable ? h('div', { class: 'media__buttons' }, photoBtn, videoBtn, videoInput) : null,
+    editable ? phoneVideoBtn : null,
     status,
     warn);
   return {

@@ -391,3 +391,33 @@ async def test_a_refused_record_stays_in_the_outbox_with_the_reason(phone, s3_ap
     detail = officer.get(f"/actions/{action_id}")
     assert detail["notes"] == "搭档证件被注销"
     assert len(detail["evidence"]) == 1
+
+
+async def test_a_video_recorded_in_the_app_is_sent_with_its_record(phone, s3_app: S3App) -> None:
+    _, page = phone
+    await start_online(page, s3_app)
+    await page.get_by_role("button", name="新建执法记录").click()
+    await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
+    await page.get_by_role("radio", name="调查取证", exact=True).check()
+    await expect(page.get_by_test_id("location-status")).to_contain_text("已定位")
+    await page.get_by_test_id("take-video").click()
+    start = page.get_by_role("button", name="开始录像")
+    await expect(start).to_be_enabled()
+    await start.click()
+    await expect(page.get_by_test_id("recorder-status")).to_contain_text("正在录像 00:02")
+    await page.get_by_role("button", name="停止录像").click()
+    await expect(page.get_by_test_id("media-item")).to_have_count(1)
+    await expect(page.get_by_test_id("media-item")).to_have_attribute("data-media", "video")
+    await page.get_by_role("button", name="保存并提交").click()
+    await expect(page).to_have_url(re.compile(r"#/officer/actions/[0-9a-f-]{36}$"))
+    action_id = page.url.rsplit("/", 1)[1]
+    await page.goto("/#/officer/outbox")
+    await expect(page.get_by_test_id("outbox-sent").locator(f'[data-id="{action_id}"]')).to_be_visible()
+
+    officer = s3_app.api("officer1")
+    (only,) = officer.get(f"/actions/{action_id}")["evidence"]
+    video = officer.get(f"/evidence/{only['id']}")
+    assert video["content_type"] in {"video/webm", "video/mp4"}
+    assert video["size"] > 1000
+    assert video["upload"] == "resumable"
+    assert video["captured_at"] <= video["received_at"]

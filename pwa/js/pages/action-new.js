@@ -5,7 +5,7 @@
 import { fill, h, nextId, restoreValues } from '../dom.js';
 import { t, formatDate, formatDateTime } from '../i18n.js';
 import { ApiError, errorMessage } from '../api.js';
-import { cached, getEntry, keepStorage, saveAction, sendNow } from '../outbox.js';
+import { cached, getEntry, keepStorage, requestFlush, saveAction, sendNow } from '../outbox.js';
 import { mediaSection } from '../media.js';
 import { shiftPartners } from '../duty.js';
 import { certificateState } from './officer.js';
@@ -507,6 +507,7 @@ function formView({ user, restore, navigate }, d) {
 
   /** Saved on the phone; it goes when there is a network. */
   function queued() {
+    requestFlush(); // registers a Background Sync where the browser has one
     rememberDraft(user, null);
     rememberItem(d.itemId);
     if (draft === d) draft = null;
