@@ -3,9 +3,9 @@
 // supervisor views, the map library) belong to the shell version but are cached on first use, so a
 // phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: cb93f9817c7f906050df7cf45b1e48f600c635eada11720407f7609d176727a2
+// shell digest: 0cec21956351b40e90e7b41ad6af1f3fed0451bad3a9d20f0f09e89ffde9a351
 
-const VERSION = 'fw-shell-v23';
+const VERSION = 'fw-shell-v24';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -45,6 +45,7 @@ const zh = {
   'account.units': '所属单位',
   'account.noUnit': '未分配单位',
   'account.logout': '退出登录',
+  'account.logoutPending': '还有 {n} 项记录、照片或视频没有发送。退出后它们仍保存在这部手机上，但要等您重新登录后才会发送。确定退出吗？',
   'account.loggingOut': '正在退出…',
 
   'officer.title': '今日执法',
@@ -799,6 +800,7 @@ const en = {
   'account.units': 'Units',
   'account.noUnit': 'No unit assigned',
   'account.logout': 'Sign out',
+  'account.logoutPending': '{n} records, photos or videos have not been sent. They stay on this phone but are only sent after you sign in again. Sign out anyway?',
   'account.loggingOut': 'Signing out…',
 
   'officer.title': 'Today’s enforcement',

@@ -2,6 +2,7 @@
 
 import { h, nextId } from '../dom.js';
 import { t } from '../i18n.js';
+import { pendingCount } from '../outbox.js';
 
 export function unitNames(user) {
   const units = Array.isArray(user.units) ? user.units : [];
@@ -18,6 +19,9 @@ export function accountCard(user, onLogout) {
   const units = unitNames(user);
   const btn = h('button', { type: 'button', class: 'btn btn--secondary btn--block' }, t('account.logout'));
   btn.addEventListener('click', async () => {
+    // What waits in the outbox stays on the phone, but only this officer's next sign-in sends it.
+    const waiting = await pendingCount();
+    if (waiting && !confirm(t('account.logoutPending', { n: waiting }))) return;
     btn.disabled = true;
     btn.textContent = t('account.loggingOut');
     await onLogout();
