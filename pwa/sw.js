@@ -3,9 +3,9 @@
 // supervisor views, the map library) belong to the shell version but are cached on first use, so a
 // phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 0cec21956351b40e90e7b41ad6af1f3fed0451bad3a9d20f0f09e89ffde9a351
+// shell digest: d4d451380da2a1fb7150c49f74d024c65ab05b3844dc30068e5fbc6de8e2f170
 
-const VERSION = 'fw-shell-v24';
+const VERSION = 'fw-shell-v26';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -31,6 +31,22 @@ const CHUNK = 4 * 1024 * 1024; // one tus PATCH: small enough to lose little on 
 const RETRY_EVERY_MS = 30000;
 const PROGRESS_SAVE_MS = 1000;
 const SYNC_TAG = 'fw-outbox';
+// Whoever sends an entry holds the Web Lock `fw-entry-<id>`; an entry in `sending` whose lock nobody
+// holds was interrupted (app closed, page reloaded) and waits again. Where Web Locks are missing, a
+// lease stands in: every write while sending (a video's progress, about once a second) renews it.
+const LEASE_MS = 3 * 60 * 1000;
+const entryLock = (id) => `fw-entry-${id}`;
+
+/** Run `fn` holding the entry's lock (where the browser has Web Locks). */
+function holding(id, fn) {
+  return navigator.locks ? navigator.locks.request(entryLock(id), fn) : fn();
+}
+
+/** Is some page sending this entry right now? */
+async function beingSent(entry, held) {
+  if (held) return held.has(entryLock(entry.id));
+  return entry.lease > Date.now();
+}
 
 let dbPromise = null;
 
@@ -87,6 +103,7 @@ function me() {
 
 async function put(entry) {
   entry.updatedAt = new Date().toISOString();
+  entry.lease = entry.state === 'sending' ? Date.now() + LEASE_MS : null;
   await (await db()).put(ENTRIES, entry);
   emit();
   return entry;
@@ -475,41 +492,61 @@ async function recover() {
   // An entry left `sending` by a closed app was interrupted: it is waiting again.
   const all = await entries();
   const old = Date.now() - SENT_KEEP_MS;
+  let held = null;
+  try {
+    held = navigator.locks ? new Set((await navigator.locks.query()).held.map((l) => l.name)) : null;
+  } catch {
+    held = null;
+  }
+  let soonest = Infinity;
   for (const e of all) {
-    if (e.state === 'sending' && !progress.has(e.id)) {
+    if (e.state !== 'sending' || progress.has(e.id)) continue;
+    if (await beingSent(e, held)) {
+      if (!held) soonest = Math.min(soonest, e.lease - Date.now());
+    } else {
       e.state = 'waiting';
       await put(e);
     }
   }
+  // Without locks, an entry may still be in a closed app's lease: look again once it ends.
+  if (soonest < Infinity) setTimeout(requestFlush, soonest + 1000);
   const stale = all.filter((e) => e.state === 'sent' && e.type === 'action' && Date.parse(e.sentAt) < old);
   for (const a of stale) {
     if (!all.some((e) => e.actionId === a.id && e.state !== 'sent')) await discard(a.id);
   }
 }
 
+/** Send one entry if it is still waiting once its lock is ours; false when there was nothing to do. */
+function sendOne(id) {
+  return holding(id, async () => {
+    const entry = await getEntry(id);
+    if (!entry || entry.state !== 'waiting') return false;
+    entry.state = 'sending';
+    entry.attempts = (entry.attempts || 0) + 1;
+    await put(entry);
+    try {
+      if (entry.type === 'action') await sendAction(entry);
+      else if (entry.media === 'photo') await sendPhoto(entry);
+      else await sendVideo(entry);
+    } catch (e) {
+      // No network (or no session, or server trouble): back to waiting, try again later.
+      entry.state = 'waiting';
+      entry.lastTry = { at: new Date().toISOString(), code: e.code || '', status: e.status || 0 };
+      await put(entry);
+      throw e;
+    }
+    return true;
+  });
+}
+
 async function run() {
   await recover();
   for (let round = 0; round < 1000; round += 1) {
-    const batch = nextBatch(await entries());
-    if (!batch.length) return;
-    for (const entry of batch) {
-      const fresh = await getEntry(entry.id);
-      if (!fresh || fresh.state !== 'waiting') continue;
-      fresh.state = 'sending';
-      fresh.attempts = (fresh.attempts || 0) + 1;
-      await put(fresh);
-      try {
-        if (fresh.type === 'action') await sendAction(fresh);
-        else if (fresh.media === 'photo') await sendPhoto(fresh);
-        else await sendVideo(fresh);
-      } catch (e) {
-        // No network (or no session, or server trouble): back to waiting, try again later.
-        fresh.state = 'waiting';
-        fresh.lastTry = { at: new Date().toISOString(), code: e.code || '', status: e.status || 0 };
-        await put(fresh);
-        throw e;
-      }
+    let tried = 0;
+    for (const entry of nextBatch(await entries())) {
+      if (await sendOne(entry.id)) tried += 1;
     }
+    if (!tried) return;
   }
 }
 
@@ -551,20 +588,15 @@ export function requestFlush() {
 
 /** Send one record at once (the form, online): resolves with its entry, rejects when offline. */
 export async function sendNow(id) {
-  const entry = await getEntry(id);
-  if (!entry || entry.state === 'sent') return entry;
-  entry.state = 'sending';
-  await put(entry);
   try {
-    const out = await sendAction(entry);
-    if (out.state === 'sent') requestFlush(); // its photos and videos follow
-    return out;
+    await sendOne(id);
   } catch (e) {
-    entry.state = 'waiting';
-    await put(entry);
     requestFlush();
     throw e;
   }
+  const out = await getEntry(id);
+  if (out && out.state === 'sent') requestFlush(); // its photos and videos follow
+  return out;
 }
 
 // The service worker's Background Sync asks an open page to send; it answers when done.

@@ -6,6 +6,7 @@ continues from the last byte the server has instead of starting again."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -421,3 +422,51 @@ async def test_a_video_recorded_in_the_app_is_sent_with_its_record(phone, s3_app
     assert video["size"] > 1000
     assert video["upload"] == "resumable"
     assert video["captured_at"] <= video["received_at"]
+
+
+async def test_a_video_interrupted_by_closing_the_app_continues_when_it_reopens(
+    phone, s3_app: S3App, tmp_path: Path
+) -> None:
+    """The page goes away in the middle of a PATCH (the officer swipes the app closed): on the next
+    start the outbox finds the video still marked as sending by nobody and continues the same upload."""
+    ctx, page = phone
+    size = 20 * MB
+    video, video_sha = video_file(tmp_path / "closed.mp4", size)
+    await start_online(page, s3_app)
+    created = 0
+    forwarded = 0
+    patches = 0
+
+    async def handle(route: Route) -> None:
+        nonlocal created, forwarded, patches
+        req = route.request
+        if req.method == "POST":
+            created += 1
+        elif req.method == "PATCH":
+            patches += 1
+            if patches == 3:
+                # This PATCH never completes: the page is reloaded while it hangs.
+                asyncio.get_running_loop().create_task(page.reload())
+                await asyncio.sleep(3)
+                with contextlib.suppress(Exception):  # the page that sent it is gone
+                    await route.abort()
+                return
+            forwarded += len(req.post_data_buffer or b"")
+        await route.continue_()
+
+    await ctx.route(re.compile(r".*/api/v1/uploads.*"), handle)
+    await record(page, "关闭应用后续传", video)
+    await expect(page).to_have_url(re.compile(r"#/officer/actions/[0-9a-f-]{36}$"))
+    action_id = page.url.rsplit("/", 1)[1]
+    # After the reload the app starts again on the same page and finishes by itself.
+    await page.wait_for_load_state()
+    await page.goto("/#/officer/outbox")
+    sent = page.get_by_test_id("outbox-sent")
+    await expect(sent.locator(f'[data-id="{action_id}"]')).to_be_visible(timeout=SYNC_TIMEOUT_MS)
+    assert created == 1
+    assert patches >= 4
+    assert forwarded == size  # continued from the server's offset: no byte sent twice
+
+    officer = s3_app.api("officer1")
+    evidence = [officer.get(f"/evidence/{e['id']}") for e in officer.get(f"/actions/{action_id}")["evidence"]]
+    assert [e["sha256"] for e in evidence if e["content_type"] == "video/mp4"] == [video_sha]
