@@ -12,10 +12,26 @@ instead:
   processes (a CLI command while the server runs).
 
 Each connection is owned by one daemon thread that runs its statements in order, so a query costs
-one hand-off to that thread and one back (``execute`` + ``fetchall`` in a single call). Transaction
-semantics are Piccolo's: a transaction holds its connection from ``BEGIN`` to ``COMMIT``/``ROLLBACK``,
-queries inside it find it through ``engine.current_transaction``, and savepoints work as before.
-A connection goes back to its pool only after anything left open on it has been rolled back.
+one hand-off to that thread and one back (``execute`` + ``fetchall`` in a single call). Short
+statements skip even that and run on the caller's thread, when the connection's thread is idle:
+
+* a ``SELECT`` runs there for at most ``inline_budget`` SQLite VM instructions (100,000, a few
+  milliseconds); one that needs more is interrupted by SQLite's progress handler and run again on
+  the connection's thread, so a big read never holds up the event loop for long. Counting
+  instructions rather than time keeps the choice the same for a query however busy the machine is;
+* an ``INSERT``/``UPDATE``/``DELETE`` inside an ``IMMEDIATE``/``EXCLUSIVE`` transaction on a WAL
+  database, which holds the write lock already and so never waits for one. ``BEGIN``, ``COMMIT``
+  (which syncs the log) and writes outside such a transaction stay on the connection's thread.
+
+A hand-off costs little on an idle machine but up to the interpreter's switch interval (5 ms) when
+the event loop is busy, and a write transaction holds the one writer through all of its statements.
+Every ``INLINE_YIELD_EVERY`` inline statements the caller yields to the event loop once, so a long
+loop of queries does not starve other tasks.
+
+Transaction semantics are Piccolo's: a transaction holds its connection from ``BEGIN`` to
+``COMMIT``/``ROLLBACK``, queries inside it find it through ``engine.current_transaction``, and
+savepoints work as before. A connection goes back to its pool only after anything left open on it
+has been rolled back.
 
 The pool is not tied to one event loop (Piccolo's ``run_sync`` runs queries in a loop of its own):
 waiters are woken on their own loop, and the bookkeeping is guarded by a thread lock.
@@ -56,6 +72,10 @@ logger = logging.getLogger(__name__)
 
 _WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER)\b", re.IGNORECASE)
 _PRAGMA_STATEMENT = re.compile(r"\s*PRAGMA\b", re.IGNORECASE)
+_READ_STATEMENT = re.compile(r"\s*SELECT\b", re.IGNORECASE)
+_ROW_WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+INLINE_YIELD_EVERY = 32
+_PROGRESS_STEPS = 1000  # SQLite VM instructions between two calls of the progress handler
 _STOP = object()
 _thread_ids = itertools.count(1)
 
@@ -64,7 +84,8 @@ _TEMPLATE_CACHE_SIZE = 4096
 _template_prefixes: dict[str, tuple[str, ...]] = {}
 
 
-def _prefixes(template: str) -> tuple[str, ...]:
+def template_prefixes(template: str) -> tuple[str, ...]:
+    """The literal text before each ``{}`` of a QueryString template (and after the last)."""
     prefixes = _template_prefixes.get(template)
     if prefixes is None:
         prefixes = tuple(literal for literal, *_ in Formatter().parse(template))
@@ -77,7 +98,7 @@ def _prefixes(template: str) -> tuple[str, ...]:
 def _flatten(querystring: QueryString, sql: list[str], args: list[Any]) -> None:
     values = querystring.args
     count = len(values)
-    for index, prefix in enumerate(_prefixes(querystring.template)):
+    for index, prefix in enumerate(template_prefixes(querystring.template)):
         sql.append(prefix)
         if index < count:
             value = values[index]
@@ -121,6 +142,12 @@ class PooledConnection:
         self._setup = tuple(setup)
         self._db: sqlite3.Connection | None = None
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # Jobs queued or running on the thread; the connection is used inline only at 0.
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+        # Progress-handler calls left to a statement running inline; None when none is.
+        self._steps_left: int | None = None
+        self.wal = False
         self._thread = threading.Thread(
             target=self._work, name=f"sqlite-pool-{next(_thread_ids)}", daemon=True
         )
@@ -143,6 +170,8 @@ class PooledConnection:
             finally:
                 db = self._db
                 self.in_transaction = bool(db is not None and db.in_transaction)
+                with self._busy_lock:
+                    self._busy -= 1
             if future is None:
                 if not ok:
                     logger.warning("sqlite pool: background statement failed: %s", value)
@@ -152,15 +181,25 @@ class PooledConnection:
                 future.get_loop().call_soon_threadsafe(_settle, future, ok, value)
 
     def _open(self) -> None:
-        db = sqlite3.connect(**self._kwargs)
+        # Used from the caller's thread too, but never by two threads at once (see run_inline).
+        db = sqlite3.connect(**{**self._kwargs, "check_same_thread": False})
         try:
             db.row_factory = dict_factory
             for statement in self._setup:
                 db.execute(statement).fetchall()
+            mode = db.execute("PRAGMA journal_mode").fetchone()
+            self.wal = str(next(iter(mode.values()))).lower() == "wal"
+            db.set_progress_handler(self._over_budget, _PROGRESS_STEPS)
         except BaseException:
             db.close()
             raise
         self._db = db
+
+    def _over_budget(self) -> int:
+        if self._steps_left is None:
+            return 0
+        self._steps_left -= 1
+        return 1 if self._steps_left < 0 else 0
 
     def _run(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
         assert self._db is not None
@@ -191,12 +230,47 @@ class PooledConnection:
 
     # -- the event-loop side -------------------------------------------------------------------
 
+    def _submit(self, job: Any) -> None:
+        with self._busy_lock:
+            self._busy += 1
+        self._jobs.put(job)
+
     async def _call(self, function: Callable[..., Any], *args: Any) -> Any:
         if self.closed:
             raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
         future = asyncio.get_running_loop().create_future()
-        self._jobs.put((future, function, args))
+        self._submit((future, function, args))
         return await future
+
+    def run_inline(self, sql: str, args: Sequence[Any], budget: int | None) -> list[dict[str, Any]] | None:
+        """Run on the calling thread, without awaiting. ``None`` means "run it on the connection's
+        thread instead": the thread has work queued (a statement of a cancelled caller, a reset), or
+        the statement needed more than ``budget`` VM instructions and was interrupted (only pass a
+        budget for reads).
+
+        Only whoever holds the connection queues work on it, and nothing is queued while this runs
+        (it does not await), so the thread stays idle throughout."""
+        db = self._db
+        if self._busy or db is None or self.closed:
+            return None
+        was_in_transaction = db.in_transaction
+        if budget is not None:
+            self._steps_left = budget // _PROGRESS_STEPS
+        try:
+            cursor = db.execute(sql, args)
+            try:
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+        except sqlite3.OperationalError as exc:
+            # An interrupted read leaves its transaction open; anything else is a real error.
+            interrupted = budget is not None and "interrupt" in str(exc)
+            if interrupted and db.in_transaction == was_in_transaction:
+                return None
+            raise
+        finally:
+            self._steps_left = None
+            self.in_transaction = db.in_transaction
 
     async def open(self) -> PooledConnection:
         self._thread.start()
@@ -222,13 +296,13 @@ class PooledConnection:
         """Queue a ROLLBACK of anything left open. Statements run in order on this connection's
         thread, so whoever uses the connection next starts after it, without waiting here."""
         if not self.closed:
-            self._jobs.put((None, self._rollback_if_open, ()))
+            self._submit((None, self._rollback_if_open, ()))
 
     def close_soon(self) -> None:
         """Close after the statements already queued; does not wait."""
         if not self.closed:
             self.closed = True
-            self._jobs.put((None, self._close, ()))
+            self._submit((None, self._close, ()))
             self._jobs.put(_STOP)
 
     async def close(self) -> None:
@@ -412,7 +486,16 @@ class PooledSQLiteEngine(SQLiteEngine):
     a query waits for a free pooled connection before failing with "database is locked".
     """
 
-    __slots__ = ("__weakref__", "_readers", "_returning", "_writer", "acquire_timeout", "pool_size")
+    __slots__ = (
+        "__weakref__",
+        "_inline_runs",
+        "_readers",
+        "_returning",
+        "_writer",
+        "acquire_timeout",
+        "inline_budget",
+        "pool_size",
+    )
 
     def __init__(
         self,
@@ -420,11 +503,14 @@ class PooledSQLiteEngine(SQLiteEngine):
         log_queries: bool = False,
         log_responses: bool = False,
         pool_size: int = 4,
+        inline_budget: int = 100_000,
         **connection_kwargs: Any,
     ) -> None:
         connection_kwargs.setdefault("timeout", 30.0)
         super().__init__(path=path, log_queries=log_queries, log_responses=log_responses, **connection_kwargs)
         self.pool_size = pool_size
+        self.inline_budget = inline_budget
+        self._inline_runs = 0
         self.acquire_timeout = float(self.connection_kwargs["timeout"])
         self._returning = self.get_version_sync() >= 3.35
         setup = [f"PRAGMA busy_timeout = {int(self.acquire_timeout * 1000)}", "PRAGMA foreign_keys = 1"]
@@ -461,14 +547,15 @@ class PooledSQLiteEngine(SQLiteEngine):
                 return await self._run_in_existing_connection(
                     connection, query, list(args), query_type, table
                 )
-            return await self._execute_on(connection, query, args, query_type, table)
+            locked = current.transaction_type in (TransactionType.immediate, TransactionType.exclusive)
+            return await self._execute_on(connection, query, args, query_type, table, locked)
         if _PRAGMA_STATEMENT.match(query):
             # A PRAGMA may change per-connection state; keep that off the long-lived connections.
             return await self._run_in_new_connection(query, list(args), query_type, table)
         pool = self._writer if _WRITE_STATEMENT.match(query) else self._readers
         connection = await pool.acquire(self.acquire_timeout)
         try:
-            return await self._execute_on(connection, query, args, query_type, table)
+            return await self._execute_on(connection, query, args, query_type, table, False)
         finally:
             pool.release(connection)
 
@@ -479,10 +566,21 @@ class PooledSQLiteEngine(SQLiteEngine):
         args: Sequence[Any],
         query_type: str,
         table: type[Table] | None,
+        holds_write_lock: bool,
     ) -> list[dict[str, Any]]:
         if query_type == "insert" and table is not None and not self._returning:
             return await connection.insert_without_returning(query, args, table)
-        return await connection.execute(query, args)
+        rows = None
+        if _READ_STATEMENT.match(query):
+            rows = connection.run_inline(query, args, self.inline_budget)
+        elif holds_write_lock and connection.wal and _ROW_WRITE_STATEMENT.match(query):
+            rows = connection.run_inline(query, args, None)
+        if rows is None:
+            return await connection.execute(query, args)
+        self._inline_runs += 1
+        if self._inline_runs % INLINE_YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # let other tasks run now and then
+        return rows
 
     async def run_querystring(self, querystring: QueryString, in_pool: bool = False):
         query_id = self.get_query_id()

@@ -30,7 +30,7 @@ from piccolo.query.functions.aggregate import Count
 from piccolo.query.functions.string import Upper
 from piccolo.table import Table
 
-from backend.lib.sqlite_engine import PooledSQLiteEngine, compile_sqlite
+from backend.lib.sqlite_engine import INLINE_YIELD_EVERY, PooledConnection, PooledSQLiteEngine, compile_sqlite
 
 
 class Author(Table, tablename="pool_test_authors"):
@@ -177,6 +177,25 @@ async def test_compile_matches_piccolo_for_every_query_shape(
     frozen = Note.select().where(Note.rank == 1).querystrings[0]
     frozen.freeze(engine_type="sqlite")
     assert compile_sqlite(frozen) is frozen._frozen_compiled_strings
+
+
+async def test_the_postgres_compile_matches_piccolo_for_every_query_shape() -> None:
+    from piccolo.engine.postgres import PostgresEngine
+
+    from backend.db import compile_postgres
+
+    bind(PostgresEngine(config={}))  # compiling only: never connects
+    ids = [uuid.uuid4() for _ in range(5)]
+    for name, build in QUERIES.items():
+        query = build(ids) if build.__code__.co_argcount else build()
+        query = getattr(query, "query", query)
+        for querystring in query.querystrings:
+            assert compile_postgres(querystring) == querystring.compile_string("postgres"), name
+    inner = Note.select(Note.id).where(Note.rank > 2)
+    nested = Note.select(Note.id).where(Note.id.is_in(inner) & (Note.rank < 9))
+    querystring = nested.querystrings[0]
+    assert compile_postgres(querystring) == querystring.compile_string("postgres")
+    assert compile_postgres(querystring)[0].count("$") == 2
 
 
 async def test_writes_inserts_updates_deletes_and_returning(engine: PooledSQLiteEngine) -> None:
@@ -477,3 +496,95 @@ async def test_an_engine_dropped_without_close_ends_its_threads(db_path: Path) -
     for thread in mine:
         await asyncio.to_thread(thread.join, 10)
         assert not thread.is_alive()
+
+
+# -- statements run on the caller's thread -------------------------------------------------------
+
+LONG_READ = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
+    "SELECT count(*) AS c FROM n"
+)
+
+
+@pytest.fixture
+def on_pool_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of every statement that ran on a connection's own thread."""
+    ran: list[str] = []
+    original = PooledConnection._run
+
+    def recording(self: PooledConnection, sql: str, args) -> list:
+        assert threading.current_thread().name.startswith("sqlite-pool-")
+        ran.append(sql.split()[0].upper())
+        return original(self, sql, args)
+
+    monkeypatch.setattr(PooledConnection, "_run", recording)
+    return ran
+
+
+async def test_short_reads_skip_the_hand_off_and_long_ones_run_on_the_pool_thread(
+    engine: PooledSQLiteEngine, on_pool_threads: list[str]
+) -> None:
+    ids = await seed(3)
+    on_pool_threads.clear()
+    assert (await Note.select(Note.title).where(Note.id == ids[1]).first()) == {"title": "note 01"}
+    assert await Note.count() == 3
+    assert on_pool_threads == []
+    # Over the budget: interrupted on the caller's thread, then run in full on the pool's.
+    assert await Note.raw(LONG_READ) == [{"c": 200000}]
+    assert on_pool_threads == ["WITH"]
+
+
+async def test_writes_in_a_write_transaction_run_inline_and_still_roll_back(
+    engine: PooledSQLiteEngine, on_pool_threads: list[str]
+) -> None:
+    await seed(2)
+    on_pool_threads.clear()
+    with pytest.raises(RuntimeError, match="abort"):
+        async with engine.transaction(transaction_type=TransactionType.immediate):
+            await Note.insert(Note(title="ghost", created_at=T0))
+            await Note.update({Note.rank: 99}).where(Note.title == "ghost")
+            assert await Note.exists().where(Note.rank == 99)
+            raise RuntimeError("abort")
+    assert on_pool_threads == ["BEGIN", "ROLLBACK"]  # taking the lock and ending it stay off the loop
+    assert not await Note.exists().where(Note.title == "ghost")
+    await Note.insert(Note(title="outside", created_at=T0))  # no lock held yet: may wait for one
+    assert on_pool_threads[-1] == "INSERT"
+
+
+async def test_a_connection_still_busy_for_a_cancelled_caller_is_not_used_inline(
+    db_path: Path, on_pool_threads: list[str]
+) -> None:
+    engine = PooledSQLiteEngine(path=str(db_path), timeout=30, pool_size=1)
+    bind(engine)
+    try:
+        await seed(2)
+        slower = LONG_READ.replace("200000", "2000000")  # about half a second
+        slow = asyncio.create_task(Note.raw(slower).run())
+        await asyncio.sleep(0.01)
+        slow.cancel()  # the statement keeps running on the connection's thread
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        on_pool_threads.clear()
+        assert await Note.count() == 2  # queued behind it instead of sharing the connection
+        assert on_pool_threads == ["SELECT"]
+    finally:
+        await engine.close()
+
+
+async def test_a_long_run_of_inline_queries_lets_other_tasks_run(engine: PooledSQLiteEngine) -> None:
+    await seed(1)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    before = ticks
+    for _ in range(4 * INLINE_YIELD_EVERY):
+        await Note.count()
+    task.cancel()
+    assert ticks - before >= 3
