@@ -17,7 +17,8 @@ from backend.lib.errors import AppError, Errors
 from backend.lib.pagination import Page, decode_cursor, encode_cursor
 
 GENESIS = "0" * 64
-_ADVISORY_LOCK_KEY = 0x46574155  # serialises appends across PostgreSQL connections
+_ADVISORY_LOCK_KEY = 0x46574155  # serialises the first appends on PostgreSQL, before the head exists
+_HEAD_FOR_UPDATE = "SELECT id, seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
 
 
 def _canonical(value: Any) -> str:
@@ -48,9 +49,7 @@ async def record(
     data: dict[str, Any] | None = None,
 ) -> None:
     """Append one entry. Call inside ``atomic()`` so it commits with the change it describes."""
-    if is_postgres(AuditEntry._meta.db):
-        await AuditEntry.raw("SELECT pg_advisory_xact_lock({})", _ADVISORY_LOCK_KEY).run()
-    head = await AuditHead.select().where(AuditHead.id == 1).first()
+    head = await _locked_head()
     prev_seq, prev_hash = (head["seq"], head["hash"]) if head else (0, GENESIS)
     row = {
         "seq": prev_seq + 1,
@@ -73,6 +72,21 @@ async def record(
         )
     else:
         await AuditHead.insert(AuditHead(id=1, seq=row["seq"], hash=row["hash"])).run()
+
+
+async def _locked_head() -> dict[str, Any] | None:
+    """The chain's head, locked until the transaction ends so appends happen one at a time.
+
+    On PostgreSQL the head row's own lock serialises appenders in one round trip (a waiter reads the
+    head as its predecessor committed it); only while there is no head yet do they queue on an
+    advisory lock, then look again. On SQLite the write transaction already excludes other writers."""
+    if not is_postgres(AuditEntry._meta.db):
+        return await AuditHead.select().where(AuditHead.id == 1).first()
+    rows = await AuditHead.raw(_HEAD_FOR_UPDATE)
+    if not rows:
+        await AuditEntry.raw("SELECT pg_advisory_xact_lock({})", _ADVISORY_LOCK_KEY).run()
+        rows = await AuditHead.raw(_HEAD_FOR_UPDATE)
+    return rows[0] if rows else None
 
 
 @dataclass(frozen=True)

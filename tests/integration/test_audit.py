@@ -75,3 +75,22 @@ async def test_audit_is_for_supervisors(client, as_user, world: World) -> None:
         headers = await as_user(key)
         assert_problem(await client.get("/api/v1/audit", headers=headers), 403, "auth.forbidden")
         assert_problem(await client.get("/api/v1/audit/verify", headers=headers), 403, "auth.forbidden")
+
+
+async def test_concurrent_changes_extend_one_unbroken_chain(client, as_user, world: World) -> None:
+    import asyncio
+
+    admin = await as_user("admin")
+    before = (await AuditHead.select(AuditHead.seq).first())["seq"]
+
+    async def create() -> int:
+        body = {"name": unique("并发"), "kind": "association"}
+        return (await client.post("/api/v1/units", json=body, headers=admin)).status_code
+
+    assert await asyncio.gather(*(create() for _ in range(12))) == [201] * 12
+    head = (await AuditHead.select(AuditHead.seq).first())["seq"]
+    assert head == before + 12
+    seqs = [r["seq"] for r in await AuditEntry.select(AuditEntry.seq).where(AuditEntry.seq > before)]
+    assert sorted(seqs) == list(range(before + 1, head + 1))
+    check = await client.get("/api/v1/audit/verify", headers=await as_user("supervisor"))
+    assert check.json()["ok"] is True, check.json()
