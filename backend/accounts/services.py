@@ -50,40 +50,29 @@ def mask_phone(phone: str | None) -> str | None:
 # --- current user -------------------------------------------------------------------------------
 
 
+# The session, its user and the user's units in one round trip: this runs on every request.
+_CURRENT_USER_SQL = """
+SELECT s.revoked_at, u.id, u.username, u.display_name, u.roles, u.active, u.access_expires_at, m.unit
+FROM auth_sessions s
+JOIN users u ON u.id = s."user"
+LEFT JOIN memberships m ON m."user" = u.id
+WHERE s.id = {}
+"""
+
+
 async def load_current_user(user_id: uuid.UUID, session_id: uuid.UUID) -> CurrentUser:
-    row = (
-        await Session.select(
-            Session.revoked_at,
-            Session.user.id,
-            Session.user.username,
-            Session.user.display_name,
-            Session.user.roles,
-            Session.user.active,
-            Session.user.access_expires_at,
-        )
-        .where(Session.id == session_id)
-        .first()
-    )
-    expired = (
-        row is not None
-        and row["user.access_expires_at"] is not None
-        and row["user.access_expires_at"] <= utcnow()
-    )
-    if (
-        row is None
-        or row["user.id"] != user_id
-        or row["revoked_at"] is not None
-        or not row["user.active"]
-        or expired
-    ):
+    rows = await Session.raw(_CURRENT_USER_SQL, session_id)
+    row = rows[0] if rows else None
+    ends = row["access_expires_at"] if row else None
+    expired = ends is not None and ends <= utcnow()
+    if row is None or row["id"] != user_id or row["revoked_at"] is not None or not row["active"] or expired:
         raise AppError(Errors.AUTH_INVALID_TOKEN, "The session has ended; sign in again.")
-    units = await Membership.select(Membership.unit).where(Membership.user == user_id)
     return CurrentUser(
         id=user_id,
-        username=row["user.username"],
-        display_name=row["user.display_name"],
-        roles=frozenset(_roles(row["user.roles"])),
-        unit_ids=frozenset(u["unit"] for u in units),
+        username=row["username"],
+        display_name=row["display_name"],
+        roles=frozenset(_roles(row["roles"])),
+        unit_ids=frozenset(r["unit"] for r in rows if r["unit"] is not None),
         session_id=session_id,
     )
 

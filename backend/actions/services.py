@@ -8,14 +8,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+from piccolo.columns.combination import WhereRaw
 
 from backend.accounts.services import certificate_view
-from backend.accounts.tables import Certificate, Membership, User
+from backend.accounts.tables import User
 from backend.actions import schemas
 from backend.actions.tables import Action, ActionOfficer
 from backend.alerts.services import raise_alert
 from backend.audit import services as audit
-from backend.db import atomic, is_unique_violation
+from backend.db import atomic, is_postgres, is_unique_violation
 from backend.lib import idempotency
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import BEIJING, utcnow
@@ -23,10 +24,18 @@ from backend.lib.errors import AppError, ErrorCode, Errors
 from backend.lib.pagination import Page, newest_first_after, time_cursor
 from backend.lib.scope import can_see, enforcement_units, mask_id_number, sees_personal_data
 from backend.live.publish import publish
-from backend.org.services import unit_may_act
-from backend.org.tables import Item
 
 CLOCK_SKEW = timedelta(minutes=5)
+# create_action refuses occurred_at later than now + CLOCK_SKEW, so every action's created_at is at
+# least occurred_at - CLOCK_SKEW; the feed relies on it with a wide margin.
+_STORED_AFTER_MARGIN = timedelta(days=1)
+# An occurred_at window up to this long is read whole and sorted (about 1,000 actions a day at the
+# scale of docs/benchmarks.md: a few ms); longer ones are walked newest first.
+_NARROW_WINDOW = timedelta(days=14)
+# OFFSET 0 keeps PostgreSQL from merging the window's query into the ordered one.
+_WINDOW_PAGE_SQL = (
+    '"actions"."id" IN (SELECT w.id FROM ({} OFFSET 0) w ORDER BY w.created_at DESC, w.id DESC LIMIT {})'
+)
 
 
 async def _refuse(
@@ -46,12 +55,53 @@ async def _refuse(
     return AppError(error, detail, **{k: str(v) if isinstance(v, uuid.UUID) else v for k, v in extra.items()})
 
 
-async def _check_rules(actor: CurrentUser, data: schemas.ActionCreate, officer_ids: list[uuid.UUID]) -> None:
+# What the rules need about the request, in one round trip: a replay of an earlier request, the
+# item (its owner, or a delegation to the unit in effect on the day) and the unit's name.
+_CONTEXT_SQL = """
+SELECT a.request_hash AS existing_hash, a.created_by AS existing_by, u.name AS unit_name,
+  i.id AS item_id, i.code AS item_code, i.name AS item_name, i.owner_unit,
+  EXISTS (
+    SELECT 1 FROM delegations d
+    WHERE d.item = i.id AND d.unit = {} AND d.effective_from <= {}
+      AND (d.effective_to IS NULL OR d.effective_to >= {})
+  ) AS delegated
+FROM (SELECT 1 AS one) x
+LEFT JOIN actions a ON a.id = {}
+LEFT JOIN units u ON u.id = {}
+LEFT JOIN enforcement_items i ON i.id = {}
+"""
+
+# The named officers with their membership of the acting unit and their certificate.
+_OFFICERS_SQL = """
+SELECT u.id, u.display_name, u.roles, u.active,
+  EXISTS (SELECT 1 FROM memberships m WHERE m."user" = u.id AND m.unit = {}) AS member,
+  c.number, c.issued_on, c.expires_on, c.status, c.revoked_reason, c.revoked_at
+FROM users u LEFT JOIN certificates c ON c."user" = u.id
+WHERE u.id IN ({})
+"""
+
+
+async def _context(data: schemas.ActionCreate) -> dict[str, Any]:
+    on = data.occurred_at.astimezone(BEIJING).date()
+    rows = await Action.raw(_CONTEXT_SQL, data.unit_id, on, on, data.id, data.unit_id, data.item_id)
+    return rows[0]
+
+
+async def _officers(unit_id: uuid.UUID, officer_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    placeholders = ", ".join("{}" for _ in officer_ids)
+    rows = await User.raw(_OFFICERS_SQL.replace("IN ({})", f"IN ({placeholders})"), unit_id, *officer_ids)
+    return {r["id"]: r for r in rows}
+
+
+async def _check_rules(
+    actor: CurrentUser, data: schemas.ActionCreate, officer_ids: list[uuid.UUID], context: dict[str, Any]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """Refuses an unlawful act; returns the officers' rows."""
     if data.occurred_at > utcnow() + CLOCK_SKEW:
         raise AppError(Errors.ACTION_IN_FUTURE, "occurred_at is in the future; check the phone's clock.")
     if actor.id not in officer_ids:
         raise AppError(Errors.ACTION_RECORDER_NOT_LISTED, "You must be one of the officers named.")
-    if not await Item.exists().where(Item.id == data.item_id):
+    if context["item_id"] is None:
         raise AppError(Errors.ITEM_NOT_FOUND, "The enforcement item does not exist.")
     if len(officer_ids) < 2:
         raise await _refuse(
@@ -60,28 +110,11 @@ async def _check_rules(actor: CurrentUser, data: schemas.ActionCreate, officer_i
             Errors.ACTION_TWO_OFFICERS,
             "On-site enforcement needs at least two officers (行政处罚法第四十二条).",
         )
-    users = {
-        r["id"]: r
-        for r in await User.select(User.id, User.display_name, User.roles, User.active).where(
-            User.id.is_in(officer_ids)
-        )
-    }
-    members = {
-        r["user"]
-        for r in await Membership.select(Membership.user).where(
-            (Membership.unit == data.unit_id) & Membership.user.is_in(officer_ids)
-        )
-    }
-    certs = {r["user"]: r for r in await Certificate.select().where(Certificate.user.is_in(officer_ids))}
+    users = await _officers(data.unit_id, officer_ids)
     for officer_id in officer_ids:
         user = users.get(officer_id)
         name = user["display_name"] if user else str(officer_id)
-        if (
-            user is None
-            or not user["active"]
-            or " officer " not in user["roles"]
-            or officer_id not in members
-        ):
+        if user is None or not user["active"] or " officer " not in user["roles"] or not user["member"]:
             raise await _refuse(
                 actor,
                 data,
@@ -90,7 +123,7 @@ async def _check_rules(actor: CurrentUser, data: schemas.ActionCreate, officer_i
                 officer_id=officer_id,
                 officer_name=name,
             )
-        cert = certificate_view(certs.get(officer_id))
+        cert = certificate_view(user if user["number"] is not None else None)
         if cert is None or cert.status != "valid":
             status = cert.status if cert else "missing"
             raise await _refuse(
@@ -102,8 +135,9 @@ async def _check_rules(actor: CurrentUser, data: schemas.ActionCreate, officer_i
                 officer_name=name,
                 certificate_status=status,
             )
-    on = data.occurred_at.astimezone(BEIJING).date()
-    if not await unit_may_act(data.unit_id, data.item_id, on):
+    # Rule: a unit acts on its own items, or on items delegated to it and in effect on the day.
+    if context["owner_unit"] != data.unit_id and not context["delegated"]:
+        on = data.occurred_at.astimezone(BEIJING).date()
         raise await _refuse(
             actor,
             data,
@@ -112,6 +146,7 @@ async def _check_rules(actor: CurrentUser, data: schemas.ActionCreate, officer_i
             "and no delegation is in effect.",
             item_id=data.item_id,
         )
+    return users
 
 
 async def create_action(
@@ -121,37 +156,39 @@ async def create_action(
     action_id = idempotency.resource_id(data.id, idempotency_key, actor.id, "action")
     data = msgspec.structs.replace(data, id=action_id, occurred_at=data.occurred_at.astimezone(UTC))
     digest = idempotency.request_hash(data)
-    existing = (
-        await Action.select(Action.request_hash, Action.created_by).where(Action.id == action_id).first()
-    )
-    if existing:
+    context = await _context(data)
+    if context["existing_hash"] is not None:
+        existing = {"request_hash": context["existing_hash"], "created_by": context["existing_by"]}
         return await _replay(actor, action_id, existing, digest), True
     if data.unit_id not in actor.unit_ids:
         raise AppError(Errors.FORBIDDEN, "You are not a member of this unit.")
     officer_ids = list(dict.fromkeys(data.officer_ids))
-    await _check_rules(actor, data, officer_ids)
+    users = await _check_rules(actor, data, officer_ids, context)
     party = data.party
+    row = {
+        "id": action_id,
+        "unit": data.unit_id,
+        "item": data.item_id,
+        "kind": data.kind,
+        "occurred_at": data.occurred_at,
+        "lat": data.location.lat,
+        "lon": data.location.lon,
+        "accuracy_m": data.location.accuracy_m,
+        "address": data.address,
+        "party_name": party.name if party else None,
+        "party_type": party.type if party else None,
+        "party_id_number": party.id_number if party else None,
+        "notes": data.notes,
+        "status": "recorded",
+        "created_by": actor.id,
+        # Set here rather than by the column default, so the answer needs no read-back.
+        "created_at": utcnow(),
+        "request_hash": digest,
+        "evidence_count": 0,
+    }
     try:
         async with atomic():
-            await Action.insert(
-                Action(
-                    id=action_id,
-                    unit=data.unit_id,
-                    item=data.item_id,
-                    kind=data.kind,
-                    occurred_at=data.occurred_at,
-                    lat=data.location.lat,
-                    lon=data.location.lon,
-                    accuracy_m=data.location.accuracy_m,
-                    address=data.address,
-                    party_name=party.name if party else None,
-                    party_type=party.type if party else None,
-                    party_id_number=party.id_number if party else None,
-                    notes=data.notes,
-                    created_by=actor.id,
-                    request_hash=digest,
-                )
-            ).run()
+            await Action.insert(Action(**row)).run()
             await ActionOfficer.insert(
                 *[ActionOfficer(id=uuid.uuid4(), action=action_id, officer=o) for o in officer_ids]
             ).run()
@@ -172,7 +209,10 @@ async def create_action(
         if existing is None:
             raise
         return await _replay(actor, action_id, existing, digest), True
-    view = await get_action(actor, action_id)
+    # A new action has no evidence and no case yet: the view is what was just written.
+    row.update(unit_name=context["unit_name"], item_code=context["item_code"], item_name=context["item_name"])
+    officers = [schemas.OfficerRef(o, users[o]["display_name"]) for o in officer_ids]
+    view = _view(row, officers, [], actor, detail=True)
     await publish("action.created", data.unit_id, msgspec.to_builtins(_masked(view)))
     return view, False
 
@@ -184,6 +224,12 @@ async def _replay(
         raise idempotency.mismatch()
     return await get_action(actor, action_id)
 
+
+_PAGE_OFFICERS_SQL = """
+SELECT ao.action, u.id AS officer_id, u.display_name
+FROM action_officers ao LEFT JOIN users u ON u.id = ao.officer
+WHERE ao.action IN ({})
+"""
 
 _COLUMNS = (
     Action.all_columns(),
@@ -197,10 +243,10 @@ async def _views(rows: list[dict[str, Any]], viewer: CurrentUser, *, detail: boo
     ids = [r["id"] for r in rows]
     officers: dict[uuid.UUID, list[schemas.OfficerRef]] = defaultdict(list)
     if ids:
-        for o in await ActionOfficer.select(
-            ActionOfficer.action, ActionOfficer.officer.id, ActionOfficer.officer.display_name
-        ).where(ActionOfficer.action.is_in(ids)):
-            officers[o["action"]].append(schemas.OfficerRef(o["officer.id"], o["officer.display_name"]))
+        # Raw: building this select through the ORM cost more than running it (a feed page has 50).
+        placeholders = ", ".join("{}" for _ in ids)
+        for o in await ActionOfficer.raw(_PAGE_OFFICERS_SQL.replace("IN ({})", f"IN ({placeholders})"), *ids):
+            officers[o["action"]].append(schemas.OfficerRef(o["officer_id"], o["display_name"]))
     case_ids: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     if detail and ids:
         from backend.cases.tables import CaseAction
@@ -209,38 +255,44 @@ async def _views(rows: list[dict[str, Any]], viewer: CurrentUser, *, detail: boo
             CaseAction.action.is_in(ids)
         ):
             case_ids[c["action"]].append(c["case"])
-    views = []
-    for r in rows:
-        party = None
-        if r["party_name"]:
-            id_number = r["party_id_number"]
-            if not (detail and sees_personal_data(viewer, r["unit"])):
-                id_number = mask_id_number(id_number)
-            party = schemas.Party(name=r["party_name"], type=r["party_type"] or "person", id_number=id_number)
-        views.append(
-            schemas.Action(
-                id=r["id"],
-                unit_id=r["unit"],
-                unit_name=r["unit_name"],
-                item_id=r["item"],
-                item_code=r["item_code"],
-                item_name=r["item_name"],
-                kind=r["kind"],
-                officer_ids=[o.id for o in officers[r["id"]]],
-                officers=officers[r["id"]],
-                occurred_at=r["occurred_at"],
-                created_at=r["created_at"],
-                location=schemas.Location(lat=r["lat"], lon=r["lon"], accuracy_m=r["accuracy_m"]),
-                address=r["address"],
-                party=party,
-                notes=r["notes"],
-                status=r["status"],
-                created_by=r["created_by"],
-                evidence_count=r["evidence_count"],
-                case_ids=case_ids[r["id"]],
-            )
-        )
-    return views
+    return [_view(r, officers[r["id"]], case_ids[r["id"]], viewer, detail=detail) for r in rows]
+
+
+def _view(
+    r: dict[str, Any],
+    officers: list[schemas.OfficerRef],
+    case_ids: list[uuid.UUID],
+    viewer: CurrentUser,
+    *,
+    detail: bool,
+) -> schemas.Action:
+    party = None
+    if r["party_name"]:
+        id_number = r["party_id_number"]
+        if not (detail and sees_personal_data(viewer, r["unit"])):
+            id_number = mask_id_number(id_number)
+        party = schemas.Party(name=r["party_name"], type=r["party_type"] or "person", id_number=id_number)
+    return schemas.Action(
+        id=r["id"],
+        unit_id=r["unit"],
+        unit_name=r["unit_name"],
+        item_id=r["item"],
+        item_code=r["item_code"],
+        item_name=r["item_name"],
+        kind=r["kind"],
+        officer_ids=[o.id for o in officers],
+        officers=officers,
+        occurred_at=r["occurred_at"],
+        created_at=r["created_at"],
+        location=schemas.Location(lat=r["lat"], lon=r["lon"], accuracy_m=r["accuracy_m"]),
+        address=r["address"],
+        party=party,
+        notes=r["notes"],
+        status=r["status"],
+        created_by=r["created_by"],
+        evidence_count=r["evidence_count"],
+        case_ids=case_ids,
+    )
 
 
 def _masked(view: schemas.Action) -> schemas.Action:
@@ -275,38 +327,72 @@ async def list_actions(
     viewer: CurrentUser, filters: ActionFilter, cursor: str | None, limit: int
 ) -> Page[schemas.Action]:
     units = enforcement_units(viewer)
-    query = (
+    if units is not None and filters.unit_id is not None and filters.unit_id not in units:
+        return Page(items=[], next_cursor=None)
+    window_first = _narrow_window(filters)
+    # The page's ids first, from a narrow subquery, then the wide rows joined to their unit and item:
+    # PostgreSQL then picks the filter's own index for the page instead of walking created_at.
+    ids = Action.select(Action.id, Action.created_at) if window_first else Action.select(Action.id)
+    for condition in _feed_conditions(units, filters, cursor):
+        ids = ids.where(condition)
+    if window_first:
+        # Read the whole (small) window through occurred_at, then sort it: with an ORDER BY in the
+        # same query the planner may walk the feed backwards instead, assuming the window's rows are
+        # spread evenly over created_at, which for a past window reads most of the table.
+        page = WhereRaw(_WINDOW_PAGE_SQL, ids.querystrings[0], limit + 1)
+    else:
+        page = Action.id.is_in(
+            ids.order_by(Action.created_at, ascending=False)
+            .order_by(Action.id, ascending=False)
+            .limit(limit + 1)
+        )
+    rows = await (
         Action.select(*_COLUMNS)
+        .where(page)
         .order_by(Action.created_at, ascending=False)
         .order_by(Action.id, ascending=False)
-        .limit(limit + 1)
     )
+    items = await _views(rows[:limit], viewer, detail=False)
+    next_cursor = time_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def _narrow_window(filters: ActionFilter) -> bool:
+    """An occurred_at window short enough to read whole (PostgreSQL only: the form needs OFFSET 0)."""
+    return (
+        is_postgres(Action._meta.db)
+        and filters.occurred_from is not None
+        and filters.occurred_to is not None
+        and filters.occurred_to - filters.occurred_from <= _NARROW_WINDOW
+    )
+
+
+def _feed_conditions(units: list[uuid.UUID] | None, filters: ActionFilter, cursor: str | None) -> list[Any]:
+    conditions: list[Any] = []
     if units is not None:
-        if filters.unit_id is not None and filters.unit_id not in units:
-            return Page(items=[], next_cursor=None)
-        query = query.where(Action.unit.is_in(units or [uuid.UUID(int=0)]))
+        conditions.append(Action.unit.is_in(units or [uuid.UUID(int=0)]))
     if filters.unit_id:
-        query = query.where(Action.unit == filters.unit_id)
+        conditions.append(Action.unit == filters.unit_id)
     if filters.item_id:
-        query = query.where(Action.item == filters.item_id)
+        conditions.append(Action.item == filters.item_id)
     if filters.kind:
-        query = query.where(Action.kind == filters.kind)
+        conditions.append(Action.kind == filters.kind)
     if filters.officer_id:
-        query = query.where(
+        conditions.append(
             Action.id.is_in(
                 ActionOfficer.select(ActionOfficer.action).where(ActionOfficer.officer == filters.officer_id)
             )
         )
     if filters.occurred_from:
-        query = query.where(Action.occurred_at >= filters.occurred_from)
+        conditions.append(Action.occurred_at >= filters.occurred_from)
+        # Implied (an action is stored after it happened, give or take CLOCK_SKEW), but it lets
+        # PostgreSQL read a past window through occurred_at instead of walking the whole feed.
+        conditions.append(Action.created_at >= filters.occurred_from - _STORED_AFTER_MARGIN)
     if filters.occurred_to:
-        query = query.where(Action.occurred_at < filters.occurred_to)
+        conditions.append(Action.occurred_at < filters.occurred_to)
     if filters.has_evidence is not None:
-        query = query.where(Action.evidence_count > 0 if filters.has_evidence else Action.evidence_count == 0)
+        conditions.append(Action.evidence_count > 0 if filters.has_evidence else Action.evidence_count == 0)
     after = newest_first_after(Action.created_at, Action.id, cursor)
     if after is not None:
-        query = query.where(after)
-    rows = await query
-    items = await _views(rows[:limit], viewer, detail=False)
-    next_cursor = time_cursor(items[-1].created_at, items[-1].id) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+        conditions.append(after)
+    return conditions

@@ -245,3 +245,36 @@ async def test_a_forged_cursor_is_a_clear_400(client, as_user) -> None:
             assert_problem(
                 await client.get(f"{path}?cursor={cursor}", headers=officer), 400, "validation.failed"
             )
+
+
+async def test_the_answer_to_a_new_record_is_the_stored_record(client, as_user, world: World) -> None:
+    officer = await as_user("officer_a1")
+    party = {"name": "张三", "id_number": "500119199001011234"}
+    created = await record_action(client, officer, world, party=party)
+    stored = (await client.get(f"/api/v1/actions/{created['id']}", headers=officer)).json()
+
+    def by_id(view: dict) -> dict:  # the stored officers come in no particular order
+        return dict(view, officers=sorted(view["officers"], key=str), officer_ids=sorted(view["officer_ids"]))
+
+    assert by_id(created) == by_id(stored)
+    assert created["party"] == {"name": "张三", "type": "person", "id_number": "500119199001011234"}
+    assert [o["id"] for o in created["officers"]] == created["officer_ids"]
+
+
+async def test_feed_windows_find_records_made_at_the_edge_of_the_clock_skew(
+    client, as_user, world: World
+) -> None:
+    """A phone clock up to five minutes ahead is accepted: its record is stored before it happened."""
+    officer = await as_user("officer_b1")
+    pair = [str(world.users["officer_b1"]), str(world.users["officer_b2"])]
+    ahead = datetime.now(UTC) + timedelta(minutes=4)
+    made = await record_action(
+        client, officer, world, unit_id=str(world.town_b), officer_ids=pair, occurred_at=ahead.isoformat()
+    )
+    start = (ahead - timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    for days in (1, 30):  # a short window is read whole, a long one walked newest first
+        end = (ahead + timedelta(days=days)).isoformat().replace("+00:00", "Z")
+        feed = await client.get(
+            "/api/v1/actions", params={"occurred_from": start, "occurred_to": end}, headers=officer
+        )
+        assert [a["id"] for a in feed.json()["items"]] == [made["id"]]

@@ -245,3 +245,30 @@ async def test_tokens_survive_a_key_rotation(migrated) -> None:
         fresh = await login(client, user.username)
         assert jwt.get_unverified_header(fresh["Authorization"].split()[1])["kid"] == new_kid
     _ = uuid
+
+
+async def test_a_change_of_units_applies_to_the_next_request(client, as_user, world: World) -> None:
+    """The signed-in user's units are read with the session on every request, never kept."""
+    from backend.accounts import schemas, services
+    from tests.integration.enforcement_helpers import record_action
+
+    action = await record_action(client, await as_user("officer_a1"), world)
+    user = await services.create_user(
+        None,
+        schemas.UserCreate(
+            username=unique("moved"),
+            password=PASSWORD,
+            display_name="调动",
+            roles=["legal_reviewer"],
+            unit_ids=[world.town_a, world.town_b],
+        ),
+    )
+    auth = await login(client, user.username)
+    assert (await client.get(f"/api/v1/actions/{action['id']}", headers=auth)).status_code == 200
+    admin = await login(client, world.username("admin"))
+    moved = {"unit_ids": [str(world.town_b)]}
+    assert (await client.patch(f"/api/v1/users/{user.id}", json=moved, headers=admin)).status_code == 200
+    assert_problem(await client.get(f"/api/v1/actions/{action['id']}", headers=auth), 404, "not_found")
+    removed = await client.patch(f"/api/v1/users/{user.id}", json={"unit_ids": []}, headers=admin)
+    assert removed.status_code == 200
+    assert (await client.get("/api/v1/actions", headers=auth)).json()["items"] == []
