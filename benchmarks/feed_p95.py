@@ -254,9 +254,9 @@ def scenarios(world: World) -> list[Scenario]:
 
 
 def recording_engine_class():
-    from piccolo.engine.postgres import PostgresEngine
+    from backend.db import AppPostgresEngine
 
-    class RecordingPostgresEngine(PostgresEngine):
+    class RecordingPostgresEngine(AppPostgresEngine):
         """Keeps the SQL of the statements run while ``recording`` is a list."""
 
         __slots__ = ("recording",)
@@ -274,9 +274,9 @@ async def measure(url: str, args: argparse.Namespace, label: str) -> dict[str, o
     import asyncpg
 
     from backend.actions.services import ActionFilter, list_actions
-    from backend.db import bind
+    from backend.db import bind, postgres_config
 
-    config: dict[str, object] = {"dsn": url}
+    config: dict[str, object] = postgres_config(url)  # the app's own pool settings
     if args.plan_cache_mode:
         config["server_settings"] = {"plan_cache_mode": args.plan_cache_mode}
     engine = recording_engine_class()(config=config)
@@ -484,7 +484,7 @@ def main() -> int:
     parser.add_argument(
         "--plan-cache-mode",
         choices=["auto", "force_custom_plan", "force_generic_plan"],
-        help="PostgreSQL plan_cache_mode for the app's pool (default: the server's, normally auto)",
+        help="PostgreSQL plan_cache_mode for the app's pool (default: what backend.db configures)",
     )
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--explain-out", help="write the EXPLAIN ANALYZE output here")

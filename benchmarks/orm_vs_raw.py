@@ -14,8 +14,9 @@ SQLite (a temporary data dir, migrated and loaded with the demo data by the proj
 
 PostgreSQL (a temporary database created next to ``--pg-url`` and dropped afterwards):
 
-* ``orm pool``    – the same ORM call on Piccolo's ``PostgresEngine`` after ``start_connection_pool()``
-                    (what the app's lifespan does);
+* ``orm pool``    – the same ORM call on the app's engine (``backend.db.engine_from_url``: Piccolo's
+                    ``PostgresEngine`` with a lighter per-query path) after ``start_connection_pool()``
+                    (what the app's lifespan does); ``orm stock pool``: Piccolo's own ``PostgresEngine``;
 * ``raw pool``    – ``asyncpg`` pool (same default size), ``await pool.fetchrow(sql, pk)``.
 
 Each variant is warmed up, then the variants run in interleaved rounds (each loop is bounded in count
@@ -145,6 +146,8 @@ async def bench_postgres(args: argparse.Namespace) -> dict[str, object]:
     import asyncpg
     from piccolo.engine.postgres import PostgresEngine
 
+    from backend.db import engine_from_url
+
     results: dict[str, object] = {}
     async with temp_pg_database(args.pg_url) as url:
         with temp_data_dir() as data_dir:
@@ -152,33 +155,42 @@ async def bench_postgres(args: argparse.Namespace) -> dict[str, object]:
             log(f"postgres: migrate + demo data in {url.rsplit('/', 1)[-1]}")
             cli(env, "demo", "--password", DEMO_PASSWORD)
 
-        engine = PostgresEngine(config={"dsn": url})
+        engine = engine_from_url(url)  # the app's engine and pool settings
+        stock = PostgresEngine(config={"dsn": url})
         await engine.start_connection_pool()
+        await stock.start_connection_pool()
         pool = await asyncpg.create_pool(url)
         try:
             for tablename, table_cls in _tables().items():
-                table_cls._meta.db = engine
                 pk = await _pick_pk(engine, tablename)
                 sql = f"SELECT * FROM {tablename} WHERE id = $1"  # noqa: S608
 
-                async def orm(table_cls=table_cls, pk=pk):
-                    return await table_cls.select().where(table_cls.id == pk).first()
+                def orm(on, table_cls=table_cls, pk=pk):
+                    async def op():
+                        table_cls._meta.db = on
+                        return await table_cls.select().where(table_cls.id == pk).first()
+
+                    return op
 
                 async def raw(sql=sql, pk=pk):
                     return await pool.fetchrow(sql, pk)
 
-                log(f"postgres {tablename}: {args.iterations} iterations x 2 variants")
+                if await orm(engine)() != await orm(stock)():
+                    raise AssertionError(f"the app's and Piccolo's engines disagree on {tablename}")
+                log(f"postgres {tablename}: {args.iterations} iterations x 3 variants")
                 series = await interleaved(
-                    {"orm pool": orm, "raw pool": raw},
+                    {"orm pool": orm(engine), "orm stock pool": orm(stock), "raw pool": raw},
                     iterations=args.iterations,
                     warmup=args.warmup,
                     rounds=args.rounds,
                     max_seconds_per_chunk=args.max_seconds,
                 )
-                results[tablename] = _summarise(series, [("orm pool", "raw pool")])
+                pairs = [("orm pool", "raw pool"), ("orm stock pool", "raw pool")]
+                results[tablename] = _summarise(series, [*pairs, ("orm pool", "orm stock pool")])
         finally:
             await pool.close()
             await engine.close_connection_pool()
+            await stock.close_connection_pool()
     return results
 
 
