@@ -16,7 +16,7 @@ import segno
 from backend.accounts import schemas as account_schemas
 from backend.accounts import services as accounts
 from backend.accounts.tables import Membership, User
-from backend.alerts.services import raise_alert
+from backend.alerts.services import announce, raise_alert, record_alert
 from backend.audit import services as audit
 from backend.db import atomic
 from backend.lib.auth import CurrentUser, TokenService
@@ -477,22 +477,30 @@ async def mark_overdue() -> int:
     ).where((SpotCheck.status == "requested") & (SpotCheck.due_at < utcnow()))
     marked = 0
     for row in due:
-        won = (
-            await SpotCheck.update({SpotCheck.status: "overdue"})
-            .where((SpotCheck.id == row["id"]) & (SpotCheck.status == "requested"))
-            .returning(SpotCheck.id)
-        )
-        if not won:
+        # The status change and its alert commit together: a crash or shutdown between the two can
+        # neither lose the alert nor raise it twice.
+        async with atomic():
+            won = (
+                await SpotCheck.update({SpotCheck.status: "overdue"})
+                .where((SpotCheck.id == row["id"]) & (SpotCheck.status == "requested"))
+                .returning(SpotCheck.id)
+            )
+            alert = (
+                await record_alert(
+                    "spot_check.overdue",
+                    "A spot-check went unanswered past its deadline",
+                    severity="medium",
+                    unit_id=row["unit_id"],
+                    subject_user_id=row["officer_id"],
+                    object_type="spot_check",
+                    object_id=row["id"],
+                    data={"due_at": row["due_at"].isoformat()},
+                )
+                if won
+                else None
+            )
+        if alert is None:
             continue
         marked += 1
-        await raise_alert(
-            "spot_check.overdue",
-            "A spot-check went unanswered past its deadline",
-            severity="medium",
-            unit_id=row["unit_id"],
-            subject_user_id=row["officer_id"],
-            object_type="spot_check",
-            object_id=row["id"],
-            data={"due_at": row["due_at"].isoformat()},
-        )
+        await announce(alert)
     return marked
