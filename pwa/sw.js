@@ -1,11 +1,11 @@
 // Service worker: precached app shell, network-first navigations, cache-first shell assets.
 // API responses (/api/) are never cached. The desk-only files (ON_DEMAND: the command center and
-// supervisor views, the map library) belong to the shell version but are cached on first use, so a
-// phone does not download them at install.
+// supervisor views, the map library) and the resumable-upload library (needed only once online)
+// belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: d4d451380da2a1fb7150c49f74d024c65ab05b3844dc30068e5fbc6de8e2f170
+// shell digest: d33d3d3fe52e0bc69f31697eb72795a193bd61d1efd1878044eff48704b26644
 
-const VERSION = 'fw-shell-v26';
+const VERSION = 'fw-shell-v27';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -61,6 +61,7 @@ const ON_DEMAND = new Set([
   '/js/pages/watch.js',
   '/vendor/leaflet-1.9.4/leaflet.css',
   '/vendor/leaflet-1.9.4/leaflet.js',
+  '/vendor/tus-js-client-4.3.1/tus.min.js',
 ]);
 
 self.addEventListener('install', (event) => {

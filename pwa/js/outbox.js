@@ -16,7 +16,6 @@
 //   entry that was not sent; sent entries are cleared after SENT_KEEP_MS.
 
 import { openDB } from '../vendor/idb-8.0.4/index.js';
-import '../vendor/tus-js-client-4.3.1/tus.min.js';
 import { ApiError, errorMessage, getCachedUser, liveToken, request, uploadBlob } from './api.js';
 
 const DB_NAME = 'fieldwatch';
@@ -356,9 +355,21 @@ function b64(text) {
   return btoa(String.fromCharCode(...new TextEncoder().encode(text)));
 }
 
+/** tus-js-client, loaded on the first video upload (only ever needed online); it sets `self.tus`. */
+async function tusClient() {
+  if (!self.tus) {
+    try {
+      await import('../vendor/tus-js-client-4.3.1/tus.min.js');
+    } catch {
+      throw new ApiError({ code: 'network.offline' });
+    }
+  }
+  return self.tus;
+}
+
 /** The resumable upload of one video: resolves with the evidence id, rejects with an ApiError. */
-function tusUpload(entry, blob) {
-  const { Upload } = self.tus;
+async function tusUpload(entry, blob) {
+  const { Upload } = await tusClient();
   let token = null;
   let rejected = null;
   let evidenceId = null;
