@@ -470,3 +470,43 @@ async def test_a_video_interrupted_by_closing_the_app_continues_when_it_reopens(
     officer = s3_app.api("officer1")
     evidence = [officer.get(f"/evidence/{e['id']}") for e in officer.get(f"/actions/{action_id}")["evidence"]]
     assert [e["sha256"] for e in evidence if e["content_type"] == "video/mp4"] == [video_sha]
+
+
+async def test_background_sync_sends_the_outbox(phone, s3_app: S3App) -> None:
+    """The browser's Background Sync (fired here through the DevTools protocol, as Chromium fires it
+    when connectivity returns) makes the service worker ask the page to send: the record goes at once,
+    without waiting for the app's own 30-second retry."""
+    ctx, page = phone
+    await start_online(page, s3_app)
+    cdp = await ctx.new_cdp_session(page)
+    registrations: list[dict[str, Any]] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    await cdp.send("ServiceWorker.enable")
+
+    # The server cannot be reached (the phone has a network, but not to us): the record waits.
+    async def unreachable(route: Route) -> None:
+        await route.abort("connectionrefused")
+
+    await ctx.route(re.compile(r".*/api/v1/actions$"), unreachable)
+    await record(page, "后台同步")
+    await expect(page.get_by_test_id("flash")).to_contain_text("已保存在手机上")
+    queue = page.get_by_test_id("outbox-queue")
+    await expect(queue.get_by_test_id("outbox-state")).to_have_text(["等待发送"])
+    action_id = await queue.get_by_test_id("outbox-entry").get_attribute("data-id")
+    await ctx.unroute(re.compile(r".*/api/v1/actions$"))
+
+    (registration,) = [
+        r for r in registrations if r["scopeURL"].startswith(s3_app.base_url) and not r["isDeleted"]
+    ]
+    await cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": s3_app.base_url,
+            "registrationId": registration["registrationId"],
+            "tag": "fw-outbox",
+            "lastChance": False,
+        },
+    )
+    sent = page.get_by_test_id("outbox-sent")
+    await expect(sent.locator(f'[data-id="{action_id}"]')).to_be_visible(timeout=10_000)
+    assert s3_app.api("officer1").get(f"/actions/{action_id}")["notes"] == "后台同步"
