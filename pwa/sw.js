@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: d33d3d3fe52e0bc69f31697eb72795a193bd61d1efd1878044eff48704b26644
+// shell digest: 1c3cc6e97f58a571c74db643cf5392c33bd5b2862a7a7cc72bd85d4720fe9ff9
 
-const VERSION = 'fw-shell-v27';
+const VERSION = 'fw-shell-v28';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

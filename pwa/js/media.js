@@ -187,9 +187,17 @@ export function mediaSection({ actionId, ensureSaved, location, editable = true 
       warn.textContent = t('media.quota');
       if (!confirm(t('media.quotaConfirm'))) return false;
     }
-    await ensureSaved();
-    await keepStorage();
-    await addMedia(actionId(), blob, { location: location(), ...meta });
+    try {
+      await ensureSaved();
+      await keepStorage();
+      await addMedia(actionId(), blob, { location: location(), ...meta });
+    } catch (err) {
+      // Most likely the phone is out of space: say so here rather than lose the picture silently.
+      const full = err && err.name === 'QuotaExceededError';
+      warn.textContent = t(full ? 'media.full' : 'media.saveFailed');
+      if (meta.media === 'photo') throw new Error(warn.textContent); // the camera keeps the picture to retry
+      return false;
+    }
     return true;
   }
 

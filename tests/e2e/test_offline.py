@@ -510,3 +510,47 @@ async def test_background_sync_sends_the_outbox(phone, s3_app: S3App) -> None:
     sent = page.get_by_test_id("outbox-sent")
     await expect(sent.locator(f'[data-id="{action_id}"]')).to_be_visible(timeout=10_000)
     assert s3_app.api("officer1").get(f"/actions/{action_id}")["notes"] == "后台同步"
+
+
+async def test_a_full_phone_is_told_before_and_when_a_video_does_not_fit(
+    phone, s3_app: S3App, tmp_path: Path
+) -> None:
+    """A phone with 20 MB of quota left. The quota is the browser's and cannot be shrunk here
+    (Chromium ignores the DevTools quota override in this setup), so the page sees a simulated one:
+    `estimate()` reports it and IndexedDB refuses a blob beyond it as a real browser does."""
+    _, page = phone
+    video, _ = video_file(tmp_path / "big.mp4", 50 * MB)
+    await start_online(page, s3_app)
+    await page.add_init_script(
+        """(() => {
+            const quota = 20 * 1024 * 1024;
+            navigator.storage.estimate = async () => ({ usage: 5 * 1024 * 1024, quota });
+            const put = IDBObjectStore.prototype.put;
+            IDBObjectStore.prototype.put = function (value, key) {
+              if (value && value.blob && value.blob.size > quota) {
+                throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+              }
+              return put.call(this, value, key);
+            };
+        })()"""
+    )
+    await page.reload()
+    questions: list[str] = []
+
+    async def answer(dialog) -> None:
+        questions.append(dialog.message)
+        await dialog.accept()  # the officer insists
+
+    page.on("dialog", answer)
+    await page.get_by_role("button", name="新建执法记录").click()
+    await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
+    await page.get_by_test_id("video-input").set_input_files(video)
+    await expect(page.get_by_test_id("media-warning")).to_contain_text("手机存储空间已满，没能保存")
+    assert questions and "存储空间不足" in questions[0]  # asked before trying
+    await expect(page.get_by_test_id("media-item")).to_have_count(0)
+    # A photo still fits, and the form goes on working.
+    await take_photo(page)
+    await page.goto("/#/officer/outbox")
+    await expect(page.get_by_test_id("outbox-draft").get_by_test_id("outbox-entry")).to_have_count(1)
+    await expect(page.get_by_test_id("storage")).to_contain_text("还可使用约 15.0 MB")
+    await expect(page.get_by_test_id("quota-warning")).to_be_hidden()  # 25 % used: no alarm yet
