@@ -119,6 +119,43 @@ export async function thumbnail(blob) {
   }
 }
 
+/** A frame of a video as a small JPEG data URL, or null when the browser cannot decode it quickly. */
+export function videoThumbnail(blob) {
+  return new Promise((resolve) => {
+    const url = URL.createObjectURL(blob);
+    const video = document.createElement('video');
+    video.muted = true;
+    video.playsInline = true;
+    video.preload = 'auto';
+    let timer = null;
+    const done = (value) => {
+      clearTimeout(timer);
+      video.removeAttribute('src');
+      video.load();
+      URL.revokeObjectURL(url);
+      resolve(value);
+    };
+    timer = setTimeout(() => done(null), 4000);
+    video.addEventListener('loadeddata', () => {
+      const d = Number.isFinite(video.duration) ? video.duration : 1;
+      video.currentTime = Math.min(0.5, d / 2);
+    }, { once: true });
+    video.addEventListener('seeked', () => {
+      const w = video.videoWidth;
+      const hgt = video.videoHeight;
+      if (!w || !hgt) return done(null);
+      const scale = Math.min(1, THUMB_SIDE / Math.max(w, hgt));
+      const canvas = document.createElement('canvas');
+      canvas.width = Math.max(1, Math.round(w * scale));
+      canvas.height = Math.max(1, Math.round(hgt * scale));
+      canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
+      done(canvas.toDataURL('image/jpeg', 0.7));
+    }, { once: true });
+    video.addEventListener('error', () => done(null), { once: true });
+    video.src = url;
+  });
+}
+
 export function sizeText(bytes) {
   if (bytes >= 1024 * MB) return `${(bytes / (1024 * MB)).toFixed(1)} GB`;
   if (bytes >= MB) return `${(bytes / MB).toFixed(bytes >= 100 * MB ? 0 : 1)} MB`;
@@ -129,7 +166,7 @@ export function sizeText(bytes) {
 export function mediaTile(entry, extra = null) {
   const label = entry.media === 'photo' ? t('media.photo') : t('media.video');
   const picture = entry.thumb
-    ? h('img', { class: 'media__thumb', src: entry.thumb, alt: label })
+    ? h('img', { class: 'media__thumb', src: entry.thumb, alt: label, 'data-testid': 'media-thumb' })
     : h('span', { class: 'media__thumb media__thumb--video', 'aria-hidden': 'true' }, '▶');
   return h('li', { class: 'media__item', 'data-testid': 'media-item', 'data-media': entry.media },
     picture,
@@ -262,7 +299,7 @@ export function mediaSection({ actionId, ensureSaved, location, editable = true 
           contentType: blob.type,
           filename: `video-${list.children.length + 1}.${ext}`,
           capturedAt: startedAt.toISOString(),
-          thumb: null,
+          thumb: await videoThumbnail(blob),
         });
         if (ok) status.textContent = t('media.videoKept', { size: sizeText(blob.size) });
       },
@@ -289,7 +326,7 @@ export function mediaSection({ actionId, ensureSaved, location, editable = true 
         contentType: file.type,
         filename: file.name || 'video.mp4',
         capturedAt: at.toISOString(),
-        thumb: null,
+        thumb: await videoThumbnail(file),
       });
       if (ok) status.textContent = t('media.videoKept', { size: sizeText(file.size) });
     }

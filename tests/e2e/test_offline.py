@@ -409,6 +409,9 @@ async def test_a_video_recorded_in_the_app_is_sent_with_its_record(phone, s3_app
     await page.get_by_role("button", name="停止录像").click()
     await expect(page.get_by_test_id("media-item")).to_have_count(1)
     await expect(page.get_by_test_id("media-item")).to_have_attribute("data-media", "video")
+    # A frame of the video is its preview, shown at once.
+    thumb = page.get_by_test_id("media-item").get_by_test_id("media-thumb")
+    await expect(thumb).to_have_attribute("src", re.compile(r"^data:image/jpeg;base64,"))
     await page.get_by_role("button", name="保存并提交").click()
     await expect(page).to_have_url(re.compile(r"#/officer/actions/[0-9a-f-]{36}$"))
     action_id = page.url.rsplit("/", 1)[1]
