@@ -15,7 +15,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
-from backend.lib.sqlite_engine import template_prefixes
+from backend.lib.querystrings import compile_postgres
 
 if TYPE_CHECKING:
     import asyncpg
@@ -53,31 +53,6 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     default reset then runs ``RESET ALL; UNLISTEN *; CLOSE ALL; pg_advisory_unlock_all()``, one more
     round trip per query, for session state this app never creates (no SET, LISTEN, cursors or
     session-level advisory locks: the audit log's lock is transaction-scoped)."""
-
-
-def _flatten_postgres(querystring: QueryString, sql: list[str], args: list[Any]) -> None:
-    values = querystring.args
-    count = len(values)
-    for index, prefix in enumerate(template_prefixes(querystring.template)):
-        sql.append(prefix)
-        if index < count:
-            value = values[index]
-            if isinstance(value, QueryString):
-                _flatten_postgres(value, sql, args)
-            else:
-                args.append(value)
-                sql.append(f"${len(args)}")
-
-
-def compile_postgres(querystring: QueryString) -> tuple[str, list[Any]]:
-    """Exactly ``querystring.compile_string("postgres")``, with each template parsed once."""
-    frozen = querystring._frozen_compiled_strings
-    if frozen is not None:
-        return frozen
-    sql: list[str] = []
-    args: list[Any] = []
-    _flatten_postgres(querystring, sql, args)
-    return "".join(sql), args
 
 
 class AppPostgresEngine(PostgresEngine):

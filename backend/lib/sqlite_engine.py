@@ -54,7 +54,6 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from string import Formatter
 from typing import TYPE_CHECKING, Any
 
 from piccolo.engine.sqlite import (
@@ -64,6 +63,8 @@ from piccolo.engine.sqlite import (
     dict_factory,
 )
 from piccolo.querystring import QueryString
+
+from backend.lib.querystrings import compile_sqlite
 
 if TYPE_CHECKING:
     from piccolo.table import Table
@@ -78,47 +79,6 @@ INLINE_YIELD_EVERY = 32
 _PROGRESS_STEPS = 1000  # SQLite VM instructions between two calls of the progress handler
 _STOP = object()
 _thread_ids = itertools.count(1)
-
-
-_TEMPLATE_CACHE_SIZE = 4096
-_template_prefixes: dict[str, tuple[str, ...]] = {}
-
-
-def template_prefixes(template: str) -> tuple[str, ...]:
-    """The literal text before each ``{}`` of a QueryString template (and after the last)."""
-    prefixes = _template_prefixes.get(template)
-    if prefixes is None:
-        prefixes = tuple(literal for literal, *_ in Formatter().parse(template))
-        if len(_template_prefixes) >= _TEMPLATE_CACHE_SIZE:
-            _template_prefixes.clear()
-        _template_prefixes[template] = prefixes
-    return prefixes
-
-
-def _flatten(querystring: QueryString, sql: list[str], args: list[Any]) -> None:
-    values = querystring.args
-    count = len(values)
-    for index, prefix in enumerate(template_prefixes(querystring.template)):
-        sql.append(prefix)
-        if index < count:
-            value = values[index]
-            if isinstance(value, QueryString):
-                _flatten(value, sql, args)
-            else:
-                sql.append("?")
-                args.append(value)
-
-
-def compile_sqlite(querystring: QueryString) -> tuple[str, list[Any]]:
-    """Exactly ``querystring.compile_string("sqlite")``, with each template parsed once per process
-    instead of once per query (the parse is most of the cost of compiling a select)."""
-    frozen = querystring._frozen_compiled_strings
-    if frozen is not None:
-        return frozen
-    sql: list[str] = []
-    args: list[Any] = []
-    _flatten(querystring, sql, args)
-    return "".join(sql), args
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
