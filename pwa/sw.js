@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: a0783e9eed2c31b6cd920e455bfb9b13e42ee44a5d326ca06b6cf7c2d4c37d4d
+// shell digest: 518b295b60bca181f061065fe4d360024b77e97a7be67d2709270e43b624c834
 
-const VERSION = 'fw-shell-v29';
+const VERSION = 'fw-shell-v30';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -103,17 +103,23 @@ function recorderPanel({ onDone, onError }) {
   };
 }
 
+/** `source` (w × h) drawn at most THUMB_SIDE on its long side, as a JPEG data URL. */
+function previewOf(source, w, hgt) {
+  const scale = Math.min(1, THUMB_SIDE / Math.max(w, hgt));
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.max(1, Math.round(w * scale));
+  canvas.height = Math.max(1, Math.round(hgt * scale));
+  canvas.getContext('2d').drawImage(source, 0, 0, canvas.width, canvas.height);
+  return canvas.toDataURL('image/jpeg', 0.7);
+}
+
 /** A small JPEG data URL of an image blob, kept with the entry so the outbox can show it offline. */
 export async function thumbnail(blob) {
   try {
     const bitmap = await createImageBitmap(blob);
-    const scale = Math.min(1, THUMB_SIDE / Math.max(bitmap.width, bitmap.height));
-    const canvas = document.createElement('canvas');
-    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
-    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
-    canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    const url = previewOf(bitmap, bitmap.width, bitmap.height);
     bitmap.close();
-    return canvas.toDataURL('image/jpeg', 0.7);
+    return url;
   } catch {
     return null;
   }
@@ -141,15 +147,7 @@ export function videoThumbnail(blob) {
       video.currentTime = Math.min(0.5, d / 2);
     }, { once: true });
     video.addEventListener('seeked', () => {
-      const w = video.videoWidth;
-      const hgt = video.videoHeight;
-      if (!w || !hgt) return done(null);
-      const scale = Math.min(1, THUMB_SIDE / Math.max(w, hgt));
-      const canvas = document.createElement('canvas');
-      canvas.width = Math.max(1, Math.round(w * scale));
-      canvas.height = Math.max(1, Math.round(hgt * scale));
-      canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
-      done(canvas.toDataURL('image/jpeg', 0.7));
+      done(video.videoWidth && video.videoHeight ? previewOf(video, video.videoWidth, video.videoHeight) : null);
     }, { once: true });
     video.addEventListener('error', () => done(null), { once: true });
     video.src = url;

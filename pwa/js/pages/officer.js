@@ -5,6 +5,7 @@ import { h, nextId } from '../dom.js';
 import { t, formatDate, formatDateTime, daysUntil } from '../i18n.js';
 import { cached, onOutboxChange, pendingCount } from '../outbox.js';
 import { onDuty, onDutyChange, resumeDuty, setOnDuty, setShiftPartners, shiftPartners } from '../duty.js';
+import { api } from '../enforcement.js';
 import { accountCard, pageHeading, unitNames } from './common.js';
 
 const SOS_HOLD_MS = 2000;
@@ -99,7 +100,7 @@ function partnerPicker(user) {
   const note = h('p', { class: 'field__hint' }, t('duty.partnersHint'));
   box.append(note);
   const units = Array.isArray(user.units) ? user.units : [];
-  Promise.all(units.map((u) => cached(`officers:${u.id}`, () => allOfficers(u.id)).catch(() => null)))
+  Promise.all(units.map((u) => cached(`officers:${u.id}`, () => api.officers(u.id)).catch(() => null)))
     .then((lists) => {
       const seen = new Set([String(user.id)]);
       const people = [];
@@ -124,11 +125,6 @@ function partnerPicker(user) {
       }
     });
   return box;
-}
-
-async function allOfficers(unitId) {
-  const page = await request('GET', `/users?role=officer&unit_id=${encodeURIComponent(unitId)}&limit=200`);
-  return (page && page.items) || [];
 }
 
 // ---- SOS ---------------------------------------------------------------------------------------
