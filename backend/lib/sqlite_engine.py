@@ -60,10 +60,10 @@ from piccolo.engine.sqlite import (
     SQLiteEngine,
     SQLiteTransaction,
     TransactionType,
-    dict_factory,
 )
 from piccolo.querystring import QueryString
 
+from backend.lib import sqlite_converters
 from backend.lib.querystrings import compile_sqlite
 
 if TYPE_CHECKING:
@@ -79,6 +79,16 @@ INLINE_YIELD_EVERY = 32
 _PROGRESS_STEPS = 1000  # SQLite VM instructions between two calls of the progress handler
 _STOP = object()
 _thread_ids = itertools.count(1)
+
+
+def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
+    """Every row as a dict, as Piccolo's ``dict_factory`` gives them, reading the column names once
+    per statement rather than once per row."""
+    rows = cursor.fetchall()
+    if not rows:
+        return []
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
@@ -144,11 +154,10 @@ class PooledConnection:
         # Used from the caller's thread too, but never by two threads at once (see run_inline).
         db = sqlite3.connect(**{**self._kwargs, "check_same_thread": False})
         try:
-            db.row_factory = dict_factory
             for statement in self._setup:
                 db.execute(statement).fetchall()
             mode = db.execute("PRAGMA journal_mode").fetchone()
-            self.wal = str(next(iter(mode.values()))).lower() == "wal"
+            self.wal = str(mode[0]).lower() == "wal"
             db.set_progress_handler(self._over_budget, _PROGRESS_STEPS)
         except BaseException:
             db.close()
@@ -165,7 +174,7 @@ class PooledConnection:
         assert self._db is not None
         cursor = self._db.execute(sql, args)
         try:
-            return cursor.fetchall()
+            return _dicts(cursor)
         finally:
             cursor.close()
 
@@ -219,7 +228,7 @@ class PooledConnection:
         try:
             cursor = db.execute(sql, args)
             try:
-                return cursor.fetchall()
+                return _dicts(cursor)
             finally:
                 cursor.close()
         except sqlite3.OperationalError as exc:
@@ -467,6 +476,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         **connection_kwargs: Any,
     ) -> None:
         connection_kwargs.setdefault("timeout", 30.0)
+        sqlite_converters.register()
         super().__init__(path=path, log_queries=log_queries, log_responses=log_responses, **connection_kwargs)
         self.pool_size = pool_size
         self.inline_budget = inline_budget
