@@ -20,6 +20,7 @@ from backend.lib.clock import today_local, utcnow
 from backend.lib.errors import AppError, Errors
 from backend.lib.pagination import Page, decode_cursor, encode_cursor
 from backend.lib.passwords import hash_password, verify_password
+from backend.lib.querystrings import SelectHead
 from backend.org.services import require_units
 from backend.settings import Settings
 
@@ -107,14 +108,20 @@ def certificate_view(row: dict[str, Any] | None) -> schemas.Certificate | None:
     )
 
 
+# Built once: the join made building this select cost more than running it.
+_MEMBERSHIPS = SelectHead(
+    Membership, Membership.user, Membership.unit.id, Membership.unit.name, Membership.unit.kind
+)
+
+
 async def _views(rows: list[dict[str, Any]], full_phone_for: set[uuid.UUID]) -> list[schemas.User]:
     ids = [r["id"] for r in rows]
     units: dict[uuid.UUID, list[schemas.UnitRef]] = defaultdict(list)
     certs: dict[uuid.UUID, dict[str, Any]] = {}
     if ids:
-        for m in await Membership.select(
-            Membership.user, Membership.unit.id, Membership.unit.name, Membership.unit.kind
-        ).where(Membership.user.is_in(ids)):
+        for m in await Membership.raw(
+            "{} WHERE {}", _MEMBERSHIPS.querystring(), Membership.user.is_in(ids).querystring
+        ):
             units[m["user"]].append(
                 schemas.UnitRef(id=m["unit.id"], name=m["unit.name"], kind=m["unit.kind"])
             )

@@ -588,3 +588,23 @@ async def test_a_long_run_of_inline_queries_lets_other_tasks_run(engine: PooledS
         await Note.count()
     task.cancel()
     assert ticks - before >= 3
+
+
+async def test_a_select_head_with_its_where_is_the_select_piccolo_builds() -> None:
+    from piccolo.engine.postgres import PostgresEngine
+    from piccolo.querystring import QueryString
+
+    from backend.db import compile_postgres
+    from backend.lib.querystrings import SelectHead
+
+    head = SelectHead(Note, Note.id, Note.title, Note.author.name.as_alias("author_name"))
+    condition = (Note.rank > 2) & Note.id.is_in(Note.select(Note.id).where(Note.done == True))  # noqa: E712
+    for engine, compile_ in (
+        (SQLiteEngine(path=":memory:"), compile_sqlite),
+        (PostgresEngine(config={}), compile_postgres),  # compiling only: never connects
+    ):
+        bind(engine)
+        expected = Note.select(Note.id, Note.title, Note.author.name.as_alias("author_name")).where(condition)
+        ours = QueryString("{} WHERE {}", head.querystring(), condition.querystring)
+        assert compile_(ours) == compile_(expected.querystrings[0]), engine.engine_type
+        assert head.querystring() is head.querystring()  # built once per engine type
