@@ -1,0 +1,303 @@
+"""CPU cost of one request through the app's own stack, against the bare Litestar endpoint, in one
+process: no HTTP server, no client, no network, so what remains is what the app itself does.
+
+    .venv/bin/python benchmarks/request_cost.py [--backend sqlite|postgres] [--profile feed]
+
+It loads the demo organisation (``fieldwatch demo``) into a throw-away data directory (and for
+``postgres`` a throw-away database next to ``--pg-url``), builds the app with ``create_app`` and the
+bare app of benchmarks/bare_app.py, and calls each ASGI app directly, one request at a time, with the
+same request shape wrk sends. Endpoints, in interleaved rounds:
+
+* ``bare``    – ``GET /bare`` on the bare app (the baseline);
+* ``healthz`` – ``GET /healthz`` on the app: routing, middleware stack, no token, no database;
+* ``token``   – not a request: the bearer token's check alone (``TokenService.verify``: EdDSA
+  signature, header and claims), as every authenticated request does it;
+* ``user``    – not a request: loading the signed-in user and session alone
+  (``load_current_user``, one query), as every authenticated request does it;
+* ``me``      – ``GET /api/v1/me`` as officer1: token check, the signed-in user, their units and
+  certificate;
+* ``feed``    – ``GET /api/v1/actions?limit=50`` as officer1 (``--seed-actions`` are posted first);
+* ``post``    – ``POST /api/v1/actions``, a new action each time.
+
+Reported per endpoint: median microseconds per request over the rounds (wall time; the process does
+nothing else, but PostgreSQL's own time counts for ``postgres``) and the CPU time of this process,
+and each as a multiple of ``bare`` measured in the same round. ``--profile ENDPOINT`` runs that
+endpoint once more under cProfile and prints the top functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import (
+    DEFAULT_PG_URL,
+    DEMO_PASSWORD,
+    base_env,
+    cli,
+    log,
+    machine,
+    pg_reachable,
+    table,
+    temp_data_dir,
+    temp_pg_database,
+    write_json,
+)
+from benchmarks.http_bench import Fixture
+
+ENDPOINTS = ("bare", "healthz", "token", "user", "me", "feed", "post")
+ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Any]
+
+
+class Client:
+    """Calls an ASGI app in this process, as uvicorn would, and collects the answer."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def call(
+        self, method: str, path: str, body: object = None, token: str | None = None
+    ) -> tuple[int, Any]:
+        raw_path, _, query = path.partition("?")
+        payload = b"" if body is None else json.dumps(body).encode()
+        headers = [(b"host", b"127.0.0.1:8000"), (b"accept", b"*/*")]
+        if token:
+            headers.append((b"authorization", f"Bearer {token}".encode()))
+        if payload:
+            headers += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": raw_path,
+            "raw_path": raw_path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        status = 0
+        chunks: list[bytes] = []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": payload, "more_body": False}
+
+        async def send(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, send)
+        raw = b"".join(chunks)
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, raw
+
+
+async def start(app: ASGIApp) -> Callable[[], Awaitable[None]]:
+    """Run the app's lifespan startup; returns the shutdown."""
+    inbox: asyncio.Queue[dict] = asyncio.Queue()
+    outbox: asyncio.Queue[dict] = asyncio.Queue()
+    await inbox.put({"type": "lifespan.startup"})
+    task = asyncio.create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, outbox.put)
+    )
+    message = await asyncio.wait_for(outbox.get(), 60)
+    if message["type"] != "lifespan.startup.complete":
+        raise RuntimeError(f"app start-up failed: {message}")
+
+    async def stop() -> None:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(outbox.get(), 60)
+        await asyncio.wait_for(task, 60)
+
+    return stop
+
+
+def _items(payload: Any) -> list[dict]:
+    return payload["items"] if isinstance(payload, dict) else list(payload or [])
+
+
+async def fixture(app: Client) -> Fixture:
+    status, body = await app.call(
+        "POST", "/api/v1/auth/login", {"username": "officer1", "password": DEMO_PASSWORD}
+    )
+    if status != 200:
+        raise RuntimeError(f"login as officer1: {status} {body}")
+    token = body["access_token"]
+    _, units = await app.call("GET", "/api/v1/units?limit=200", token=token)
+    unit = next(u for u in _items(units) if u["name"] == "水江镇")
+    _, items = await app.call("GET", f"/api/v1/items?unit_id={unit['id']}&limit=200", token=token)
+    item = next(i for i in _items(items) if i["code"] == "CG-001")
+    _, users = await app.call(
+        "GET", f"/api/v1/users?role=officer&unit_id={unit['id']}&limit=200", token=token
+    )
+    by_name = {u["username"]: u["id"] for u in _items(users)}
+    return Fixture(token, unit["id"], item["id"], [by_name["officer1"], by_name["officer2"]])
+
+
+async def measure(args: argparse.Namespace, database_url: str | None, data_dir: Path) -> dict:
+    env = base_env(data_dir, database_url)
+    env["FIELDWATCH_ACCESS_TOKEN_TTL"] = "7200"  # noqa: S105 (a lifetime, not a secret)
+    log("fieldwatch demo")
+    cli(env, "demo", "--password", DEMO_PASSWORD)
+    os.environ.update({k: v for k, v in env.items() if k.startswith("FIELDWATCH_")})
+
+    from backend.accounts.services import load_current_user
+    from backend.app import create_app
+    from backend.settings import get_settings
+    from benchmarks.bare_app import create_app as create_bare_app
+
+    app, bare = create_app(get_settings()), create_bare_app()
+    stops = [await start(app), await start(bare)]
+    try:
+        client, bare_client = Client(app), Client(bare)
+        fx = await fixture(client)
+        for _ in range(args.seed_actions):
+            status, body = await client.call("POST", "/api/v1/actions", fx.action_body(), fx.token)
+            if status != 201:
+                raise RuntimeError(f"POST /api/v1/actions: {status} {body}")
+        post_body = fx.action_body()
+        tokens = app.state.tokens
+        claims = tokens.verify(fx.token)
+        user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
+
+        async def token() -> tuple[int, Any]:
+            return 200, tokens.verify(fx.token)
+
+        async def user() -> tuple[int, Any]:
+            return 200, await load_current_user(user_id, session_id)
+
+        requests: dict[str, Callable[[], Awaitable[tuple[int, Any]]]] = {
+            "bare": lambda: bare_client.call("GET", "/bare"),
+            "healthz": lambda: client.call("GET", "/healthz"),
+            "token": token,
+            "user": user,
+            "me": lambda: client.call("GET", "/api/v1/me", token=fx.token),
+            "feed": lambda: client.call("GET", "/api/v1/actions?limit=50", token=fx.token),
+            "post": lambda: client.call("POST", "/api/v1/actions", post_body, fx.token),
+        }
+        expected = {"post": 201}
+        for name, request in requests.items():  # warm-up, and a check that each one works
+            for _ in range(max(20, args.requests // 10)):
+                status, body = await request()
+                if status != expected.get(name, 200):
+                    raise RuntimeError(f"{name}: {status} {body}")
+        wall: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
+        cpu: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
+        for r in range(args.rounds):
+            order = ENDPOINTS[r % len(ENDPOINTS) :] + ENDPOINTS[: r % len(ENDPOINTS)]
+            for name in order:
+                request = requests[name]
+                w0, c0 = time.perf_counter(), time.process_time()
+                for _ in range(args.requests):
+                    await request()
+                wall[name].append((time.perf_counter() - w0) / args.requests * 1e6)
+                cpu[name].append((time.process_time() - c0) / args.requests * 1e6)
+            log(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{e} {wall[e][-1]:,.0f} µs" for e in ENDPOINTS))
+        profile = None
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(args.requests):
+                await requests[args.profile]()
+            profiler.disable()
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(30)
+            profile = out.getvalue()
+    finally:
+        for stop in reversed(stops):
+            await stop()
+
+    def ratios(series: dict[str, list[float]], name: str) -> float:
+        return statistics.median(v / b for v, b in zip(series[name], series["bare"], strict=True))
+
+    return {
+        "endpoints": {
+            e: {
+                "wall_us": statistics.median(wall[e]),
+                "cpu_us": statistics.median(cpu[e]),
+                "wall_x_bare": ratios(wall, e),
+                "cpu_x_bare": ratios(cpu, e),
+                "wall_us_rounds": wall[e],
+            }
+            for e in ENDPOINTS
+        },
+        "profile": profile,
+    }
+
+
+def report(backend: str, result: dict) -> str:
+    rows = [
+        [
+            e,
+            f"{v['wall_us']:,.0f}",
+            f"{v['cpu_us']:,.0f}",
+            f"{v['wall_x_bare']:.1f}×",
+            f"{v['cpu_x_bare']:.1f}×",
+            f"{1 / v['wall_x_bare']:.3f}×",
+        ]
+        for e, v in result["endpoints"].items()
+    ]
+    heading = f"### one request, in process ({backend})\n\n"
+    head = ["endpoint", "wall µs", "CPU µs", "wall vs bare", "CPU vs bare", "req/s vs bare"]
+    return heading + table(head, rows)
+
+
+async def amain(args: argparse.Namespace) -> int:
+    if args.backend == "postgres":
+        reason = await pg_reachable(args.pg_url)
+        if reason:
+            log(f"PostgreSQL is not reachable at {args.pg_url}: {reason}")
+            return 2
+        with temp_data_dir() as data_dir:
+            async with temp_pg_database(args.pg_url) as url:
+                result = await measure(args, url, data_dir)
+    else:
+        with temp_data_dir() as data_dir:
+            result = await measure(args, None, data_dir)
+    print(report(args.backend, result))
+    if result["profile"]:
+        print(f"\ncProfile of {args.profile}, {args.requests} requests:\n")
+        print(result["profile"])
+    if args.json:
+        write_json(Path(args.json), {"machine": machine(), "args": vars(args), "result": result})
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))
+    parser.add_argument("--requests", type=int, default=400, help="requests per endpoint per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seed-actions", type=int, default=60, help="actions posted before measuring")
+    parser.add_argument("--profile", choices=ENDPOINTS, help="also profile this endpoint")
+    parser.add_argument("--sort", default="cumulative", help="cProfile sort key for --profile")
+    parser.add_argument("--json", help="also write the results here")
+    return asyncio.run(amain(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
