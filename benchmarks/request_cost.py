@@ -209,10 +209,11 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
                 status, body = await request()
                 if status != expected.get(name, 200):
                     raise RuntimeError(f"{name}: {status} {body}")
-        wall: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
-        cpu: dict[str, list[float]] = {e: [] for e in ENDPOINTS}
+        chosen = tuple(e for e in ENDPOINTS if e == "bare" or e in args.endpoints)
+        wall: dict[str, list[float]] = {e: [] for e in chosen}
+        cpu: dict[str, list[float]] = {e: [] for e in chosen}
         for r in range(args.rounds):
-            order = ENDPOINTS[r % len(ENDPOINTS) :] + ENDPOINTS[: r % len(ENDPOINTS)]
+            order = chosen[r % len(chosen) :] + chosen[: r % len(chosen)]
             for name in order:
                 request = requests[name]
                 w0, c0 = time.perf_counter(), time.process_time()
@@ -220,7 +221,7 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
                     await request()
                 wall[name].append((time.perf_counter() - w0) / args.requests * 1e6)
                 cpu[name].append((time.process_time() - c0) / args.requests * 1e6)
-            log(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{e} {wall[e][-1]:,.0f} µs" for e in ENDPOINTS))
+            log(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{e} {wall[e][-1]:,.0f} µs" for e in chosen))
         profile = None
         if args.profile:
             profiler = cProfile.Profile()
@@ -247,7 +248,7 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
                 "cpu_x_bare": ratios(cpu, e),
                 "wall_us_rounds": wall[e],
             }
-            for e in ENDPOINTS
+            for e in chosen
         },
         "profile": profile,
     }
@@ -298,6 +299,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=400, help="requests per endpoint per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed-actions", type=int, default=60, help="actions posted before measuring")
+    parser.add_argument(
+        "--endpoints",
+        type=lambda v: v.split(","),
+        default=list(ENDPOINTS),
+        help="comma-separated subset to measure; bare is always measured",
+    )
     parser.add_argument("--profile", choices=ENDPOINTS, help="also profile this endpoint")
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key for --profile")
     parser.add_argument("--json", help="also write the results here")
