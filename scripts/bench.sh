@@ -86,10 +86,12 @@ EOF
 if [ "$quick" = 1 ]; then
   orm_args=(--iterations 2000 --warmup 200 --rounds 4)
   http_args=(--duration 3 --warmup 1 --rounds 1)
+  cost_args=(--requests 50 --rounds 2 --seed-actions 10)
   feed_args=(--count 100000 --requests 50)
 else
   orm_args=(--iterations 20000 --warmup 1000 --rounds 10)
   http_args=(--duration 10 --warmup 2 --rounds 3)
+  cost_args=(--requests 400 --rounds 5)
   feed_args=(--count 1000000 --requests 200)
 fi
 
@@ -100,6 +102,13 @@ echo "== primary-key read: ORM vs raw driver =="
 echo
 echo "== HTTP: the app vs a bare Litestar endpoint (wrk) =="
 .venv/bin/python benchmarks/http_bench.py "${http_args[@]}" --json "$out/http.json" | tee "$out/http.md"
+
+echo
+echo "== one request's cost in process, by endpoint =="
+for backend in sqlite postgres; do
+  .venv/bin/python benchmarks/request_cost.py --backend "$backend" "${cost_args[@]}" \
+    --json "$out/request_cost_$backend.json" | tee "$out/request_cost_$backend.md"
+done
 
 echo
 echo "== the action feed at scale on PostgreSQL =="
