@@ -117,9 +117,15 @@ class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
 
 
 def requires_roles(*roles: str):
-    """Guard: the signed-in user holds at least one of ``roles``."""
+    """Guard: the signed-in user holds at least one of ``roles``.
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    Asynchronous, because Litestar runs a synchronous guard in its thread pool. ``OPTIONS`` passes:
+    the authentication middleware lets it through unauthenticated (it only lists the allowed
+    methods), so there is no user to check."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if connection.scope.get("method") == "OPTIONS":
+            return
         user: CurrentUser = connection.user
         if not user.has_any(*roles):
             raise AppError(Errors.FORBIDDEN, "Your role does not allow this.")

@@ -272,3 +272,25 @@ async def test_a_change_of_units_applies_to_the_next_request(client, as_user, wo
     removed = await client.patch(f"/api/v1/users/{user.id}", json={"unit_ids": []}, headers=admin)
     assert removed.status_code == 200
     assert (await client.get("/api/v1/actions", headers=auth)).json()["items"] == []
+
+
+async def test_options_lists_the_methods_without_a_token_even_where_roles_are_required(client) -> None:
+    # Role-guarded controllers (alerts, audit, summary) once answered OPTIONS with a 500.
+    for path in (
+        "/api/v1/alerts",
+        "/api/v1/audit",
+        "/api/v1/audit/verify",
+        "/api/v1/summary",
+        "/api/v1/actions",
+    ):
+        response = await client.options(path)
+        assert response.status_code == 204, (path, response.text)
+        assert "GET" in response.headers["allow"] or "POST" in response.headers["allow"], path
+        assert not response.content
+    assert_problem(await client.get("/api/v1/alerts"), 401, "auth.required")
+
+
+async def test_a_role_guard_still_refuses_other_roles(client, as_user) -> None:
+    officer = await as_user("officer_a1")
+    assert_problem(await client.get("/api/v1/audit", headers=officer), 403, "auth.forbidden")
+    assert_problem(await client.get("/api/v1/alerts", headers=officer), 403, "auth.forbidden")
