@@ -26,6 +26,10 @@ class SosCreate(Strict):
     accuracy_m: Accuracy | None = None
     note: ShortText | None = None
 
+    def __post_init__(self) -> None:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together: send both, or neither when the position is unknown")
+
 
 class OfficerPosition(msgspec.Struct):
     user_id: uuid.UUID

@@ -67,9 +67,21 @@ async def test_sos_puts_the_officer_on_the_map_as_an_emergency(client, as_user, 
     assert mine["sos_at"] and mine["lat"] == 29.3
     alerts = (await client.get("/api/v1/alerts?type=officer.sos", headers=command)).json()["items"]
     assert any(a["subject_user_id"] == str(world.users["officer_a1"]) for a in alerts)
+    alerts_before = len(
+        (await client.get("/api/v1/alerts?type=officer.sos", headers=command)).json()["items"]
+    )
     assert_problem(
         await client.post("/api/v1/sos", json={"lat": 99}, headers=officer), 400, "validation.failed"
     )
+    for half in ({"lat": 29.3}, {"lon": 107.3, "accuracy_m": 20}):
+        body = assert_problem(
+            await client.post("/api/v1/sos", json=half, headers=officer), 400, "validation.failed"
+        )
+        assert any("lat and lon go together" in e["message"] for e in body["errors"]), body
+    alerts = (await client.get("/api/v1/alerts?type=officer.sos", headers=command)).json()["items"]
+    assert len(alerts) == alerts_before  # a refused SOS raises nothing
+    no_position = await client.post("/api/v1/sos", json={"note": "无法定位"}, headers=officer)
+    assert no_position.status_code == 201, no_position.text
 
 
 async def test_command_center_counters(client, as_user, world: World) -> None:
