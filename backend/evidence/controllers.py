@@ -17,6 +17,7 @@ from backend.evidence import schemas, services, tus
 from backend.lib.auth import CurrentUser, requires_roles
 from backend.lib.clock import utcnow
 from backend.lib.errors import AppError, Errors
+from backend.lib.requests import no_nul
 from media_store import InvalidRange
 from media_store.base import content_disposition, resolve_range
 
@@ -39,7 +40,7 @@ def _filename(raw: str | None) -> str | None:
     """X-Filename is percent-encoded UTF-8 (headers are ASCII); kept only as a label."""
     if not raw:
         return None
-    name = unquote(raw).replace("/", "_").replace("\\", "_").strip()
+    name = no_nul(unquote(raw), "X-Filename").replace("/", "_").replace("\\", "_").strip()
     return name[:200] or None
 
 

@@ -28,6 +28,7 @@ from backend.evidence.tables import Upload
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import utcnow
 from backend.lib.errors import AppError, Errors
+from backend.lib.requests import no_nul
 from backend.settings import Settings
 from media_store import MediaStore, run_sync
 
@@ -55,6 +56,7 @@ def parse_metadata(header: str | None) -> dict[str, str]:
             raise AppError(
                 Errors.VALIDATION, f"Upload-Metadata value for {key!r} is not base64 UTF-8."
             ) from None
+        no_nul(out[key], f"Upload-Metadata {key}")
     return out
 
 

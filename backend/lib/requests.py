@@ -1,0 +1,61 @@
+"""Text with the NUL character (U+0000) is refused where it enters, with a 400.
+
+JSON allows ``"\\u0000"`` in a string and a URL allows ``%00``, but PostgreSQL cannot store the
+character in text: such a value used to reach the database and fail there as a 500. SQLite stores it,
+which would only make the two engines disagree; no field of ours has a use for it.
+
+Checked here: every JSON request body (``AppRequest``, the app's request class) and the query string
+(``refuse_nul_in_query``, a ``before_request`` hook). Text decoded from headers (tus metadata,
+``X-Filename``) goes through ``no_nul`` where it is decoded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from backend.lib.errors import AppError, Errors
+
+_DETAIL = "Text may not contain the NUL character (U+0000)."
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """Where in a decoded JSON value a string holds U+0000 (``a.b[2]``), or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if "\x00" in key:
+                return where
+            found = _nul_path(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def no_nul(text: str, key: str) -> str:
+    if "\x00" in text:
+        raise AppError(Errors.VALIDATION, _DETAIL, errors=[{"key": key, "source": "header"}])
+    return text
+
+
+class AppRequest(Request[Any, Any, Any]):
+    async def json(self) -> Any:
+        value = await super().json()
+        where = _nul_path(value, "")
+        if where is not None:
+            raise AppError(Errors.VALIDATION, _DETAIL, errors=[{"key": where or "body", "source": "body"}])
+        return value
+
+
+async def refuse_nul_in_query(request: Request[Any, Any, Any]) -> None:
+    query = request.scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query:
+        raise AppError(Errors.VALIDATION, _DETAIL, errors=[{"key": "query", "source": "query"}])
