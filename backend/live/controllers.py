@@ -129,8 +129,19 @@ async def _receive(socket: WebSocket[Any, Any, Any], client: Client) -> None:
         if message.subscribe is not None:
             client.types = frozenset(message.subscribe)
         if message.resume_after is not None:
-            with contextlib.suppress(ValueError):
-                await _resume(client, int(message.resume_after))
+            after = _event_id(message.resume_after)
+            if after is not None:
+                await _resume(client, after)
+
+
+def _event_id(value: str | int) -> int | None:
+    """An event id to resume after, or None for what cannot be one: ignored like any other malformed
+    control message (an id beyond 64 bits used to fail in the database and end the stream)."""
+    try:
+        seq = int(value)
+    except ValueError:
+        return None
+    return seq if -(2**63) <= seq < 2**63 else None
 
 
 class PositionController(Controller):

@@ -98,6 +98,25 @@ async def test_resume_after_delivers_exactly_what_was_missed(api: str, world: Wo
         assert ids == sorted(ids) and len(set(ids)) == len(ids)
 
 
+async def test_malformed_control_messages_are_ignored_and_the_stream_goes_on(api: str, world: World) -> None:
+    watcher_token = await token_for(api, world.username("officer_a1"))
+    actor = await token_for(api, world.username("officer_a2"))
+    pair = [str(world.users["officer_a2"]), str(world.users["officer_a1"])]
+    async with watching(api, watcher_token) as watcher:
+        for message in (
+            {"resume_after": 2**70},  # beyond any event id: once failed in the database and closed
+            {"resume_after": "9" * 40},
+            {"resume_after": "soon"},
+            {"subscribe": "action.created"},
+            {"unknown": 1},
+        ):
+            await watcher.send(message)
+        await watcher.ws.send("{not json")
+        await watcher.send({"subscribe": ["action.created"]})
+        action = await post_action(api, actor, action_payload(world, officer_ids=pair))
+        await watcher.wait_for(lambda e: e["type"] == "action.created" and e["data"]["id"] == action["id"])
+
+
 async def test_bad_tokens_are_refused_with_4401(api: str, world: World) -> None:
     url = api.replace("http://", "ws://") + "/api/v1/live"
     for protocols, first in (
