@@ -138,9 +138,12 @@ async def list_entries(
     after = decode_cursor(cursor, 1)
     if after:
         try:
-            query = query.where(AuditEntry.seq < int(after[0]))
+            seq = int(after[0])
         except ValueError:
-            raise AppError(Errors.VALIDATION, "The cursor is not valid.") from None
+            seq = -1
+        if not 0 < seq < 2**63:  # beyond 64 bits the database itself would fail
+            raise AppError(Errors.VALIDATION, "The cursor is not valid.", errors=[{"key": "cursor"}])
+        query = query.where(AuditEntry.seq < seq)
     rows = await query
     items = [
         schemas.AuditEntry(

@@ -35,7 +35,13 @@ def decode_cursor(cursor: str | None, parts: int) -> list[str] | None:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, TypeError):
         raise AppError(Errors.VALIDATION, "The cursor is not valid.", errors=[{"key": "cursor"}]) from None
-    if not isinstance(values, list) or len(values) != parts or not all(isinstance(v, str) for v in values):
+    # A cursor is opaque but not trusted: one we issued never holds U+0000 (which PostgreSQL cannot
+    # compare against text).
+    if (
+        not isinstance(values, list)
+        or len(values) != parts
+        or not all(isinstance(v, str) and "\x00" not in v for v in values)
+    ):
         raise AppError(Errors.VALIDATION, "The cursor is not valid.", errors=[{"key": "cursor"}])
     return values
 

@@ -94,3 +94,18 @@ async def test_concurrent_changes_extend_one_unbroken_chain(client, as_user, wor
     assert sorted(seqs) == list(range(before + 1, head + 1))
     check = await client.get("/api/v1/audit/verify", headers=await as_user("supervisor"))
     assert check.json()["ok"] is True, check.json()
+
+
+async def test_forged_audit_cursors_are_refused(client, as_user) -> None:
+    from backend.lib.pagination import encode_cursor
+
+    supervisor = await as_user("supervisor")
+    first = await client.get("/api/v1/audit?limit=2", headers=supervisor)
+    assert first.status_code == 200 and first.json()["next_cursor"]
+    assert (
+        await client.get(f"/api/v1/audit?limit=2&cursor={first.json()['next_cursor']}", headers=supervisor)
+    ).status_code == 200
+    for forged in (2**70, "abc", -3, "1\u0000"):
+        response = await client.get(f"/api/v1/audit?cursor={encode_cursor(forged)}", headers=supervisor)
+        body = assert_problem(response, 400, "validation.failed")
+        assert body["errors"] == [{"key": "cursor"}], forged

@@ -70,3 +70,15 @@ async def test_upload_names_with_nul_are_refused_and_store_nothing(client, as_us
     )
     _nul_refused(response, "X-Filename")
     assert (await Upload.count(), await Evidence.count()) == (uploads_before, evidence_before)
+
+
+async def test_a_cursor_carrying_nul_is_refused(client, as_user) -> None:
+    from backend.lib.pagination import encode_cursor
+
+    admin = await as_user("admin")
+    for path in ("/api/v1/units", "/api/v1/users", "/api/v1/items"):
+        response = await client.get(f"{path}?cursor={encode_cursor('水江镇' + chr(0))}", headers=admin)
+        assert assert_problem(response, 400, "validation.failed")["errors"] == [{"key": "cursor"}], path
+        assert (
+            await client.get(f"{path}?cursor={encode_cursor('水江镇')}", headers=admin)
+        ).status_code == 200
