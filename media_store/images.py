@@ -102,7 +102,7 @@ def _captured_at(details: dict[int, Any]) -> datetime | None:
     except ValueError:
         return None
     subsec = _text(details.get(_TAKEN_SUBSEC))
-    if subsec and subsec.isdigit():
+    if subsec and subsec.isascii() and subsec.isdigit():  # isdigit() alone accepts "²"
         moment = moment.replace(microsecond=int(subsec[:6].ljust(6, "0")))
     offset = _text(details.get(_TAKEN_OFFSET))
     if offset and len(offset) == 6 and offset[0] in "+-" and offset[3] == ":":

@@ -31,7 +31,7 @@ def _content_length(request: Request[Any, Any, Any]) -> int | None:
     raw = request.headers.get("content-length")
     if raw is None:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # isdigit() alone accepts "²", which int() refuses
         raise AppError(Errors.BAD_REQUEST, "Content-Length is not a number.")
     return int(raw)
 

@@ -103,7 +103,8 @@ async def create(
     actor: CurrentUser, length_header: str | None, metadata_header: str | None, settings: Settings
 ) -> UploadState:
     created = utcnow()  # device_time is compared with this, not with the (maybe much later) finish
-    if length_header is None or not length_header.isdigit():
+    # isascii: str.isdigit() also accepts "²", which int() refuses
+    if length_header is None or not (length_header.isascii() and length_header.isdigit()):
         raise AppError(
             Errors.VALIDATION,
             "Upload-Length is required (deferred length is not supported).",
@@ -195,7 +196,11 @@ async def append(
     row = await _own(actor, upload_id)
     if row["evidence_id"] is not None:
         raise AppError(Errors.UPLOAD_OFFSET, "This upload is complete.", offset=row["offset"])
-    if offset_header is None or not offset_header.isdigit() or int(offset_header) != row["offset"]:
+    if (
+        offset_header is None
+        or not (offset_header.isascii() and offset_header.isdigit())
+        or int(offset_header) != row["offset"]
+    ):
         raise AppError(
             Errors.UPLOAD_OFFSET,
             f"The server has {row['offset']} bytes; send from there.",

@@ -252,3 +252,32 @@ async def test_a_dropped_connection_keeps_the_bytes_that_arrived(migrated, world
 
 def officer_header(headers: dict[str, str]) -> str:
     return "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+
+
+async def test_lengths_and_offsets_in_other_digits_are_refused(client, as_user, world: World) -> None:
+    # Header bytes are Latin-1: b"\xb2" arrives as "²", which str.isdigit() accepts and int() does not
+    # (it once answered 500).
+    officer = await as_user("officer_a1")
+    action = await record_action(client, officer, world)
+    uploads_before = await Upload.count()
+    meta = _meta(action_id=action["id"], filetype="video/mp4", filename="a.mp4")
+    for length in (b"\xb2", b"\xb9"):
+        response = await client.post(
+            "/api/v1/uploads",
+            headers={**officer, **TUS, "Upload-Length": length, "Upload-Metadata": meta},
+        )
+        assert_problem(response, 400, "validation.failed")
+    assert await Upload.count() == uploads_before
+    url = await _create(client, officer, action["id"], 10)
+    response = await client.patch(
+        url,
+        content=b"12345",
+        headers={
+            **officer,
+            **TUS,
+            "Upload-Offset": b"\xb2",
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+    assert_problem(response, 409, "upload.offset_mismatch")
+    assert await _offset(client, officer, url) == 0

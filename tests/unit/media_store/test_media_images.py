@@ -80,6 +80,22 @@ def test_metadata_from_exif(tmp_path: Path) -> None:
     assert (meta["width"], meta["height"]) == (300, 400), "dimensions as displayed"
 
 
+@pytest.mark.parametrize(("subsec", "microsecond"), [("25", 250_000), (b"\xc2\xb2", 0), ("x1", 0)])
+def test_sub_seconds_are_read_when_they_are_ascii_digits(
+    tmp_path: Path, subsec: str | bytes, microsecond: int
+) -> None:
+    # "²" (UTF-8 in the tag) passes str.isdigit() but not int(): it once failed the whole upload.
+    exif = Image.Exif()
+    exif[ExifTags.IFD.Exif] = {
+        ExifTags.Base.DateTimeOriginal: "2025:05:01 09:30:15",
+        ExifTags.Base.OffsetTimeOriginal: "+08:00",
+        ExifTags.Base.SubsecTimeOriginal: subsec,
+    }
+    Image.new("RGB", (40, 30)).save(tmp_path / "p.jpg", "JPEG", exif=exif)
+    captured = images.metadata(tmp_path / "p.jpg")["captured_at"]
+    assert captured == datetime(2025, 5, 1, 9, 30, 15, microsecond, tzinfo=timezone(timedelta(hours=8)))
+
+
 def test_metadata_without_exif(tmp_path: Path) -> None:
     meta = images.metadata(photo(tmp_path / "p.jpg", with_exif=False))
     assert meta == {"captured_at": None, "gps": None, "device": None, "width": 400, "height": 300}
