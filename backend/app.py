@@ -29,7 +29,7 @@ from backend.health import healthz, readyz
 from backend.lib.auth import JWTAuthMiddleware, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.keys import load_keyring
-from backend.lib.requests import AppRequest, refuse_nul_in_query
+from backend.lib.requests import AppRequest, refuse_nul_in_url
 from backend.live import publish as live
 from backend.live import services as live_services
 from backend.live.controllers import PositionController, SosController, SummaryController, live_socket
@@ -177,7 +177,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=handlers,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_class=AppRequest,
-        before_request=refuse_nul_in_query,
+        before_request=refuse_nul_in_url,
         plugins=[channels],
         lifespan=[lifespan],
         state=State(

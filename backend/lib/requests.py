@@ -4,8 +4,8 @@ JSON allows ``"\\u0000"`` in a string and a URL allows ``%00``, but PostgreSQL c
 character in text: such a value used to reach the database and fail there as a 500. SQLite stores it,
 which would only make the two engines disagree; no field of ours has a use for it.
 
-Checked here: every JSON request body (``AppRequest``, the app's request class) and the query string
-(``refuse_nul_in_query``, a ``before_request`` hook). Text decoded from headers (tus metadata,
+Checked here: every JSON request body (``AppRequest``, the app's request class), the path and the
+query string (``refuse_nul_in_url``, a ``before_request`` hook). Text decoded from headers (tus metadata,
 ``X-Filename``) goes through ``no_nul`` where it is decoded.
 """
 
@@ -55,7 +55,10 @@ class AppRequest(Request[Any, Any, Any]):
         return value
 
 
-async def refuse_nul_in_query(request: Request[Any, Any, Any]) -> None:
+async def refuse_nul_in_url(request: Request[Any, Any, Any]) -> None:
+    """The path too: a file name with U+0000 made the PWA's file lookup fail with a 500."""
+    if "\x00" in request.scope.get("path", ""):
+        raise AppError(Errors.VALIDATION, _DETAIL, errors=[{"key": "path", "source": "path"}])
     query = request.scope.get("query_string", b"")
     if b"%00" in query or b"\x00" in query:
         raise AppError(Errors.VALIDATION, _DETAIL, errors=[{"key": "query", "source": "query"}])
