@@ -1,4 +1,5 @@
-"""Text with the NUL character (U+0000) is refused where it enters, with a 400.
+"""Text with the NUL character (U+0000) is refused where it enters, with a 400; so is a JSON body
+nested deeper than the decoder can go.
 
 JSON allows ``"\\u0000"`` in a string and a URL allows ``%00``, but PostgreSQL cannot store the
 character in text: such a value used to reach the database and fail there as a 500. SQLite stores it,
@@ -20,23 +21,23 @@ from backend.lib.errors import AppError, Errors
 _DETAIL = "Text may not contain the NUL character (U+0000)."
 
 
-def _nul_path(value: Any, path: str) -> str | None:
-    """Where in a decoded JSON value a string holds U+0000 (``a.b[2]``), or None."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if "\x00" in key:
-                return where
-            found = _nul_path(item, where)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}[{index}]")
-            if found is not None:
-                return found
+def _nul_path(value: Any) -> str | None:
+    """Where in a decoded JSON value a string holds U+0000 (``a.b[2]``), or None. Iterative: a body
+    may be nested as deep as the decoder allows."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path or "body"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                where = f"{path}.{key}" if path else str(key)
+                if "\x00" in key:
+                    return where
+                stack.append((child, where))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
     return None
 
 
@@ -48,10 +49,13 @@ def no_nul(text: str, key: str) -> str:
 
 class AppRequest(Request[Any, Any, Any]):
     async def json(self) -> Any:
-        value = await super().json()
-        where = _nul_path(value, "")
+        try:
+            value = await super().json()
+        except RecursionError:  # the decoder's own depth limit; Litestar lets it through as a 500
+            raise AppError(Errors.BAD_REQUEST, "The JSON body is nested too deeply.") from None
+        where = _nul_path(value)
         if where is not None:
-            raise AppError(Errors.VALIDATION, _DETAIL, errors=[{"key": where or "body", "source": "body"}])
+            raise AppError(Errors.VALIDATION, _DETAIL, errors=[{"key": where, "source": "body"}])
         return value
 
 

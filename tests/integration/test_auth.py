@@ -294,3 +294,14 @@ async def test_a_role_guard_still_refuses_other_roles(client, as_user) -> None:
     officer = await as_user("officer_a1")
     assert_problem(await client.get("/api/v1/audit", headers=officer), 403, "auth.forbidden")
     assert_problem(await client.get("/api/v1/alerts", headers=officer), 403, "auth.forbidden")
+
+
+async def test_a_json_body_nested_past_the_decoders_depth_is_a_400(client, as_user) -> None:
+    # The decoder's RecursionError once passed through as a 500.
+    deep = {"content": b"[" * 5000 + b"]" * 5000, "headers": {"content-type": "application/json"}}
+    officer = await as_user("officer_a1")
+    for response in (
+        await client.post("/api/v1/auth/login", **deep),
+        await client.post("/api/v1/actions", content=deep["content"], headers={**deep["headers"], **officer}),
+    ):
+        assert "nested too deeply" in assert_problem(response, 400, "request.bad")["detail"]
