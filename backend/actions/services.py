@@ -25,6 +25,7 @@ from backend.lib.pagination import Page, newest_first_after, time_cursor
 from backend.lib.querystrings import SelectHead
 from backend.lib.scope import can_see, enforcement_units, mask_id_number, sees_personal_data
 from backend.live.publish import publish
+from backend.org.services import MAY_ACT_SQL
 
 CLOCK_SKEW = timedelta(minutes=5)
 # create_action refuses occurred_at later than now + CLOCK_SKEW, so every action's created_at is at
@@ -57,20 +58,15 @@ async def _refuse(
 
 
 # What the rules need about the request, in one round trip: a replay of an earlier request, the
-# item (its owner, or a delegation to the unit in effect on the day) and the unit's name.
-_CONTEXT_SQL = """
+# unit's name, the item, and whether the unit may act on it that day.
+_CONTEXT_SQL = f"""
 SELECT a.request_hash AS existing_hash, a.created_by AS existing_by, u.name AS unit_name,
-  i.id AS item_id, i.code AS item_code, i.name AS item_name, i.owner_unit,
-  EXISTS (
-    SELECT 1 FROM delegations d
-    WHERE d.item = i.id AND d.unit = {} AND d.effective_from <= {}
-      AND (d.effective_to IS NULL OR d.effective_to >= {})
-  ) AS delegated
+  i.id AS item_id, i.code AS item_code, i.name AS item_name, {MAY_ACT_SQL} AS may_act
 FROM (SELECT 1 AS one) x
-LEFT JOIN actions a ON a.id = {}
-LEFT JOIN units u ON u.id = {}
-LEFT JOIN enforcement_items i ON i.id = {}
-"""
+LEFT JOIN actions a ON a.id = {{}}
+LEFT JOIN units u ON u.id = {{}}
+LEFT JOIN enforcement_items i ON i.id = {{}}
+"""  # noqa: S608
 
 # The named officers with their membership of the acting unit and their certificate.
 _OFFICERS_SQL = """
@@ -84,7 +80,9 @@ WHERE u.id IN ({})
 
 async def _context(data: schemas.ActionCreate) -> dict[str, Any]:
     on = data.occurred_at.astimezone(BEIJING).date()
-    rows = await Action.raw(_CONTEXT_SQL, data.unit_id, on, on, data.id, data.unit_id, data.item_id)
+    rows = await Action.raw(
+        _CONTEXT_SQL, data.unit_id, data.unit_id, on, on, data.id, data.unit_id, data.item_id
+    )
     return rows[0]
 
 
@@ -136,8 +134,7 @@ async def _check_rules(
                 officer_name=name,
                 certificate_status=status,
             )
-    # Rule: a unit acts on its own items, or on items delegated to it and in effect on the day.
-    if context["owner_unit"] != data.unit_id and not context["delegated"]:
+    if not context["may_act"]:
         on = data.occurred_at.astimezone(BEIJING).date()
         raise await _refuse(
             actor,

@@ -138,11 +138,22 @@ async def get_item(item_id: uuid.UUID) -> schemas.Item:
     return _item(row)
 
 
+# Rule: a unit acts on its own items, or on items delegated to it and in effect on the day. The one
+# statement of it, for a query over ``enforcement_items i``; parameters: unit, unit, day, day.
+MAY_ACT_SQL = """(
+  i.owner_unit = {} OR EXISTS (
+    SELECT 1 FROM delegations d
+    WHERE d.item = i.id AND d.unit = {} AND d.effective_from <= {}
+      AND (d.effective_to IS NULL OR d.effective_to >= {})
+  )
+)"""
+_UNIT_MAY_ACT_SQL = f"SELECT {MAY_ACT_SQL} AS may_act FROM enforcement_items i WHERE i.id = {{}}"  # noqa: S608
+
+
 async def unit_may_act(unit_id: uuid.UUID, item_id: uuid.UUID, on: date) -> bool:
-    """Rule: a unit acts on its own items, or on items delegated to it and in effect on ``on``."""
-    if await Item.exists().where((Item.id == item_id) & (Item.owner_unit == unit_id)):
-        return True
-    return item_id in await _delegated_item_ids(unit_id, on)
+    """Whether ``unit_id`` may act on ``item_id`` on ``on`` (see MAY_ACT_SQL)."""
+    rows = await Item.raw(_UNIT_MAY_ACT_SQL, unit_id, unit_id, on, on, item_id)
+    return bool(rows and rows[0]["may_act"])
 
 
 async def create_item(actor: CurrentUser, data: schemas.ItemCreate) -> schemas.Item:
