@@ -22,7 +22,7 @@ from backend.lib.auth import CurrentUser
 from backend.lib.clock import BEIJING, utcnow
 from backend.lib.errors import AppError, ErrorCode, Errors
 from backend.lib.pagination import Page, newest_first_after, time_cursor
-from backend.lib.querystrings import SelectHead
+from backend.lib.querystrings import SelectHead, expand_in
 from backend.lib.scope import can_see, enforcement_units, mask_id_number, sees_personal_data
 from backend.live.publish import publish
 from backend.org.services import MAY_ACT_SQL
@@ -87,8 +87,7 @@ async def _context(data: schemas.ActionCreate) -> dict[str, Any]:
 
 
 async def _officers(unit_id: uuid.UUID, officer_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    placeholders = ", ".join("{}" for _ in officer_ids)
-    rows = await User.raw(_OFFICERS_SQL.replace("IN ({})", f"IN ({placeholders})"), unit_id, *officer_ids)
+    rows = await User.raw(expand_in(_OFFICERS_SQL, len(officer_ids)), unit_id, *officer_ids)
     return {r["id"]: r for r in rows}
 
 
@@ -246,8 +245,7 @@ async def _views(rows: list[dict[str, Any]], viewer: CurrentUser, *, detail: boo
     officers: dict[uuid.UUID, list[schemas.OfficerRef]] = defaultdict(list)
     if ids:
         # Raw: building this select through the ORM cost more than running it (a feed page has 50).
-        placeholders = ", ".join("{}" for _ in ids)
-        for o in await ActionOfficer.raw(_PAGE_OFFICERS_SQL.replace("IN ({})", f"IN ({placeholders})"), *ids):
+        for o in await ActionOfficer.raw(expand_in(_PAGE_OFFICERS_SQL, len(ids)), *ids):
             officers[o["action"]].append(schemas.OfficerRef(o["officer_id"], o["display_name"]))
     case_ids: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     if detail and ids:

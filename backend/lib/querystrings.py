@@ -61,6 +61,11 @@ def compile_postgres(querystring: QueryString) -> tuple[str, list[Any]]:
     return _compile(querystring, numbered=True)
 
 
+def expand_in(sql: str, count: int) -> str:
+    """``sql`` with its one ``IN ({})`` given ``count`` placeholders, for a raw query over a list."""
+    return sql.replace("IN ({})", "IN (" + ", ".join("{}" for _ in range(count)) + ")", 1)
+
+
 class SelectHead:
     """``SELECT <columns> FROM <table> <joins>`` of a Piccolo select, built once per engine type.
 
