@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -201,3 +202,34 @@ async def test_everyone_in_scope_lists_an_actions_evidence(client, as_user, worl
     assert_problem(
         await client.get(f"/api/v1/actions/{action['id']}/evidence", headers=outsider), 404, "not_found"
     )
+
+
+async def test_damaged_photos_are_kept_or_refused_never_a_server_error(client, as_user, world: World) -> None:
+    officer = await as_user("officer_a1")
+    action = await record_action(client, officer, world)
+    original = phone_photo(datetime(2026, 11, 28, 10, 0, tzinfo=UTC), size=(200, 150), seed=3)
+    rng = random.Random(7)
+    before = await Evidence.count()
+    kept = 0
+    for attempt in range(36):
+        damaged = bytearray(original)
+        if attempt % 3 == 0:  # bytes flipped
+            for _ in range(rng.randint(1, 20)):
+                damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        elif attempt % 3 == 1:  # cut short
+            damaged = damaged[: rng.randrange(10, len(damaged))]
+        else:  # bytes inserted
+            at = rng.randrange(2, 400)
+            damaged[at:at] = rng.randbytes(rng.randint(1, 50))
+        response = await client.post(
+            f"/api/v1/actions/{action['id']}/evidence",
+            content=bytes(damaged),
+            headers={**officer, "Content-Type": "image/jpeg"},
+        )
+        if response.status_code == 201:
+            kept += 1
+        else:
+            code = {415: "evidence.type_mismatch", 422: "evidence.image_rejected"}.get(response.status_code)
+            assert code, (attempt, response.status_code, response.text)
+            assert_problem(response, response.status_code, code)
+    assert await Evidence.count() == before + kept  # a refused photo leaves nothing behind
