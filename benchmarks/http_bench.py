@@ -15,7 +15,9 @@ officers officer1/officer2 through the API, and measures in interleaved rounds:
 * ``feed``  – ``GET /api/v1/actions?limit=50``, the feed's first page, as officer1.
 
 req/s is the median over rounds; a ratio is the median of per-round ratios against ``bare`` measured
-in the same round. Servers are stopped by PID; every wait is bounded.
+in the same round. ``--ab`` then measures the feed once more with Apache Bench (``ab -k``, same
+connections and duration) for a second client's latency figures. Servers are stopped by PID; every
+wait is bounded.
 """
 
 from __future__ import annotations
@@ -276,6 +278,24 @@ def wrk(url: str, args: argparse.Namespace, duration: float, script: Path | None
     return parse_wrk(completed.stdout)
 
 
+def ab(url: str, token: str, args: argparse.Namespace) -> dict[str, float]:
+    """The feed once more with Apache Bench, as a second client's view of latency: wrk's single
+    thread reports a long p99 tail for large answers that the server does not have."""
+    argv = ["ab", "-k", "-q", "-c", str(args.connections), "-t", f"{args.duration:g}", "-n", "100000000"]
+    argv += ["-H", f"Authorization: Bearer {token}", url]  # a throw-away demo database's token
+    completed = subprocess.run(argv, capture_output=True, text=True, timeout=args.duration + 60, check=False)  # noqa: S603
+    if completed.returncode != 0:
+        raise RuntimeError(f"ab failed ({completed.returncode}): {completed.stderr}")
+    out = completed.stdout
+    result = {"req_per_s": float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))}
+    for name, pct in (("p50", "50"), ("p99", "99"), ("max", "100")):
+        result[f"latency_ms_{name}"] = float(re.search(rf"^\s*{pct}%\s+(\d+)", out, re.MULTILINE).group(1))
+    failed = re.search(r"Failed requests:\s+(\d+)", out)
+    non_2xx = re.search(r"Non-2xx responses:\s+(\d+)", out)
+    result["errors"] = int(failed.group(1) if failed else 0) + int(non_2xx.group(1) if non_2xx else 0)
+    return result
+
+
 # -- one backend ----------------------------------------------------------------------------------
 
 
@@ -343,7 +363,10 @@ def bench_backend(
                     log(
                         f"[{name}] round {r + 1}/{args.rounds} {endpoint}: {result.requests_per_s:,.0f} req/s"
                     )
+            feed_by_ab = ab(targets["feed"][0], fixture.token, args) if args.ab else None
         summary = summarise(runs)
+        if feed_by_ab is not None:
+            summary["feed_by_ab"] = feed_by_ab
         summary["actions_in_table_at_end"] = count_actions(database_url, data_dir)
     return summary
 
@@ -398,6 +421,14 @@ def report(results: dict) -> str:
         f"{backend}: {r['actions_in_table_at_end']:,} actions in the table at the end"
         for backend, r in results["backends"].items()
     ]
+    for backend, r in results["backends"].items():
+        if "feed_by_ab" in r:
+            a = r["feed_by_ab"]
+            notes.append(
+                f"{backend} feed by ab -k -c{settings['connections']}: {a['req_per_s']:,.0f} req/s, "
+                f"p50 / p99 / max {a['latency_ms_p50']:.0f} / {a['latency_ms_p99']:.0f} / "
+                f"{a['latency_ms_max']:.0f} ms, {a['errors']} errors"
+            )
     return "\n".join(
         [
             table(["backend", "endpoint", "req/s", "p50 / p99 ms", "vs bare", "≥ 0.5×", "errors"], rows),
@@ -420,11 +451,17 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--log-level", default="warning", help="uvicorn log level for both servers")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))
+    parser.add_argument(
+        "--ab", action="store_true", help="also measure the feed's latency with Apache Bench (apache2-utils)"
+    )
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 
     if shutil.which("wrk") is None:
         print(WRK_INSTALL_HINT, file=sys.stderr)
+        return 2
+    if args.ab and shutil.which("ab") is None:
+        print("--ab needs Apache Bench: sudo apt-get install apache2-utils", file=sys.stderr)
         return 2
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(backends) - {"sqlite-stock", "sqlite-pooled", "postgres"}

@@ -169,8 +169,22 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
     cli(env, "demo", "--password", DEMO_PASSWORD)
     os.environ.update({k: v for k, v in env.items() if k.startswith("FIELDWATCH_")})
 
+    import backend.db
     from backend.accounts.services import load_current_user
     from backend.app import create_app
+
+    if args.plan_cache_mode:
+        configured = backend.db.postgres_config
+
+        def postgres_config(url: str) -> dict[str, Any]:
+            config = configured(url)
+            config["server_settings"] = {
+                **config.get("server_settings", {}),
+                "plan_cache_mode": args.plan_cache_mode,
+            }
+            return config
+
+        backend.db.postgres_config = postgres_config
     from backend.settings import get_settings
     from benchmarks.bare_app import create_app as create_bare_app
 
@@ -283,7 +297,8 @@ async def amain(args: argparse.Namespace) -> int:
     else:
         with temp_data_dir() as data_dir:
             result = await measure(args, None, data_dir)
-    print(report(args.backend, result))
+    label = args.backend + (f", plan_cache_mode={args.plan_cache_mode}" if args.plan_cache_mode else "")
+    print(report(label, result))
     if result["profile"]:
         print(f"\ncProfile of {args.profile}, {args.requests} requests:\n")
         print(result["profile"])
@@ -304,6 +319,11 @@ def main() -> int:
         type=lambda v: v.split(","),
         default=list(ENDPOINTS),
         help="comma-separated subset to measure; bare is always measured",
+    )
+    parser.add_argument(
+        "--plan-cache-mode",
+        choices=("auto", "force_custom_plan", "force_generic_plan"),
+        help="PostgreSQL plan_cache_mode for the app's pool (default: what backend.db configures)",
     )
     parser.add_argument("--profile", choices=ENDPOINTS, help="also profile this endpoint")
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key for --profile")
