@@ -4,8 +4,8 @@
 #   scripts/bench.sh            full run (about 15 minutes on 2 cores)
 #   scripts/bench.sh --quick    short loops and 100,000 actions, to check that everything works
 #
-# Needs: Python 3.11+, wrk (installed with apt-get when run as root on Debian/Ubuntu, otherwise
-# `sudo apt-get install wrk`), and PostgreSQL reachable at $BENCH_PG_URL (default
+# Needs: Python 3.11+, wrk and ab (installed with apt-get when run as root on Debian/Ubuntu, otherwise
+# `sudo apt-get install wrk apache2-utils`), and PostgreSQL reachable at $BENCH_PG_URL (default
 # postgresql://postgres@127.0.0.1:5432/postgres, trust auth) with the right to create databases.
 # Every benchmark creates its own throw-away SQLite files and PostgreSQL databases and drops them;
 # servers listen on 127.0.0.1 only and are stopped by PID.
@@ -31,12 +31,12 @@ if ! { .venv/bin/python -m pip install --quiet --upgrade pip && .venv/bin/python
 fi
 rm -f "$pip_log"
 
-if ! command -v wrk >/dev/null; then
+if ! command -v wrk >/dev/null || ! command -v ab >/dev/null; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "installing wrk (apt-get)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+    echo "installing wrk and apache2-utils (ab) with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk apache2-utils >/dev/null
   else
-    echo "the HTTP benchmark needs wrk: sudo apt-get install wrk" >&2
+    echo "the HTTP benchmark needs wrk and ab: sudo apt-get install wrk apache2-utils" >&2
     exit 2
   fi
 fi
@@ -101,7 +101,7 @@ echo "== primary-key read: ORM vs raw driver =="
 
 echo
 echo "== HTTP: the app vs a bare Litestar endpoint (wrk) =="
-.venv/bin/python benchmarks/http_bench.py "${http_args[@]}" --json "$out/http.json" | tee "$out/http.md"
+.venv/bin/python benchmarks/http_bench.py "${http_args[@]}" --ab --json "$out/http.json" | tee "$out/http.md"
 
 echo
 echo "== one request's cost in process, by endpoint =="
