@@ -14,11 +14,13 @@ from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.datastructures import CacheControlHeader, State
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 
 from backend.accounts.controllers import AuthController, MeController, UserController, auth_rate_limit
+from backend.accounts.middleware import JWTAuthMiddleware
 from backend.actions.controllers import ActionController
 from backend.alerts.controllers import AlertController
 from backend.audit.controllers import AuditController
@@ -26,7 +28,7 @@ from backend.cases.controllers import CaseController
 from backend.db import bind, engine_from_url, is_postgres
 from backend.evidence.controllers import EvidenceController, EvidenceUploadController, UploadController
 from backend.health import healthz, readyz
-from backend.lib.auth import JWTAuthMiddleware, TokenService
+from backend.lib.auth import TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.keys import load_keyring
 from backend.lib.requests import AppRequest, refuse_nul_in_url
@@ -154,7 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SpotCheckController,
             live_socket,
         ],
-        middleware=[JWTAuthMiddleware],
+        middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens)],
         security=[{"BearerAuth": []}],
         after_request=_security_headers,
     )

@@ -12,7 +12,7 @@ import msgspec
 from backend.accounts import schemas as account_schemas
 from backend.accounts import services as accounts
 from backend.accounts.tables import Certificate, User
-from backend.db import bind, engine_from_url, is_postgres
+from backend.db import connected
 from backend.lib.clock import today_local
 from backend.org import schemas as org_schemas
 from backend.org import services as org
@@ -139,18 +139,9 @@ def _password(settings: Settings, given: str | None) -> str:
     return password
 
 
-async def _with_engine(settings: Settings):
-    engine = engine_from_url(settings.database_url)
-    bind(engine)
-    if is_postgres(engine):
-        await engine.start_connection_pool()
-    return engine
-
-
 async def seed(settings: Settings, password: str | None) -> tuple[list[tuple[str, str]], str]:
     password = _password(settings, password)
-    engine = await _with_engine(settings)
-    try:
+    async with connected(settings.database_url):
         unit_ids: dict[str, uuid.UUID] = {}
         for name, kind, pilot, parent in UNITS:
             existing = await Unit.select(Unit.id).where(Unit.name == name).first()
@@ -225,9 +216,6 @@ async def seed(settings: Settings, password: str | None) -> tuple[list[tuple[str
                 )
             )
         return logins, password
-    finally:
-        if is_postgres(engine):
-            await engine.close_connection_pool()
 
 
 async def _certificate(user_id: uuid.UUID, username: str, kind: str, today: date) -> None:
@@ -246,8 +234,7 @@ async def _certificate(user_id: uuid.UUID, username: str, kind: str, today: date
 async def create_user_cli(
     settings: Settings, username: str, roles: list[str], units: list[str], password: str
 ) -> account_schemas.User:
-    engine = await _with_engine(settings)
-    try:
+    async with connected(settings.database_url):
         unit_ids: list[str] = []
         for ref in units:
             try:
@@ -271,6 +258,3 @@ async def create_user_cli(
         except msgspec.ValidationError as exc:
             raise ValueError(str(exc)) from None
         return await accounts.create_user(None, data)
-    finally:
-        if is_postgres(engine):
-            await engine.close_connection_pool()

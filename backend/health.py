@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get
+from piccolo.querystring import QueryString
 
+from backend.db import current_engine
 from backend.lib.errors import Errors, problem
 from media_store import MediaStoreUnavailable
 
@@ -19,11 +21,9 @@ async def healthz() -> dict[str, str]:
     "/readyz", exclude_from_auth=True, tags=["health"], summary="Readiness: database, object store, channels"
 )
 async def readyz(request: Request[Any, Any, Any]) -> Response[Any]:
-    from backend.audit.tables import AuditHead
-
     checks: dict[str, str] = {}
     try:
-        await AuditHead.raw("SELECT 1").run()
+        await current_engine().run_querystring(QueryString("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # any driver error means not ready
         checks["database"] = f"error: {type(exc).__name__}"

@@ -1,11 +1,15 @@
-"""Piccolo configuration (used by `piccolo migrations ...` and the app's migration runner)."""
+"""Piccolo configuration, for ``piccolo migrations ...`` and the app's migration runner.
+
+``DB`` is looked up lazily: importing this module builds no engine. The engine bound by the app (or
+the test suite) is the one Piccolo sees; a Piccolo command run on its own binds one from the
+FIELDWATCH_* settings."""
+
+from typing import Any
 
 from piccolo.conf.apps import AppRegistry
 
-from backend.db import engine_from_url
+from backend.db import bind, bound_engine, engine_from_url
 from backend.settings import get_settings
-
-DB = engine_from_url(get_settings().database_url)
 
 APP_REGISTRY = AppRegistry(
     apps=[
@@ -20,3 +24,13 @@ APP_REGISTRY = AppRegistry(
         "backend.supervision.piccolo_app",
     ]
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name != "DB":
+        raise AttributeError(name)
+    engine = bound_engine()
+    if engine is None:
+        engine = engine_from_url(get_settings().database_url)
+        bind(engine)
+    return engine

@@ -6,7 +6,7 @@ SQLite (a temporary data dir, migrated and loaded with the demo data by the proj
 
 * ``orm stock``   – ``Table.select().where(Table.id == pk).first()`` on Piccolo's ``SQLiteEngine``
                     configured as ``backend.db.engine_from_url`` does (a connection per query);
-* ``orm pooled``  – the same call on ``backend.lib.sqlite_engine.PooledSQLiteEngine``;
+* ``orm pooled``  – the same call on ``backend.db.sqlite_pool.PooledSQLiteEngine``;
 * ``raw cursor``  – aiosqlite, one long-lived connection, ``async with db.execute(...) as cur:
                     await cur.fetchone()`` (the driver's documented idiom);
 * ``raw fetchall``– aiosqlite, one long-lived connection, ``await db.execute_fetchall(...)`` (a
@@ -77,7 +77,7 @@ async def bench_sqlite(args: argparse.Namespace) -> dict[str, object]:
     import aiosqlite
     from piccolo.engine.sqlite import SQLiteEngine
 
-    from backend.lib.sqlite_engine import PooledSQLiteEngine
+    from backend.db.sqlite_pool import PooledSQLiteEngine
 
     results: dict[str, object] = {}
     with temp_data_dir() as data_dir:

@@ -169,12 +169,12 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
     cli(env, "demo", "--password", DEMO_PASSWORD)
     os.environ.update({k: v for k, v in env.items() if k.startswith("FIELDWATCH_")})
 
-    import backend.db
+    import backend.db.engines
     from backend.accounts.services import load_current_user
     from backend.app import create_app
 
     if args.plan_cache_mode:
-        configured = backend.db.postgres_config
+        configured = backend.db.engines.postgres_config
 
         def postgres_config(url: str) -> dict[str, Any]:
             config = configured(url)
@@ -184,7 +184,7 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
             }
             return config
 
-        backend.db.postgres_config = postgres_config
+        backend.db.engines.postgres_config = postgres_config
     from backend.settings import get_settings
     from benchmarks.bare_app import create_app as create_bare_app
 

@@ -1,6 +1,6 @@
 """``fieldwatch serve`` with a chosen SQLite engine class, for comparing engines without editing
 the app: ``--sqlite-engine stock`` is Piccolo's SQLiteEngine, ``pooled`` is
-backend.lib.sqlite_engine.PooledSQLiteEngine; ``default`` leaves backend.db as it is. PostgreSQL URLs
+backend.db.sqlite_pool.PooledSQLiteEngine; ``default`` leaves backend.db as it is. PostgreSQL URLs
 are not affected. Everything after ``--`` goes to ``fieldwatch``.
 
     .venv/bin/python benchmarks/serve_app.py --sqlite-engine pooled -- serve --port 8000
@@ -23,7 +23,7 @@ def use_sqlite_engine(kind: str) -> None:
     from piccolo.engine.sqlite import SQLiteEngine
 
     import backend.db
-    from backend.lib.sqlite_engine import PooledSQLiteEngine
+    from backend.db.sqlite_pool import PooledSQLiteEngine
 
     engine_cls = {"stock": SQLiteEngine, "pooled": PooledSQLiteEngine}[kind]
     original = backend.db.engine_from_url

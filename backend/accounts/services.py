@@ -15,12 +15,12 @@ from backend.accounts import schemas
 from backend.accounts.tables import Certificate, Membership, RefreshToken, Session, User
 from backend.audit import services as audit
 from backend.db import atomic, is_unique_violation
+from backend.db.querystrings import SelectHead
 from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.clock import today_local, utcnow
 from backend.lib.errors import AppError, Errors
 from backend.lib.pagination import Page, decode_cursor, encode_cursor
 from backend.lib.passwords import hash_password, verify_password
-from backend.lib.querystrings import SelectHead
 from backend.org.services import require_units
 from backend.settings import Settings
 

@@ -17,12 +17,12 @@ from backend.actions.tables import Action, ActionOfficer
 from backend.alerts.services import raise_alert
 from backend.audit import services as audit
 from backend.db import atomic, is_postgres, is_unique_violation
+from backend.db.querystrings import SelectHead, expand_in
 from backend.lib import idempotency
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import BEIJING, utcnow
 from backend.lib.errors import AppError, ErrorCode, Errors
 from backend.lib.pagination import Page, newest_first_after, time_cursor
-from backend.lib.querystrings import SelectHead, expand_in
 from backend.lib.scope import can_see, enforcement_units, mask_id_number, sees_personal_data
 from backend.live.publish import publish
 from backend.org.services import MAY_ACT_SQL

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from backend.db import bind, engine_from_url, is_postgres
+from backend.db import connected
 from backend.evidence.services import verify_all
 from backend.settings import Settings
 from media_store import open_store
@@ -29,16 +29,9 @@ class Progress:
 
 
 async def run_verify(settings: Settings) -> int:
-    engine = engine_from_url(settings.database_url)
-    bind(engine)
-    if is_postgres(engine):
-        await engine.start_connection_pool()
-    try:
+    async with connected(settings.database_url):
         store = open_store(settings.media_url, spool_dir=str(settings.data_dir / "tmp"))
         mismatches = await verify_all(store, Progress())
-    finally:
-        if is_postgres(engine):
-            await engine.close_connection_pool()
     if mismatches:
         for m in mismatches:
             print(

@@ -1,4 +1,5 @@
-"""Access tokens (JWT per RFC 8725), the authentication middleware, and role guards."""
+"""Access tokens (JWT per RFC 8725), the signed-in user, and role guards. Loading the user behind a
+token is the accounts domain's job (``backend.accounts.middleware``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from typing import Any
 import jwt
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
-from litestar.types import ASGIApp
 
 from backend.lib.errors import AppError, Errors
 from backend.lib.keys import KeyRing
@@ -94,26 +93,6 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
-
-
-class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
-    """Verifies the bearer token, then loads the user and session so revocations apply at once."""
-
-    def __init__(self, app: ASGIApp, exclude: str | list[str] | None = None) -> None:
-        super().__init__(app, exclude=exclude, exclude_from_auth_key="exclude_from_auth")
-
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
-        from backend.accounts.services import load_current_user
-
-        token = bearer_token(connection)
-        if token is None:
-            raise AppError(Errors.AUTH_REQUIRED, "Sign in: send 'Authorization: Bearer <access token>'.")
-        tokens: TokenService = connection.app.state.tokens
-        claims = tokens.verify(token)
-        user = await load_current_user(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]))
-        return AuthenticationResult(user=user, auth=claims)
 
 
 def requires_roles(*roles: str):

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from piccolo.engine import sqlite as piccolo_sqlite
 
-from backend.lib import sqlite_converters as fast
+from backend.db import converters as fast
 
 UUIDS = [
     b"5b1553ff-474c-5539-be3e-e68f97c55769",

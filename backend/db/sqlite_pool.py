@@ -63,8 +63,8 @@ from piccolo.engine.sqlite import (
 )
 from piccolo.querystring import QueryString
 
-from backend.lib import sqlite_converters
-from backend.lib.querystrings import compile_sqlite
+from backend.db import converters as sqlite_converters
+from backend.db.querystrings import compile_sqlite
 
 if TYPE_CHECKING:
     from piccolo.table import Table

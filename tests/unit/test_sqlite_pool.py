@@ -30,7 +30,7 @@ from piccolo.query.functions.aggregate import Count
 from piccolo.query.functions.string import Upper
 from piccolo.table import Table
 
-from backend.lib.sqlite_engine import INLINE_YIELD_EVERY, PooledConnection, PooledSQLiteEngine, compile_sqlite
+from backend.db.sqlite_pool import INLINE_YIELD_EVERY, PooledConnection, PooledSQLiteEngine, compile_sqlite
 
 
 class Author(Table, tablename="pool_test_authors"):
@@ -182,7 +182,7 @@ async def test_compile_matches_piccolo_for_every_query_shape(
 async def test_the_postgres_compile_matches_piccolo_for_every_query_shape() -> None:
     from piccolo.engine.postgres import PostgresEngine
 
-    from backend.db import compile_postgres
+    from backend.db.querystrings import compile_postgres
 
     bind(PostgresEngine(config={}))  # compiling only: never connects
     ids = [uuid.uuid4() for _ in range(5)]
@@ -594,8 +594,7 @@ async def test_a_select_head_with_its_where_is_the_select_piccolo_builds() -> No
     from piccolo.engine.postgres import PostgresEngine
     from piccolo.querystring import QueryString
 
-    from backend.db import compile_postgres
-    from backend.lib.querystrings import SelectHead
+    from backend.db.querystrings import SelectHead, compile_postgres
 
     head = SelectHead(Note, Note.id, Note.title, Note.author.name.as_alias("author_name"))
     condition = (Note.rank > 2) & Note.id.is_in(Note.select(Note.id).where(Note.done == True))  # noqa: E712
