@@ -9,38 +9,46 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Response, Router
+from litestar import Litestar, Request, Response, Router
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
+from piccolo.engine.base import Engine
 
 from backend.accounts.controllers import AuthController, MeController, UserController, auth_rate_limit
 from backend.accounts.middleware import JWTAuthMiddleware
+from backend.actions import services as actions_services
 from backend.actions.controllers import ActionController
-from backend.alerts.controllers import AlertController
+from backend.actions.evidence import ActionParent
+from backend.alerts.controllers import AlertController, SosController
 from backend.audit.controllers import AuditController
+from backend.cases import services as cases_services
 from backend.cases.controllers import CaseController
+from backend.cases.evidence import CaseParent
 from backend.db import bind, engine_from_url, is_postgres
+from backend.evidence import parents as evidence_parents
 from backend.evidence.controllers import EvidenceController, EvidenceUploadController, UploadController
 from backend.health import healthz, readyz
-from backend.lib.auth import TokenService
+from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
-from backend.lib.keys import load_keyring
 from backend.lib.requests import AppRequest, refuse_nul_in_url
-from backend.live import publish as live
 from backend.live import services as live_services
-from backend.live.controllers import PositionController, SosController, SummaryController, live_socket
+from backend.live.controllers import PositionController, live_socket
 from backend.live.hub import Hub
+from backend.live.publish import Publisher, channel_name
 from backend.org.controllers import ItemController, UnitController
 from backend.settings import Settings, get_settings
+from backend.summary.controllers import SummaryController
 from backend.supervision import services as supervision_services
 from backend.supervision.controllers import InvitationController, SpotCheckController
-from media_store import open_store
+from backend.supervision.evidence import SpotCheckParent
+from media_store import MediaStore, open_store
 
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -90,43 +98,69 @@ async def _prune_periodically(settings: Settings) -> None:
         await asyncio.sleep(3600)
 
 
-async def _spot_check_deadlines(every_s: float = 15) -> None:
+async def _spot_check_deadlines(events: Publisher, every_s: float = 15) -> None:
     """Marks unanswered spot-checks overdue at their deadline, whether or not anyone watches."""
     while True:
         try:
-            await supervision_services.mark_overdue()
+            await supervision_services.mark_overdue(events)
         except Exception:  # retried at the next tick
             logging.getLogger(__name__).exception("spot-check deadline check failed")
         await asyncio.sleep(every_s)
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def _register_domains() -> None:
+    """Fill the extension points lower domains offer to higher ones."""
+    evidence_parents.register("action", ActionParent())
+    evidence_parents.register("case", CaseParent())
+    evidence_parents.register("spot_check", SpotCheckParent())
+    actions_services.link_cases(cases_services.cases_of_actions)
+
+
+def _value(value: Any) -> Provide:
+    """A dependency that is the same object for every request."""
+
+    def provide() -> Any:
+        return value
+
+    return Provide(provide, use_cache=True, sync_to_thread=False)
+
+
+async def _current_user(request: Request[CurrentUser, Any, Any]) -> CurrentUser:
+    return request.user
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, store: MediaStore | None = None
+) -> Litestar:
+    """The app for ``settings`` (default: from the environment). ``engine`` and ``store`` replace the
+    database and the object store the settings name; handlers receive every shared part through
+    dependencies (settings, store, tokens, events, hub, channels, user)."""
     mimetypes.add_type("application/manifest+json", ".webmanifest")
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = engine_from_url(settings.database_url)
+    engine = engine or engine_from_url(settings.database_url)
     bind(engine)
-    keyring = load_keyring(settings.keys_dir)
-    tokens = TokenService(keyring, settings.jwt_issuer, settings.jwt_audience, settings.access_token_ttl_s)
-    channel = live.channel_name(settings.redis_prefix)
+    _register_domains()
+    store = store or open_store(settings.media_url, spool_dir=str(settings.data_dir / "tmp"))
+    tokens = TokenService.for_settings(settings)
+    channel = channel_name(settings.redis_prefix)
     channels = ChannelsPlugin(backend=_channels_backend(settings), channels=[channel])
+    events = Publisher(channels, channel)
     hub = Hub(channels, channel, max_queue=settings.live_max_queue, heartbeat_s=settings.live_heartbeat_s)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if is_postgres(engine):
             await engine.start_connection_pool()
-        live.configure(channels, channel)
         await hub.start()
         pruner = asyncio.create_task(_prune_periodically(settings), name="prune")
-        deadlines = asyncio.create_task(_spot_check_deadlines(), name="spot-check-deadlines")
+        deadlines = asyncio.create_task(_spot_check_deadlines(events), name="spot-check-deadlines")
         try:
             yield
         finally:
             pruner.cancel()
             deadlines.cancel()
             await hub.stop()
-            live.configure(None)
             if is_postgres(engine):
                 await engine.close_connection_pool()
 
@@ -182,16 +216,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=refuse_nul_in_url,
         plugins=[channels],
         lifespan=[lifespan],
-        state=State(
-            {
-                "settings": settings,
-                "engine": engine,
-                "tokens": tokens,
-                "media": open_store(settings.media_url, spool_dir=str(settings.data_dir / "tmp")),
-                "channels": channels,
-                "hub": hub,
-            }
-        ),
+        dependencies={
+            "settings": _value(settings),
+            "store": _value(store),
+            "tokens": _value(tokens),
+            "events": _value(events),
+            "hub": _value(hub),
+            "channels": _value(channels),
+            "user": Provide(_current_user, use_cache=False),
+        },
         openapi_config=OpenAPIConfig(
             title="fieldwatch API",
             version="1.0.0",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Response, get
 from piccolo.querystring import QueryString
 
 from backend.db import current_engine
+from backend.lib.deps import Channels, Store
 from backend.lib.errors import Errors, problem
 from media_store import MediaStoreUnavailable
 
@@ -20,7 +21,7 @@ async def healthz() -> dict[str, str]:
 @get(
     "/readyz", exclude_from_auth=True, tags=["health"], summary="Readiness: database, object store, channels"
 )
-async def readyz(request: Request[Any, Any, Any]) -> Response[Any]:
+async def readyz(store: Store, channels: Channels) -> Response[Any]:
     checks: dict[str, str] = {}
     try:
         await current_engine().run_querystring(QueryString("SELECT 1"))
@@ -28,11 +29,11 @@ async def readyz(request: Request[Any, Any, Any]) -> Response[Any]:
     except Exception as exc:  # any driver error means not ready
         checks["database"] = f"error: {type(exc).__name__}"
     try:
-        await request.app.state.media.ping()
+        await store.ping()
         checks["media"] = "ok"
     except MediaStoreUnavailable as exc:
         checks["media"] = f"error: {exc}"
-    checks["channels"] = "ok" if request.app.state.get("channels") is not None else "error: not configured"
+    checks["channels"] = "ok" if channels is not None else "error: not configured"
     if all(v == "ok" for v in checks.values()):
         return Response({"status": "ready", "checks": checks})
     return problem(

@@ -185,6 +185,7 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
             return config
 
         backend.db.engines.postgres_config = postgres_config
+    from backend.lib.auth import TokenService
     from backend.settings import get_settings
     from benchmarks.bare_app import create_app as create_bare_app
 
@@ -198,7 +199,7 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
             if status != 201:
                 raise RuntimeError(f"POST /api/v1/actions: {status} {body}")
         post_body = json.dumps(fx.action_body()).encode()
-        tokens = app.state.tokens
+        tokens = TokenService.for_settings(get_settings())
         claims = tokens.verify(fx.token)
         user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
 

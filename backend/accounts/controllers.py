@@ -1,22 +1,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from litestar import Controller, Request, get, patch, post, put
+from litestar import Controller, get, patch, post, put
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from backend.accounts import schemas, services
-from backend.lib.auth import CurrentUser, requires_roles
+from backend.lib.auth import requires_roles
+from backend.lib.deps import AppSettings, SignedIn, Tokens
 from backend.lib.pagination import Page
 from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
-from backend.settings import Settings
-
-
-def _settings(request: Request[Any, Any, Any]) -> Settings:
-    return request.app.state.settings
 
 
 def auth_rate_limit(per_minute: int) -> RateLimitConfig:
@@ -30,23 +25,19 @@ class AuthController(Controller):
 
     @post("/login", exclude_from_auth=True, status_code=HTTP_200_OK, summary="Sign in")
     async def login(
-        self, request: Request[Any, Any, Any], data: JSONBody[schemas.LoginRequest]
+        self, settings: AppSettings, tokens: Tokens, data: JSONBody[schemas.LoginRequest]
     ) -> schemas.TokenPair:
-        return await services.login(
-            data.username, data.password, _settings(request), request.app.state.tokens
-        )
+        return await services.login(data.username, data.password, settings, tokens)
 
     @post("/refresh", exclude_from_auth=True, status_code=HTTP_200_OK, summary="Rotate the refresh token")
     async def refresh(
-        self, request: Request[Any, Any, Any], data: JSONBody[schemas.RefreshRequest]
+        self, settings: AppSettings, tokens: Tokens, data: JSONBody[schemas.RefreshRequest]
     ) -> schemas.TokenPair:
-        return await services.refresh(data.refresh_token, _settings(request), request.app.state.tokens)
+        return await services.refresh(data.refresh_token, settings, tokens)
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End this session")
-    async def logout(
-        self, request: Request[CurrentUser, Any, Any], data: JSONBody[schemas.LogoutRequest | None] = None
-    ) -> None:
-        await services.logout(request.user)
+    async def logout(self, user: SignedIn, data: JSONBody[schemas.LogoutRequest | None] = None) -> None:
+        await services.logout(user)
 
 
 class MeController(Controller):
@@ -54,8 +45,8 @@ class MeController(Controller):
     tags = ["auth"]
 
     @get("/", summary="The signed-in user, roles, units and certificate status")
-    async def me(self, request: Request[CurrentUser, Any, Any]) -> schemas.User:
-        return await services.user_view(request.user.id, full_phone=True)
+    async def me(self, user: SignedIn) -> schemas.User:
+        return await services.user_view(user.id, full_phone=True)
 
 
 class UserController(Controller):
@@ -65,34 +56,30 @@ class UserController(Controller):
     @get("/", summary="Users visible to you")
     async def list_users(
         self,
-        request: Request[CurrentUser, Any, Any],
+        user: SignedIn,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
         role: FromQuery[schemas.Role | None] = None,
         unit_id: FromQuery[uuid.UUID | None] = None,
     ) -> Page[schemas.User]:
-        return await services.list_users(request.user, cursor, limit, role, unit_id)
+        return await services.list_users(user, cursor, limit, role, unit_id)
 
     @post("/", guards=[requires_roles("admin")], summary="Create a user")
-    async def create_user(
-        self, request: Request[CurrentUser, Any, Any], data: JSONBody[schemas.UserCreate]
-    ) -> schemas.User:
-        return await services.create_user(request.user, data)
+    async def create_user(self, user: SignedIn, data: JSONBody[schemas.UserCreate]) -> schemas.User:
+        return await services.create_user(user, data)
 
     @get("/{user_id:uuid}", summary="One user")
-    async def get_user(
-        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[uuid.UUID]
-    ) -> schemas.User:
-        return await services.get_user(request.user, user_id)
+    async def get_user(self, user: SignedIn, user_id: FromPath[uuid.UUID]) -> schemas.User:
+        return await services.get_user(user, user_id)
 
     @patch("/{user_id:uuid}", guards=[requires_roles("admin")], summary="Change a user")
     async def update_user(
         self,
-        request: Request[CurrentUser, Any, Any],
+        user: SignedIn,
         user_id: FromPath[uuid.UUID],
         data: JSONBody[schemas.UserUpdate],
     ) -> schemas.User:
-        return await services.update_user(request.user, user_id, data)
+        return await services.update_user(user, user_id, data)
 
     @put(
         "/{user_id:uuid}/certificate",
@@ -101,11 +88,11 @@ class UserController(Controller):
     )
     async def set_certificate(
         self,
-        request: Request[CurrentUser, Any, Any],
+        user: SignedIn,
         user_id: FromPath[uuid.UUID],
         data: JSONBody[schemas.CertificatePut],
     ) -> schemas.Certificate:
-        return await services.set_certificate(request.user, user_id, data)
+        return await services.set_certificate(user, user_id, data)
 
     @post(
         "/{user_id:uuid}/certificate/revoke",
@@ -115,8 +102,8 @@ class UserController(Controller):
     )
     async def revoke_certificate(
         self,
-        request: Request[CurrentUser, Any, Any],
+        user: SignedIn,
         user_id: FromPath[uuid.UUID],
         data: JSONBody[schemas.CertificateRevoke],
     ) -> schemas.Certificate:
-        return await services.revoke_certificate(request.user, user_id, data.reason)
+        return await services.revoke_certificate(user, user_id, data.reason)

@@ -2,16 +2,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from backend.actions import schemas, services
-from backend.lib.auth import CurrentUser, requires_roles
+from backend.lib.auth import requires_roles
+from backend.lib.deps import SignedIn
 from backend.lib.pagination import Page
 from backend.lib.params import DEFAULT_LIMIT, Cursor, IdempotencyKey, Limit
+from backend.live.publish import Events
 
 OptionalUUID = Annotated[uuid.UUID | None, QueryParameter()]
 OptionalTime = Annotated[datetime | None, QueryParameter()]
@@ -24,18 +26,19 @@ class ActionController(Controller):
     @post("/", guards=[requires_roles("officer")], summary="Record an on-site enforcement action")
     async def create_action(
         self,
-        request: Request[CurrentUser, Any, Any],
+        events: Events,
+        user: SignedIn,
         data: JSONBody[schemas.ActionCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.Action]:
-        action, replayed = await services.create_action(request.user, data, idempotency_key)
+        action, replayed = await services.create_action(user, data, idempotency_key, events)
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
         return Response(action, status_code=HTTP_201_CREATED, headers=headers)
 
     @get("/", summary="The action feed, newest first")
     async def list_actions(
         self,
-        request: Request[CurrentUser, Any, Any],
+        user: SignedIn,
         unit_id: OptionalUUID = None,
         item_id: OptionalUUID = None,
         officer_id: OptionalUUID = None,
@@ -55,10 +58,8 @@ class ActionController(Controller):
             occurred_to=occurred_to,
             has_evidence=has_evidence,
         )
-        return await services.list_actions(request.user, filters, cursor, limit)
+        return await services.list_actions(user, filters, cursor, limit)
 
     @get("/{action_id:uuid}", summary="One action with its evidence")
-    async def get_action(
-        self, request: Request[CurrentUser, Any, Any], action_id: FromPath[uuid.UUID]
-    ) -> schemas.Action:
-        return await services.get_action(request.user, action_id)
+    async def get_action(self, user: SignedIn, action_id: FromPath[uuid.UUID]) -> schemas.Action:
+        return await services.get_action(user, action_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,13 +19,14 @@ from backend.alerts.services import raise_alert
 from backend.audit import services as audit
 from backend.db import atomic, is_postgres, is_unique_violation
 from backend.db.querystrings import SelectHead, expand_in
+from backend.evidence.services import list_for
 from backend.lib import idempotency
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import BEIJING, utcnow
 from backend.lib.errors import AppError, ErrorCode, Errors
 from backend.lib.pagination import Page, newest_first_after, time_cursor
 from backend.lib.scope import can_see, enforcement_units, mask_id_number, sees_personal_data
-from backend.live.publish import publish
+from backend.live.publish import Publisher
 from backend.org.services import MAY_ACT_SQL
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -41,10 +43,16 @@ _WINDOW_PAGE_SQL = (
 
 
 async def _refuse(
-    actor: CurrentUser, data: schemas.ActionCreate, error: ErrorCode, detail: str, **extra: Any
+    events: Publisher,
+    actor: CurrentUser,
+    data: schemas.ActionCreate,
+    error: ErrorCode,
+    detail: str,
+    **extra: Any,
 ) -> AppError:
     """Every refused enforcement act is an alert for the supervisors, then a 422 for the caller."""
     await raise_alert(
+        events,
         "action.refused",
         detail,
         severity="high",
@@ -92,7 +100,11 @@ async def _officers(unit_id: uuid.UUID, officer_ids: list[uuid.UUID]) -> dict[uu
 
 
 async def _check_rules(
-    actor: CurrentUser, data: schemas.ActionCreate, officer_ids: list[uuid.UUID], context: dict[str, Any]
+    events: Publisher,
+    actor: CurrentUser,
+    data: schemas.ActionCreate,
+    officer_ids: list[uuid.UUID],
+    context: dict[str, Any],
 ) -> dict[uuid.UUID, dict[str, Any]]:
     """Refuses an unlawful act; returns the officers' rows."""
     if data.occurred_at > utcnow() + CLOCK_SKEW:
@@ -103,6 +115,7 @@ async def _check_rules(
         raise AppError(Errors.ITEM_NOT_FOUND, "The enforcement item does not exist.")
     if len(officer_ids) < 2:
         raise await _refuse(
+            events,
             actor,
             data,
             Errors.ACTION_TWO_OFFICERS,
@@ -114,6 +127,7 @@ async def _check_rules(
         name = user["display_name"] if user else str(officer_id)
         if user is None or not user["active"] or " officer " not in user["roles"] or not user["member"]:
             raise await _refuse(
+                events,
                 actor,
                 data,
                 Errors.ACTION_OFFICER_NOT_IN_UNIT,
@@ -125,6 +139,7 @@ async def _check_rules(
         if cert is None or cert.status != "valid":
             status = cert.status if cert else "missing"
             raise await _refuse(
+                events,
                 actor,
                 data,
                 Errors.CERTIFICATE_INVALID,
@@ -136,6 +151,7 @@ async def _check_rules(
     if not context["may_act"]:
         on = data.occurred_at.astimezone(BEIJING).date()
         raise await _refuse(
+            events,
             actor,
             data,
             Errors.ITEM_NOT_AUTHORISED,
@@ -147,7 +163,7 @@ async def _check_rules(
 
 
 async def create_action(
-    actor: CurrentUser, data: schemas.ActionCreate, idempotency_key: str | None
+    actor: CurrentUser, data: schemas.ActionCreate, idempotency_key: str | None, events: Publisher
 ) -> tuple[schemas.Action, bool]:
     """Returns the action and whether this was a replay of an earlier identical request."""
     action_id = idempotency.resource_id(data.id, idempotency_key, actor.id, "action")
@@ -160,7 +176,7 @@ async def create_action(
     if data.unit_id not in actor.unit_ids:
         raise AppError(Errors.FORBIDDEN, "You are not a member of this unit.")
     officer_ids = list(dict.fromkeys(data.officer_ids))
-    users = await _check_rules(actor, data, officer_ids, context)
+    users = await _check_rules(events, actor, data, officer_ids, context)
     party = data.party
     row = {
         "id": action_id,
@@ -210,7 +226,7 @@ async def create_action(
     row.update(unit_name=context["unit_name"], item_code=context["item_code"], item_name=context["item_name"])
     officers = [schemas.OfficerRef(o, users[o]["display_name"]) for o in officer_ids]
     view = _view(row, officers, [], actor, detail=True)
-    await publish("action.created", data.unit_id, msgspec.to_builtins(_masked(view)))
+    await events.publish("action.created", data.unit_id, msgspec.to_builtins(_masked(view)))
     return view, False
 
 
@@ -220,6 +236,17 @@ async def _replay(
     if existing["created_by"] != actor.id or existing["request_hash"] != digest:
         raise idempotency.mismatch()
     return await get_action(actor, action_id)
+
+
+# Cases are filed on actions, so they sit above them: the cases domain tells an action's detail view
+# which cases it belongs to (``link_cases``, at start-up) rather than actions reading cases' tables.
+CaseLinks = Callable[[list[uuid.UUID]], Awaitable[dict[uuid.UUID, list[uuid.UUID]]]]
+_case_links: CaseLinks | None = None
+
+
+def link_cases(case_links: CaseLinks) -> None:
+    global _case_links
+    _case_links = case_links
 
 
 _PAGE_OFFICERS_SQL = """
@@ -248,13 +275,8 @@ async def _views(rows: list[dict[str, Any]], viewer: CurrentUser, *, detail: boo
         for o in await ActionOfficer.raw(expand_in(_PAGE_OFFICERS_SQL, len(ids)), *ids):
             officers[o["action"]].append(schemas.OfficerRef(o["officer_id"], o["display_name"]))
     case_ids: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    if detail and ids:
-        from backend.cases.tables import CaseAction
-
-        for c in await CaseAction.select(CaseAction.case, CaseAction.action).where(
-            CaseAction.action.is_in(ids)
-        ):
-            case_ids[c["action"]].append(c["case"])
+    if detail and ids and _case_links is not None:
+        case_ids.update(await _case_links(ids))
     return [_view(r, officers[r["id"]], case_ids[r["id"]], viewer, detail=detail) for r in rows]
 
 
@@ -303,8 +325,6 @@ def _masked(view: schemas.Action) -> schemas.Action:
 
 
 async def get_action(viewer: CurrentUser, action_id: uuid.UUID) -> schemas.Action:
-    from backend.evidence.services import list_for
-
     rows = await Action.raw("{} WHERE {}", _ACTION_ROWS.querystring(), (Action.id == action_id).querystring)
     row = rows[0] if rows else None
     if row is None or not can_see(viewer, row["unit"]):

@@ -16,7 +16,9 @@ from backend.lib.auth import CurrentUser
 from backend.lib.clock import utcnow
 from backend.lib.errors import AppError, Errors
 from backend.lib.pagination import Page, newest_first_after, time_cursor
-from backend.live.publish import publish
+from backend.live.publish import Publisher
+from backend.live.schemas import SosCreate
+from backend.live.services import store_position
 
 
 def _view(row: dict[str, Any]) -> schemas.Alert:
@@ -71,14 +73,14 @@ async def record_alert(
     return _view(row)
 
 
-async def announce(alert: schemas.Alert) -> None:
-    await publish("alert.raised", alert.unit_id, _event(alert))
+async def announce(events: Publisher, alert: schemas.Alert) -> None:
+    await events.publish("alert.raised", alert.unit_id, _event(alert))
 
 
-async def raise_alert(type_: str, message: str, **fields: Any) -> schemas.Alert:
+async def raise_alert(events: Publisher, type_: str, message: str, **fields: Any) -> schemas.Alert:
     """Record an alert in its own transaction (it must outlive a refused request), then stream it."""
     alert = await record_alert(type_, message, **fields)
-    await announce(alert)
+    await announce(events, alert)
     return alert
 
 
@@ -115,7 +117,9 @@ async def list_alerts(
     return Page(items=items, next_cursor=next_cursor)
 
 
-async def handle(viewer: CurrentUser, alert_id: uuid.UUID, data: schemas.AlertAck) -> schemas.Alert:
+async def handle(
+    viewer: CurrentUser, alert_id: uuid.UUID, data: schemas.AlertAck, events: Publisher
+) -> schemas.Alert:
     row = await _scoped(Alert.select(), viewer).where(Alert.id == alert_id).first()
     if row is None:
         raise AppError(Errors.NOT_FOUND, "No such alert.")
@@ -129,5 +133,39 @@ async def handle(viewer: CurrentUser, alert_id: uuid.UUID, data: schemas.AlertAc
             viewer, "alert.handled", "alert", alert_id, {"status": data.status, "comment": data.comment}
         )
     view = _view(await Alert.select().where(Alert.id == alert_id).first())  # type: ignore[arg-type]
-    await publish("alert.acked", view.unit_id, _event(view))
+    await events.publish("alert.acked", view.unit_id, _event(view))
     return view
+
+
+# --- SOS ---------------------------------------------------------------------------------------
+
+
+async def sos(user: CurrentUser, data: SosCreate, events: Publisher) -> dict[str, Any]:
+    """An officer's panic button: an alert for each of their units, and their position if sent."""
+    where = (
+        f" at {data.lat:.5f},{data.lon:.5f} (±{data.accuracy_m or 0:.0f} m)" if data.lat is not None else ""
+    )
+    alert = None
+    for unit_id in sorted(user.unit_ids) or [None]:
+        alert = await raise_alert(
+            events,
+            "officer.sos",
+            f"SOS from {user.display_name}{where}",
+            severity="high",
+            unit_id=unit_id,
+            subject_user_id=user.id,
+            object_type="user",
+            object_id=user.id,
+            data={
+                "lat": data.lat,
+                "lon": data.lon,
+                "accuracy_m": data.accuracy_m,
+                "note": data.note,
+                "officer_name": user.display_name,
+            },
+        )
+    if data.lat is not None and data.lon is not None:
+        now = utcnow()
+        await store_position(events, user, data.lat, data.lon, data.accuracy_m or 0.0, now, sos_at=now)
+    assert alert is not None
+    return msgspec.to_builtins(alert)

@@ -9,8 +9,10 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from backend.cases import schemas, services
 from backend.lib.auth import CurrentUser, requires_roles
+from backend.lib.deps import SignedIn
 from backend.lib.pagination import Page
 from backend.lib.params import DEFAULT_LIMIT, Cursor, IdempotencyKey, Limit
+from backend.live.publish import Events
 
 Status = Annotated[
     Literal["filed", "investigating", "review", "decided", "served", "closed", "transferred"] | None,
@@ -26,32 +28,36 @@ class CaseController(Controller):
 
     @post("/", guards=[requires_roles("officer")], summary="Open a case (立案)")
     async def create_case(
-        self, request: User, data: JSONBody[schemas.CaseCreate], idempotency_key: IdempotencyKey = None
+        self,
+        events: Events,
+        user: SignedIn,
+        data: JSONBody[schemas.CaseCreate],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.Case]:
-        case, replayed = await services.create_case(request.user, data, idempotency_key)
+        case, replayed = await services.create_case(user, data, idempotency_key, events)
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
         return Response(case, status_code=HTTP_201_CREATED, headers=headers)
 
     @get("/", summary="Cases in scope, newest first (status=review is the legal reviewer's queue)")
     async def list_cases(
         self,
-        request: User,
+        user: SignedIn,
         status: Status = None,
         unit_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[schemas.Case]:
-        return await services.list_cases(request.user, status, unit_id, cursor, limit)
+        return await services.list_cases(user, status, unit_id, cursor, limit)
 
     @get("/{case_id:uuid}", summary="One case")
-    async def get_case(self, request: User, case_id: CaseId) -> schemas.Case:
-        return await services.get_case(request.user, case_id)
+    async def get_case(self, user: SignedIn, case_id: CaseId) -> schemas.Case:
+        return await services.get_case(user, case_id)
 
     @patch("/{case_id:uuid}", guards=[requires_roles("officer")], summary="Record investigation and proposal")
     async def update_case(
-        self, request: User, case_id: CaseId, data: JSONBody[schemas.CaseUpdate]
+        self, events: Events, user: SignedIn, case_id: CaseId, data: JSONBody[schemas.CaseUpdate]
     ) -> schemas.Case:
-        return await services.update_case(request.user, case_id, data)
+        return await services.update_case(user, case_id, data, events)
 
     @post(
         "/{case_id:uuid}/submit-review",
@@ -60,9 +66,13 @@ class CaseController(Controller):
         summary="Ask for legal review (法制审核)",
     )
     async def submit_review(
-        self, request: User, case_id: CaseId, data: JSONBody[schemas.Step | None] = None
+        self,
+        events: Events,
+        user: SignedIn,
+        case_id: CaseId,
+        data: JSONBody[schemas.Step | None] = None,
     ) -> schemas.Case:
-        return await services.submit_review(request.user, case_id, data or schemas.Step())
+        return await services.submit_review(user, case_id, data or schemas.Step(), events)
 
     @post(
         "/{case_id:uuid}/review",
@@ -71,9 +81,9 @@ class CaseController(Controller):
         summary="Legal review: approve, reject or return",
     )
     async def review(
-        self, request: User, case_id: CaseId, data: JSONBody[schemas.ReviewCreate]
+        self, events: Events, user: SignedIn, case_id: CaseId, data: JSONBody[schemas.ReviewCreate]
     ) -> schemas.Case:
-        return await services.review(request.user, case_id, data)
+        return await services.review(user, case_id, data, events)
 
     @post(
         "/{case_id:uuid}/decision",
@@ -82,9 +92,13 @@ class CaseController(Controller):
         summary="Issue the decision (决定)",
     )
     async def decide(
-        self, request: User, case_id: CaseId, data: JSONBody[schemas.DecisionCreate | None] = None
+        self,
+        events: Events,
+        user: SignedIn,
+        case_id: CaseId,
+        data: JSONBody[schemas.DecisionCreate | None] = None,
     ) -> schemas.Case:
-        return await services.decide(request.user, case_id, data or schemas.DecisionCreate())
+        return await services.decide(user, case_id, data or schemas.DecisionCreate(), events)
 
     @post(
         "/{case_id:uuid}/serve",
@@ -93,9 +107,9 @@ class CaseController(Controller):
         summary="Record service of the decision (送达)",
     )
     async def serve(
-        self, request: User, case_id: CaseId, data: JSONBody[schemas.ServeCreate]
+        self, events: Events, user: SignedIn, case_id: CaseId, data: JSONBody[schemas.ServeCreate]
     ) -> schemas.Case:
-        return await services.serve(request.user, case_id, data)
+        return await services.serve(user, case_id, data, events)
 
     @post(
         "/{case_id:uuid}/close",
@@ -104,9 +118,13 @@ class CaseController(Controller):
         summary="Close the case (结案)",
     )
     async def close(
-        self, request: User, case_id: CaseId, data: JSONBody[schemas.Step | None] = None
+        self,
+        events: Events,
+        user: SignedIn,
+        case_id: CaseId,
+        data: JSONBody[schemas.Step | None] = None,
     ) -> schemas.Case:
-        return await services.close(request.user, case_id, data or schemas.Step())
+        return await services.close(user, case_id, data or schemas.Step(), events)
 
     @post(
         "/{case_id:uuid}/transfer",
@@ -115,9 +133,9 @@ class CaseController(Controller):
         summary="Transfer to public security / judicial organs (移送)",
     )
     async def transfer(
-        self, request: User, case_id: CaseId, data: JSONBody[schemas.TransferCreate]
+        self, events: Events, user: SignedIn, case_id: CaseId, data: JSONBody[schemas.TransferCreate]
     ) -> schemas.Case:
-        return await services.transfer(request.user, case_id, data)
+        return await services.transfer(user, case_id, data, events)
 
     @post(
         "/{case_id:uuid}/override",
@@ -126,6 +144,6 @@ class CaseController(Controller):
         summary="Record a justified override of the transfer rule",
     )
     async def override(
-        self, request: User, case_id: CaseId, data: JSONBody[schemas.OverrideCreate]
+        self, events: Events, user: SignedIn, case_id: CaseId, data: JSONBody[schemas.OverrideCreate]
     ) -> schemas.Case:
-        return await services.override(request.user, case_id, data)
+        return await services.override(user, case_id, data, events)

@@ -30,7 +30,7 @@ from backend.lib.clock import today_local, utcnow
 from backend.lib.errors import AppError, Errors
 from backend.lib.pagination import Page, newest_first_after, time_cursor
 from backend.lib.scope import can_see, enforcement_units, mask_id_number, sees_personal_data
-from backend.live.publish import publish
+from backend.live.publish import Publisher
 from backend.org.services import unit_may_act
 from backend.org.tables import Item
 
@@ -255,6 +255,7 @@ def _check_version(row: dict[str, Any], version: int | None) -> None:
 
 
 async def _save(
+    events: Publisher,
     actor: CurrentUser,
     row: dict[str, Any],
     changes: dict[Any, Any],
@@ -277,7 +278,7 @@ async def _save(
             raise AppError(Errors.CASE_VERSION_CONFLICT, "The case was changed by someone else; reload it.")
         await audit.record(actor, action, "case", row["id"], audit_data)
     view = await get_case(actor, row["id"])
-    await publish(
+    await events.publish(
         "case.updated",
         view.unit_id,
         {"id": str(view.id), "status": view.status, "version": view.version, "number": view.number},
@@ -286,7 +287,7 @@ async def _save(
 
 
 async def create_case(
-    actor: CurrentUser, data: schemas.CaseCreate, key: str | None
+    actor: CurrentUser, data: schemas.CaseCreate, key: str | None, events: Publisher
 ) -> tuple[schemas.Case, bool]:
     case_id = idempotency.resource_id(data.id, key, actor.id, "case")
     data = msgspec.structs.replace(data, id=case_id)
@@ -348,7 +349,7 @@ async def create_case(
             return await get_case(actor, case_id), True
         raise
     view = await get_case(actor, case_id)
-    await publish(
+    await events.publish(
         "case.updated",
         view.unit_id,
         {"id": str(view.id), "status": view.status, "version": 1, "number": view.number},
@@ -356,7 +357,9 @@ async def create_case(
     return view, False
 
 
-async def update_case(actor: CurrentUser, case_id: uuid.UUID, data: schemas.CaseUpdate) -> schemas.Case:
+async def update_case(
+    actor: CurrentUser, case_id: uuid.UUID, data: schemas.CaseUpdate, events: Publisher
+) -> schemas.Case:
     row = await _row(actor, case_id)
     _require_step(actor, row, "update")
     _check_version(row, data.version)
@@ -379,19 +382,23 @@ async def update_case(actor: CurrentUser, case_id: uuid.UUID, data: schemas.Case
         changes[Case.party_name] = party.name if party else None
         changes[Case.party_type] = party.type if party else None
         changes[Case.party_id_number] = party.id_number if party else None
-    return await _save(actor, row, changes, "case.updated", audit_data)
+    return await _save(events, actor, row, changes, "case.updated", audit_data)
 
 
-async def submit_review(actor: CurrentUser, case_id: uuid.UUID, data: schemas.Step) -> schemas.Case:
+async def submit_review(
+    actor: CurrentUser, case_id: uuid.UUID, data: schemas.Step, events: Publisher
+) -> schemas.Case:
     row = await _row(actor, case_id)
     _require_step(actor, row, "submit-review")
     _check_version(row, data.version)
     if row["proposed_fine"] is None and not _json(row["proposed_measures"]):
         raise AppError(Errors.CASE_PROPOSAL_MISSING, "Record the proposed decision before asking for review.")
-    return await _save(actor, row, {Case.status: "review"}, "case.review_requested", {})
+    return await _save(events, actor, row, {Case.status: "review"}, "case.review_requested", {})
 
 
-async def review(actor: CurrentUser, case_id: uuid.UUID, data: schemas.ReviewCreate) -> schemas.Case:
+async def review(
+    actor: CurrentUser, case_id: uuid.UUID, data: schemas.ReviewCreate, events: Publisher
+) -> schemas.Case:
     row = await _row(actor, case_id)
     if not (actor.has_any("legal_reviewer") and row["unit"] in actor.unit_ids):
         raise AppError(Errors.FORBIDDEN, "Only a legal reviewer of the case's unit reviews it.")
@@ -417,11 +424,15 @@ async def review(actor: CurrentUser, case_id: uuid.UUID, data: schemas.ReviewCre
         ).run()
     if outcome == "approved":
         # The approval covers exactly this version: the case is not bumped, any later edit is.
-        return await _save(actor, row, {}, "case.reviewed", {"outcome": outcome}, bump=False)
-    return await _save(actor, row, {Case.status: "investigating"}, "case.reviewed", {"outcome": outcome})
+        return await _save(events, actor, row, {}, "case.reviewed", {"outcome": outcome}, bump=False)
+    return await _save(
+        events, actor, row, {Case.status: "investigating"}, "case.reviewed", {"outcome": outcome}
+    )
 
 
-async def decide(actor: CurrentUser, case_id: uuid.UUID, data: schemas.DecisionCreate) -> schemas.Case:
+async def decide(
+    actor: CurrentUser, case_id: uuid.UUID, data: schemas.DecisionCreate, events: Publisher
+) -> schemas.Case:
     row = await _row(actor, case_id)
     _require_step(actor, row, "decision")
     _check_version(row, data.version)
@@ -446,6 +457,7 @@ async def decide(actor: CurrentUser, case_id: uuid.UUID, data: schemas.DecisionC
                 "(法制审核) of the current proposal. Submit it for review first."
             )
             await raise_alert(
+                events,
                 "case.review_required",
                 f"Decision attempted without legal review: {row['number']}",
                 severity="high",
@@ -457,7 +469,9 @@ async def decide(actor: CurrentUser, case_id: uuid.UUID, data: schemas.DecisionC
             )
             raise AppError(Errors.CASE_REVIEW_REQUIRED, detail)
     if criminal_reached(item, _num(row["amount_involved"])):
-        await _criminal_alert(actor, row, "Administrative decision on a case over the criminal threshold")
+        await _criminal_alert(
+            events, actor, row, "Administrative decision on a case over the criminal threshold"
+        )
     decision = {
         "document_number": data.document_number,
         "fine": fine,
@@ -466,13 +480,14 @@ async def decide(actor: CurrentUser, case_id: uuid.UUID, data: schemas.DecisionC
         "decided_by": str(actor.id),
     }
     return await _save(
-        actor, row, {Case.status: "decided", Case.decision: decision}, "case.decided", decision
+        events, actor, row, {Case.status: "decided", Case.decision: decision}, "case.decided", decision
     )
 
 
-async def _criminal_alert(actor: CurrentUser, row: dict[str, Any], what: str) -> None:
+async def _criminal_alert(events: Publisher, actor: CurrentUser, row: dict[str, Any], what: str) -> None:
     """两法衔接: supervisors see every step taken on a case over the criminal threshold."""
     await raise_alert(
+        events,
         "case.criminal_threshold",
         f"{what}: {row['number']}",
         severity="high",
@@ -484,7 +499,9 @@ async def _criminal_alert(actor: CurrentUser, row: dict[str, Any], what: str) ->
     )
 
 
-async def serve(actor: CurrentUser, case_id: uuid.UUID, data: schemas.ServeCreate) -> schemas.Case:
+async def serve(
+    actor: CurrentUser, case_id: uuid.UUID, data: schemas.ServeCreate, events: Publisher
+) -> schemas.Case:
     row = await _row(actor, case_id)
     _require_step(actor, row, "serve")
     _check_version(row, data.version)
@@ -493,27 +510,33 @@ async def serve(actor: CurrentUser, case_id: uuid.UUID, data: schemas.ServeCreat
         raise AppError(Errors.VALIDATION, "served_on is in the future.", errors=[{"key": "served_on"}])
     changes = {Case.status: "served", Case.served_on: data.served_on, Case.serve_method: data.method}
     return await _save(
-        actor, row, changes, "case.served", {"served_on": str(data.served_on), "method": data.method}
+        events, actor, row, changes, "case.served", {"served_on": str(data.served_on), "method": data.method}
     )
 
 
-async def close(actor: CurrentUser, case_id: uuid.UUID, data: schemas.Step) -> schemas.Case:
+async def close(
+    actor: CurrentUser, case_id: uuid.UUID, data: schemas.Step, events: Publisher
+) -> schemas.Case:
     row = await _row(actor, case_id)
     _require_step(actor, row, "close")
     _check_version(row, data.version)
     await _require_certified(actor)
     item = await _item(row["item"])
     if criminal_reached(item, _num(row["amount_involved"])) and not _json(row["override"]):
-        await _criminal_alert(actor, row, "Closing attempted on a case that must be transferred")
+        await _criminal_alert(events, actor, row, "Closing attempted on a case that must be transferred")
         raise AppError(
             Errors.CASE_CRIMINAL_THRESHOLD,
             "The amount involved reaches the criminal threshold (两法衔接): transfer the case to the "
             "judicial organs; it cannot be closed with an administrative penalty alone.",
         )
-    return await _save(actor, row, {Case.status: "closed", Case.closed_at: utcnow()}, "case.closed", {})
+    return await _save(
+        events, actor, row, {Case.status: "closed", Case.closed_at: utcnow()}, "case.closed", {}
+    )
 
 
-async def transfer(actor: CurrentUser, case_id: uuid.UUID, data: schemas.TransferCreate) -> schemas.Case:
+async def transfer(
+    actor: CurrentUser, case_id: uuid.UUID, data: schemas.TransferCreate, events: Publisher
+) -> schemas.Case:
     row = await _row(actor, case_id)
     _require_step(actor, row, "transfer")
     _check_version(row, data.version)
@@ -528,11 +551,13 @@ async def transfer(actor: CurrentUser, case_id: uuid.UUID, data: schemas.Transfe
         "receipt_number": data.receipt_number,
     }
     return await _save(
-        actor, row, {Case.status: "transferred", Case.transfer: record}, "case.transferred", record
+        events, actor, row, {Case.status: "transferred", Case.transfer: record}, "case.transferred", record
     )
 
 
-async def override(actor: CurrentUser, case_id: uuid.UUID, data: schemas.OverrideCreate) -> schemas.Case:
+async def override(
+    actor: CurrentUser, case_id: uuid.UUID, data: schemas.OverrideCreate, events: Publisher
+) -> schemas.Case:
     row = await _row(actor, case_id)
     if not actor.has_any("supervisor"):
         raise AppError(Errors.FORBIDDEN, "Only a supervisor may override the transfer rule.")
@@ -544,4 +569,14 @@ async def override(actor: CurrentUser, case_id: uuid.UUID, data: schemas.Overrid
         "by_name": actor.display_name,
         "at": datetime.now(UTC).isoformat(),
     }
-    return await _save(actor, row, {Case.override: record}, "case.override", record)
+    return await _save(events, actor, row, {Case.override: record}, "case.override", record)
+
+
+async def cases_of_actions(action_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The cases each action was filed in (for the action's detail view)."""
+    links: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for c in await CaseAction.select(CaseAction.case, CaseAction.action).where(
+        CaseAction.action.is_in(action_ids)
+    ):
+        links.setdefault(c["action"], []).append(c["case"])
+    return links

@@ -6,69 +6,37 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import unquote
 
 from litestar import Controller, Request, Response, delete, get, head, patch, post, route
 from litestar.params import FromPath
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from backend.evidence import schemas, services, tus
+from backend.evidence import parents, schemas, services, tus
+from backend.evidence.uploads import MAX_UPLOAD, upload_request
 from backend.lib.auth import CurrentUser, requires_roles
-from backend.lib.clock import utcnow
+from backend.lib.deps import AppSettings, SignedIn, Store
 from backend.lib.errors import AppError, Errors
-from backend.lib.requests import no_nul
+from backend.live.publish import Events
 from media_store import InvalidRange
 from media_store.base import content_disposition, resolve_range
 
 User = Request[CurrentUser, Any, Any]
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
-MAX_UPLOAD = 4 * 2**40  # the per-type limits below it are enforced while streaming
 OFFICER = [requires_roles("officer")]
 
 
-def _content_length(request: Request[Any, Any, Any]) -> int | None:
-    raw = request.headers.get("content-length")
-    if raw is None:
-        return None
-    if not (raw.isascii() and raw.isdigit()):  # isdigit() alone accepts "²", which int() refuses
-        raise AppError(Errors.BAD_REQUEST, "Content-Length is not a number.")
-    return int(raw)
-
-
-def _filename(raw: str | None) -> str | None:
-    """X-Filename is percent-encoded UTF-8 (headers are ASCII); kept only as a label."""
-    if not raw:
-        return None
-    name = no_nul(unquote(raw), "X-Filename").replace("/", "_").replace("\\", "_").strip()
-    return name[:200] or None
-
-
-async def upload(
-    request: User, parent_type: str, parent_id: uuid.UUID, not_before: Any = None
+async def _upload(
+    request: User,
+    parent_type: str,
+    parent_id: uuid.UUID,
+    store: Store,
+    settings: AppSettings,
+    events: Events,
 ) -> Response[schemas.Evidence]:
-    # The phone stamps X-Device-Time as it sends, so compare it with the arrival of the request,
-    # not with the end of a long body.
-    arrived = utcnow()
-    parent = await services.resolve_parent(request.user, parent_type, parent_id, write=True)
-    location = services.parse_location(request.headers.get("x-captured-location"), "X-Captured-Location")
-    device_time = services.parse_time(request.headers.get("x-device-time"), "X-Device-Time")
-    state = request.app.state
-    evidence, created = await services.attach(
-        request.user,
-        parent,
-        request.stream(),
-        content_type=request.headers.get("content-type"),
-        content_length=_content_length(request),
-        expected_sha256=services.parse_sha256(request.headers.get("x-content-sha256")),
-        captured_at=services.parse_time(request.headers.get("x-captured-at"), "X-Captured-At"),
-        filename=_filename(request.headers.get("x-filename")),
-        store=state.media,
-        settings=state.settings,
-        not_before=not_before,
-        location=location,
-        clock=services.DeviceClock(device_time, arrived) if device_time else None,
-    )
+    upload = upload_request(request)
+    parent = await parents.resolve(request.user, parent_type, parent_id, write=True)
+    evidence, created = await services.attach(request.user, parent, upload, store, settings, events)
     headers = {} if created else {"Idempotent-Replayed": "true"}
     return Response(evidence, status_code=HTTP_201_CREATED, headers=headers)
 
@@ -85,23 +53,36 @@ class EvidenceUploadController(Controller):
         guards=OFFICER,
         summary="Attach evidence to an on-site action (streamed body)",
     )
-    async def to_action(self, request: User, action_id: FromPath[uuid.UUID]) -> Response[schemas.Evidence]:
-        return await upload(request, "action", action_id)
+    async def to_action(
+        self,
+        request: User,
+        action_id: FromPath[uuid.UUID],
+        store: Store,
+        settings: AppSettings,
+        events: Events,
+    ) -> Response[schemas.Evidence]:
+        return await _upload(request, "action", action_id, store, settings, events)
 
     @post(
         "/cases/{case_id:uuid}/evidence", guards=OFFICER, summary="Attach evidence to a case (streamed body)"
     )
-    async def to_case(self, request: User, case_id: FromPath[uuid.UUID]) -> Response[schemas.Evidence]:
-        return await upload(request, "case", case_id)
+    async def to_case(
+        self,
+        request: User,
+        case_id: FromPath[uuid.UUID],
+        store: Store,
+        settings: AppSettings,
+        events: Events,
+    ) -> Response[schemas.Evidence]:
+        return await _upload(request, "case", case_id, store, settings, events)
 
     @get("/actions/{action_id:uuid}/evidence", summary="Evidence of an action")
-    async def of_action(self, request: User, action_id: FromPath[uuid.UUID]) -> list[schemas.Evidence]:
-        await services.resolve_parent(request.user, "action", action_id, write=False)
-        return await services.list_for(request.user, "action", action_id)
+    async def of_action(self, user: SignedIn, action_id: FromPath[uuid.UUID]) -> list[schemas.Evidence]:
+        await parents.resolve(user, "action", action_id, write=False)
+        return await services.list_for(user, "action", action_id)
 
 
-async def _send(request: User, evidence_id: uuid.UUID, which: str) -> Stream:
-    store = request.app.state.media
+async def _send(request: User, evidence_id: uuid.UUID, which: str, store: Store) -> Stream:
     byte_range = request.headers.get("range")
     content = await services.content_for(request.user, evidence_id, which, store, byte_range)
     start, end, status = 0, content.size - 1, 200
@@ -147,30 +128,30 @@ class EvidenceController(Controller):
     tags = ["evidence"]
 
     @get("/{evidence_id:uuid}", summary="Evidence metadata, renditions and custody summary")
-    async def get_evidence(self, request: User, evidence_id: FromPath[uuid.UUID]) -> schemas.Evidence:
-        return await services.get_evidence(request.user, evidence_id)
+    async def get_evidence(self, user: SignedIn, evidence_id: FromPath[uuid.UUID]) -> schemas.Evidence:
+        return await services.get_evidence(user, evidence_id)
 
     @get("/{evidence_id:uuid}/content", summary="The original bytes (HTTP Range supported)")
-    async def content(self, request: User, evidence_id: FromPath[uuid.UUID]) -> Stream:
-        return await _send(request, evidence_id, "content")
+    async def content(self, request: User, evidence_id: FromPath[uuid.UUID], store: Store) -> Stream:
+        return await _send(request, evidence_id, "content", store)
 
     @get("/{evidence_id:uuid}/thumbnail", summary="Thumbnail (JPEG)")
-    async def thumbnail(self, request: User, evidence_id: FromPath[uuid.UUID]) -> Stream:
-        return await _send(request, evidence_id, "thumbnail")
+    async def thumbnail(self, request: User, evidence_id: FromPath[uuid.UUID], store: Store) -> Stream:
+        return await _send(request, evidence_id, "thumbnail", store)
 
     @get(
         "/{evidence_id:uuid}/watermarked", summary="Watermarked copy stamped with server time, place, officer"
     )
-    async def watermarked(self, request: User, evidence_id: FromPath[uuid.UUID]) -> Stream:
-        return await _send(request, evidence_id, "watermarked")
+    async def watermarked(self, request: User, evidence_id: FromPath[uuid.UUID], store: Store) -> Stream:
+        return await _send(request, evidence_id, "watermarked", store)
 
     @get(
         "/{evidence_id:uuid}/custody",
         guards=[requires_roles("supervisor", "admin")],
         summary="Chain of custody: every upload, view and download",
     )
-    async def custody(self, request: User, evidence_id: FromPath[uuid.UUID]) -> list[dict[str, Any]]:
-        return await services.custody(evidence_id, request.user)
+    async def custody(self, user: SignedIn, evidence_id: FromPath[uuid.UUID]) -> list[dict[str, Any]]:
+        return await services.custody(evidence_id, user)
 
 
 def _tus_headers(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -201,8 +182,7 @@ class UploadController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         summary="tus capabilities",
     )
-    async def capabilities(self, request: Request[Any, Any, Any]) -> Response[None]:
-        settings = request.app.state.settings
+    async def capabilities(self, settings: AppSettings) -> Response[None]:
         return Response(
             None,
             status_code=HTTP_204_NO_CONTENT,
@@ -217,13 +197,13 @@ class UploadController(Controller):
         )
 
     @post("/", guards=OFFICER, summary="Create a resumable upload (Upload-Length, Upload-Metadata)")
-    async def create(self, request: User) -> Response[None]:
+    async def create(self, request: User, settings: AppSettings) -> Response[None]:
         _require_tus(request)
         state = await tus.create(
             request.user,
             request.headers.get("upload-length"),
             request.headers.get("upload-metadata"),
-            request.app.state.settings,
+            settings,
         )
         return Response(
             None,
@@ -243,7 +223,14 @@ class UploadController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         summary="Append bytes at Upload-Offset",
     )
-    async def append(self, request: User, upload_id: FromPath[uuid.UUID]) -> Response[None]:
+    async def append(
+        self,
+        request: User,
+        upload_id: FromPath[uuid.UUID],
+        store: Store,
+        settings: AppSettings,
+        events: Events,
+    ) -> Response[None]:
         _require_tus(request)
         if (request.headers.get("content-type") or "").split(";")[
             0
@@ -255,13 +242,16 @@ class UploadController(Controller):
             request.headers.get("upload-offset"),
             request.headers.get("upload-checksum"),
             request.stream(),
-            request.app.state.settings,
-            request.app.state.media,
+            settings,
+            store,
+            events,
         )
         return Response(None, status_code=HTTP_204_NO_CONTENT, headers=_tus_headers(state.headers()))
 
     @delete("/{upload_id:uuid}", guards=OFFICER, summary="Terminate an upload")
-    async def terminate(self, request: User, upload_id: FromPath[uuid.UUID]) -> Response[None]:
+    async def terminate(
+        self, request: User, upload_id: FromPath[uuid.UUID], settings: AppSettings
+    ) -> Response[None]:
         _require_tus(request)
-        await tus.terminate(request.user, upload_id, request.app.state.settings)
+        await tus.terminate(request.user, upload_id, settings)
         return Response(None, status_code=HTTP_204_NO_CONTENT, headers=_tus_headers())

@@ -1,9 +1,8 @@
-"""Evidence: attach originals (streamed or from a finished resumable upload), renditions, reads
-with chain of custody, and re-verification."""
+"""Evidence: attach originals (streamed or from a finished resumable upload) to a registered parent,
+reads with chain of custody, and re-verification."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -17,23 +16,24 @@ from typing import Any
 
 import msgspec
 
-from backend.actions.tables import Action
 from backend.alerts.services import raise_alert
 from backend.audit import services as audit
-from backend.audit.tables import AuditEntry
-from backend.cases.tables import Case
-from backend.db import atomic, is_unique_violation
-from backend.evidence import schemas
+from backend.db import atomic, is_unique_violation, json_value
+from backend.evidence import parents, schemas
+from backend.evidence.custody import entries as custody_entries
+from backend.evidence.custody import record_fetch
+from backend.evidence.custody import summary as custody_summary
+from backend.evidence.parents import Parent, kind_of_parent
+from backend.evidence.renditions import make as make_renditions
+from backend.evidence.renditions import stamp_lines
 from backend.evidence.tables import Evidence
+from backend.evidence.uploads import UploadRequest
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import BEIJING, utcnow
 from backend.lib.errors import AppError, Errors
-from backend.lib.scope import can_see
-from backend.live.publish import publish
-from backend.org.tables import Unit
+from backend.live.publish import Publisher
 from backend.settings import Settings
 from media_store import ChecksumMismatch, MediaStore, TooLarge, images, run_sync
-from media_store.base import normalize_sha256
 from media_store.sniff import matches, normalize, read_head, sniff
 
 logger = logging.getLogger(__name__)
@@ -60,74 +60,6 @@ class Truncated(Exception):
     """The body ended before its declared length."""
 
 
-@dataclass(frozen=True)
-class Parent:
-    type: str
-    id: uuid.UUID
-    unit_id: uuid.UUID
-    unit_name: str
-    occurred_at: datetime | None
-    lat: float | None
-    lon: float | None
-
-
-async def resolve_parent(
-    actor: CurrentUser, parent_type: str, parent_id: uuid.UUID, *, write: bool
-) -> Parent:
-    """The record evidence is attached to; 404 when it is not the caller's to see (or to add to)."""
-    row: dict[str, Any] | None = None
-    if parent_type == "action":
-        row = (
-            await Action.select(
-                Action.id,
-                Action.unit,
-                Action.occurred_at,
-                Action.lat,
-                Action.lon,
-                Action.unit.name.as_alias("unit_name"),
-            )
-            .where(Action.id == parent_id)
-            .first()
-        )
-    elif parent_type == "spot_check":
-        from backend.supervision import services as supervision
-
-        if write:
-            check = await supervision.answer_parent(actor, parent_id)
-        else:
-            check = await supervision._row(actor, parent_id)
-        unit = await Unit.select(Unit.name).where(Unit.id == check["unit_id"]).first()
-        return Parent(
-            "spot_check",
-            check["id"],
-            check["unit_id"],
-            unit["name"] if unit else "",
-            check["requested_at"],
-            None,
-            None,
-        )
-    elif parent_type == "case":
-        row = (
-            await Case.select(Case.id, Case.unit, Case.unit.name.as_alias("unit_name"))
-            .where(Case.id == parent_id)
-            .first()
-        )
-    missing = AppError(Errors.NOT_FOUND, f"No such {parent_type}.")
-    if row is None or not can_see(actor, row["unit"]):
-        raise missing
-    if write and not (actor.has_any("officer") and row["unit"] in actor.unit_ids):
-        raise missing
-    return Parent(
-        parent_type,
-        row["id"],
-        row["unit"],
-        row["unit_name"],
-        row.get("occurred_at"),
-        row.get("lat"),
-        row.get("lon"),
-    )
-
-
 def kind_of(content_type: str | None) -> tuple[str, str]:
     ctype = normalize(content_type or "")
     kind = KINDS.get(ctype)
@@ -138,77 +70,6 @@ def kind_of(content_type: str | None) -> tuple[str, str]:
             accepted=sorted(KINDS),
         )
     return ctype, kind
-
-
-def parse_sha256(value: str | None) -> str | None:
-    if not value:
-        return None
-    try:
-        return normalize_sha256(value)
-    except ValueError:
-        raise AppError(
-            Errors.VALIDATION,
-            "X-Content-SHA256 must be 64 hexadecimal digits.",
-            errors=[{"key": "X-Content-SHA256"}],
-        ) from None
-
-
-def parse_time(value: str | None, name: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise AppError(
-            Errors.VALIDATION, f"{name} must be an RFC 3339 time with an offset.", errors=[{"key": name}]
-        )
-    return parsed
-
-
-@dataclass(frozen=True)
-class DeviceLocation:
-    """Where the phone says it was; used when the file carries no EXIF GPS."""
-
-    lat: float
-    lon: float
-    accuracy_m: float | None = None
-
-
-@dataclass(frozen=True)
-class DeviceClock:
-    """The phone's clock and the server's at the same moment (the request that announced the file)."""
-
-    device_time: datetime
-    server_time: datetime
-
-    @property
-    def offset_s(self) -> float:
-        """Server minus device: positive when the phone's clock is behind."""
-        return round((self.server_time - self.device_time).total_seconds(), 1)
-
-
-def parse_location(value: str | None, name: str) -> DeviceLocation | None:
-    """``<lat>,<lon>[,<accuracy_m>]`` in decimal degrees and metres."""
-    if not value or not value.strip():
-        return None
-    parts = [p.strip() for p in value.split(",")]
-    # Plain decimals only: float() would also take "nan", "inf" and "1_0".
-    numbers = [float(p) for p in parts] if all(_DECIMAL.fullmatch(p) for p in parts) else []
-    if (
-        len(numbers) not in (2, 3)
-        or not -90 <= numbers[0] <= 90
-        or not -180 <= numbers[1] <= 180
-        or (len(numbers) == 3 and not 0 <= numbers[2] <= MAX_ACCURACY_M)
-    ):
-        raise AppError(
-            Errors.VALIDATION,
-            f"{name} must be <lat>,<lon>[,<accuracy_m>]: latitude -90..90, longitude -180..180 "
-            f"(decimal degrees), accuracy 0..{MAX_ACCURACY_M:.0f} metres.",
-            errors=[{"key": name}],
-        )
-    return DeviceLocation(numbers[0], numbers[1], numbers[2] if len(numbers) == 3 else None)
 
 
 async def _counted(chunks: AsyncIterable[bytes], expected: int | None) -> AsyncIterator[bytes]:
@@ -288,32 +149,21 @@ def _flags(
 async def attach(
     actor: CurrentUser,
     parent: Parent,
-    chunks: AsyncIterable[bytes],
-    *,
-    content_type: str | None,
-    content_length: int | None,
-    expected_sha256: str | None,
-    captured_at: datetime | None,
-    filename: str | None,
+    upload: UploadRequest,
     store: MediaStore,
     settings: Settings,
-    upload: str = "direct",
-    not_before: datetime | None = None,
-    location: DeviceLocation | None = None,
-    clock: DeviceClock | None = None,
+    events: Publisher,
 ) -> tuple[schemas.Evidence, bool]:
-    """Validate and store one original, then record it. Every refusal leaves nothing behind.
-    ``not_before``: a photo whose EXIF capture time is earlier is refused (an old picture).
-    ``location``: the phone's own fix, kept when the file has no EXIF GPS; ``clock``: the phone's
-    time against the server's, to flag a phone whose clock is wrong."""
-    ctype, kind = kind_of(content_type)
+    """Validate and store one original, then record it; whether it is new (an identical file sent
+    again to the same record is the same evidence). Every refusal leaves nothing behind."""
+    ctype, kind = kind_of(upload.content_type)
     limit = settings.max_bytes(kind)
-    if content_length is not None and content_length > limit:
+    if upload.content_length is not None and upload.content_length > limit:
         raise AppError(Errors.TOO_LARGE, f"A {kind} may be at most {limit // 2**20} MiB.", max_bytes=limit)
-    head, body = await read_head(chunks)
+    head, body = await read_head(upload.chunks)
     if not matches(ctype, sniff(head)):
         raise AppError(Errors.EVIDENCE_TYPE_MISMATCH, f"The content is not {ctype}.", sniffed=sniff(head))
-    body = _counted(body, content_length)
+    body = _counted(body, upload.content_length)
     spooled: Path | None = None
     meta: dict[str, Any] = {}
     try:
@@ -324,10 +174,10 @@ async def attach(
                     meta = await run_sync(images.metadata, spooled)
                 except images.ImageRejected as exc:
                     raise AppError(Errors.EVIDENCE_IMAGE_REJECTED, str(exc)) from None
-                _check_fresh(meta.get("captured_at"), not_before)
+                _check_fresh(meta.get("captured_at"), parent.not_before)
                 body = _file_chunks(spooled)
             stored = await store.put_stream(
-                body, content_type=ctype, max_bytes=limit, expected_sha256=expected_sha256
+                body, content_type=ctype, max_bytes=limit, expected_sha256=upload.expected_sha256
             )
         except TooLarge:
             raise AppError(
@@ -344,26 +194,23 @@ async def attach(
             raise AppError(
                 Errors.UPLOAD_TRUNCATED, "The body ended before Content-Length bytes arrived."
             ) from None
-        return await _record(
-            actor,
-            parent,
-            stored.sha256,
-            stored.size,
-            stored.key,
-            ctype,
-            meta,
-            captured_at,
-            filename,
-            spooled,
-            store,
-            settings,
-            upload,
-            location,
-            clock,
-        )
+        original = Original(stored.sha256, stored.size, stored.key, ctype, meta, spooled)
+        return await _record(actor, parent, upload, original, store, settings, events)
     finally:
         if spooled is not None:
             spooled.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Original:
+    """The stored bytes and what was read from them."""
+
+    sha256: str
+    size: int
+    key: str
+    content_type: str
+    meta: dict[str, Any]
+    spooled: Path | None  # a local copy of a photo, to render from
 
 
 def _check_fresh(exif_time: datetime | None, not_before: datetime | None) -> None:
@@ -381,20 +228,13 @@ def _check_fresh(exif_time: datetime | None, not_before: datetime | None) -> Non
 async def _record(
     actor: CurrentUser,
     parent: Parent,
-    sha256: str,
-    size: int,
-    key: str,
-    ctype: str,
-    meta: dict[str, Any],
-    captured_at: datetime | None,
-    filename: str | None,
-    spooled: Path | None,
+    upload: UploadRequest,
+    original: Original,
     store: MediaStore,
     settings: Settings,
-    upload: str,
-    location: DeviceLocation | None,
-    clock: DeviceClock | None,
+    events: Publisher,
 ) -> tuple[schemas.Evidence, bool]:
+    sha256, meta, location, clock = original.sha256, original.meta, upload.location, upload.clock
     dedupe_key = f"{parent.type}:{parent.id}:{sha256}"
     existing = await Evidence.select(Evidence.id).where(Evidence.dedupe_key == dedupe_key).first()
     if existing:
@@ -410,9 +250,14 @@ async def _record(
         gps, accuracy = {"lat": location.lat, "lon": location.lon}, location.accuracy_m
     lat, lon = (gps["lat"], gps["lon"]) if gps else (None, None)
     renditions = (
-        await _renditions(spooled, actor, parent, received, gps, sha256, store, settings) if spooled else {}
+        await make_renditions(
+            original.spooled, stamp_lines(actor, parent, received, gps, sha256), store, settings
+        )
+        if original.spooled
+        else {}
     )
     clock_offset = clock.offset_s if clock else None
+    captured_at = upload.captured_at
     flags = _flags(
         captured_at or exif_time,
         exif_time,
@@ -431,10 +276,10 @@ async def _record(
                     parent_id=parent.id,
                     unit_id=parent.unit_id,
                     sha256=sha256,
-                    size=size,
-                    content_type=ctype,
-                    object_key=key,
-                    filename=filename,
+                    size=original.size,
+                    content_type=original.content_type,
+                    object_key=original.key,
+                    filename=upload.filename,
                     captured_at=captured_at or exif_time,
                     exif_captured_at=exif_time,
                     lat=lat,
@@ -448,16 +293,11 @@ async def _record(
                     uploaded_by=actor.id,
                     flags=flags,
                     renditions=renditions,
-                    upload=upload,
+                    upload=upload.upload,
                     dedupe_key=dedupe_key,
                 )
             ).run()
-            if parent.type == "action":
-                await (
-                    Action.update({Action.evidence_count: Action.evidence_count + 1})
-                    .where(Action.id == parent.id)
-                    .run()
-                )
+            await kind_of_parent(parent.type).attached(parent.id)
             await audit.record(
                 actor,
                 "evidence.uploaded",
@@ -466,8 +306,8 @@ async def _record(
                 {
                     "parent": f"{parent.type}:{parent.id}",
                     "sha256": sha256,
-                    "size": size,
-                    "content_type": ctype,
+                    "size": original.size,
+                    "content_type": original.content_type,
                     "lat": lat,
                     "lon": lon,
                     "gps_accuracy_m": accuracy,
@@ -482,7 +322,7 @@ async def _record(
         assert row is not None
         return await get_evidence(actor, row["id"], custody=False), False
     view = await get_evidence(actor, evidence_id, custody=False)
-    await publish(
+    await events.publish(
         "evidence.added",
         parent.unit_id,
         {"parent_type": parent.type, "parent_id": str(parent.id), "evidence": msgspec.to_builtins(view)},
@@ -490,57 +330,9 @@ async def _record(
     return view, True
 
 
-_font: str | None = None
-
-
-def _cjk_font(settings: Settings) -> str | None:
-    global _font
-    if _font is None:
-        try:
-            _font = images.find_cjk_font(settings.cjk_font)
-        except images.FontUnavailable as exc:
-            logger.warning("no CJK font, watermarks are not made: %s", exc)
-            return None
-    return _font
-
-
-async def _renditions(
-    path: Path,
-    actor: CurrentUser,
-    parent: Parent,
-    received: datetime,
-    gps: dict[str, float] | None,
-    sha256: str,
-    store: MediaStore,
-    settings: Settings,
-) -> dict[str, str]:
-    """Thumbnail and the 水印相机-style copy, stamped with the server's time, not the phone's."""
-    out: dict[str, str] = {}
-    try:
-        thumb = await run_sync(images.thumbnail, path)
-        out["thumbnail"] = (await store.put_bytes(thumb, content_type="image/jpeg")).key
-        font = _cjk_font(settings)
-        if font:
-            lat, lon = (gps["lat"], gps["lon"]) if gps else (parent.lat, parent.lon)
-            lines = [
-                f"服务器时间 {received.astimezone(BEIJING):%Y-%m-%d %H:%M:%S} 北京时间",
-                f"位置 {lat:.5f}, {lon:.5f}" if lat is not None and lon is not None else "",
-                f"执法人员 {actor.display_name}",
-                f"单位 {parent.unit_name}",
-                f"SHA-256 {sha256[:16]}…",
-            ]
-            stamped = await run_sync(images.watermark, path, lines, font)
-            out["watermarked"] = (await store.put_bytes(stamped, content_type="image/jpeg")).key
-    except images.ImageRejected as exc:  # the original is kept; it just has no rendition
-        logger.warning("no rendition for %s: %s", sha256, exc)
-    return out
-
-
 def _view(row: dict[str, Any], custody: schemas.CustodySummary | None = None) -> schemas.Evidence:
-    renditions = row["renditions"]
-    renditions = json.loads(renditions) if isinstance(renditions, str) else (renditions or {})
-    flags = row["flags"]
-    flags = json.loads(flags) if isinstance(flags, str) else (flags or [])
+    renditions = json_value(row["renditions"], {})
+    flags = json_value(row["flags"], [])
     base = f"/api/v1/evidence/{row['id']}"
     return schemas.Evidence(
         id=row["id"],
@@ -571,15 +363,7 @@ def _view(row: dict[str, Any], custody: schemas.CustodySummary | None = None) ->
 
 
 async def _visible(actor: CurrentUser, row: dict[str, Any]) -> bool:
-    if row["parent_type"] == "spot_check":
-        from backend.supervision import services as supervision
-
-        try:
-            await supervision._row(actor, row["parent_id"])
-        except AppError:
-            return False
-        return True
-    return can_see(actor, row["unit_id"])
+    return await parents.visible(actor, row["parent_type"], row["parent_id"], row["unit_id"])
 
 
 async def _row(actor: CurrentUser, evidence_id: uuid.UUID) -> dict[str, Any]:
@@ -593,23 +377,7 @@ async def get_evidence(
     actor: CurrentUser, evidence_id: uuid.UUID, *, custody: bool = True
 ) -> schemas.Evidence:
     row = await _row(actor, evidence_id)
-    summary = None
-    if custody:
-        views = (
-            await AuditEntry.select(AuditEntry.at)
-            .where(
-                (AuditEntry.object_type == "evidence")
-                & (AuditEntry.object_id == str(evidence_id))
-                & AuditEntry.action.is_in(["evidence.viewed", "evidence.downloaded"])
-            )
-            .order_by(AuditEntry.seq, ascending=False)
-        )
-        summary = schemas.CustodySummary(
-            uploaded_by=row["uploaded_by"],
-            uploaded_at=row["received_at"],
-            views=len(views),
-            last_viewed_at=views[0]["at"] if views else None,
-        )
+    summary = await custody_summary(evidence_id, row) if custody else None
     return _view(row, summary)
 
 
@@ -639,40 +407,22 @@ async def content_for(
     if which == "content":
         key, ctype, size, sha = row["object_key"], row["content_type"], row["size"], row["sha256"]
     else:
-        renditions = row["renditions"]
-        renditions = json.loads(renditions) if isinstance(renditions, str) else (renditions or {})
+        renditions = json_value(row["renditions"], {})
         if which not in renditions:
             raise AppError(Errors.NOT_FOUND, f"This evidence has no {which} rendition.")
         key, ctype = renditions[which], "image/jpeg"
         size = (await store.stat(key)).size
         sha = key.rsplit("/", 1)[-1]
-    action = "evidence.downloaded" if which == "content" else "evidence.viewed"
-    async with atomic():
-        await audit.record(actor, action, "evidence", evidence_id, {"rendition": which, "range": byte_range})
+    await record_fetch(actor, evidence_id, which, byte_range)
     return Content(key, ctype, size, sha, row["filename"])
 
 
 async def custody(evidence_id: uuid.UUID, actor: CurrentUser) -> list[dict[str, Any]]:
     await _row(actor, evidence_id)
-    rows = (
-        await AuditEntry.select()
-        .where((AuditEntry.object_type == "evidence") & (AuditEntry.object_id == str(evidence_id)))
-        .order_by(AuditEntry.seq)
-    )
-    return [
-        {
-            "seq": r["seq"],
-            "at": r["at"],
-            "actor_id": r["actor_id"],
-            "actor": r["actor"],
-            "action": r["action"],
-            "data": json.loads(r["data"]),
-        }
-        for r in rows
-    ]
+    return await custody_entries(evidence_id)
 
 
-async def verify_all(store: MediaStore, progress: Any = None) -> list[dict[str, Any]]:
+async def verify_all(store: MediaStore, events: Publisher, progress: Any = None) -> list[dict[str, Any]]:
     """Re-hash every stored original; a mismatch is an alert and an audit entry."""
     rows = await Evidence.select(
         Evidence.id, Evidence.object_key, Evidence.sha256, Evidence.unit_id, Evidence.size
@@ -694,6 +444,7 @@ async def verify_all(store: MediaStore, progress: Any = None) -> list[dict[str, 
                     {"expected": row["sha256"], "actual": actual},
                 )
             await raise_alert(
+                events,
                 "evidence.hash_mismatch",
                 f"Stored evidence {row['id']} no longer matches its SHA-256",
                 severity="high",

@@ -19,16 +19,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from backend.audit import services as audit
 from backend.db import atomic
-from backend.evidence import services
+from backend.evidence import parents, services
 from backend.evidence.tables import Upload
+from backend.evidence.uploads import DeviceClock, DeviceLocation, UploadRequest, parse_location, parse_time
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import utcnow
 from backend.lib.errors import AppError, Errors
 from backend.lib.requests import no_nul
+from backend.live.publish import Publisher
 from backend.settings import Settings
 from media_store import MediaStore, run_sync
 
@@ -60,14 +62,12 @@ def parse_metadata(header: str | None) -> dict[str, str]:
     return out
 
 
-def device_report(
-    meta: dict[str, str],
-) -> tuple[services.DeviceLocation | None, datetime | None]:
+def device_report(meta: dict[str, str]) -> tuple[DeviceLocation | None, datetime | None]:
     """The phone's location and clock from the metadata keys ``captured_location`` and ``device_time``
     (same formats as the X-Captured-Location and X-Device-Time headers)."""
     return (
-        services.parse_location(meta.get("captured_location"), "captured_location"),
-        services.parse_time(meta.get("device_time"), "device_time"),
+        parse_location(meta.get("captured_location"), "captured_location"),
+        parse_time(meta.get("device_time"), "device_time"),
     )
 
 
@@ -112,22 +112,22 @@ async def create(
         )
     length = int(length_header)
     meta = parse_metadata(metadata_header)
-    parents = [(PARENT_KEYS[k], v) for k, v in meta.items() if k in PARENT_KEYS]
-    if len(parents) != 1:
+    named = [(PARENT_KEYS[k], v) for k, v in meta.items() if k in PARENT_KEYS]
+    if len(named) != 1:
         raise AppError(
             Errors.VALIDATION, "Upload-Metadata needs exactly one of action_id, case_id, spot_check_id."
         )
-    parent_type, raw_id = parents[0]
+    parent_type, raw_id = named[0]
     try:
         parent_id = uuid.UUID(raw_id)
     except ValueError:
         raise AppError(Errors.NOT_FOUND, f"No such {parent_type}.") from None
-    parent = await services.resolve_parent(actor, parent_type, parent_id, write=True)
+    parent = await parents.resolve(actor, parent_type, parent_id, write=True)
     ctype, kind = services.kind_of(meta.get("filetype"))
     limit = settings.max_bytes(kind)
     if length > limit:
         raise AppError(Errors.TOO_LARGE, f"A {kind} may be at most {limit // 2**20} MiB.", max_bytes=limit)
-    captured = services.parse_time(meta.get("captured_at"), "captured_at")
+    captured = parse_time(meta.get("captured_at"), "captured_at")
     device_report(meta)  # refuse a malformed one now, not after hours of uploading
     upload_id = uuid.uuid4()
     path = _path(settings, upload_id)
@@ -184,16 +184,7 @@ def _checksum(header: str | None) -> bytes | None:
         raise AppError(Errors.BAD_REQUEST, "Upload-Checksum is not base64.") from None
 
 
-async def append(
-    actor: CurrentUser,
-    upload_id: uuid.UUID,
-    offset_header: str | None,
-    checksum_header: str | None,
-    chunks: AsyncIterable[bytes],
-    settings: Settings,
-    store: MediaStore,
-) -> UploadState:
-    row = await _own(actor, upload_id)
+def _check_offset(row: dict[str, Any], offset_header: str | None) -> None:
     if row["evidence_id"] is not None:
         raise AppError(Errors.UPLOAD_OFFSET, "This upload is complete.", offset=row["offset"])
     if (
@@ -206,67 +197,110 @@ async def append(
             f"The server has {row['offset']} bytes; send from there.",
             offset=row["offset"],
         ).with_headers(**{"Upload-Offset": str(row["offset"])})
-    expected = _checksum(checksum_header)
-    start = row["offset"]
-    path = _path(settings, upload_id)
+
+
+async def _open_exclusive(path: Path) -> BinaryIO:
+    """The partial file, locked: a second PATCH to the same upload is refused, not interleaved."""
     fh = await run_sync(open, path, "r+b")
     try:
         await run_sync(fcntl.flock, fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         await run_sync(fh.close)
         raise AppError(Errors.UPLOAD_OFFSET, "Another request is writing to this upload.") from None
-    written = kept = 0
-    # Hash the chunk only when the client asked for a check; write and hash in batches, in one
-    # worker-thread call each, rather than a thread round trip per network chunk.
-    chunk_hash = hashlib.sha256() if expected is not None else None
-    running = _hashers.pop(upload_id, None)
-    running_hash = (
-        running[1] if running and running[0] == start else (hashlib.sha256() if start == 0 else None)
-    )
-    buffer = bytearray()
+    return fh
 
-    def _write(data: bytearray) -> None:
-        fh.write(data)
-        for digest in (chunk_hash, running_hash):
+
+class _Appender:
+    """Writes a PATCH body at ``start`` in batches, one worker-thread call per batch rather than a
+    thread round trip per network chunk, hashing the chunk only when the client sent a checksum and
+    continuing the upload's running hash when it has one."""
+
+    def __init__(self, fh: BinaryIO, upload_id: uuid.UUID, start: int, expected: bytes | None) -> None:
+        self.fh, self.start = fh, start
+        self.written = 0
+        self.buffer = bytearray()
+        self.chunk_hash = hashlib.sha256() if expected is not None else None
+        running = _hashers.pop(upload_id, None)
+        self.running_hash = (
+            running[1] if running and running[0] == start else (hashlib.sha256() if start == 0 else None)
+        )
+
+    def _write(self, data: bytearray) -> None:
+        self.fh.write(data)
+        for digest in (self.chunk_hash, self.running_hash):
             if digest is not None:
                 digest.update(data)
 
-    async def flush() -> None:
-        nonlocal buffer, written
-        if buffer:
-            data, buffer = buffer, bytearray()
-            await run_sync(_write, data)
-            written += len(data)
+    @property
+    def received(self) -> int:
+        return self.written + len(self.buffer)
 
-    refusal: AppError | None = None
-    interrupted: BaseException | None = None
+    async def add(self, chunk: bytes) -> None:
+        self.buffer += chunk
+        if len(self.buffer) >= FLUSH_BYTES:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if self.buffer:
+            data, self.buffer = self.buffer, bytearray()
+            await run_sync(self._write, data)
+            self.written += len(data)
+
+
+async def _receive(
+    appender: _Appender, chunks: AsyncIterable[bytes], length: int, expected: bytes | None
+) -> tuple[int, AppError | None, BaseException | None]:
+    """Bytes to keep, a refusal, and an interruption: a body over Upload-Length or failing its
+    checksum is discarded; a dropped connection keeps what arrived, unless it was to be checked."""
     try:
-        await run_sync(fh.seek, start)
+        await run_sync(appender.fh.seek, appender.start)
         async for chunk in chunks:
-            if start + written + len(buffer) + len(chunk) > row["length"]:
-                refusal = AppError(
-                    Errors.TOO_LARGE, "More bytes than Upload-Length; the chunk was discarded."
+            if appender.start + appender.received + len(chunk) > length:
+                return (
+                    0,
+                    AppError(Errors.TOO_LARGE, "More bytes than Upload-Length; the chunk was discarded."),
+                    None,
                 )
-                break
-            buffer += chunk
-            if len(buffer) >= FLUSH_BYTES:
-                await flush()
-        else:
-            await flush()
-            if chunk_hash is not None and chunk_hash.digest() != expected:
-                refusal = AppError(
-                    Errors.UPLOAD_CHECKSUM,
-                    "The chunk's SHA-256 does not match Upload-Checksum; it was discarded. Send it again.",
-                )
-            else:
-                kept = written
+            await appender.add(chunk)
+        await appender.flush()
     except Exception as exc:
-        # The connection dropped mid-chunk: keep what arrived, unless it was to be checked as a whole.
-        interrupted = exc
-        if expected is None:
-            await flush()
-            kept = written
+        if expected is not None:
+            return 0, None, exc
+        await appender.flush()
+        return appender.written, None, exc
+    if appender.chunk_hash is not None and appender.chunk_hash.digest() != expected:
+        return (
+            0,
+            AppError(
+                Errors.UPLOAD_CHECKSUM,
+                "The chunk's SHA-256 does not match Upload-Checksum; it was discarded. Send it again.",
+            ),
+            None,
+        )
+    return appender.written, None, None
+
+
+async def append(
+    actor: CurrentUser,
+    upload_id: uuid.UUID,
+    offset_header: str | None,
+    checksum_header: str | None,
+    chunks: AsyncIterable[bytes],
+    settings: Settings,
+    store: MediaStore,
+    events: Publisher,
+) -> UploadState:
+    row = await _own(actor, upload_id)
+    _check_offset(row, offset_header)
+    expected = _checksum(checksum_header)
+    start = row["offset"]
+    fh = await _open_exclusive(_path(settings, upload_id))
+    appender = _Appender(fh, upload_id, start, expected)
+    kept, refusal, interrupted = 0, None, None
+    try:
+        kept, refusal, interrupted = await _receive(appender, chunks, row["length"], expected)
     finally:
+        # Whatever happened, the file and the row agree on the offset before anyone else writes.
         await run_sync(fh.truncate, start + kept)
         await run_sync(os.fsync, fh.fileno())
         await run_sync(fh.close)
@@ -276,14 +310,14 @@ async def append(
             .where((Upload.id == upload_id) & (Upload.offset == start))
             .run()
         )
-        if running_hash is not None and kept == written:
-            _hashers[upload_id] = (new_offset, running_hash)
+        if appender.running_hash is not None and kept == appender.written:
+            _hashers[upload_id] = (new_offset, appender.running_hash)
     if refusal is not None:
         raise refusal
     if interrupted is not None:
         raise interrupted
     if new_offset == row["length"]:
-        await _finish(actor, row, settings, store)
+        await _finish(actor, row, settings, store, events)
     return await status(actor, upload_id)
 
 
@@ -304,7 +338,9 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-async def _finish(actor: CurrentUser, row: dict[str, Any], settings: Settings, store: MediaStore) -> None:
+async def _finish(
+    actor: CurrentUser, row: dict[str, Any], settings: Settings, store: MediaStore, events: Publisher
+) -> None:
     path = _path(settings, row["id"])
     running = _hashers.pop(row["id"], None)
     sha256 = (
@@ -312,24 +348,21 @@ async def _finish(actor: CurrentUser, row: dict[str, Any], settings: Settings, s
         if running and running[0] == row["length"]
         else await run_sync(_hash_file, path)
     )
-    parent = await services.resolve_parent(actor, row["parent_type"], row["parent_id"], write=True)
+    parent = await parents.resolve(actor, row["parent_type"], row["parent_id"], write=True)
     # Validated at creation; the raw metadata kept on the row is the one source for both.
     location, device_time = device_report(parse_metadata(row["metadata"]))
-    evidence, _ = await services.attach(
-        actor,
-        parent,
-        _file(path),
+    upload = UploadRequest(
+        chunks=_file(path),
         content_type=row["content_type"],
         content_length=row["length"],
         expected_sha256=sha256,
         captured_at=row["captured_at"],
         filename=row["filename"],
-        store=store,
-        settings=settings,
-        upload="resumable",
         location=location,
-        clock=services.DeviceClock(device_time, row["created_at"]) if device_time else None,
+        clock=DeviceClock(device_time, row["created_at"]) if device_time else None,
+        upload="resumable",
     )
+    evidence, _ = await services.attach(actor, parent, upload, store, settings, events)
     await Upload.update({Upload.evidence_id: evidence.id}).where(Upload.id == row["id"]).run()
     await run_sync(path.unlink, True)
 

@@ -7,6 +7,7 @@ import time
 
 from backend.db import connected
 from backend.evidence.services import verify_all
+from backend.live.publish import OFFLINE
 from backend.settings import Settings
 from media_store import open_store
 
@@ -31,7 +32,7 @@ class Progress:
 async def run_verify(settings: Settings) -> int:
     async with connected(settings.database_url):
         store = open_store(settings.media_url, spool_dir=str(settings.data_dir / "tmp"))
-        mismatches = await verify_all(store, Progress())
+        mismatches = await verify_all(store, OFFLINE, Progress())
     if mismatches:
         for m in mismatches:
             print(

@@ -13,7 +13,8 @@ from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from backend.lib.errors import AppError, Errors
-from backend.lib.keys import KeyRing
+from backend.lib.keys import KeyRing, load_keyring
+from backend.settings import Settings
 
 ALGORITHM = "EdDSA"  # pinned: the verifier never takes the algorithm from the token
 TOKEN_TYPE = "at+jwt"  # noqa: S105 - RFC 9068 media type
@@ -43,6 +44,12 @@ class TokenService:
         self.issuer = issuer
         self.audience = audience
         self.ttl_s = ttl_s
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> TokenService:
+        """Signing keys from the data dir (made on first use), issuer, audience and lifetime from settings."""
+        keyring = load_keyring(settings.keys_dir)
+        return cls(keyring, settings.jwt_issuer, settings.jwt_audience, settings.access_token_ttl_s)
 
     def issue(self, user_id: uuid.UUID, session_id: uuid.UUID) -> str:
         now = datetime.now(UTC)

@@ -1,4 +1,4 @@
-"""WS /api/v1/live, positions and SOS."""
+"""WS /api/v1/live and officers' positions."""
 
 from __future__ import annotations
 
@@ -9,16 +9,18 @@ from typing import Annotated, Any
 
 import anyio
 import msgspec
-from litestar import Controller, Request, WebSocket, get, post, websocket
+from litestar import Controller, WebSocket, get, post, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
 from backend.accounts.services import load_current_user
-from backend.lib.auth import CurrentUser, TokenService, requires_roles
+from backend.lib.auth import CurrentUser, requires_roles
+from backend.lib.deps import AppSettings, SignedIn, Tokens
 from backend.lib.errors import AppError
 from backend.live import schemas, services
-from backend.live.hub import CLOSE_TOO_SLOW, CLOSE_UNAUTHORISED, Client, Hub
+from backend.live.hub import CLOSE_TOO_SLOW, CLOSE_UNAUTHORISED, Client, LiveHub
+from backend.live.publish import Events
 
 CLOSE_REASONS = {CLOSE_UNAUTHORISED: "session ended", CLOSE_TOO_SLOW: "too slow: reconnect with resume_after"}
 PROTOCOL = "fieldwatch"
@@ -34,7 +36,9 @@ class ClientMessage(msgspec.Struct, forbid_unknown_fields=True):
 _decode = msgspec.json.Decoder(ClientMessage).decode
 
 
-async def _authenticate(socket: WebSocket[Any, Any, Any], token: str | None) -> CurrentUser | None:
+async def _authenticate(
+    socket: WebSocket[Any, Any, Any], token: str | None, tokens: Tokens
+) -> CurrentUser | None:
     if token is None:
         try:
             with anyio.fail_after(10):
@@ -44,7 +48,6 @@ async def _authenticate(socket: WebSocket[Any, Any, Any], token: str | None) -> 
         token = first.token
     if not token:
         return None
-    tokens: TokenService = socket.app.state.tokens
     try:
         claims = tokens.verify(token)
         return await load_current_user(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]))
@@ -75,15 +78,14 @@ async def _resume(client: Client, after: int) -> None:
 
 
 @websocket("/live", exclude_from_auth=True, name="live")
-async def live_socket(socket: WebSocket[Any, Any, Any]) -> None:
+async def live_socket(socket: WebSocket[Any, Any, Any], tokens: Tokens, hub: LiveHub) -> None:
     offered = list(socket.scope.get("subprotocols") or [])
     token = next((p[len(TOKEN_PREFIX) :] for p in offered if p.startswith(TOKEN_PREFIX)), None)
     await socket.accept(subprotocols=PROTOCOL if PROTOCOL in offered else None)
-    user = await _authenticate(socket, token)
+    user = await _authenticate(socket, token, tokens)
     if user is None:
         await socket.close(code=CLOSE_UNAUTHORISED, reason="unauthorised")
         return
-    hub: Hub = socket.app.state.hub
     client = hub.connect(user)
     me = asyncio.current_task()
     assert me is not None
@@ -150,36 +152,14 @@ class PositionController(Controller):
 
     @post("/", guards=[requires_roles("officer")], status_code=HTTP_201_CREATED, summary="Location ping")
     async def ping(
-        self, request: Request[CurrentUser, Any, Any], data: JSONBody[schemas.PositionCreate]
+        self, user: SignedIn, settings: AppSettings, events: Events, data: JSONBody[schemas.PositionCreate]
     ) -> schemas.OfficerPosition:
-        settings = request.app.state.settings
-        return await services.record_position(request.user, data, settings.position_min_interval_s)
+        return await services.record_position(user, data, settings.position_min_interval_s, events)
 
     @get("/", summary="Officers on duty (seen within active_within seconds) in your scope")
     async def positions(
         self,
-        request: Request[CurrentUser, Any, Any],
+        user: SignedIn,
         active_within: Annotated[int, QueryParameter(ge=60, le=86_400)] = 900,
     ) -> list[schemas.OfficerPosition]:
-        return await services.list_positions(request.user, active_within)
-
-
-class SosController(Controller):
-    path = "/sos"
-    tags = ["live"]
-
-    @post("/", guards=[requires_roles("officer")], status_code=HTTP_201_CREATED, summary="Panic alert")
-    async def sos(
-        self, request: Request[CurrentUser, Any, Any], data: JSONBody[schemas.SosCreate | None] = None
-    ) -> dict[str, Any]:
-        return await services.sos(request.user, data or schemas.SosCreate())
-
-
-class SummaryController(Controller):
-    path = "/summary"
-    tags = ["live"]
-    guards = [requires_roles("command", "supervisor", "admin")]
-
-    @get("/", summary="Today's counters for the command center")
-    async def summary(self, request: Request[CurrentUser, Any, Any]) -> schemas.Summary:
-        return await services.summary(request.user)
+        return await services.list_positions(user, active_within)

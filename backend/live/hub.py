@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 import msgspec
 from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 
 from backend.accounts.services import live_sessions
 from backend.lib.auth import CurrentUser
@@ -151,3 +153,6 @@ class Hub:
             for client in tuple(self.clients):
                 if client.wants(route):
                     client.offer(route.seq, text)
+
+
+LiveHub = NamedDependency[SkipValidation[Hub]]

@@ -1,7 +1,8 @@
 """Publishing: persist the event (for replay), then hand it to the channel once, already encoded.
 
 A channel message is ``<route JSON>\\n<event JSON>``: each process's hub reads the small route to
-decide who receives it and forwards the event bytes untouched.
+decide who receives it and forwards the event bytes untouched. Each app has its own ``Publisher``,
+handed to handlers as the ``events`` dependency and by them to the services that publish.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from typing import Any
 
 import msgspec
 from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
+from litestar.params import SkipValidation
 
 from backend.live.routing import Route
 from backend.live.tables import LiveEvent
 
-_channels: ChannelsPlugin | None = None
-_channel_name = "events"
 _encoder = msgspec.json.Encoder()
 
 
@@ -25,26 +26,35 @@ def channel_name(prefix: str) -> str:
     return f"{prefix}:events"
 
 
-def configure(channels: ChannelsPlugin | None, name: str = "events") -> None:
-    global _channels, _channel_name
-    _channels, _channel_name = channels, name
-
-
 def encode_event(seq: int, type_: str, at: str, unit_id: uuid.UUID | None, data: Any) -> bytes:
     return _encoder.encode(
         {"type": type_, "id": str(seq), "at": at, "unit_id": str(unit_id) if unit_id else None, "data": data}
     )
 
 
-async def publish(type_: str, unit_id: uuid.UUID | None, data: Any, *, to: uuid.UUID | None = None) -> None:
-    """Call after the change has committed. Without a channel (CLI, scripts) nothing is streamed."""
-    if _channels is None:
-        return
-    builtins = msgspec.to_builtins(data)
-    rows = await LiveEvent.insert(
-        LiveEvent(type=type_, unit_id=unit_id, to_user=to, data=_encoder.encode(builtins).decode())
-    ).returning(LiveEvent.id, LiveEvent.at)
-    seq, at = rows[0]["id"], rows[0]["at"]
-    event = encode_event(seq, type_, at.isoformat(), unit_id, builtins)
-    route = _encoder.encode(Route(type=type_, seq=seq, unit_id=unit_id, to=to))
-    await _channels.wait_published(route + b"\n" + event, [_channel_name])
+class Publisher:
+    """Streams events to one app's channel. Without channels (the command line, scripts) nothing is
+    persisted or streamed."""
+
+    def __init__(self, channels: ChannelsPlugin | None = None, channel: str = "events") -> None:
+        self.channels = channels
+        self.channel = channel
+
+    async def publish(
+        self, type_: str, unit_id: uuid.UUID | None, data: Any, *, to: uuid.UUID | None = None
+    ) -> None:
+        """Call after the change has committed."""
+        if self.channels is None:
+            return
+        builtins = msgspec.to_builtins(data)
+        rows = await LiveEvent.insert(
+            LiveEvent(type=type_, unit_id=unit_id, to_user=to, data=_encoder.encode(builtins).decode())
+        ).returning(LiveEvent.id, LiveEvent.at)
+        seq, at = rows[0]["id"], rows[0]["at"]
+        event = encode_event(seq, type_, at.isoformat(), unit_id, builtins)
+        route = _encoder.encode(Route(type=type_, seq=seq, unit_id=unit_id, to=to))
+        await self.channels.wait_published(route + b"\n" + event, [self.channel])
+
+
+OFFLINE = Publisher()  # for work done outside the server: nothing is streamed
+Events = NamedDependency[SkipValidation[Publisher]]  # the app's publisher, as a handler asks for it

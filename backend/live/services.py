@@ -1,20 +1,19 @@
-"""Positions of officers on duty, SOS, and replay of missed live events."""
+"""Positions of officers on duty, and replay of missed live events."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
 
-from backend.alerts.services import raise_alert
 from backend.lib.auth import CurrentUser
-from backend.lib.clock import BEIJING, utcnow
+from backend.lib.clock import utcnow
 from backend.lib.errors import AppError, Errors
 from backend.live import schemas
-from backend.live.publish import encode_event, publish
+from backend.live.publish import Publisher, encode_event
 from backend.live.routing import Route
 from backend.live.tables import LatestPosition, LiveEvent, Position
 
@@ -36,7 +35,7 @@ def _position(row: dict[str, Any]) -> schemas.OfficerPosition:
 
 
 async def record_position(
-    user: CurrentUser, data: schemas.PositionCreate, min_interval_s: int
+    user: CurrentUser, data: schemas.PositionCreate, min_interval_s: int, events: Publisher
 ) -> schemas.OfficerPosition:
     now = utcnow()
     latest = (
@@ -55,11 +54,17 @@ async def record_position(
             "'at' is in the future; check the phone's clock.",
             errors=[{"key": "at", "message": "in the future"}],
         )
-    return await _store(user, data.lat, data.lon, data.accuracy_m, data.at)
+    return await store_position(events, user, data.lat, data.lon, data.accuracy_m, data.at)
 
 
-async def _store(
-    user: CurrentUser, lat: float, lon: float, accuracy_m: float, at: datetime, sos_at: datetime | None = None
+async def store_position(
+    events: Publisher,
+    user: CurrentUser,
+    lat: float,
+    lon: float,
+    accuracy_m: float,
+    at: datetime,
+    sos_at: datetime | None = None,
 ) -> schemas.OfficerPosition:
     values = {
         "display_name": user.display_name,
@@ -85,7 +90,7 @@ async def _store(
     )
     view = _position({"user_id": user.id, **values})
     for unit_id in sorted(user.unit_ids) or [None]:
-        await publish("position.updated", unit_id, view)
+        await events.publish("position.updated", unit_id, view)
     return view
 
 
@@ -102,35 +107,6 @@ async def list_positions(viewer: CurrentUser, active_within_s: int) -> list[sche
     if not viewer.has_any("officer", "legal_reviewer", "invited_supervisor"):
         raise AppError(Errors.FORBIDDEN, "Your role does not show officers' positions.")
     return [p for p in positions if viewer.unit_ids.intersection(p.unit_ids)]
-
-
-async def sos(user: CurrentUser, data: schemas.SosCreate) -> dict[str, Any]:
-    where = (
-        f" at {data.lat:.5f},{data.lon:.5f} (±{data.accuracy_m or 0:.0f} m)" if data.lat is not None else ""
-    )
-    alert = None
-    for unit_id in sorted(user.unit_ids) or [None]:
-        alert = await raise_alert(
-            "officer.sos",
-            f"SOS from {user.display_name}{where}",
-            severity="high",
-            unit_id=unit_id,
-            subject_user_id=user.id,
-            object_type="user",
-            object_id=user.id,
-            data={
-                "lat": data.lat,
-                "lon": data.lon,
-                "accuracy_m": data.accuracy_m,
-                "note": data.note,
-                "officer_name": user.display_name,
-            },
-        )
-    if data.lat is not None and data.lon is not None:
-        now = utcnow()
-        await _store(user, data.lat, data.lon, data.accuracy_m or 0.0, now, sos_at=now)
-    assert alert is not None
-    return msgspec.to_builtins(alert)
 
 
 async def last_event_id() -> int:
@@ -153,24 +129,3 @@ async def prune(event_retention_s: int, position_retention_s: int) -> None:
     now = utcnow()
     await LiveEvent.delete().where(LiveEvent.at < now - timedelta(seconds=event_retention_s)).run()
     await Position.delete().where(Position.at < now - timedelta(seconds=position_retention_s)).run()
-
-
-async def summary(viewer: CurrentUser, on_duty_within_s: int = 900) -> schemas.Summary:
-    from backend.actions.tables import Action
-    from backend.alerts.tables import Alert
-
-    now = utcnow()
-    start_of_day = datetime.combine(now.astimezone(BEIJING).date(), time.min, tzinfo=BEIJING)
-    actions = Action.count().where(Action.created_at >= start_of_day)
-    alerts = Alert.count().where(Alert.status == "open")
-    if not viewer.sees_everything:
-        units = list(viewer.unit_ids) or [uuid.UUID(int=0)]
-        actions = actions.where(Action.unit.is_in(units))
-        alerts = alerts.where(Alert.unit_id.is_in(units))
-    return schemas.Summary(
-        actions_today=await actions,
-        on_duty=len(await list_positions(viewer, on_duty_within_s)),
-        open_alerts=await alerts,
-        overdue_documents=None,
-        as_of=now,
-    )

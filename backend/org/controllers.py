@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from backend.lib.auth import CurrentUser, requires_roles
+from backend.lib.auth import requires_roles
+from backend.lib.deps import SignedIn
 from backend.lib.pagination import Page
 from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
 from backend.org import schemas, services
@@ -21,10 +21,8 @@ class UnitController(Controller):
         return await services.list_units(cursor, limit)
 
     @post("/", guards=[requires_roles("admin")], summary="Create a unit")
-    async def create_unit(
-        self, request: Request[CurrentUser, Any, Any], data: JSONBody[schemas.UnitCreate]
-    ) -> schemas.Unit:
-        return await services.create_unit(request.user, data)
+    async def create_unit(self, user: SignedIn, data: JSONBody[schemas.UnitCreate]) -> schemas.Unit:
+        return await services.create_unit(user, data)
 
     @get("/{unit_id:uuid}", summary="One unit")
     async def get_unit(self, unit_id: FromPath[uuid.UUID]) -> schemas.Unit:
@@ -42,10 +40,8 @@ class ItemController(Controller):
         return await services.list_items(unit_id, cursor, limit)
 
     @post("/", guards=[requires_roles("admin")], summary="Add an item to the catalogue (权责清单)")
-    async def create_item(
-        self, request: Request[CurrentUser, Any, Any], data: JSONBody[schemas.ItemCreate]
-    ) -> schemas.Item:
-        return await services.create_item(request.user, data)
+    async def create_item(self, user: SignedIn, data: JSONBody[schemas.ItemCreate]) -> schemas.Item:
+        return await services.create_item(user, data)
 
     @get("/{item_id:uuid}", summary="One item")
     async def get_item(self, item_id: FromPath[uuid.UUID]) -> schemas.Item:
@@ -54,8 +50,8 @@ class ItemController(Controller):
     @post("/{item_id:uuid}/delegations", guards=[requires_roles("admin")], summary="Delegate an item (赋权)")
     async def delegate(
         self,
-        request: Request[CurrentUser, Any, Any],
+        user: SignedIn,
         item_id: FromPath[uuid.UUID],
         data: JSONBody[schemas.DelegationCreate],
     ) -> schemas.Delegation:
-        return await services.create_delegation(request.user, item_id, data)
+        return await services.create_delegation(user, item_id, data)

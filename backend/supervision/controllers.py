@@ -7,8 +7,10 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from backend.evidence.controllers import MAX_UPLOAD, upload
+from backend.evidence.uploads import MAX_UPLOAD, upload_request
 from backend.lib.auth import CurrentUser, requires_roles
+from backend.lib.deps import AppSettings, SignedIn, Store, Tokens
+from backend.live.publish import Events
 from backend.supervision import schemas, services
 
 User = Request[CurrentUser, Any, Any]
@@ -40,9 +42,9 @@ class InvitationController(Controller):
         summary="Accept an invitation: set a password, get an account and a session",
     )
     async def accept(
-        self, request: Request[Any, Any, Any], data: JSONBody[schemas.InvitationAccept]
+        self, settings: AppSettings, tokens: Tokens, data: JSONBody[schemas.InvitationAccept]
     ) -> schemas.Accepted:
-        return await services.accept_invitation(data, request.app.state.settings, request.app.state.tokens)
+        return await services.accept_invitation(data, settings, tokens)
 
     @delete(
         "/{invitation_id:uuid}",
@@ -50,8 +52,10 @@ class InvitationController(Controller):
         status_code=HTTP_200_OK,
         summary="Revoke: the link stops working and the account loses access at once",
     )
-    async def revoke(self, request: User, invitation_id: FromPath[uuid.UUID]) -> schemas.Invitation:
-        return await services.revoke_invitation(request.user, invitation_id)
+    async def revoke(
+        self, events: Events, user: SignedIn, invitation_id: FromPath[uuid.UUID]
+    ) -> schemas.Invitation:
+        return await services.revoke_invitation(user, invitation_id, events)
 
 
 class SpotCheckController(Controller):
@@ -64,27 +68,27 @@ class SpotCheckController(Controller):
         summary="Request a conduct spot-check of an officer (or a random one on duty)",
     )
     async def request_check(
-        self, request: User, data: JSONBody[schemas.SpotCheckCreate]
+        self, events: Events, user: SignedIn, data: JSONBody[schemas.SpotCheckCreate]
     ) -> schemas.SpotCheck:
-        return await services.request_check(request.user, data)
+        return await services.request_check(user, data, events)
 
     @get("/", summary="Spot-checks you requested, received or supervise")
     async def list_checks(
-        self, request: User, status: Annotated[str | None, QueryParameter(max_length=20)] = None
+        self, user: SignedIn, status: Annotated[str | None, QueryParameter(max_length=20)] = None
     ) -> list[schemas.SpotCheck]:
-        return await services.list_checks(request.user, status)
+        return await services.list_checks(user, status)
 
     @get("/checklist", summary="The checklist new spot-checks start from")
     async def get_checklist(self) -> list[dict[str, str]]:
         return await services.checklist()
 
     @put("/checklist", guards=[requires_roles("supervisor")], summary="Edit the default checklist")
-    async def set_checklist(self, request: User, data: JSONBody[schemas.Checklist]) -> list[dict[str, str]]:
-        return await services.set_checklist(request.user, data)
+    async def set_checklist(self, user: SignedIn, data: JSONBody[schemas.Checklist]) -> list[dict[str, str]]:
+        return await services.set_checklist(user, data)
 
     @get("/{check_id:uuid}", summary="One spot-check")
-    async def get_check(self, request: User, check_id: CheckId) -> schemas.SpotCheck:
-        return await services.get_check(request.user, check_id)
+    async def get_check(self, user: SignedIn, check_id: CheckId) -> schemas.SpotCheck:
+        return await services.get_check(user, check_id)
 
     @post(
         "/{check_id:uuid}/submission",
@@ -92,19 +96,20 @@ class SpotCheckController(Controller):
         request_max_body_size=MAX_UPLOAD,
         summary="The officer's answer: a photo or clip taken now (streamed body like evidence)",
     )
-    async def submit(self, request: User, check_id: CheckId) -> Response[schemas.SpotCheck]:
-        row = await services.answer_parent(request.user, check_id)
-        stored = await upload(request, "spot_check", check_id, not_before=row["requested_at"])
-        view = await services.record_answer(request.user, check_id, stored.content.id)
+    async def submit(
+        self, request: User, check_id: CheckId, store: Store, settings: AppSettings, events: Events
+    ) -> Response[schemas.SpotCheck]:
+        upload = upload_request(request)
+        view = await services.submit_answer(request.user, check_id, upload, store, settings, events)
         return Response(view, status_code=HTTP_201_CREATED)
 
     @post(
         "/{check_id:uuid}/review", status_code=HTTP_200_OK, summary="Score the answer against the checklist"
     )
     async def review(
-        self, request: User, check_id: CheckId, data: JSONBody[schemas.Review]
+        self, events: Events, user: SignedIn, check_id: CheckId, data: JSONBody[schemas.Review]
     ) -> schemas.SpotCheck:
-        return await services.review(request.user, check_id, data)
+        return await services.review(user, check_id, data, events)
 
     @post(
         "/{check_id:uuid}/appeal",
@@ -113,9 +118,9 @@ class SpotCheckController(Controller):
         summary="Appeal a failed check, once",
     )
     async def appeal(
-        self, request: User, check_id: CheckId, data: JSONBody[schemas.Appeal]
+        self, user: SignedIn, check_id: CheckId, data: JSONBody[schemas.Appeal]
     ) -> schemas.SpotCheck:
-        return await services.appeal(request.user, check_id, data)
+        return await services.appeal(user, check_id, data)
 
     @post(
         "/{check_id:uuid}/appeal/decision",
@@ -124,6 +129,6 @@ class SpotCheckController(Controller):
         summary="Decide an appeal",
     )
     async def decide(
-        self, request: User, check_id: CheckId, data: JSONBody[schemas.AppealDecision]
+        self, events: Events, user: SignedIn, check_id: CheckId, data: JSONBody[schemas.AppealDecision]
     ) -> schemas.SpotCheck:
-        return await services.decide_appeal(request.user, check_id, data)
+        return await services.decide_appeal(user, check_id, data, events)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 import uuid
 from datetime import timedelta
@@ -18,23 +17,24 @@ from backend.accounts import services as accounts
 from backend.accounts.tables import Membership, User
 from backend.alerts.services import announce, raise_alert, record_alert
 from backend.audit import services as audit
-from backend.db import atomic
+from backend.db import atomic, json_value
+from backend.evidence import services as evidence
+from backend.evidence.parents import Parent
+from backend.evidence.uploads import UploadRequest
 from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.clock import utcnow
 from backend.lib.errors import AppError, Errors
-from backend.live.publish import publish
+from backend.live.publish import Publisher
 from backend.live.tables import LatestPosition
 from backend.org.services import require_units
+from backend.org.tables import Unit
 from backend.settings import Settings
 from backend.supervision import schemas
 from backend.supervision.tables import DEFAULT_CHECKLIST, ChecklistTemplate, Invitation, SpotCheck
+from media_store import MediaStore
 
 ON_DUTY = timedelta(minutes=15)
 _random = secrets.SystemRandom()
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _hash(token: str) -> str:
@@ -160,7 +160,9 @@ async def accept_invitation(
     return schemas.Accepted(username=username, session=await accounts.open_session(user.id, settings, tokens))
 
 
-async def revoke_invitation(actor: CurrentUser, invitation_id: uuid.UUID) -> schemas.Invitation:
+async def revoke_invitation(
+    actor: CurrentUser, invitation_id: uuid.UUID, events: Publisher
+) -> schemas.Invitation:
     row = await Invitation.select().where(Invitation.id == invitation_id).first()
     if row is None:
         raise AppError(Errors.NOT_FOUND, "No such invitation.")
@@ -174,7 +176,7 @@ async def revoke_invitation(actor: CurrentUser, invitation_id: uuid.UUID) -> sch
         )
     if row["user_id"]:
         # Every API process closes this person's open live connections now, not at the next heartbeat.
-        await publish("session.revoked", None, {"user_id": str(row["user_id"])}, to=row["user_id"])
+        await events.publish("session.revoked", None, {"user_id": str(row["user_id"])}, to=row["user_id"])
     return _invitation(await Invitation.select().where(Invitation.id == invitation_id).first())  # type: ignore[arg-type]
 
 
@@ -183,7 +185,7 @@ async def revoke_invitation(actor: CurrentUser, invitation_id: uuid.UUID) -> sch
 
 async def checklist() -> list[dict[str, str]]:
     row = await ChecklistTemplate.select().where(ChecklistTemplate.id == "default").first()
-    return _json(row["items"]) if row else list(DEFAULT_CHECKLIST)
+    return json_value(row["items"]) if row else list(DEFAULT_CHECKLIST)
 
 
 async def set_checklist(actor: CurrentUser, data: schemas.Checklist) -> list[dict[str, str]]:
@@ -233,7 +235,7 @@ def _allowed(actor: CurrentUser, row: dict[str, Any]) -> list[str]:
         steps.append("submit")
     if row["status"] == "submitted" and (row["requested_by"] == actor.id or actor.has_any("supervisor")):
         steps.append("review")
-    appeal = _json(row["appeal"])
+    appeal = json_value(row["appeal"])
     if row["officer_id"] == actor.id and row["status"] == "failed" and not appeal:
         steps.append("appeal")
     if actor.has_any("supervisor") and appeal and appeal.get("decision") is None:
@@ -252,20 +254,21 @@ async def _view(actor: CurrentUser, row: dict[str, Any]) -> schemas.SpotCheck:
         requested_at=row["requested_at"],
         due_at=row["due_at"],
         random_pick=row["random_pick"],
-        checklist=_json(row["checklist"]) or [],
+        checklist=json_value(row["checklist"]) or [],
         status=row["status"],
         evidence_id=row["evidence_id"],
         submitted_at=row["submitted_at"],
-        results=_json(row["results"]),
+        results=json_value(row["results"]),
         score=row["score"],
         comment=row["comment"],
         reviewed_at=row["reviewed_at"],
-        appeal=_json(row["appeal"]),
+        appeal=json_value(row["appeal"]),
         allowed=_allowed(actor, row),
     )
 
 
-async def _row(actor: CurrentUser, check_id: uuid.UUID) -> dict[str, Any]:
+async def visible_check(actor: CurrentUser, check_id: uuid.UUID) -> dict[str, Any]:
+    """The check, or not_found when it is not the actor's to see."""
     row = await SpotCheck.select().where(SpotCheck.id == check_id).first()
     if row is None or not _may_view(actor, row):
         raise AppError(Errors.NOT_FOUND, "No such spot-check.")
@@ -301,7 +304,9 @@ async def _pick_officer(actor: CurrentUser, data: schemas.SpotCheckCreate) -> tu
     return data.officer_id, sorted(usable)[0]
 
 
-async def request_check(actor: CurrentUser, data: schemas.SpotCheckCreate) -> schemas.SpotCheck:
+async def request_check(
+    actor: CurrentUser, data: schemas.SpotCheckCreate, events: Publisher
+) -> schemas.SpotCheck:
     officer_id, unit_id = await _pick_officer(actor, data)
     items = [msgspec.to_builtins(i) for i in data.checklist] if data.checklist else await checklist()
     check_id = uuid.uuid4()
@@ -327,12 +332,12 @@ async def request_check(actor: CurrentUser, data: schemas.SpotCheckCreate) -> sc
             {"officer_id": str(officer_id), "due_in_minutes": data.due_in_minutes},
         )
     view = await _view(actor, await SpotCheck.select().where(SpotCheck.id == check_id).first())  # type: ignore[arg-type]
-    await publish("spot_check.requested", unit_id, msgspec.to_builtins(view), to=officer_id)
+    await events.publish("spot_check.requested", unit_id, msgspec.to_builtins(view), to=officer_id)
     return view
 
 
 async def get_check(actor: CurrentUser, check_id: uuid.UUID) -> schemas.SpotCheck:
-    return await _view(actor, await _row(actor, check_id))
+    return await _view(actor, await visible_check(actor, check_id))
 
 
 async def list_checks(actor: CurrentUser, status: str | None) -> list[schemas.SpotCheck]:
@@ -361,7 +366,37 @@ async def answer_parent(actor: CurrentUser, check_id: uuid.UUID) -> dict[str, An
     return row
 
 
-async def record_answer(actor: CurrentUser, check_id: uuid.UUID, evidence_id: uuid.UUID) -> schemas.SpotCheck:
+async def evidence_parent(actor: CurrentUser, check_id: uuid.UUID, *, write: bool) -> Parent:
+    """The check as the parent of its answer (``write``) or of evidence someone views."""
+    check = await (answer_parent(actor, check_id) if write else visible_check(actor, check_id))
+    unit = await Unit.select(Unit.name).where(Unit.id == check["unit_id"]).first()
+    return Parent(
+        "spot_check",
+        check["id"],
+        check["unit_id"],
+        unit["name"] if unit else "",
+        occurred_at=check["requested_at"],
+        not_before=check["requested_at"],
+    )
+
+
+async def submit_answer(
+    actor: CurrentUser,
+    check_id: uuid.UUID,
+    upload: UploadRequest,
+    store: MediaStore,
+    settings: Settings,
+    events: Publisher,
+) -> schemas.SpotCheck:
+    """The officer's answer: a photo or clip taken after the request, stored as evidence of the check."""
+    parent = await evidence_parent(actor, check_id, write=True)
+    stored, _ = await evidence.attach(actor, parent, upload, store, settings, events)
+    return await record_answer(actor, check_id, stored.id, events)
+
+
+async def record_answer(
+    actor: CurrentUser, check_id: uuid.UUID, evidence_id: uuid.UUID, events: Publisher
+) -> schemas.SpotCheck:
     async with atomic():
         done = (
             await SpotCheck.update(
@@ -381,15 +416,19 @@ async def record_answer(actor: CurrentUser, check_id: uuid.UUID, evidence_id: uu
         )
     row = await SpotCheck.select().where(SpotCheck.id == check_id).first()
     view = await _view(actor, row)  # type: ignore[arg-type]
-    await publish("spot_check.submitted", view.unit_id, msgspec.to_builtins(view), to=view.requested_by)
+    await events.publish(
+        "spot_check.submitted", view.unit_id, msgspec.to_builtins(view), to=view.requested_by
+    )
     return view
 
 
-async def review(actor: CurrentUser, check_id: uuid.UUID, data: schemas.Review) -> schemas.SpotCheck:
-    row = await _row(actor, check_id)
+async def review(
+    actor: CurrentUser, check_id: uuid.UUID, data: schemas.Review, events: Publisher
+) -> schemas.SpotCheck:
+    row = await visible_check(actor, check_id)
     if "review" not in _allowed(actor, row):
         raise AppError(Errors.SPOT_CHECK_STATE, "This spot-check cannot be reviewed by you now.")
-    keys = {i["key"] for i in _json(row["checklist"]) or []}
+    keys = {i["key"] for i in json_value(row["checklist"]) or []}
     if set(data.results) != keys:
         raise AppError(
             Errors.VALIDATION,
@@ -418,6 +457,7 @@ async def review(actor: CurrentUser, check_id: uuid.UUID, data: schemas.Review) 
     if outcome == "failed":
         failed = [k for k, ok in data.results.items() if not ok]
         await raise_alert(
+            events,
             "spot_check.failed",
             f"Conduct check failed: {', '.join(failed)}",
             severity="medium",
@@ -428,12 +468,12 @@ async def review(actor: CurrentUser, check_id: uuid.UUID, data: schemas.Review) 
             data={"failed": failed, "score": data.score},
         )
     view = await _view(actor, await SpotCheck.select().where(SpotCheck.id == check_id).first())  # type: ignore[arg-type]
-    await publish("spot_check.reviewed", view.unit_id, msgspec.to_builtins(view), to=view.officer_id)
+    await events.publish("spot_check.reviewed", view.unit_id, msgspec.to_builtins(view), to=view.officer_id)
     return view
 
 
 async def appeal(actor: CurrentUser, check_id: uuid.UUID, data: schemas.Appeal) -> schemas.SpotCheck:
-    row = await _row(actor, check_id)
+    row = await visible_check(actor, check_id)
     if "appeal" not in _allowed(actor, row):
         raise AppError(Errors.SPOT_CHECK_STATE, "Only a failed check can be appealed, once, by its officer.")
     record = {"comment": data.comment, "at": utcnow().isoformat(), "decision": None}
@@ -444,13 +484,13 @@ async def appeal(actor: CurrentUser, check_id: uuid.UUID, data: schemas.Appeal) 
 
 
 async def decide_appeal(
-    actor: CurrentUser, check_id: uuid.UUID, data: schemas.AppealDecision
+    actor: CurrentUser, check_id: uuid.UUID, data: schemas.AppealDecision, events: Publisher
 ) -> schemas.SpotCheck:
-    row = await _row(actor, check_id)
+    row = await visible_check(actor, check_id)
     if "decide_appeal" not in _allowed(actor, row):
         raise AppError(Errors.SPOT_CHECK_STATE, "There is no pending appeal to decide.")
     record = {
-        **_json(row["appeal"]),
+        **json_value(row["appeal"]),
         "decision": "upheld" if data.upheld else "overturned",
         "decided_by": str(actor.id),
         "decided_at": utcnow().isoformat(),
@@ -465,11 +505,11 @@ async def decide_appeal(
             actor, "spot_check.appeal_decided", "spot_check", check_id, {"upheld": data.upheld}
         )
     view = await get_check(actor, check_id)
-    await publish("spot_check.reviewed", view.unit_id, msgspec.to_builtins(view), to=view.officer_id)
+    await events.publish("spot_check.reviewed", view.unit_id, msgspec.to_builtins(view), to=view.officer_id)
     return view
 
 
-async def mark_overdue() -> int:
+async def mark_overdue(events: Publisher) -> int:
     """Deadline scheduler step: state-based, so it works after a restart, and the compare-and-set
     means exactly one process raises each alert."""
     due = await SpotCheck.select(
@@ -502,5 +542,5 @@ async def mark_overdue() -> int:
         if alert is None:
             continue
         marked += 1
-        await announce(alert)
+        await announce(events, alert)
     return marked

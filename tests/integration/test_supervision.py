@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from backend.alerts.tables import Alert
 from backend.app import create_app
 from backend.evidence.tables import Evidence
+from backend.live.publish import OFFLINE
 from backend.supervision import services as supervision
 from backend.supervision.tables import Invitation, SpotCheck
 from tests.conftest import PASSWORD, World, assert_problem, login, make_settings, serve, unique
@@ -227,7 +228,7 @@ async def test_overdue_is_marked_once_even_across_a_restart(migrated, as_user, c
                 break
             await asyncio.sleep(0.1)
     assert row["status"] == "overdue"
-    await supervision.mark_overdue()
+    await supervision.mark_overdue(OFFLINE)
     alerts = await Alert.count().where(
         (Alert.type == "spot_check.overdue") & (Alert.object_id == check["id"])
     )

@@ -1,0 +1,48 @@
+"""On-site actions as parents of evidence: officers of the acting unit add to them, whoever sees
+the unit sees their evidence, and each action counts its evidence."""
+
+from __future__ import annotations
+
+import uuid
+
+from backend.actions.tables import Action
+from backend.evidence.parents import Parent
+from backend.lib.auth import CurrentUser
+from backend.lib.errors import AppError, Errors
+from backend.lib.scope import can_see
+
+
+class ActionParent:
+    async def resolve(self, actor: CurrentUser, parent_id: uuid.UUID, *, write: bool) -> Parent:
+        row = (
+            await Action.select(
+                Action.id,
+                Action.unit,
+                Action.occurred_at,
+                Action.lat,
+                Action.lon,
+                Action.unit.name.as_alias("unit_name"),
+            )
+            .where(Action.id == parent_id)
+            .first()
+        )
+        if row is None or not can_see(actor, row["unit"]) or (write and not _adds(actor, row["unit"])):
+            raise AppError(Errors.NOT_FOUND, "No such action.")
+        return Parent(
+            "action", row["id"], row["unit"], row["unit_name"], row["occurred_at"], row["lat"], row["lon"]
+        )
+
+    async def visible(self, actor: CurrentUser, parent_id: uuid.UUID, unit_id: uuid.UUID) -> bool:
+        return can_see(actor, unit_id)
+
+    async def attached(self, parent_id: uuid.UUID) -> None:
+        await (
+            Action.update({Action.evidence_count: Action.evidence_count + 1})
+            .where(Action.id == parent_id)
+            .run()
+        )
+
+
+def _adds(actor: CurrentUser, unit_id: uuid.UUID) -> bool:
+    """Evidence is added by an officer of the record's unit."""
+    return actor.has_any("officer") and unit_id in actor.unit_ids

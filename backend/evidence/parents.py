@@ -1,0 +1,65 @@
+"""What evidence may attach to. Evidence knows none of its parents: each parent domain (actions,
+cases, spot-checks; later documents, calls) registers a ``ParentKind`` at start-up, and evidence asks
+it who may see or add to a record."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from backend.lib.auth import CurrentUser
+from backend.lib.errors import AppError, Errors
+
+
+@dataclass(frozen=True)
+class Parent:
+    """The record a piece of evidence belongs to, with what the watermark and the checks need."""
+
+    type: str
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    unit_name: str
+    occurred_at: datetime | None = None
+    lat: float | None = None
+    lon: float | None = None
+    # A photo whose EXIF capture time is earlier is refused (an old picture passed off as new).
+    not_before: datetime | None = None
+
+
+class ParentKind(Protocol):
+    async def resolve(self, actor: CurrentUser, parent_id: uuid.UUID, *, write: bool) -> Parent:
+        """The record, or ``not_found`` when it is not the actor's to see (``write``: to add to)."""
+        ...
+
+    async def visible(self, actor: CurrentUser, parent_id: uuid.UUID, unit_id: uuid.UUID) -> bool:
+        """May the actor see evidence attached to this record?"""
+        ...
+
+    async def attached(self, parent_id: uuid.UUID) -> None:
+        """Runs inside the transaction that records new evidence (a counter, a status)."""
+        ...
+
+
+_kinds: dict[str, ParentKind] = {}
+
+
+def register(parent_type: str, kind: ParentKind) -> None:
+    _kinds[parent_type] = kind
+
+
+def kind_of_parent(parent_type: str) -> ParentKind:
+    kind = _kinds.get(parent_type)
+    if kind is None:
+        raise AppError(Errors.NOT_FOUND, f"No such {parent_type}.")
+    return kind
+
+
+async def resolve(actor: CurrentUser, parent_type: str, parent_id: uuid.UUID, *, write: bool) -> Parent:
+    return await kind_of_parent(parent_type).resolve(actor, parent_id, write=write)
+
+
+async def visible(actor: CurrentUser, parent_type: str, parent_id: uuid.UUID, unit_id: uuid.UUID) -> bool:
+    kind = _kinds.get(parent_type)
+    return kind is not None and await kind.visible(actor, parent_id, unit_id)

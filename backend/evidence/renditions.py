@@ -1,0 +1,57 @@
+"""Derived images of a photo: a thumbnail and the 水印相机-style copy stamped with the server's time,
+the place, the officer and the unit. Separate objects: the original is never touched."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from backend.evidence.parents import Parent
+from backend.lib.auth import CurrentUser
+from backend.lib.clock import BEIJING
+from backend.settings import Settings
+from media_store import MediaStore, images, run_sync
+
+logger = logging.getLogger(__name__)
+_font: str | None = None
+
+
+def _cjk_font(settings: Settings) -> str | None:
+    global _font
+    if _font is None:
+        try:
+            _font = images.find_cjk_font(settings.cjk_font)
+        except images.FontUnavailable as exc:
+            logger.warning("no CJK font, watermarks are not made: %s", exc)
+            return None
+    return _font
+
+
+def stamp_lines(
+    actor: CurrentUser, parent: Parent, received: datetime, gps: dict[str, float] | None, sha256: str
+) -> list[str]:
+    lat, lon = (gps["lat"], gps["lon"]) if gps else (parent.lat, parent.lon)
+    return [
+        f"服务器时间 {received.astimezone(BEIJING):%Y-%m-%d %H:%M:%S} 北京时间",
+        f"位置 {lat:.5f}, {lon:.5f}" if lat is not None and lon is not None else "",
+        f"执法人员 {actor.display_name}",
+        f"单位 {parent.unit_name}",
+        f"SHA-256 {sha256[:16]}…",
+    ]
+
+
+async def make(path: Path, lines: list[str], store: MediaStore, settings: Settings) -> dict[str, str]:
+    """Store the renditions of the photo at ``path``; their object keys by name. A photo Pillow can
+    read metadata from but not render keeps its original and simply has no rendition."""
+    out: dict[str, str] = {}
+    try:
+        thumb = await run_sync(images.thumbnail, path)
+        out["thumbnail"] = (await store.put_bytes(thumb, content_type="image/jpeg")).key
+        font = _cjk_font(settings)
+        if font:
+            stamped = await run_sync(images.watermark, path, lines, font)
+            out["watermarked"] = (await store.put_bytes(stamped, content_type="image/jpeg")).key
+    except images.ImageRejected as exc:
+        logger.warning("no rendition for %s: %s", path.name, exc)
+    return out

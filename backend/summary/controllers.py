@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from litestar import Controller, get
+
+from backend.lib.auth import requires_roles
+from backend.lib.deps import SignedIn
+from backend.live.schemas import Summary
+from backend.summary import services
+
+
+class SummaryController(Controller):
+    path = "/summary"
+    tags = ["live"]
+    guards = [requires_roles("command", "supervisor", "admin")]
+
+    @get("/", summary="Today's counters for the command center")
+    async def summary(self, user: SignedIn) -> Summary:
+        return await services.summary(user)
