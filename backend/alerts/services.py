@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -11,7 +10,7 @@ import msgspec
 from backend.alerts import schemas
 from backend.alerts.tables import Alert
 from backend.audit import services as audit
-from backend.db import atomic
+from backend.db import atomic, json_value
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import utcnow
 from backend.lib.errors import AppError, Errors
@@ -32,7 +31,7 @@ def _view(row: dict[str, Any]) -> schemas.Alert:
         object_type=row["object_type"],
         object_id=row["object_id"],
         message=row["message"],
-        data=json.loads(data) if isinstance(data, str) else (data or {}),
+        data=json_value(data, {}),
         status=row["status"],
         handled_by=row["handled_by"],
         handled_at=row["handled_at"],

@@ -11,7 +11,7 @@ from typing import Any
 
 from backend.audit import schemas
 from backend.audit.tables import AuditEntry, AuditHead
-from backend.db import is_postgres
+from backend.db import is_postgres, json_value
 from backend.lib.auth import CurrentUser
 from backend.lib.errors import AppError, Errors
 from backend.lib.pagination import Page, decode_cursor, encode_cursor
@@ -154,7 +154,7 @@ async def list_entries(
             action=r["action"],
             object_type=r["object_type"],
             object_id=r["object_id"],
-            data=json.loads(r["data"]),
+            data=json_value(r["data"]),
             hash=r["hash"],
         )
         for r in rows[:limit]

@@ -7,7 +7,6 @@ closed with a fine (防止以罚代刑), unless a supervisor records a justified
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,7 +22,7 @@ from backend.alerts.services import raise_alert
 from backend.audit import services as audit
 from backend.cases import schemas
 from backend.cases.tables import Case, CaseAction, CaseReview
-from backend.db import atomic, is_unique_violation
+from backend.db import atomic, is_unique_violation, json_value
 from backend.lib import idempotency
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import today_local, utcnow
@@ -48,10 +47,6 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 OFFICER_STEPS = ("submit-review", "decision", "serve", "close", "transfer")
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def _num(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
 
@@ -68,7 +63,7 @@ def is_major(item: dict[str, Any], fine: float | None, measures: list[str]) -> b
     threshold = _num(item["major_fine_at_least"])
     if threshold is not None and fine is not None and fine >= threshold:
         return True
-    return bool(set(measures) & set(_json(item["major_measures"]) or []))
+    return bool(set(measures) & set(json_value(item["major_measures"]) or []))
 
 
 def criminal_reached(item: dict[str, Any], amount: float | None) -> bool:
@@ -143,7 +138,7 @@ async def _view(viewer: CurrentUser, row: dict[str, Any], item: dict[str, Any] |
         if not sees_personal_data(viewer, row["unit"]):
             id_number = mask_id_number(id_number)
         party = Party(name=row["party_name"], type=row["party_type"] or "person", id_number=id_number)
-    fine, measures = _num(row["proposed_fine"]), _json(row["proposed_measures"]) or []
+    fine, measures = _num(row["proposed_fine"]), json_value(row["proposed_measures"]) or []
     major, approved = is_major(item, fine, measures), _approved_now(row, reviews)
     return schemas.Case(
         id=row["id"],
@@ -160,7 +155,7 @@ async def _view(viewer: CurrentUser, row: dict[str, Any], item: dict[str, Any] |
         party=party,
         amount_involved=_num(row["amount_involved"]),
         proposed_decision=schemas.ProposedDecision(fine=fine, measures=measures),
-        decision=_json(row["decision"]),
+        decision=json_value(row["decision"]),
         major_case=major,
         needs_review=major and not approved and row["status"] in ("investigating", "review"),
         review_pending=row["status"] == "review" and not approved,
@@ -178,8 +173,8 @@ async def _view(viewer: CurrentUser, row: dict[str, Any], item: dict[str, Any] |
             for r in reviews
         ],
         action_ids=[a["action"] for a in actions],
-        transfer=_json(row["transfer"]),
-        override=_json(row["override"]),
+        transfer=json_value(row["transfer"]),
+        override=json_value(row["override"]),
         served_on=row["served_on"],
         closed_at=row["closed_at"],
         created_by=row["created_by"],
@@ -391,7 +386,7 @@ async def submit_review(
     row = await _row(actor, case_id)
     _require_step(actor, row, "submit-review")
     _check_version(row, data.version)
-    if row["proposed_fine"] is None and not _json(row["proposed_measures"]):
+    if row["proposed_fine"] is None and not json_value(row["proposed_measures"]):
         raise AppError(Errors.CASE_PROPOSAL_MISSING, "Record the proposed decision before asking for review.")
     return await _save(events, actor, row, {Case.status: "review"}, "case.review_requested", {})
 
@@ -438,7 +433,7 @@ async def decide(
     _check_version(row, data.version)
     await _require_certified(actor)
     item = await _item(row["item"])
-    proposed_fine, proposed_measures = _num(row["proposed_fine"]), _json(row["proposed_measures"]) or []
+    proposed_fine, proposed_measures = _num(row["proposed_fine"]), json_value(row["proposed_measures"]) or []
     fine = data.fine if data.fine is not None else proposed_fine
     measures = list(data.measures) if data.measures is not None else proposed_measures
     if is_major(item, fine, measures):
@@ -522,7 +517,7 @@ async def close(
     _check_version(row, data.version)
     await _require_certified(actor)
     item = await _item(row["item"])
-    if criminal_reached(item, _num(row["amount_involved"])) and not _json(row["override"]):
+    if criminal_reached(item, _num(row["amount_involved"])) and not json_value(row["override"]):
         await _criminal_alert(events, actor, row, "Closing attempted on a case that must be transferred")
         raise AppError(
             Errors.CASE_CRIMINAL_THRESHOLD,

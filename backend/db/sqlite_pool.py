@@ -63,7 +63,7 @@ from piccolo.engine.sqlite import (
 )
 from piccolo.querystring import QueryString
 
-from backend.db import converters as sqlite_converters
+from backend.db.converters import register as register_converters
 from backend.db.querystrings import compile_sqlite
 
 if TYPE_CHECKING:
@@ -476,7 +476,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         **connection_kwargs: Any,
     ) -> None:
         connection_kwargs.setdefault("timeout", 30.0)
-        sqlite_converters.register()
+        register_converters()
         super().__init__(path=path, log_queries=log_queries, log_responses=log_responses, **connection_kwargs)
         self.pool_size = pool_size
         self.inline_budget = inline_budget

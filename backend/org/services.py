@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from backend.audit import services as audit
-from backend.db import atomic, is_unique_violation
+from backend.db import atomic, is_unique_violation, json_value
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import today_local
 from backend.lib.errors import AppError, Errors
@@ -35,9 +34,7 @@ def _num(value: Decimal | float | None) -> float | None:
 
 def _item(row: dict[str, Any], authority: str | None = None) -> schemas.Item:
     fine = _num(row["major_fine_at_least"])
-    measures = row["major_measures"] or []
-    if isinstance(measures, str):  # SQLite hands JSON columns back as text
-        measures = json.loads(measures)
+    measures = json_value(row["major_measures"], [])
     major = (
         schemas.MajorCaseRule(fine_at_least=fine, measures=measures) if fine is not None or measures else None
     )
