@@ -153,7 +153,7 @@ async def seed(settings: Settings, password: str | None) -> tuple[list[tuple[str
                 org_schemas.UnitCreate(
                     id=demo_id("unit", name),
                     name=name,
-                    kind=kind,
+                    kind=kind,  # type: ignore[arg-type]  # the UNITS table above uses the schema's kinds
                     pilot=pilot,
                     parent_id=unit_ids.get(parent) if parent else None,
                 ),
@@ -195,16 +195,16 @@ async def seed(settings: Settings, password: str | None) -> tuple[list[tuple[str
                         username=username,
                         password=password,
                         display_name=display,
-                        roles=roles,
-                        unit_ids=[unit_ids[u] for u in units],  # type: ignore[arg-type]
+                        roles=roles,  # type: ignore[arg-type]  # the USERS table above uses real roles
+                        unit_ids=[unit_ids[u] for u in units],
                     ),
                 )
             else:
                 user_id = row["id"]
                 await accounts.update_user(
-                    None,
+                    None,  # type: ignore[arg-type]  # the system, not a signed-in user
                     user_id,
-                    account_schemas.UserUpdate(password=password),  # type: ignore[arg-type]
+                    account_schemas.UserUpdate(password=password),
                 )
             if cert and not await Certificate.exists().where(Certificate.user == user_id):
                 await _certificate(user_id, username, cert, today)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import BinaryIO, Protocol, TypeVar, cast
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import anyio
@@ -34,6 +35,23 @@ async def run_sync(func: Callable[..., T], *args: object) -> T:
     """Run a blocking call in a worker thread, bounded by the package's limiter. Use it for
     ``media_store.images`` too."""
     return await anyio.to_thread.run_sync(func, *args, limiter=LIMITER)
+
+
+def open_binary(path: str | os.PathLike[str], mode: str = "rb") -> BinaryIO:
+    """``open`` in a binary mode, typed as such (run it with ``run_sync``)."""
+    if "b" not in mode:
+        raise ValueError("binary modes only")
+    return cast(BinaryIO, open(path, mode))
+
+
+async def file_chunks(path: str | os.PathLike[str], chunk_size: int = 1024 * 1024) -> AsyncIterator[bytes]:
+    """A local file's bytes, read in a worker thread a chunk at a time."""
+    fh = await run_sync(open_binary, path)
+    try:
+        while chunk := await run_sync(fh.read, chunk_size):
+            yield chunk
+    finally:
+        await run_sync(fh.close)
 
 
 # -- errors -----------------------------------------------------------------------------------------

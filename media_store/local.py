@@ -23,6 +23,7 @@ from media_store.base import (
     key_for,
     normalize_sha256,
     one_chunk,
+    open_binary,
     resolve_range,
     run_sync,
     sha256_of_key,
@@ -212,7 +213,7 @@ class LocalStore:
     async def rehash(self, key: str) -> str:
         path = self._path(key)
         try:
-            handle = await run_sync(open, path, "rb")
+            handle = await run_sync(open_binary, path)
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
         digest = hashlib.sha256()

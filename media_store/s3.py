@@ -25,7 +25,7 @@ import itertools
 import logging
 import os
 import tempfile
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -111,7 +111,12 @@ class _MultipartUpload:
 
     def upload_part(self, number: int, data: memoryview) -> None:
         self.etags[number] = self.client._upload_part(
-            self.bucket, self.key, data, None, self.upload_id, number
+            self.bucket,
+            self.key,
+            data,  # type: ignore[arg-type]  # typed bytes, sends any buffer: no copy of the part
+            None,
+            self.upload_id,
+            number,
         )
 
     def complete(self) -> None:
@@ -333,7 +338,7 @@ class S3Store:
         async for chunk in self._read(key, start, 0 if end is None else end - start + 1, READ_CHUNK):
             yield chunk
 
-    async def _read(self, key: str, offset: int, length: int, chunk_size: int) -> AsyncIterator[bytes]:
+    async def _read(self, key: str, offset: int, length: int, chunk_size: int) -> AsyncGenerator[bytes, None]:
         sha256_of_key(key)
         fetch = functools.partial(self.client.get_object, self.bucket, key, offset=offset, length=length)
         response = await self._call("download", fetch, key=key)
@@ -355,7 +360,7 @@ class S3Store:
         sha256_of_key(key)
         if not 1 <= expires_s <= MAX_PRESIGN_SECONDS:
             raise ValueError(f"presigned URLs live 1..{MAX_PRESIGN_SECONDS} seconds")
-        headers: dict[str, str] = {}
+        headers: dict[str, str | list[str] | tuple[str]] = {}
         if filename is not None or inline:
             headers["response-content-disposition"] = content_disposition(filename, inline=inline)
         if content_type is not None:

@@ -25,6 +25,7 @@ fi
 
 .venv/bin/ruff check backend media_store tests scripts benchmarks
 .venv/bin/ruff format --check backend media_store tests scripts benchmarks
+.venv/bin/mypy  # [tool.mypy] in pyproject.toml: backend/ and media_store/
 
 echo "== tests on SQLite =="
 env -u FIELDWATCH_TEST_DATABASE_URL .venv/bin/pytest "$@"

@@ -10,6 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 import msgspec
+from piccolo.columns import Column
+from piccolo.columns.combination import Where
 
 from backend.accounts import schemas
 from backend.accounts.tables import Certificate, Membership, RefreshToken, Session, User
@@ -33,7 +35,7 @@ def _roles(text: str) -> list[str]:
     return text.split()
 
 
-def role_filter(role: str):
+def role_filter(role: str) -> Where:
     return User.roles.like(f"% {role} %")
 
 
@@ -240,8 +242,9 @@ async def refresh(token: str, settings: Settings, tokens: TokenService) -> schem
             RefreshToken.expires_at,
             RefreshToken.session.id,
             RefreshToken.session.revoked_at,
-            RefreshToken.session.user.id,
-            RefreshToken.session.user.active,
+            # Piccolo types a second join step as a plain Column.
+            RefreshToken.session.user.id,  # type: ignore[union-attr]
+            RefreshToken.session.user.active,  # type: ignore[union-attr]
         )
         .where(RefreshToken.token_hash == _token_hash(token))
         .first()
@@ -457,7 +460,7 @@ async def set_certificate(
             "expires_on must be after issued_on.",
             errors=[{"key": "expires_on", "message": "must be after issued_on"}],
         )
-    values = {
+    values: dict[Column | str, Any] = {
         Certificate.number: data.number,
         Certificate.issued_on: data.issued_on,
         Certificate.expires_on: data.expires_on,
@@ -479,7 +482,13 @@ async def set_certificate(
                 await Certificate.update(values).where(Certificate.user == user_id).run()
             else:
                 await Certificate.insert(
-                    Certificate(id=uuid.uuid4(), user=user_id, **{c._meta.name: v for c, v in values.items()})
+                    Certificate.from_dict(
+                        {
+                            "id": uuid.uuid4(),
+                            "user": user_id,
+                            **{c if isinstance(c, str) else c._meta.name: v for c, v in values.items()},
+                        }
+                    )
                 ).run()
             await audit.record(
                 actor,

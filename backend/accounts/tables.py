@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from piccolo.columns import (
     UUID,
     Boolean,
@@ -11,6 +15,10 @@ from piccolo.columns import (
 )
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
+
+if TYPE_CHECKING:
+    from backend.org.tables import Unit
+
 
 ROLES = (
     "officer",
@@ -45,7 +53,7 @@ class Membership(Table, tablename="memberships"):
 
     id = UUID(primary_key=True)
     user = ForeignKey(references=User, index=True)
-    unit = ForeignKey(
+    unit: ForeignKey[Unit] = ForeignKey(
         references=LazyTableReference(table_class_name="Unit", module_path="backend.org.tables"),
         index=True,
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 from piccolo.columns.combination import WhereRaw
+from piccolo.custom_types import Combinable
 
 from backend.accounts.services import certificate_view
 from backend.accounts.tables import User
@@ -201,7 +202,7 @@ async def create_action(
     }
     try:
         async with atomic():
-            await Action.insert(Action(**row)).run()
+            await Action.insert(Action.from_dict(row)).run()
             await ActionOfficer.insert(
                 *[ActionOfficer(id=uuid.uuid4(), action=action_id, officer=o) for o in officer_ids]
             ).run()
@@ -216,12 +217,12 @@ async def create_action(
         if not is_unique_violation(exc):
             raise
         # A concurrent retry won the race: answer as a replay.
-        existing = (
+        winner = (
             await Action.select(Action.request_hash, Action.created_by).where(Action.id == action_id).first()
         )
-        if existing is None:
+        if winner is None:
             raise
-        return await _replay(actor, action_id, existing, digest), True
+        return await _replay(actor, action_id, winner, digest), True
     # A new action has no evidence and no case yet: the view is what was just written.
     row.update(unit_name=context["unit_name"], item_code=context["item_code"], item_name=context["item_name"])
     officers = [schemas.OfficerRef(o, users[o]["display_name"]) for o in officer_ids]
@@ -360,7 +361,7 @@ async def list_actions(
         # Read the whole (small) window through occurred_at, then sort it: with an ORDER BY in the
         # same query the planner may walk the feed backwards instead, assuming the window's rows are
         # spread evenly over created_at, which for a past window reads most of the table.
-        page = WhereRaw(_WINDOW_PAGE_SQL, ids.querystrings[0], limit + 1)
+        page: Combinable = WhereRaw(_WINDOW_PAGE_SQL, ids.querystrings[0], limit + 1)
     else:
         page = Action.id.is_in(
             ids.order_by(Action.created_at, ascending=False)

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from piccolo.columns import (
     UUID,
     DoublePrecision,
@@ -11,6 +15,11 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+if TYPE_CHECKING:
+    from backend.accounts.tables import User
+    from backend.org.tables import Item, Unit
+
+
 ACTION_KINDS = ("inspection", "evidence", "service", "coercive", "other")
 
 
@@ -22,8 +31,8 @@ class Action(Table, tablename="actions"):
     """现场执法记录. The id may be chosen by the phone, so a re-sent record is recognised."""
 
     id = UUID(primary_key=True)
-    unit = ForeignKey(references=_ref("Unit", "backend.org.tables"), index=True)
-    item = ForeignKey(references=_ref("Item", "backend.org.tables"), index=True)
+    unit: ForeignKey[Unit] = ForeignKey(references=_ref("Unit", "backend.org.tables"), index=True)
+    item: ForeignKey[Item] = ForeignKey(references=_ref("Item", "backend.org.tables"), index=True)
     kind = Varchar(length=20)
     occurred_at = Timestamptz()
     lat = DoublePrecision()
@@ -35,7 +44,7 @@ class Action(Table, tablename="actions"):
     party_id_number = Varchar(length=40, null=True, default=None)
     notes = Text(default="")
     status = Varchar(length=20, default="recorded")
-    created_by = ForeignKey(references=_ref("User", "backend.accounts.tables"))
+    created_by: ForeignKey[User] = ForeignKey(references=_ref("User", "backend.accounts.tables"))
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     # SHA-256 of the canonical request, to tell a retry from a different record reusing an id.
     request_hash = Varchar(length=64)
@@ -44,5 +53,5 @@ class Action(Table, tablename="actions"):
 
 class ActionOfficer(Table, tablename="action_officers"):
     id = UUID(primary_key=True)
-    action = ForeignKey(references=Action, index=True)
-    officer = ForeignKey(references=_ref("User", "backend.accounts.tables"), index=True)
+    action: ForeignKey[Action] = ForeignKey(references=Action, index=True)
+    officer: ForeignKey[User] = ForeignKey(references=_ref("User", "backend.accounts.tables"), index=True)

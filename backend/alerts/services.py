@@ -145,7 +145,8 @@ async def sos(user: CurrentUser, data: SosCreate, events: Publisher) -> dict[str
         f" at {data.lat:.5f},{data.lon:.5f} (±{data.accuracy_m or 0:.0f} m)" if data.lat is not None else ""
     )
     alert = None
-    for unit_id in sorted(user.unit_ids) or [None]:
+    units: list[uuid.UUID | None] = [*sorted(user.unit_ids)] or [None]
+    for unit_id in units:
         alert = await raise_alert(
             events,
             "officer.sos",

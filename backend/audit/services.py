@@ -63,7 +63,7 @@ async def record(
         "prev_hash": prev_hash,
     }
     row["hash"] = _digest(row)
-    await AuditEntry.insert(AuditEntry(**row)).run()
+    await AuditEntry.insert(AuditEntry.from_dict(row)).run()
     if head:
         await (
             AuditHead.update({AuditHead.seq: row["seq"], AuditHead.hash: row["hash"]})

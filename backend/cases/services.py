@@ -74,7 +74,7 @@ def criminal_reached(item: dict[str, Any], amount: float | None) -> bool:
 # --- loading and views --------------------------------------------------------------------------
 
 _COLUMNS = (
-    Case.all_columns(),
+    *Case.all_columns(),
     Case.unit.name.as_alias("unit_name"),
     Case.item.code.as_alias("item_code"),
     Case.item.name.as_alias("item_name"),
@@ -126,7 +126,7 @@ async def _view(viewer: CurrentUser, row: dict[str, Any], item: dict[str, Any] |
     item = item or await _item(row["item"])
     reviews = await (
         CaseReview.select(
-            CaseReview.all_columns(), CaseReview.reviewer.display_name.as_alias("reviewer_name")
+            *CaseReview.all_columns(), CaseReview.reviewer.display_name.as_alias("reviewer_name")
         )
         .where(CaseReview.case == row["id"])
         .order_by(CaseReview.created_at)

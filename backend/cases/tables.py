@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from piccolo.columns import (
     JSON,
     UUID,
@@ -13,6 +17,12 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+if TYPE_CHECKING:
+    from backend.accounts.tables import User
+    from backend.actions.tables import Action
+    from backend.org.tables import Item, Unit
+
+
 CASE_STATES = ("filed", "investigating", "review", "decided", "served", "closed", "transferred")
 
 
@@ -25,8 +35,8 @@ class Case(Table, tablename="cases"):
 
     id = UUID(primary_key=True)
     number = Varchar(length=40, unique=True)
-    unit = ForeignKey(references=_ref("Unit", "backend.org.tables"), index=True)
-    item = ForeignKey(references=_ref("Item", "backend.org.tables"), index=True)
+    unit: ForeignKey[Unit] = ForeignKey(references=_ref("Unit", "backend.org.tables"), index=True)
+    item: ForeignKey[Item] = ForeignKey(references=_ref("Item", "backend.org.tables"), index=True)
     status = Varchar(length=20, default="filed", index=True)
     version = Integer(default=1)
     summary = Text(default="")
@@ -43,7 +53,7 @@ class Case(Table, tablename="cases"):
     closed_at = Timestamptz(null=True, default=None)
     transfer = JSON(null=True, default=None)
     override = JSON(null=True, default=None)
-    created_by = ForeignKey(references=_ref("User", "backend.accounts.tables"))
+    created_by: ForeignKey[User] = ForeignKey(references=_ref("User", "backend.accounts.tables"))
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow())
     request_hash = Varchar(length=64)
@@ -52,7 +62,7 @@ class Case(Table, tablename="cases"):
 class CaseAction(Table, tablename="case_actions"):
     id = UUID(primary_key=True)
     case = ForeignKey(references=Case, index=True)
-    action = ForeignKey(references=_ref("Action", "backend.actions.tables"), index=True)
+    action: ForeignKey[Action] = ForeignKey(references=_ref("Action", "backend.actions.tables"), index=True)
 
 
 class CaseReview(Table, tablename="case_reviews"):
@@ -60,7 +70,7 @@ class CaseReview(Table, tablename="case_reviews"):
 
     id = UUID(primary_key=True)
     case = ForeignKey(references=Case, index=True)
-    reviewer = ForeignKey(references=_ref("User", "backend.accounts.tables"))
+    reviewer: ForeignKey[User] = ForeignKey(references=_ref("User", "backend.accounts.tables"))
     outcome = Varchar(length=20)
     opinion = Text()
     case_version = Integer()

@@ -31,7 +31,8 @@ def bind(engine: Engine) -> None:
     """Point every table (and the migration runner) at ``engine``."""
     global _bound
     _bound = engine
-    for table in [*all_tables(), Migration]:
+    tables: list[type[Table]] = [*all_tables(), Migration]
+    for table in tables:
         table._meta.db = engine
 
 

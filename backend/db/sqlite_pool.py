@@ -54,7 +54,8 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
 
 from piccolo.engine.sqlite import (
     SQLiteEngine,
@@ -422,7 +423,7 @@ class PooledSQLiteTransaction(SQLiteTransaction):
 
     async def __aenter__(self) -> PooledSQLiteTransaction:
         if self._parent is not None:
-            return self._parent
+            return cast(PooledSQLiteTransaction, self._parent)
         self._pool = self.engine.pool_for(self.transaction_type)
         self.connection = await self._pool.acquire(self.engine.acquire_timeout)
         try:
@@ -433,7 +434,12 @@ class PooledSQLiteTransaction(SQLiteTransaction):
         self.context = self.engine.current_transaction.set(self)
         return self
 
-    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+    async def __aexit__(
+        self,
+        exception_type: type[BaseException] | None,
+        exception: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool:
         if self._parent:
             return exception is None
         try:
@@ -552,7 +558,7 @@ class PooledSQLiteEngine(SQLiteEngine):
             await asyncio.sleep(0)  # let other tasks run now and then
         return rows
 
-    async def run_querystring(self, querystring: QueryString, in_pool: bool = False):
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = False) -> Any:
         query_id = self.get_query_id()
         if self.log_queries:
             self.print_query(query_id=query_id, query=querystring.__str__())
@@ -562,7 +568,7 @@ class PooledSQLiteEngine(SQLiteEngine):
             self.print_response(query_id=query_id, response=response)
         return response
 
-    async def run_ddl(self, ddl: str, in_pool: bool = False):
+    async def run_ddl(self, ddl: str, in_pool: bool = False) -> Any:
         query_id = self.get_query_id()
         if self.log_queries:
             self.print_query(query_id=query_id, query=ddl)

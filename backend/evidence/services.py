@@ -33,7 +33,7 @@ from backend.lib.clock import BEIJING, utcnow
 from backend.lib.errors import AppError, Errors
 from backend.live.publish import Publisher
 from backend.settings import Settings
-from media_store import ChecksumMismatch, MediaStore, TooLarge, images, run_sync
+from media_store import ChecksumMismatch, MediaStore, TooLarge, file_chunks, images, run_sync
 from media_store.sniff import matches, normalize, read_head, sniff
 
 logger = logging.getLogger(__name__)
@@ -79,15 +79,6 @@ async def _counted(chunks: AsyncIterable[bytes], expected: int | None) -> AsyncI
         yield chunk
     if expected is not None and received != expected:
         raise Truncated
-
-
-async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
-    fh = await run_sync(open, path, "rb")
-    try:
-        while chunk := await run_sync(fh.read, COPY_CHUNK):
-            yield chunk
-    finally:
-        await run_sync(fh.close)
 
 
 async def _spool(chunks: AsyncIterable[bytes], directory: Path, max_bytes: int) -> Path:
@@ -175,7 +166,7 @@ async def attach(
                 except images.ImageRejected as exc:
                     raise AppError(Errors.EVIDENCE_IMAGE_REJECTED, str(exc)) from None
                 _check_fresh(meta.get("captured_at"), parent.not_before)
-                body = _file_chunks(spooled)
+                body = file_chunks(spooled, COPY_CHUNK)
             stored = await store.put_stream(
                 body, content_type=ctype, max_bytes=limit, expected_sha256=upload.expected_sha256
             )

@@ -32,7 +32,7 @@ from backend.lib.errors import AppError, Errors
 from backend.lib.requests import no_nul
 from backend.live.publish import Publisher
 from backend.settings import Settings
-from media_store import MediaStore, run_sync
+from media_store import MediaStore, file_chunks, open_binary, run_sync
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,termination,expiration,checksum"
@@ -201,7 +201,7 @@ def _check_offset(row: dict[str, Any], offset_header: str | None) -> None:
 
 async def _open_exclusive(path: Path) -> BinaryIO:
     """The partial file, locked: a second PATCH to the same upload is refused, not interleaved."""
-    fh = await run_sync(open, path, "r+b")
+    fh = await run_sync(open_binary, path, "r+b")
     try:
         await run_sync(fcntl.flock, fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -321,15 +321,6 @@ async def append(
     return await status(actor, upload_id)
 
 
-async def _file(path: Path) -> AsyncIterable[bytes]:
-    fh = await run_sync(open, path, "rb")
-    try:
-        while chunk := await run_sync(fh.read, 1024 * 1024):
-            yield chunk
-    finally:
-        await run_sync(fh.close)
-
-
 def _hash_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -352,7 +343,7 @@ async def _finish(
     # Validated at creation; the raw metadata kept on the row is the one source for both.
     location, device_time = device_report(parse_metadata(row["metadata"]))
     upload = UploadRequest(
-        chunks=_file(path),
+        chunks=file_chunks(path),
         content_type=row["content_type"],
         content_length=row["length"],
         expected_sha256=sha256,

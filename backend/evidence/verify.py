@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import TextIO
 
 from backend.db import connected
 from backend.evidence.services import verify_all
@@ -13,7 +14,7 @@ from media_store import open_store
 
 
 class Progress:
-    def __init__(self, stream=sys.stderr) -> None:
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
         self.stream = stream
         self.started = time.monotonic()
         self.bytes = 0

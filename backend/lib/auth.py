@@ -11,6 +11,7 @@ from typing import Any
 import jwt
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
+from litestar.types import Guard
 
 from backend.lib.errors import AppError, Errors
 from backend.lib.keys import KeyRing, load_keyring
@@ -102,7 +103,7 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return token.strip()
 
 
-def requires_roles(*roles: str):
+def requires_roles(*roles: str) -> Guard:
     """Guard: the signed-in user holds at least one of ``roles``.
 
     Asynchronous, because Litestar runs a synchronous guard in its thread pool. ``OPTIONS`` passes:

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 
 import msgspec
-from litestar.channels import ChannelsPlugin
+from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.di import NamedDependency
 from litestar.params import SkipValidation
 
@@ -135,7 +135,7 @@ class Hub:
     def disconnect(self, client: Client) -> None:
         self.clients.discard(client)
 
-    async def _run(self, subscriber) -> None:
+    async def _run(self, subscriber: Subscriber) -> None:
         async for message in subscriber.iter_events():
             head, _, body = message.partition(b"\n")
             try:

@@ -80,7 +80,7 @@ async def store_position(
         Position(id=uuid.uuid4(), user=user.id, lat=lat, lon=lon, accuracy_m=accuracy_m, at=at)
     ).run()
     await (
-        LatestPosition.insert(LatestPosition(user_id=user.id, **values))
+        LatestPosition.insert(LatestPosition.from_dict({"user_id": user.id, **values}))
         .on_conflict(
             target=LatestPosition.user_id,
             action="DO UPDATE",
@@ -89,7 +89,8 @@ async def store_position(
         .run()
     )
     view = _position({"user_id": user.id, **values})
-    for unit_id in sorted(user.unit_ids) or [None]:
+    units: list[uuid.UUID | None] = [*sorted(user.unit_ids)] or [None]  # no unit: the watchers of all
+    for unit_id in units:
         await events.publish("position.updated", unit_id, view)
     return view
 

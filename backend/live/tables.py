@@ -1,11 +1,29 @@
-from piccolo.columns import UUID, DoublePrecision, ForeignKey, LazyTableReference, Text, Timestamptz, Varchar
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from piccolo.columns import (
+    UUID,
+    DoublePrecision,
+    ForeignKey,
+    LazyTableReference,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
+
+if TYPE_CHECKING:
+    from backend.accounts.tables import User
 
 
 class LiveEvent(Table, tablename="live_events"):
     """Every streamed event, kept for a while so a reconnecting client can catch up
     (``resume_after``) from any API process. The serial ``id`` is the event id."""
+
+    id = Serial(primary_key=True)  # what Piccolo adds by itself, named so the code can say LiveEvent.id
 
     type = Varchar(length=40)
     unit_id = UUID(null=True, default=None)
@@ -18,7 +36,7 @@ class Position(Table, tablename="positions"):
     """Location history of officers on duty (kept for a configured number of days)."""
 
     id = UUID(primary_key=True)
-    user = ForeignKey(
+    user: ForeignKey[User] = ForeignKey(
         references=LazyTableReference("User", module_path="backend.accounts.tables"), index=True
     )
     lat = DoublePrecision()

@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from piccolo.custom_types import Combinable
+
 from backend.audit import services as audit
 from backend.db import atomic, is_unique_violation, json_value
 from backend.lib.auth import CurrentUser
@@ -113,7 +115,7 @@ async def list_items(unit_id: uuid.UUID | None, cursor: str | None, limit: int) 
     if unit_id is not None:
         await get_unit(unit_id)
         delegated = set(await _delegated_item_ids(unit_id, today_local()))
-        scope = Item.owner_unit == unit_id
+        scope: Combinable = Item.owner_unit == unit_id
         if delegated:
             scope = scope | Item.id.is_in(list(delegated))
         query = query.where(scope)
