@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 518b295b60bca181f061065fe4d360024b77e97a7be67d2709270e43b624c834
+// shell digest: 95b02bd9a1db8b09b73ed42424ba19daf1c2bed3c9285ceea808e4986db5b2a7
 
-const VERSION = 'fw-shell-v30';
+const VERSION = 'fw-shell-v31';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -43,6 +43,7 @@ const SHELL = [
   '/js/pages/spotcheck.js',
   '/js/pages/supervisor.js',
   '/js/pages/watch.js',
+  '/js/widgets.js',
   '/vendor/idb-8.0.4/index.js',
   '/vendor/leaflet-1.9.4/leaflet.css',
   '/vendor/leaflet-1.9.4/leaflet.js',

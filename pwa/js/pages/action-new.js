@@ -16,12 +16,11 @@ import {
   backLink,
   choices,
   field,
-  loadError,
-  loadingLine,
   newId,
   say,
   setFlash,
 } from '../enforcement.js';
+import { loadError, loadingLine } from '../widgets.js';
 
 const RECENT_KEY = 'fw.recentItems';
 const RECENT_MAX = 5;

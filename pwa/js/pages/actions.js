@@ -7,11 +7,8 @@ import { cached } from '../outbox.js';
 import {
   api,
   backLink,
-  card,
   facts,
   field,
-  loadError,
-  loadingLine,
   newId,
   pagedList,
   partyText,
@@ -20,6 +17,7 @@ import {
   setFlash,
   takeFlash,
 } from '../enforcement.js';
+import { card, loadError, loadingLine } from '../widgets.js';
 
 const PAGE_SIZE = 20;
 
