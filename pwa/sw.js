@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 95b02bd9a1db8b09b73ed42424ba19daf1c2bed3c9285ceea808e4986db5b2a7
+// shell digest: 81af365b21c5e49ffffa3c12b6a967f584678d6bda6be0ca4eea2e22b3c4834a
 
-const VERSION = 'fw-shell-v31';
+const VERSION = 'fw-shell-v32';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
