@@ -5,7 +5,9 @@
 import { fill, h, nextId, restoreValues } from '../dom.js';
 import { t, formatDate, formatDateTime } from '../i18n.js';
 import { ApiError, errorMessage } from '../api.js';
-import { cached, getEntry, keepStorage, requestFlush, saveAction, sendNow } from '../outbox.js';
+import { cached } from '../offline-cache.js';
+import { getEntry, keepStorage, saveAction } from '../store.js';
+import { requestFlush, sendNow } from '../sender.js';
 import { mediaSection } from '../media.js';
 import { shiftPartners } from '../duty.js';
 import { certificateState } from './officer.js';

@@ -3,7 +3,7 @@
 import { fill, h } from '../dom.js';
 import { t, formatDateTime } from '../i18n.js';
 import { errorMessage, requestBlob } from '../api.js';
-import { cached } from '../outbox.js';
+import { cached } from '../offline-cache.js';
 import {
   api,
   backLink,
