@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 518b295b60bca181f061065fe4d360024b77e97a7be67d2709270e43b624c834
+// shell digest: ca9face7abdb9130ee7124b3c77f5dc5704385c91775e707e7e4ba2d88929c28
 
-const VERSION = 'fw-shell-v30';
+const VERSION = 'fw-shell-v33';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -23,7 +23,7 @@ const SHELL = [
   '/js/live.js',
   '/js/media.js',
   '/js/net.js',
-  '/js/outbox.js',
+  '/js/offline-cache.js',
   '/js/pages/action-new.js',
   '/js/pages/actions.js',
   '/js/pages/cases.js',
@@ -43,6 +43,9 @@ const SHELL = [
   '/js/pages/spotcheck.js',
   '/js/pages/supervisor.js',
   '/js/pages/watch.js',
+  '/js/sender.js',
+  '/js/store.js',
+  '/js/widgets.js',
   '/vendor/idb-8.0.4/index.js',
   '/vendor/leaflet-1.9.4/leaflet.css',
   '/vendor/leaflet-1.9.4/leaflet.js',

@@ -12,7 +12,7 @@ import {
   setReachabilityHandler,
 } from './api.js';
 import { getNetState, onNetChange, setServerReachable, withSync } from './net.js';
-import { flush } from './outbox.js';
+import { flush } from './sender.js';
 import { h, restoreValues } from './dom.js';
 import { loginPage } from './pages/login.js';
 import { officerPage } from './pages/officer.js';

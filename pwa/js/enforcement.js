@@ -1,8 +1,9 @@
 // Enforcement API (actions, cases, reviews) and the building blocks its pages share.
 
 import { request } from './api.js';
-import { h, nextId } from './dom.js';
+import { h } from './dom.js';
 import { t, getLang } from './i18n.js';
+import { loadError, loadingLine } from './widgets.js';
 
 export const KINDS = ['inspection', 'evidence', 'service', 'coercive', 'other'];
 /** Workflow steps an officer may be offered, in the order the buttons appear. */
@@ -135,28 +136,6 @@ export function partyText(party) {
 
 export function backLink(href, labelKey) {
   return h('a', { class: 'back', href }, h('span', { 'aria-hidden': 'true' }, '‹ '), t(labelKey));
-}
-
-export function loadingLine() {
-  return h('p', { class: 'muted loading', role: 'status' }, t('common.loading'));
-}
-
-/** A failed load: the reason and a retry button. */
-export function loadError(message, retry) {
-  const btn = h('button', { type: 'button', class: 'btn btn--secondary btn--block' }, t('common.retry'));
-  btn.addEventListener('click', retry);
-  return h('div', { class: 'action' }, h('p', { class: 'alert', role: 'alert' }, message), btn);
-}
-
-export function statusBadge(status) {
-  return h('span', { class: `status status--${status}`, 'data-status': status }, t(`status.${status}`));
-}
-
-export function card(titleKey, ...children) {
-  const id = nextId('sec');
-  return h('section', { class: 'card', 'aria-labelledby': id },
-    h('h2', { id, class: 'card__title' }, typeof titleKey === 'string' ? t(titleKey) : titleKey.text),
-    ...children);
 }
 
 export function facts(rows) {

@@ -6,7 +6,7 @@
 import { h } from './dom.js';
 import { t } from './i18n.js';
 import { cameraPanel, cameraSupported } from './camera.js';
-import { addMedia, discard, entries, keepStorage, nearQuota, onOutboxChange } from './outbox.js';
+import { addMedia, discard, entries, keepStorage, nearQuota, onOutboxChange } from './store.js';
 
 const THUMB_SIDE = 240;
 const MB = 1024 * 1024;

@@ -5,7 +5,9 @@
 import { fill, h, nextId, restoreValues } from '../dom.js';
 import { t, formatDate, formatDateTime } from '../i18n.js';
 import { ApiError, errorMessage } from '../api.js';
-import { cached, getEntry, keepStorage, requestFlush, saveAction, sendNow } from '../outbox.js';
+import { cached } from '../offline-cache.js';
+import { getEntry, keepStorage, saveAction } from '../store.js';
+import { requestFlush, sendNow } from '../sender.js';
 import { mediaSection } from '../media.js';
 import { shiftPartners } from '../duty.js';
 import { certificateState } from './officer.js';
@@ -16,12 +18,11 @@ import {
   backLink,
   choices,
   field,
-  loadError,
-  loadingLine,
   newId,
   say,
   setFlash,
 } from '../enforcement.js';
+import { loadError, loadingLine } from '../widgets.js';
 
 const RECENT_KEY = 'fw.recentItems';
 const RECENT_MAX = 5;

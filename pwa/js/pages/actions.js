@@ -3,15 +3,12 @@
 import { fill, h } from '../dom.js';
 import { t, formatDateTime } from '../i18n.js';
 import { errorMessage, requestBlob } from '../api.js';
-import { cached } from '../outbox.js';
+import { cached } from '../offline-cache.js';
 import {
   api,
   backLink,
-  card,
   facts,
   field,
-  loadError,
-  loadingLine,
   newId,
   pagedList,
   partyText,
@@ -20,6 +17,7 @@ import {
   setFlash,
   takeFlash,
 } from '../enforcement.js';
+import { card, loadError, loadingLine } from '../widgets.js';
 
 const PAGE_SIZE = 20;
 

@@ -9,12 +9,9 @@ import {
   STEPS,
   api,
   backLink,
-  card,
   choices,
   facts,
   field,
-  loadError,
-  loadingLine,
   money,
   pagedList,
   parseMoney,
@@ -22,9 +19,9 @@ import {
   personName,
   say,
   splitMeasures,
-  statusBadge,
   takeFlash,
 } from '../enforcement.js';
+import { card, loadError, loadingLine, statusBadge } from '../widgets.js';
 
 const PAGE_SIZE = 20;
 /** Service methods are stored as the words on the form of service (送达回证), whatever the UI language. */

@@ -5,20 +5,8 @@
 import { request } from '../api.js';
 import { h, nextId } from '../dom.js';
 import { formatDateTime, t } from '../i18n.js';
-import { LiveStream } from '../live.js';
 import { accountCard } from './common.js';
-import {
-  actionFeed,
-  alertList,
-  counters,
-  createBeeper,
-  createDirectory,
-  liveStatus,
-  loadAlerts,
-  ms,
-  summaryFeed,
-  whenText,
-} from './watch.js';
+import { createBeeper, liveWatch, ms, region, whenText } from './watch.js';
 
 const LEAFLET_JS = '/vendor/leaflet-1.9.4/leaflet.js';
 const LEAFLET_CSS = '/vendor/leaflet-1.9.4/leaflet.css';
@@ -301,12 +289,6 @@ function officerMap({ directory }) {
 
 // ---- page -------------------------------------------------------------------------------------
 
-function region(titleKey, body, cls) {
-  const id = nextId('sec');
-  return h('section', { class: `card region ${cls}`, 'aria-labelledby': id },
-    h('h2', { id, class: 'card__title' }, t(titleKey)), body);
-}
-
 function clock() {
   const time = h('time', { class: 'clock__time' });
   const node = h('p', { class: 'clock' }, h('span', { class: 'clock__label' }, t('command.clock')), ' ', time);
@@ -337,95 +319,57 @@ function soundButton(beeper) {
 }
 
 export function commandPage({ user, onLogout }) {
-  const directory = createDirectory();
-  directory.learnUser(user.id, user.display_name);
-  const stream = new LiveStream({ types: TYPES });
   const beeper = createBeeper();
   beeper.prepare();
-  const status = liveStatus(stream);
   const time = clock();
-  const counts = counters();
-  const feed = actionFeed({ max: FEED_MAX, directory });
-  const map = officerMap({ directory });
-  const alerts = alertList({
-    directory,
-    maxHandled: 50,
-    onRaised(a) {
-      if (a.severity === 'high') beeper.beep();
+  // The map needs the directory made here; what reaches it below runs only once live.start() has.
+  const live = liveWatch({
+    user,
+    types: TYPES,
+    actionsLimit: 50,
+    feed: { max: FEED_MAX },
+    alerts: {
+      maxHandled: 50,
+      onRaised(a) {
+        if (a.severity === 'high') beeper.beep();
+      },
+      onChange(a) {
+        if (a.type === 'officer.sos' && (a.status === 'resolved' || a.status === 'false_alarm')) map.sosClosed(a);
+      },
     },
-    onChange(a) {
-      if (a.type === 'officer.sos' && (a.status === 'resolved' || a.status === 'false_alarm')) map.sosClosed(a);
+    more: {
+      afterUnits: () => map.redrawAll(),
+      load: () => request('GET', `/positions?active_within=${ON_DUTY_S}`),
+      apply: (positions) => map.replace(positions),
     },
   });
-  const summary = summaryFeed(counts.update);
+  const map = officerMap({ directory: live.directory });
 
-  let loading = null;
-  function loadAll() {
-    if (loading) return loading;
-    loading = (async () => {
-      await directory.loadUnits();
-      alerts.refreshAll();
-      map.redrawAll();
-      const [actions, alertItems, positions] = await Promise.allSettled([
-        request('GET', '/actions?limit=50'),
-        loadAlerts(),
-        request('GET', `/positions?active_within=${ON_DUTY_S}`),
-      ]);
-      if (actions.status === 'fulfilled') feed.addAll(actions.value.items);
-      if (alertItems.status === 'fulfilled') alerts.addAll(alertItems.value);
-      if (positions.status === 'fulfilled') map.replace(positions.value);
-    })().finally(() => {
-      loading = null;
-    });
-    return loading;
-  }
-
-  stream.on('action.created', (ev) => {
-    feed.add(ev.data, { fresh: true });
-    summary.refresh();
-  });
-  stream.on('evidence.added', (ev) => feed.evidenceAdded(ev.data));
-  stream.on('alert.raised', (ev) => {
-    alerts.upsert(ev.data, { fresh: true });
-    summary.refresh();
-  });
-  stream.on('alert.acked', (ev) => {
-    alerts.upsert(ev.data);
-    summary.refresh();
-  });
-  stream.on('position.updated', (ev) => {
-    if (map.upsert(ev.data)) summary.refresh();
-  });
-  stream.on('sync', ({ resumed }) => {
-    summary.refresh();
-    if (!resumed) loadAll();
+  live.stream.on('position.updated', (ev) => {
+    if (map.upsert(ev.data)) live.summary.refresh();
   });
 
   const node = h('section', { class: 'page page--command' },
     h('div', { class: 'command__bar' },
       h('h1', { class: 'page__title', tabindex: '-1' }, t('command.title')),
       time.node,
-      status.node,
+      live.status.node,
       soundButton(beeper)),
-    counts.node,
+    live.counts.node,
     h('div', { class: 'command-grid' },
-      region('command.feed', feed.node, 'region--feed'),
+      region('command.feed', live.feed.node, 'region region--feed'),
       map.node,
-      region('command.alerts', alerts.node, 'region--alerts')),
+      region('command.alerts', live.alerts.node, 'region region--alerts')),
     accountCard(user, onLogout));
 
-  loadAll();
-  stream.start();
+  live.start();
   // The map needs the page in the document to measure itself.
   requestAnimationFrame(() => map.init());
 
   return {
     node,
     cleanup() {
-      stream.stop();
-      summary.stop();
-      feed.destroy();
-      status.cleanup();
+      live.cleanup();
       time.cleanup();
       map.cleanup();
       beeper.close();

@@ -2,7 +2,7 @@
 
 import { h, nextId } from '../dom.js';
 import { t } from '../i18n.js';
-import { pendingCount } from '../outbox.js';
+import { pendingCount } from '../store.js';
 
 export function unitNames(user) {
   const units = Array.isArray(user.units) ? user.units : [];

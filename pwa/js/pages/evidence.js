@@ -5,7 +5,7 @@
 import { errorMessage, request, requestBlob } from '../api.js';
 import { h, nextId } from '../dom.js';
 import { formatDate, t } from '../i18n.js';
-import { loadError, loadingLine } from '../enforcement.js';
+import { loadError, loadingLine } from '../widgets.js';
 
 const FLAGS = ['capture_time_in_future', 'captured_long_before_act', 'device_time_disagrees_with_exif', 'device_clock_off'];
 const CUSTODY_ROLES = ['supervisor', 'admin'];

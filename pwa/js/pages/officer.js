@@ -3,7 +3,8 @@
 import { errorMessage, request } from '../api.js';
 import { h, nextId } from '../dom.js';
 import { t, formatDate, formatDateTime, daysUntil } from '../i18n.js';
-import { cached, onOutboxChange, pendingCount } from '../outbox.js';
+import { cached } from '../offline-cache.js';
+import { onOutboxChange, pendingCount } from '../store.js';
 import { onDuty, onDutyChange, resumeDuty, setOnDuty, setShiftPartners, shiftPartners } from '../duty.js';
 import { api } from '../enforcement.js';
 import { accountCard, pageHeading, unitNames } from './common.js';

@@ -4,16 +4,8 @@
 import { h } from '../dom.js';
 import { t, formatDateTime } from '../i18n.js';
 import { isOnline, onNetChange } from '../net.js';
-import {
-  discard,
-  entries,
-  flush,
-  nearQuota,
-  onOutboxChange,
-  progressOf,
-  retry,
-  storageInfo,
-} from '../outbox.js';
+import { discard, entries, nearQuota, onOutboxChange, storageInfo } from '../store.js';
+import { flush, progressOf, retry } from '../sender.js';
 import { mediaTile, sizeText } from '../media.js';
 import { backLink, takeFlash } from '../enforcement.js';
 

@@ -3,7 +3,8 @@
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { errorMessage } from '../api.js';
-import { api, card, pagedList } from '../enforcement.js';
+import { api, pagedList } from '../enforcement.js';
+import { card } from '../widgets.js';
 import { accountCard, pageHeading } from './common.js';
 import { approvedAsIs, caseRow } from './cases.js';
 

@@ -4,7 +4,8 @@
 import { errorMessage, request } from '../api.js';
 import { h, nextId } from '../dom.js';
 import { beijingToday, formatDate, t } from '../i18n.js';
-import { card, maskPhone, scApi, unitDirectory } from './spotcheck-common.js';
+import { card } from '../widgets.js';
+import { maskPhone, scApi, unitDirectory } from './spotcheck-common.js';
 
 const DEFAULT_TERM_DAYS = 365;
 const MAX_ITEMS = 20;

@@ -4,6 +4,7 @@
 import { ApiError, errorMessage, liveToken, request } from '../api.js';
 import { h, nextId } from '../dom.js';
 import { beijingToday, formatClock, formatDate, formatDateTime, t } from '../i18n.js';
+import { card, errorLine, loadingLine, statusBadge } from '../widgets.js';
 
 export const ON_DUTY_S = 900;
 const BASE = '/api/v1';
@@ -186,9 +187,10 @@ export function countdown(due, { onEnd, big = false, testid = 'countdown' } = {}
 
 export const STATUSES = ['requested', 'submitted', 'passed', 'failed', 'overdue'];
 
-export function statusBadge(status) {
+/** A check's status (one this screen does not know reads as requested). */
+export function scStatusBadge(status) {
   const s = STATUSES.includes(status) ? status : 'requested';
-  return h('span', { class: `sc-status sc-status--${s}`, 'data-status': s, 'data-testid': 'sc-status' }, t(`sc.status.${s}`));
+  return statusBadge(s, { cls: 'sc-status', keys: 'sc.status', testid: 'sc-status' });
 }
 
 /** "138****0000" */
@@ -196,12 +198,6 @@ export function maskPhone(phone) {
   const digits = String(phone || '').replace(/\s+/g, '');
   if (digits.length < 7) return digits ? '****' : '';
   return `${digits.slice(0, 3)}****${digits.slice(-4)}`;
-}
-
-export function card(titleKey, ...children) {
-  const id = nextId('sec');
-  return h('section', { class: 'card', 'aria-labelledby': id },
-    h('h2', { id, class: 'card__title' }, t(titleKey)), ...children);
 }
 
 /** Unit names from the signed-in user, completed from /units when needed. */
@@ -334,7 +330,7 @@ export function dutyCard({ units, onStarted }) {
   }
 
   async function refresh() {
-    if (!loaded) status.replaceChildren(h('p', { class: 'muted', role: 'status' }, t('common.loading')));
+    if (!loaded) status.replaceChildren(loadingLine('muted'));
     try {
       const rows = await scApi.positions();
       people.clear();
@@ -342,7 +338,7 @@ export function dutyCard({ units, onStarted }) {
       loaded = true;
       draw();
     } catch (err) {
-      status.replaceChildren(h('p', { class: 'alert', role: 'alert' }, errorMessage(err)));
+      status.replaceChildren(errorLine(errorMessage(err)));
     }
   }
 
@@ -386,7 +382,7 @@ export function checksCard({ titleKey, emptyKey, testid = 'checks' }) {
       h('a', { class: `row sc-row sc-row--${c.status}`, href: `#/spot-checks/${c.id}`, 'data-testid': 'check-row' },
         h('span', { class: 'row__head' },
           h('span', { class: 'row__title' }, c.officer_name || t('sc.someone')),
-          statusBadge(c.status)),
+          scStatusBadge(c.status)),
         h('span', { class: 'row__meta' }, when, c.random_pick ? ` · ${t('sc.randomPick')}` : '',
           c.appeal && !c.appeal.decision ? ` · ${t('sc.appealPending')}` : '')));
   }
@@ -399,7 +395,7 @@ export function checksCard({ titleKey, emptyKey, testid = 'checks' }) {
   }
 
   async function refresh() {
-    if (!loaded) status.replaceChildren(h('p', { class: 'muted', role: 'status' }, t('common.loading')));
+    if (!loaded) status.replaceChildren(loadingLine('muted'));
     try {
       const rows = await scApi.list();
       checks.clear();
@@ -407,7 +403,7 @@ export function checksCard({ titleKey, emptyKey, testid = 'checks' }) {
       loaded = true;
       draw();
     } catch (err) {
-      status.replaceChildren(h('p', { class: 'alert', role: 'alert' }, errorMessage(err)));
+      status.replaceChildren(errorLine(errorMessage(err)));
     }
   }
 
@@ -460,7 +456,7 @@ export function answerFigure(check) {
     try {
       url = await evidenceUrl(check.evidence_id);
     } catch (err) {
-      if (alive) media.replaceChildren(h('p', { class: 'alert', role: 'alert' }, errorMessage(err)));
+      if (alive) media.replaceChildren(errorLine(errorMessage(err)));
       return;
     }
     if (!alive) {

@@ -9,15 +9,15 @@ import { LiveStream } from '../live.js';
 import {
   answerFigure,
   appealCard,
-  card,
   countdown,
   dateTimeSeconds,
   ms,
   resultCard,
   scApi,
-  statusBadge,
+  scStatusBadge,
   submitAnswer,
 } from './spotcheck-common.js';
+import { card } from '../widgets.js';
 
 const REMIND_AT_MS = [5 * 60000, 60000]; // a reminder beep when this little time is left
 
@@ -424,7 +424,7 @@ export function officerCheckView(first, { restore }) {
     stopParts();
     const allowed = new Set(check.allowed || []);
     const head = h('div', { class: 'sc-head' },
-      h('p', { class: 'sc-head__status' }, statusBadge(check.status)),
+      h('p', { class: 'sc-head__status' }, scStatusBadge(check.status)),
       facts());
     const sections = [head];
     if (check.status === 'requested') sections.push(answerSection());

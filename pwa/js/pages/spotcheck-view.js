@@ -10,14 +10,14 @@ import { takeFlash } from '../enforcement.js';
 import {
   answerFigure,
   appealCard,
-  card,
   countdown,
   dateTimeSeconds,
   ms,
   resultCard,
   scApi,
-  statusBadge,
+  scStatusBadge,
 } from './spotcheck-common.js';
+import { card } from '../widgets.js';
 
 const OVERDUE_GRACE_MS = 5000; // the server's scheduler marks a check overdue shortly after its deadline
 
@@ -193,7 +193,7 @@ function checkerView(first, { restore }) {
   function head() {
     return h('div', { class: 'sc-head' },
       h('p', { class: 'sc-head__name', 'data-testid': 'sc-officer' }, check.officer_name || t('sc.someone')),
-      h('p', { class: 'sc-head__status' }, statusBadge(check.status), check.random_pick ? h('span', { class: 'muted' }, ` ${t('sc.randomPick')}`) : null),
+      h('p', { class: 'sc-head__status' }, scStatusBadge(check.status), check.random_pick ? h('span', { class: 'muted' }, ` ${t('sc.randomPick')}`) : null),
       h('dl', { class: 'facts' },
         h('dt', {}, t('sc.requestedAtLabel')), h('dd', {}, formatDateTime(check.requested_at)),
         h('dt', {}, t('sc.deadline')), h('dd', {}, dateTimeSeconds(check.due_at))));

@@ -1,10 +1,12 @@
 // Building blocks of the live views (command center, supervisor): the connection line, counters,
-// the action feed, the alert list with its buttons, names of units and people, the alert sound.
+// the action feed, the alert list with its buttons, names of units and people, the alert sound, and
+// the wiring of all these to the live stream that both views share.
 // Every list here is capped so a screen left on for days keeps a constant size.
 
 import { errorMessage, request, requestBlob } from '../api.js';
 import { h, nextId } from '../dom.js';
 import { beijingToday, formatClock, formatDateTime, t } from '../i18n.js';
+import { LiveStream } from '../live.js';
 
 const LATE_UPLOAD_MS = 15 * 60 * 1000;
 const SUMMARY_GAP_MS = 1000;
@@ -572,6 +574,93 @@ export async function loadAlerts() {
     request('GET', '/alerts?limit=50'),
   ]);
   return [...(recent.items || []), ...(open.items || [])];
+}
+
+// ---- the live picture ---------------------------------------------------------------------------
+
+/** A titled region of a live view; `cls` goes on the section beside `card`. */
+export function region(titleKey, body, cls) {
+  const id = nextId('sec');
+  return h('section', { class: `card ${cls}`, 'aria-labelledby': id },
+    h('h2', { id, class: 'card__title' }, t(titleKey)), body);
+}
+
+/**
+ * What both live views show, kept current by the stream: the connection line, the counters, the
+ * action feed and the alert list, loaded at start and again after a gap the stream cannot replay.
+ * `feed` and `alerts` are the options of actionFeed and alertList, `actionsLimit` how many records a
+ * load asks for. A view that shows more passes `more`: `afterUnits()` runs once unit names are in,
+ * and the value `load()` resolves to (requested alongside the records and alerts) goes to `apply`.
+ * The view subscribes to further event types on `stream`, then calls start(); cleanup() ends it all.
+ */
+export function liveWatch({ user, types, actionsLimit, feed: feedOptions, alerts: alertOptions, more = null }) {
+  const directory = createDirectory();
+  directory.learnUser(user.id, user.display_name);
+  const stream = new LiveStream({ types });
+  const status = liveStatus(stream);
+  const counts = counters();
+  const feed = actionFeed({ ...feedOptions, directory });
+  const alerts = alertList({ ...alertOptions, directory });
+  const summary = summaryFeed(counts.update);
+
+  let loading = null;
+  function loadAll() {
+    if (loading) return loading;
+    loading = (async () => {
+      await directory.loadUnits();
+      alerts.refreshAll();
+      if (more) more.afterUnits();
+      const [actions, alertItems, extra] = await Promise.allSettled([
+        request('GET', `/actions?limit=${actionsLimit}`),
+        loadAlerts(),
+        ...(more ? [more.load()] : []),
+      ]);
+      if (actions.status === 'fulfilled') feed.addAll(actions.value.items);
+      if (alertItems.status === 'fulfilled') alerts.addAll(alertItems.value);
+      if (extra && extra.status === 'fulfilled') more.apply(extra.value);
+    })().finally(() => {
+      loading = null;
+    });
+    return loading;
+  }
+
+  stream.on('action.created', (ev) => {
+    feed.add(ev.data, { fresh: true });
+    summary.refresh();
+  });
+  stream.on('evidence.added', (ev) => feed.evidenceAdded(ev.data));
+  stream.on('alert.raised', (ev) => {
+    alerts.upsert(ev.data, { fresh: true });
+    summary.refresh();
+  });
+  stream.on('alert.acked', (ev) => {
+    alerts.upsert(ev.data);
+    summary.refresh();
+  });
+  stream.on('sync', ({ resumed }) => {
+    summary.refresh();
+    if (!resumed) loadAll();
+  });
+
+  return {
+    directory,
+    stream,
+    status,
+    counts,
+    feed,
+    alerts,
+    summary,
+    start() {
+      loadAll();
+      stream.start();
+    },
+    cleanup() {
+      stream.stop();
+      summary.stop();
+      feed.destroy();
+      status.cleanup();
+    },
+  };
 }
 
 // ---- sound ------------------------------------------------------------------------------------

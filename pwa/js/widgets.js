@@ -1,0 +1,38 @@
+// Small widgets the enforcement and the spot-check pages share: a titled card, a status word, and the
+// lines shown while something loads or after it failed.
+
+import { h, nextId } from './dom.js';
+import { t } from './i18n.js';
+
+/** A card titled by an i18n key, or by `{ text }` for a title that is not one. */
+export function card(titleKey, ...children) {
+  const id = nextId('sec');
+  return h('section', { class: 'card', 'aria-labelledby': id },
+    h('h2', { id, class: 'card__title' }, typeof titleKey === 'string' ? t(titleKey) : titleKey.text),
+    ...children);
+}
+
+/**
+ * A status as a word in its colour: `cls` names the CSS block (`status`, `status--filed`) and `keys`
+ * the i18n prefix of the words; a case or record takes the defaults.
+ */
+export function statusBadge(status, { cls = 'status', keys = 'status', testid = null } = {}) {
+  return h('span', { class: `${cls} ${cls}--${status}`, 'data-status': status, 'data-testid': testid }, t(`${keys}.${status}`));
+}
+
+/** "加载中…" as a status line (`cls`: its classes). */
+export function loadingLine(cls = 'muted loading') {
+  return h('p', { class: cls, role: 'status' }, t('common.loading'));
+}
+
+/** Why something failed, announced. */
+export function errorLine(message) {
+  return h('p', { class: 'alert', role: 'alert' }, message);
+}
+
+/** A failed load: the reason and a retry button. */
+export function loadError(message, retry) {
+  const btn = h('button', { type: 'button', class: 'btn btn--secondary btn--block' }, t('common.retry'));
+  btn.addEventListener('click', retry);
+  return h('div', { class: 'action' }, errorLine(message), btn);
+}
