@@ -48,8 +48,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import (
     DEFAULT_PG_URL,
     DEMO_PASSWORD,
+    Fixture,
     base_env,
     cli,
+    fixture_requests,
     log,
     machine,
     pg_reachable,
@@ -58,7 +60,6 @@ from benchmarks.common import (
     temp_pg_database,
     write_json,
 )
-from benchmarks.http_bench import Fixture
 
 ENDPOINTS = ("bare", "healthz", "token", "user", "me", "feed", "post")
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Any]
@@ -140,26 +141,15 @@ async def start(app: ASGIApp) -> Callable[[], Awaitable[None]]:
     return stop
 
 
-def _items(payload: Any) -> list[dict]:
-    return payload["items"] if isinstance(payload, dict) else list(payload or [])
-
-
 async def fixture(app: Client) -> Fixture:
-    status, body = await app.json(
-        "POST", "/api/v1/auth/login", {"username": "officer1", "password": DEMO_PASSWORD}
-    )
-    if status != 200:
-        raise RuntimeError(f"login as officer1: {status} {body}")
-    token = body["access_token"]
-    _, units = await app.json("GET", "/api/v1/units?limit=200", token=token)
-    unit = next(u for u in _items(units) if u["name"] == "水江镇")
-    _, items = await app.json("GET", f"/api/v1/items?unit_id={unit['id']}&limit=200", token=token)
-    item = next(i for i in _items(items) if i["code"] == "CG-001")
-    _, users = await app.json(
-        "GET", f"/api/v1/users?role=officer&unit_id={unit['id']}&limit=200", token=token
-    )
-    by_name = {u["username"]: u["id"] for u in _items(users)}
-    return Fixture(token, unit["id"], item["id"], [by_name["officer1"], by_name["officer2"]])
+    steps = fixture_requests()
+    answer = None
+    try:
+        while True:
+            method, path, body, token = steps.send(answer)
+            answer = await app.json(method, path, body, token)
+    except StopIteration as done:
+        return done.value
 
 
 async def measure(args: argparse.Namespace, database_url: str | None, data_dir: Path) -> dict:
