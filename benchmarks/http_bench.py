@@ -298,7 +298,11 @@ def report(results: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backends", default="sqlite-stock,sqlite-pooled,postgres")
+    parser.add_argument(
+        "--backends",
+        default="sqlite-stock,sqlite-pooled,postgres",
+        help="comma-separated; also sqlite-plain-aiosqlite (benchmarks/aiosqlite_pool.py)",
+    )
     parser.add_argument("--duration", type=float, default=8, help="seconds per wrk run")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per endpoint")
     parser.add_argument("--rounds", type=int, default=3)
@@ -319,7 +323,7 @@ def main() -> int:
         print("--ab needs Apache Bench: sudo apt-get install apache2-utils", file=sys.stderr)
         return 2
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = set(backends) - {"sqlite-stock", "sqlite-pooled", "postgres"}
+    unknown = set(backends) - {"sqlite-stock", "sqlite-pooled", "sqlite-plain-aiosqlite", "postgres"}
     if unknown:
         parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
     if "postgres" in backends:

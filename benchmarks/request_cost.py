@@ -2,6 +2,7 @@
 process: no HTTP server, no client, no network, so what remains is what the app itself does.
 
     .venv/bin/python benchmarks/request_cost.py [--backend sqlite|postgres] [--profile feed]
+        [--sqlite-engine default|stock|pooled|plain-aiosqlite]
 
 It loads the demo organisation (``fieldwatch demo``) into a throw-away data directory (and for
 ``postgres`` a throw-away database next to ``--pg-url``), builds the app with ``create_app`` and the
@@ -60,6 +61,7 @@ from benchmarks.common import (
     temp_pg_database,
     write_json,
 )
+from benchmarks.serve_app import SQLITE_ENGINES, use_sqlite_engine
 
 ENDPOINTS = ("bare", "healthz", "token", "user", "me", "feed", "post")
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Any]
@@ -159,6 +161,7 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
     cli(env, "demo", "--password", DEMO_PASSWORD)
     os.environ.update({k: v for k, v in env.items() if k.startswith("FIELDWATCH_")})
 
+    use_sqlite_engine(args.sqlite_engine)  # the SQLite engine class, as serve_app.py chooses it
     import backend.db.engines
     from backend.accounts.services import load_current_user
     from backend.app import create_app
@@ -179,6 +182,7 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
     from benchmarks.bare_app import create_app as create_bare_app
 
     app, bare = create_app(get_settings()), create_bare_app()
+    log(f"engine: {type(backend.db.bound_engine()).__name__}")
     stops = [await start(app), await start(bare)]
     try:
         client, bare_client = Client(app), Client(bare)
@@ -288,6 +292,8 @@ async def amain(args: argparse.Namespace) -> int:
         with temp_data_dir() as data_dir:
             result = await measure(args, None, data_dir)
     label = args.backend + (f", plan_cache_mode={args.plan_cache_mode}" if args.plan_cache_mode else "")
+    if args.backend == "sqlite" and args.sqlite_engine != "default":
+        label += f", {args.sqlite_engine} engine"
     print(report(label, result))
     if result["profile"]:
         print(f"\ncProfile of {args.profile}, {args.requests} requests:\n")
@@ -301,6 +307,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))
+    parser.add_argument(
+        "--sqlite-engine",
+        choices=SQLITE_ENGINES,
+        default="default",
+        help="the app's SQLite engine class, as for benchmarks/serve_app.py (default: backend.db's)",
+    )
     parser.add_argument("--requests", type=int, default=400, help="requests per endpoint per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed-actions", type=int, default=60, help="actions posted before measuring")

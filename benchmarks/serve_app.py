@@ -1,7 +1,8 @@
 """``fieldwatch serve`` with a chosen SQLite engine class, for comparing engines without editing
 the app: ``--sqlite-engine stock`` is Piccolo's SQLiteEngine, ``pooled`` is
-backend.db.sqlite_pool.PooledSQLiteEngine; ``default`` leaves backend.db as it is. PostgreSQL URLs
-are not affected. Everything after ``--`` goes to ``fieldwatch``.
+backend.db.sqlite_pool.PooledSQLiteEngine, ``plain-aiosqlite`` is
+benchmarks.aiosqlite_pool.PlainAiosqliteEngine (closed when the app shuts down); ``default`` leaves
+backend.db as it is. PostgreSQL URLs are not affected. Everything after ``--`` goes to ``fieldwatch``.
 
     .venv/bin/python benchmarks/serve_app.py --sqlite-engine pooled -- serve --port 8000
 """
@@ -15,18 +16,29 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+SQLITE_ENGINES = ("default", "stock", "pooled", "plain-aiosqlite")
+
+
 def use_sqlite_engine(kind: str) -> None:
-    """Make backend.db.engine_from_url build SQLite engines of class ``kind`` (same path and
-    connection settings as it would otherwise use)."""
+    """Make backend.db's engine_from_url build SQLite engines of class ``kind`` (same path and
+    connection settings as it would otherwise use). Call it before importing backend.app."""
     if kind == "default":
         return
     from piccolo.engine.sqlite import SQLiteEngine
 
     import backend.db
+    import backend.db.binding
+    import backend.db.engines
     from backend.db.sqlite_pool import PooledSQLiteEngine
+    from benchmarks.aiosqlite_pool import PlainAiosqliteEngine
 
-    engine_cls = {"stock": SQLiteEngine, "pooled": PooledSQLiteEngine}[kind]
-    original = backend.db.engine_from_url
+    engine_cls = {
+        "stock": SQLiteEngine,
+        "pooled": PooledSQLiteEngine,
+        "plain-aiosqlite": PlainAiosqliteEngine,
+    }[kind]
+    original = backend.db.engines.engine_from_url
+    made: list[PlainAiosqliteEngine] = []
 
     def engine_from_url(url: str):
         engine = original(url)
@@ -34,14 +46,35 @@ def use_sqlite_engine(kind: str) -> None:
             return engine
         reserved = {"database", "detect_types", "isolation_level"}
         kwargs = {k: v for k, v in engine.connection_kwargs.items() if k not in reserved}
-        return engine_cls(path=engine.path, **kwargs)  # a dropped pooled engine closes itself
+        engine = engine_cls(path=engine.path, **kwargs)  # a dropped pooled engine closes itself
+        if isinstance(engine, PlainAiosqliteEngine):
+            made.append(engine)
+        return engine
 
-    backend.db.engine_from_url = engine_from_url
+    for module in (backend.db, backend.db.binding, backend.db.engines):
+        module.engine_from_url = engine_from_url
+    if engine_cls is PlainAiosqliteEngine:
+        import backend.app
+
+        create_app = backend.app.create_app
+
+        async def close_engines() -> None:
+            while made:
+                await made.pop().close()
+
+        def create_app_closing_engines(*args, **kwargs):
+            """The app, closing at shutdown every engine made so far (the migrations' one too):
+            aiosqlite's threads would keep the process alive."""
+            app = create_app(*args, **kwargs)
+            app.on_shutdown.append(close_engines)
+            return app
+
+        backend.app.create_app = create_app_closing_engines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sqlite-engine", choices=["default", "stock", "pooled"], default="default")
+    parser.add_argument("--sqlite-engine", choices=SQLITE_ENGINES, default="default")
     parser.add_argument("fieldwatch_args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     use_sqlite_engine(args.sqlite_engine)
