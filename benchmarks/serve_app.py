@@ -17,18 +17,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 SQLITE_ENGINES = ("default", "stock", "pooled", "plain-aiosqlite")
+_made: list = []  # the PlainAiosqliteEngines made, to close at the app's shutdown
 
 
-def use_sqlite_engine(kind: str) -> None:
-    """Make backend.db's engine_from_url build SQLite engines of class ``kind`` (same path and
-    connection settings as it would otherwise use). Call it before importing backend.app."""
-    if kind == "default":
-        return
+def sqlite_engine_like(kind: str, engine):
+    """``engine`` if it is not SQLite or already of class ``kind``, else an engine of that class on
+    the same file with the same connection settings."""
     from piccolo.engine.sqlite import SQLiteEngine
 
-    import backend.db
-    import backend.db.binding
-    import backend.db.engines
     from backend.db.sqlite_pool import PooledSQLiteEngine
     from benchmarks.aiosqlite_pool import PlainAiosqliteEngine
 
@@ -37,39 +33,49 @@ def use_sqlite_engine(kind: str) -> None:
         "pooled": PooledSQLiteEngine,
         "plain-aiosqlite": PlainAiosqliteEngine,
     }[kind]
+    if not isinstance(engine, SQLiteEngine) or type(engine) is engine_cls:
+        return engine
+    reserved = {"database", "detect_types", "isolation_level"}
+    kwargs = {k: v for k, v in engine.connection_kwargs.items() if k not in reserved}
+    engine = engine_cls(path=engine.path, **kwargs)  # a dropped pooled engine closes itself
+    if isinstance(engine, PlainAiosqliteEngine):
+        _made.append(engine)
+    return engine
+
+
+async def close_made_engines() -> None:
+    """aiosqlite's threads are not daemons: an engine left open keeps the process alive."""
+    while _made:
+        await _made.pop().close()
+
+
+def use_sqlite_engine(kind: str) -> None:
+    """Make backend.db's engine_from_url build SQLite engines of class ``kind``, and the app close
+    at its shutdown every plain-aiosqlite engine made so far (the migrations' one too). Call it
+    before importing backend.app."""
+    if kind == "default":
+        return
+    import backend.db
+    import backend.db.binding
+    import backend.db.engines
+
     original = backend.db.engines.engine_from_url
-    made: list[PlainAiosqliteEngine] = []
 
     def engine_from_url(url: str):
-        engine = original(url)
-        if not isinstance(engine, SQLiteEngine) or type(engine) is engine_cls:
-            return engine
-        reserved = {"database", "detect_types", "isolation_level"}
-        kwargs = {k: v for k, v in engine.connection_kwargs.items() if k not in reserved}
-        engine = engine_cls(path=engine.path, **kwargs)  # a dropped pooled engine closes itself
-        if isinstance(engine, PlainAiosqliteEngine):
-            made.append(engine)
-        return engine
+        return sqlite_engine_like(kind, original(url))
 
     for module in (backend.db, backend.db.binding, backend.db.engines):
         module.engine_from_url = engine_from_url
-    if engine_cls is PlainAiosqliteEngine:
-        import backend.app
+    import backend.app
 
-        create_app = backend.app.create_app
+    create_app = backend.app.create_app
 
-        async def close_engines() -> None:
-            while made:
-                await made.pop().close()
+    def create_app_closing_engines(*args, **kwargs):
+        app = create_app(*args, **kwargs)
+        app.on_shutdown.append(close_made_engines)
+        return app
 
-        def create_app_closing_engines(*args, **kwargs):
-            """The app, closing at shutdown every engine made so far (the migrations' one too):
-            aiosqlite's threads would keep the process alive."""
-            app = create_app(*args, **kwargs)
-            app.on_shutdown.append(close_engines)
-            return app
-
-        backend.app.create_app = create_app_closing_engines
+    backend.app.create_app = create_app_closing_engines
 
 
 def main() -> int:
