@@ -49,14 +49,11 @@ class PlainTransaction(SQLiteTransaction):
         if self._parent:
             return exception is None
         try:
-            if exception:
-                if not self._rolled_back:
-                    await self.rollback()
-            elif not self._committed and not self._rolled_back:
+            if exception is None and not (self._committed or self._rolled_back):
                 await self.commit()
         finally:
             self.engine.current_transaction.reset(self.context)
-            await self.engine.release(self.connection)
+            await self.engine.release(self.connection)  # rolls back whatever is still open
         return exception is None
 
 
@@ -103,7 +100,7 @@ class PlainAiosqliteEngine(SQLiteEngine):
 
     async def release(self, connection: aiosqlite.Connection) -> None:
         try:
-            if connection.in_transaction:  # a failed COMMIT, or a cancelled BEGIN
+            if connection.in_transaction:  # an exception, a failed COMMIT, a cancelled BEGIN
                 await connection.execute_fetchall("ROLLBACK")
         finally:
             if connection is self._writer:
