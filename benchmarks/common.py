@@ -1,23 +1,30 @@
-"""Shared helpers: temporary data directories and PostgreSQL databases, running the CLI, timing."""
+"""Shared helpers: temporary data directories and PostgreSQL databases, running the CLI, servers
+stopped by PID, the demo data's fixture, process memory, timing."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import os
 import platform
 import shutil
+import signal
+import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,6 +130,180 @@ async def pg_reachable(url: str) -> str | None:
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+# -- servers and processes ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_process(proc: subprocess.Popen[bytes], wait: float = 15, kill_wait: float = 15) -> None:
+    """SIGINT to ``proc`` by its PID, SIGKILL if it has not exited ``wait`` seconds later."""
+    if proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=wait)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=kill_wait)
+
+
+class Server:
+    """A child process serving HTTP on 127.0.0.1:port; stopped by its PID."""
+
+    def __init__(
+        self, name: str, argv: list[str], env: dict[str, str], port: int, ready_path: str, log_dir: Path
+    ):
+        self.name, self.argv, self.env, self.port, self.ready_path = name, argv, env, port, ready_path
+        self.log_path = log_dir / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 90) -> None:
+        with self.log_path.open("wb") as out:
+            self.proc = subprocess.Popen(  # noqa: S603
+                self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.tail()}")
+            with contextlib.suppress(OSError):
+                status, _ = http("GET", self.base + self.ready_path, timeout=2)
+                if status == 200:
+                    return
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(
+            f"{self.name} did not answer {self.ready_path} within {timeout:g} s:\n{self.tail()}"
+        )
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+
+    def tail(self, lines: int = 30) -> str:
+        with contextlib.suppress(OSError):
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return ""
+
+
+@contextlib.contextmanager
+def running(server: Server) -> Iterator[Server]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def http(method: str, url: str, body: object = None, token: str | None = None, timeout: float = 15):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (our own 127.0.0.1 server)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        raw = exc.read()
+        try:
+            return exc.code, json.loads(raw)
+        except ValueError:
+            return exc.code, raw.decode(errors="replace")
+
+
+def memory_kib(pid: int | str = "self") -> dict[str, int]:
+    """``VmRSS`` and ``VmHWM`` (peak RSS) of a process in KiB, from /proc/<pid>/status."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmRSS:", "VmHWM:")):
+            key, value = line.split(":", 1)
+            out[key] = int(value.split()[0])
+    return out
+
+
+# -- the demo data --------------------------------------------------------------------------------
+
+
+@dataclass
+class Fixture:
+    token: str
+    unit_id: str
+    item_id: str
+    officer_ids: list[str]
+
+    def action_body(self) -> dict[str, object]:
+        occurred = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(hours=1)
+        return {
+            "unit_id": self.unit_id,
+            "item_id": self.item_id,
+            "kind": "inspection",
+            "officer_ids": self.officer_ids,
+            "occurred_at": occurred.isoformat(timespec="seconds"),
+            "location": {"lat": 29.15, "lon": 107.1, "accuracy_m": 12.5},
+            "address": "水江镇滨江路12号",
+            "party": {"name": "某某餐馆", "type": "organisation", "id_number": "91500119MA5U7XK12B"},
+            "notes": "现场检查：证照齐全，卫生状况良好。",
+        }
+
+
+def _items(payload: object) -> list[dict]:
+    return payload["items"] if isinstance(payload, dict) else list(payload or [])
+
+
+Request = tuple[str, str, object, str | None]  # method, path, JSON body, bearer token
+
+
+def fixture_requests() -> Generator[Request, tuple[int, Any], Fixture]:
+    """Sign in as officer1 and look up 水江镇, item CG-001 and officer1/officer2 through the API:
+    yields each request, is sent its (status, decoded answer), returns the Fixture. The same steps
+    serve an HTTP client (``prepare``) and an in-process ASGI one."""
+    login = {"username": "officer1", "password": DEMO_PASSWORD}
+    status, body = yield "POST", "/api/v1/auth/login", login, None
+    if status != 200:
+        raise RuntimeError(f"login as officer1: {status} {body}")
+    token = body["access_token"]
+    _, units = yield "GET", "/api/v1/units?limit=200", None, token
+    unit = next(u for u in _items(units) if u["name"] == "水江镇")
+    _, items = yield "GET", f"/api/v1/items?unit_id={unit['id']}&limit=200", None, token
+    item = next(i for i in _items(items) if i["code"] == "CG-001")
+    status, users = yield "GET", f"/api/v1/users?role=officer&unit_id={unit['id']}&limit=200", None, token
+    if status != 200:
+        raise RuntimeError(f"officer lookup: {status} {users}")
+    by_name = {u["username"]: u["id"] for u in _items(users)}
+    return Fixture(token, unit["id"], item["id"], [by_name["officer1"], by_name["officer2"]])
+
+
+def prepare(base: str) -> Fixture:
+    """The fixture from the server at ``base``, after checking that one POST of the benchmark's
+    action answers 201 and the feed 200."""
+    steps = fixture_requests()
+    answer = None
+    try:
+        while True:
+            method, path, body, token = steps.send(answer)
+            answer = http(method, base + path, body, token=token)
+    except StopIteration as done:
+        fixture: Fixture = done.value
+    status, created = http("POST", f"{base}/api/v1/actions", fixture.action_body(), token=fixture.token)
+    if status != 201:
+        raise RuntimeError(f"POST /api/v1/actions with the benchmark body: {status} {created}")
+    status, feed = http("GET", f"{base}/api/v1/actions?limit=50", token=fixture.token)
+    if status != 200 or not feed["items"]:
+        raise RuntimeError(f"GET /api/v1/actions: {status} {feed}")
+    return fixture
 
 
 # -- timing ---------------------------------------------------------------------------------------

@@ -30,18 +30,29 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from benchmarks.common import DEMO_PASSWORD, base_env, cli, log, machine, table, temp_data_dir, write_json
-from benchmarks.http_bench import Server, free_port, http, prepare, running
+from benchmarks.common import (
+    DEMO_PASSWORD,
+    Server,
+    base_env,
+    cli,
+    free_port,
+    http,
+    log,
+    machine,
+    memory_kib,
+    prepare,
+    running,
+    table,
+    temp_data_dir,
+    write_json,
+)
 
 TARGET_P99_RATIO = 1.2
 TARGET_RSS_PER_CONN_KB = 100
 
 
 def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError("no VmRSS")
+    return memory_kib(pid)["VmRSS"]
 
 
 class Fleet:

@@ -25,22 +25,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
 import json
 import os
 import re
 import shutil
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,12 +42,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import (
     DEFAULT_PG_URL,
     DEMO_PASSWORD,
-    ROOT,
+    Fixture,
+    Server,
     base_env,
     cli,
+    free_port,
     log,
     machine,
     pg_reachable,
+    prepare,
+    running,
     table,
     temp_data_dir,
     temp_pg_database,
@@ -65,148 +62,6 @@ BENCH_DIR = Path(__file__).resolve().parent
 TARGET = 0.5
 ENDPOINTS = ("bare", "post", "feed")
 WRK_INSTALL_HINT = "wrk is not installed. Install it with:  sudo apt-get install wrk   (Debian/Ubuntu)"
-
-
-# -- servers --------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A child process serving HTTP on 127.0.0.1:port; stopped by its PID."""
-
-    def __init__(
-        self, name: str, argv: list[str], env: dict[str, str], port: int, ready_path: str, log_dir: Path
-    ):
-        self.name, self.argv, self.env, self.port, self.ready_path = name, argv, env, port, ready_path
-        self.log_path = log_dir / f"{name}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 90) -> None:
-        with self.log_path.open("wb") as out:
-            self.proc = subprocess.Popen(  # noqa: S603
-                self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.tail()}")
-            with contextlib.suppress(OSError):
-                status, _ = http("GET", self.base + self.ready_path, timeout=2)
-                if status == 200:
-                    return
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(
-            f"{self.name} did not answer {self.ready_path} within {timeout:g} s:\n{self.tail()}"
-        )
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.kill(self.proc.pid, signal.SIGINT)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=15)
-
-    def tail(self, lines: int = 30) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-
-@contextlib.contextmanager
-def running(server: Server) -> Iterator[Server]:
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-def http(method: str, url: str, body: object = None, token: str | None = None, timeout: float = 15):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (our own 127.0.0.1 server)
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            raw = response.read()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as exc:
-        raw = exc.read()
-        try:
-            return exc.code, json.loads(raw)
-        except ValueError:
-            return exc.code, raw.decode(errors="replace")
-
-
-# -- the app's own data ---------------------------------------------------------------------------
-
-
-@dataclass
-class Fixture:
-    token: str
-    unit_id: str
-    item_id: str
-    officer_ids: list[str]
-
-    def action_body(self) -> dict[str, object]:
-        occurred = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))) - dt.timedelta(hours=1)
-        return {
-            "unit_id": self.unit_id,
-            "item_id": self.item_id,
-            "kind": "inspection",
-            "officer_ids": self.officer_ids,
-            "occurred_at": occurred.isoformat(timespec="seconds"),
-            "location": {"lat": 29.15, "lon": 107.1, "accuracy_m": 12.5},
-            "address": "水江镇滨江路12号",
-            "party": {"name": "某某餐馆", "type": "organisation", "id_number": "91500119MA5U7XK12B"},
-            "notes": "现场检查：证照齐全，卫生状况良好。",
-        }
-
-
-def _items(payload: object) -> list[dict]:
-    return payload["items"] if isinstance(payload, dict) else list(payload or [])
-
-
-def prepare(base: str) -> Fixture:
-    status, body = http(
-        "POST", f"{base}/api/v1/auth/login", {"username": "officer1", "password": DEMO_PASSWORD}
-    )
-    if status != 200:
-        raise RuntimeError(f"login as officer1: {status} {body}")
-    token = body["access_token"]
-    status, units = http("GET", f"{base}/api/v1/units?limit=200", token=token)
-    unit = next(u for u in _items(units) if u["name"] == "水江镇")
-    status, items = http("GET", f"{base}/api/v1/items?unit_id={unit['id']}&limit=200", token=token)
-    item = next(i for i in _items(items) if i["code"] == "CG-001")
-    status, users = http(
-        "GET", f"{base}/api/v1/users?role=officer&unit_id={unit['id']}&limit=200", token=token
-    )
-    if status != 200:
-        raise RuntimeError(f"officer lookup: {status} {users}")
-    by_name = {u["username"]: u["id"] for u in _items(users)}
-    fixture = Fixture(token, unit["id"], item["id"], [by_name["officer1"], by_name["officer2"]])
-    status, created = http("POST", f"{base}/api/v1/actions", fixture.action_body(), token=token)
-    if status != 201:
-        raise RuntimeError(f"POST /api/v1/actions with the benchmark body: {status} {created}")
-    status, feed = http("GET", f"{base}/api/v1/actions?limit=50", token=token)
-    if status != 200 or not feed["items"]:
-        raise RuntimeError(f"GET /api/v1/actions: {status} {feed}")
-    return fixture
 
 
 def lua_scripts(directory: Path, fixture: Fixture) -> dict[str, Path]:
@@ -443,7 +298,11 @@ def report(results: dict) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backends", default="sqlite-stock,sqlite-pooled,postgres")
+    parser.add_argument(
+        "--backends",
+        default="sqlite-stock,sqlite-pooled,postgres",
+        help="comma-separated; also sqlite-plain-aiosqlite (benchmarks/aiosqlite_pool.py)",
+    )
     parser.add_argument("--duration", type=float, default=8, help="seconds per wrk run")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per endpoint")
     parser.add_argument("--rounds", type=int, default=3)
@@ -464,7 +323,7 @@ def main() -> int:
         print("--ab needs Apache Bench: sudo apt-get install apache2-utils", file=sys.stderr)
         return 2
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = set(backends) - {"sqlite-stock", "sqlite-pooled", "postgres"}
+    unknown = set(backends) - {"sqlite-stock", "sqlite-pooled", "sqlite-plain-aiosqlite", "postgres"}
     if unknown:
         parser.error(f"unknown backends: {', '.join(sorted(unknown))}")
     if "postgres" in backends:

@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import log, machine, table, write_json  # noqa: E402
+from benchmarks.common import log, machine, memory_kib, table, write_json  # noqa: E402
 
 CASES = ("fput_object", "put_stream sha256", "put_stream spool")
 FEED_CHUNK = 1024 * 1024
@@ -83,12 +83,9 @@ def peak_rss_kib() -> int:
     peak of the process it was forked from, which can hide the upload's own growth; VmHWM (the same
     counter, for this process image only) can be reset."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return memory_kib()["VmHWM"]
+    except (OSError, KeyError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def child(case: str, url: str, path: str, sha256: str, spool: str) -> dict[str, object]:

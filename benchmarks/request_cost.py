@@ -2,6 +2,7 @@
 process: no HTTP server, no client, no network, so what remains is what the app itself does.
 
     .venv/bin/python benchmarks/request_cost.py [--backend sqlite|postgres] [--profile feed]
+        [--sqlite-engine default|stock|pooled|plain-aiosqlite]
 
 It loads the demo organisation (``fieldwatch demo``) into a throw-away data directory (and for
 ``postgres`` a throw-away database next to ``--pg-url``), builds the app with ``create_app`` and the
@@ -48,8 +49,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import (
     DEFAULT_PG_URL,
     DEMO_PASSWORD,
+    Fixture,
     base_env,
     cli,
+    fixture_requests,
     log,
     machine,
     pg_reachable,
@@ -58,7 +61,7 @@ from benchmarks.common import (
     temp_pg_database,
     write_json,
 )
-from benchmarks.http_bench import Fixture
+from benchmarks.serve_app import SQLITE_ENGINES, sqlite_engine_like, use_sqlite_engine
 
 ENDPOINTS = ("bare", "healthz", "token", "user", "me", "feed", "post")
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Any]
@@ -140,26 +143,15 @@ async def start(app: ASGIApp) -> Callable[[], Awaitable[None]]:
     return stop
 
 
-def _items(payload: Any) -> list[dict]:
-    return payload["items"] if isinstance(payload, dict) else list(payload or [])
-
-
 async def fixture(app: Client) -> Fixture:
-    status, body = await app.json(
-        "POST", "/api/v1/auth/login", {"username": "officer1", "password": DEMO_PASSWORD}
-    )
-    if status != 200:
-        raise RuntimeError(f"login as officer1: {status} {body}")
-    token = body["access_token"]
-    _, units = await app.json("GET", "/api/v1/units?limit=200", token=token)
-    unit = next(u for u in _items(units) if u["name"] == "水江镇")
-    _, items = await app.json("GET", f"/api/v1/items?unit_id={unit['id']}&limit=200", token=token)
-    item = next(i for i in _items(items) if i["code"] == "CG-001")
-    _, users = await app.json(
-        "GET", f"/api/v1/users?role=officer&unit_id={unit['id']}&limit=200", token=token
-    )
-    by_name = {u["username"]: u["id"] for u in _items(users)}
-    return Fixture(token, unit["id"], item["id"], [by_name["officer1"], by_name["officer2"]])
+    steps = fixture_requests()
+    answer = None
+    try:
+        while True:
+            method, path, body, token = steps.send(answer)
+            answer = await app.json(method, path, body, token)
+    except StopIteration as done:
+        return done.value
 
 
 async def measure(args: argparse.Namespace, database_url: str | None, data_dir: Path) -> dict:
@@ -169,9 +161,11 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
     cli(env, "demo", "--password", DEMO_PASSWORD)
     os.environ.update({k: v for k, v in env.items() if k.startswith("FIELDWATCH_")})
 
+    use_sqlite_engine(args.sqlite_engine[0])  # the SQLite engine class, as serve_app.py chooses it
     import backend.db.engines
     from backend.accounts.services import load_current_user
     from backend.app import create_app
+    from backend.db import bind, bound_engine
 
     if args.plan_cache_mode:
         configured = backend.db.engines.postgres_config
@@ -218,25 +212,40 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
             "feed": lambda: client.call("GET", "/api/v1/actions?limit=50", token=fx.token),
             "post": lambda: client.call("POST", "/api/v1/actions", post_body, fx.token),
         }
+        # The app's engine, and for each further --sqlite-engine one on the same file: the tables
+        # are bound to each in turn, so every engine runs every endpoint in every round.
+        engines = {args.sqlite_engine[0]: bound_engine()}
+        for kind in args.sqlite_engine[1:]:
+            engines[kind] = sqlite_engine_like(kind, engines[args.sqlite_engine[0]])
+        for kind, engine in engines.items():
+            log(f"engine {kind}: {type(engine).__name__}")
+        kinds = tuple(engines)
         expected = {"post": 201}
-        for name, request in requests.items():  # warm-up, and a check that each one works
-            for _ in range(max(20, args.requests // 10)):
-                status, body = await request()
-                if status != expected.get(name, 200):
-                    raise RuntimeError(f"{name}: {status} {body}")
+        for engine in engines.values():
+            bind(engine)
+            for name, request in requests.items():  # warm-up, and a check that each one works
+                for _ in range(max(20, args.requests // 10)):
+                    status, body = await request()
+                    if status != expected.get(name, 200):
+                        raise RuntimeError(f"{name}: {status} {body}")
         chosen = tuple(e for e in ENDPOINTS if e == "bare" or e in args.endpoints)
-        wall: dict[str, list[float]] = {e: [] for e in chosen}
-        cpu: dict[str, list[float]] = {e: [] for e in chosen}
+        wall: dict[str, dict[str, list[float]]] = {k: {e: [] for e in chosen} for k in kinds}
+        cpu: dict[str, dict[str, list[float]]] = {k: {e: [] for e in chosen} for k in kinds}
         for r in range(args.rounds):
             order = chosen[r % len(chosen) :] + chosen[: r % len(chosen)]
             for name in order:
                 request = requests[name]
-                w0, c0 = time.perf_counter(), time.process_time()
-                for _ in range(args.requests):
-                    await request()
-                wall[name].append((time.perf_counter() - w0) / args.requests * 1e6)
-                cpu[name].append((time.process_time() - c0) / args.requests * 1e6)
-            log(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{e} {wall[e][-1]:,.0f} µs" for e in chosen))
+                for kind in kinds[r % len(kinds) :] + kinds[: r % len(kinds)]:
+                    bind(engines[kind])
+                    w0, c0 = time.perf_counter(), time.process_time()
+                    for _ in range(args.requests):
+                        await request()
+                    wall[kind][name].append((time.perf_counter() - w0) / args.requests * 1e6)
+                    cpu[kind][name].append((time.process_time() - c0) / args.requests * 1e6)
+            for kind in kinds:
+                label = f"round {r + 1}/{args.rounds}" + (f" {kind}" if len(kinds) > 1 else "")
+                log(f"{label}: " + ", ".join(f"{e} {wall[kind][e][-1]:,.0f} µs" for e in chosen))
+        bind(engines[kinds[0]])
         profile = None
         if args.profile:
             profiler = cProfile.Profile()
@@ -251,22 +260,37 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
         for stop in reversed(stops):
             await stop()
 
-    def ratios(series: dict[str, list[float]], name: str) -> float:
-        return statistics.median(v / b for v, b in zip(series[name], series["bare"], strict=True))
+    def ratios(series: list[float], to: list[float]) -> float:
+        """Median over rounds of series / to, measured in the same round."""
+        return statistics.median(v / b for v, b in zip(series, to, strict=True))
 
-    return {
-        "endpoints": {
+    def summary(kind: str) -> dict[str, dict[str, Any]]:
+        w, c = wall[kind], cpu[kind]
+        return {
             e: {
-                "wall_us": statistics.median(wall[e]),
-                "cpu_us": statistics.median(cpu[e]),
-                "wall_x_bare": ratios(wall, e),
-                "cpu_x_bare": ratios(cpu, e),
-                "wall_us_rounds": wall[e],
+                "wall_us": statistics.median(w[e]),
+                "cpu_us": statistics.median(c[e]),
+                "wall_x_bare": ratios(w[e], w["bare"]),
+                "cpu_x_bare": ratios(c[e], c["bare"]),
+                "wall_us_rounds": w[e],
             }
             for e in chosen
-        },
-        "profile": profile,
-    }
+        }
+
+    result: dict[str, Any] = {"endpoints": summary(kinds[0]), "profile": profile}
+    if len(kinds) > 1:
+        result["engines"] = {kind: summary(kind) for kind in kinds}
+        result["vs_first"] = {
+            kind: {
+                e: {
+                    "wall": ratios(wall[kind][e], wall[kinds[0]][e]),
+                    "cpu": ratios(cpu[kind][e], cpu[kinds[0]][e]),
+                }
+                for e in chosen
+            }
+            for kind in kinds[1:]
+        }
+    return result
 
 
 def report(backend: str, result: dict) -> str:
@@ -283,7 +307,24 @@ def report(backend: str, result: dict) -> str:
     ]
     heading = f"### one request, in process ({backend})\n\n"
     head = ["endpoint", "wall µs", "CPU µs", "wall vs bare", "CPU vs bare", "req/s vs bare"]
-    return heading + table(head, rows)
+    if "engines" not in result:
+        return heading + table(head, rows)
+    first = next(iter(result["engines"]))
+    rows = [
+        [
+            kind,
+            e,
+            f"{v['wall_us']:,.0f}",
+            f"{v['cpu_us']:,.0f}",
+            f"{v['wall_x_bare']:.1f}×",
+            "1.00× (baseline)" if kind == first else f"{result['vs_first'][kind][e]['wall']:.2f}×",
+            "1.00× (baseline)" if kind == first else f"{result['vs_first'][kind][e]['cpu']:.2f}×",
+        ]
+        for kind, endpoints in result["engines"].items()
+        for e, v in endpoints.items()
+    ]
+    head = ["engine", "endpoint", "wall µs", "CPU µs", "wall vs bare", f"wall vs {first}", f"CPU vs {first}"]
+    return heading + table(head, rows) + f"\n\n(vs {first}: median of the per-round ratios, same process)"
 
 
 async def amain(args: argparse.Namespace) -> int:
@@ -299,6 +340,8 @@ async def amain(args: argparse.Namespace) -> int:
         with temp_data_dir() as data_dir:
             result = await measure(args, None, data_dir)
     label = args.backend + (f", plan_cache_mode={args.plan_cache_mode}" if args.plan_cache_mode else "")
+    if args.backend == "sqlite" and args.sqlite_engine != ["default"]:
+        label += f", {' vs '.join(args.sqlite_engine)} engine" + ("s" if len(args.sqlite_engine) > 1 else "")
     print(report(label, result))
     if result["profile"]:
         print(f"\ncProfile of {args.profile}, {args.requests} requests:\n")
@@ -312,6 +355,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG_URL))
+    parser.add_argument(
+        "--sqlite-engine",
+        type=lambda v: v.split(","),
+        default=["default"],
+        help=f"the app's SQLite engine class, one of {', '.join(SQLITE_ENGINES)} as for "
+        "benchmarks/serve_app.py (default: backend.db's); several, comma-separated (e.g. "
+        "pooled,plain-aiosqlite), are measured in the same rounds, each against the first",
+    )
     parser.add_argument("--requests", type=int, default=400, help="requests per endpoint per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed-actions", type=int, default=60, help="actions posted before measuring")
@@ -330,6 +381,11 @@ def main() -> int:
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key for --profile")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
+    unknown = set(args.sqlite_engine) - set(SQLITE_ENGINES)
+    if unknown:
+        parser.error(f"unknown --sqlite-engine: {', '.join(sorted(unknown))}")
+    if len(args.sqlite_engine) > 1 and ("default" in args.sqlite_engine or args.backend != "sqlite"):
+        parser.error("several --sqlite-engine values: name each class (no default), with --backend sqlite")
     try:  # the event loop uvicorn serves the app on
         import uvloop
     except ImportError:

@@ -75,9 +75,21 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import DEMO_PASSWORD, base_env, log, machine, table, write_json
+from benchmarks.common import (
+    DEMO_PASSWORD,
+    Server,
+    base_env,
+    free_port,
+    http,
+    log,
+    machine,
+    memory_kib,
+    prepare,
+    stop_process,
+    table,
+    write_json,
+)
 from benchmarks.common import cli as fieldwatch
-from benchmarks.http_bench import Server, free_port, http, prepare
 from benchmarks.media_put import parse_size
 
 CASES = ("a", "b", "c")
@@ -193,15 +205,6 @@ def _b64(raw: bytes) -> str:
 # -- the server's memory ----------------------------------------------------------------------------
 
 
-def _status(pid: int) -> dict[str, int]:
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(("VmRSS:", "VmHWM:")):
-            key, value = line.split(":", 1)
-            out[key] = int(value.split()[0])
-    return out
-
-
 class RssWatch:
     """Peak RSS of another process during a block, read from /proc/<pid>/status every ~50 ms."""
 
@@ -215,7 +218,7 @@ class RssWatch:
     def _poll(self) -> None:
         while not self._stop.wait(self.interval):
             with contextlib.suppress(OSError, ValueError, KeyError):
-                rss = _status(self.pid)["VmRSS"]
+                rss = memory_kib(self.pid)["VmRSS"]
                 self.peak_polled_kib = max(self.peak_polled_kib, rss)
                 self.samples += 1
 
@@ -225,7 +228,7 @@ class RssWatch:
             self.hwm_reset = True
         except OSError:
             self.hwm_reset = False
-        self.baseline_kib = self.peak_polled_kib = _status(self.pid)["VmRSS"]
+        self.baseline_kib = self.peak_polled_kib = memory_kib(self.pid)["VmRSS"]
         self._thread.start()
         return self
 
@@ -233,7 +236,7 @@ class RssWatch:
         self._stop.set()
         self._thread.join(timeout=5)
         with contextlib.suppress(OSError, KeyError):
-            status = _status(self.pid)
+            status = memory_kib(self.pid)
             self.peak_polled_kib = max(self.peak_polled_kib, status["VmRSS"])
             self.hwm_kib = status["VmHWM"]
 
@@ -448,13 +451,7 @@ def py_spy(pid: int, out: Path) -> Iterator[None]:
             raise RuntimeError(f"py-spy exited with {proc.returncode}: {out.with_suffix('.log').read_text()}")
         yield
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        stop_process(proc, wait=30, kill_wait=10)
 
 
 IDLE_FRAMES = ("PyThread_acquire_lock_timed", "uv__io_poll", "epoll_wait", "(selectors.py", ";poll (libc")
@@ -655,7 +652,7 @@ def measure(
                 args.tus_checksum,
                 s3.pid,
             )
-            idle = _status(bench.server_pid)["VmRSS"]
+            idle = memory_kib(bench.server_pid)["VmRSS"]
             results["api_rss_idle_kib"] = idle
             warm = {case: bench.run(case, bodies[warmup]) for case in CASES}
             log("warm-up " + ", ".join(f"{c}: {rate(warmup, r):.0f} MB/s" for c, r in warm.items()))
