@@ -233,3 +233,24 @@ async def test_damaged_photos_are_kept_or_refused_never_a_server_error(client, a
             assert code, (attempt, response.status_code, response.text)
             assert_problem(response, response.status_code, code)
     assert await Evidence.count() == before + kept  # a refused photo leaves nothing behind
+
+
+async def test_an_app_built_with_another_store_keeps_and_serves_evidence_there(
+    as_user, client, world: World, tmp_path: Path
+) -> None:
+    from backend.app import create_app
+    from media_store import open_store
+
+    other = tmp_path / "other-store"
+    officer = await as_user("officer_a1")
+    action = await record_action(client, officer, world)
+    async with serve(create_app(make_settings(), store=open_store(f"file://{other}"))) as elsewhere:
+        photo = phone_photo(datetime.now(UTC).astimezone().replace(microsecond=0))
+        stored = await _upload(elsewhere, officer, action["id"], photo)
+        assert stored.status_code == 201, stored.text
+        evidence_id = stored.json()["id"]
+        assert any(p.read_bytes() == photo for p in _media_files(other))
+        back = await elsewhere.get(f"/api/v1/evidence/{evidence_id}/content", headers=officer)
+        assert back.status_code == 200 and back.content == photo
+    # The store the settings name never saw those bytes.
+    assert not any(p.read_bytes() == photo for p in _media_files(make_settings().data_dir / "media"))
