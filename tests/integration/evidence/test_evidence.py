@@ -244,13 +244,20 @@ async def test_an_app_built_with_another_store_keeps_and_serves_evidence_there(
     other = tmp_path / "other-store"
     officer = await as_user("officer_a1")
     action = await record_action(client, officer, world)
-    async with serve(create_app(make_settings(), store=open_store(f"file://{other}"))) as elsewhere:
-        photo = phone_photo(datetime.now(UTC).astimezone().replace(microsecond=0))
-        stored = await _upload(elsewhere, officer, action["id"], photo)
-        assert stored.status_code == 201, stored.text
-        evidence_id = stored.json()["id"]
-        assert any(p.read_bytes() == photo for p in _media_files(other))
-        back = await elsewhere.get(f"/api/v1/evidence/{evidence_id}/content", headers=officer)
-        assert back.status_code == 200 and back.content == photo
-    # The store the settings name never saw those bytes.
-    assert not any(p.read_bytes() == photo for p in _media_files(make_settings().data_dir / "media"))
+    evidence_id = None
+    try:
+        async with serve(create_app(make_settings(), store=open_store(f"file://{other}"))) as elsewhere:
+            photo = phone_photo(datetime.now(UTC).astimezone().replace(microsecond=0))
+            stored = await _upload(elsewhere, officer, action["id"], photo)
+            assert stored.status_code == 201, stored.text
+            evidence_id = stored.json()["id"]
+            assert any(p.read_bytes() == photo for p in _media_files(other))
+            back = await elsewhere.get(f"/api/v1/evidence/{evidence_id}/content", headers=officer)
+            assert back.status_code == 200 and back.content == photo
+        # The store the settings name never saw those bytes.
+        assert not any(p.read_bytes() == photo for p in _media_files(make_settings().data_dir / "media"))
+    finally:
+        # The suite shares one database and one default store: `fieldwatch verify` (another test)
+        # must not find a row whose bytes live in this test's store.
+        if evidence_id is not None:
+            await Evidence.delete().where(Evidence.id == evidence_id).run()
