@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: ca9face7abdb9130ee7124b3c77f5dc5704385c91775e707e7e4ba2d88929c28
+// shell digest: db361ad44a67ceeafb12202f4164417d155f2c4f3bdb4f0c1c4310c48a7f5591
 
-const VERSION = 'fw-shell-v33';
+const VERSION = 'fw-shell-v34';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -141,7 +141,6 @@ const zh = {
   'officer.newBlocked': '执法证无效，不能新建执法记录。',
   'officer.outbox': '待发送',
   'officer.outboxHint': '条记录等待上传',
-  'common.wip': '功能建设中',
   'sos.label': 'SOS 紧急求助',
   'sos.hint': '按住 2 秒发出求助',
   'sos.holding': '继续按住…',
@@ -162,8 +161,6 @@ const zh = {
   'supervisor.title': '执法监督',
   'supervisor.intro': '查看辖区内执法动态，处理告警，制发监督文书并跟踪整改。',
   'supervisor.alerts': '待处理告警',
-  'supervisor.documents': '待回复文书',
-  'supervisor.reviews': '待评议事项',
 
   'invited.title': '特邀监督员',
   'invited.intro': '您受邀担任特邀行政执法监督员，可以在邀请范围和期限内查看正在执勤的执法人员，并随时发起抽查。被抽查的执法人员须在规定时间内用手机现场拍照回应，由您对其仪容仪表和执法风纪作出评价。',
@@ -171,9 +168,7 @@ const zh = {
   'invited.spotCheck': '发起抽查',
 
   'liaison.title': '监督联系点',
-  'liaison.intro': '向区司法局执法监督科反映执法中的问题和群众的意见建议。',
-  'liaison.report': '反映问题',
-  'liaison.history': '我的反映记录',
+  'liaison.intro': '您是区司法局执法监督联系点的联络员。在本应用中提交反映的功能尚未开通；反映执法问题和群众意见，请直接联系区司法局执法监督科。',
 
   'command.title': '指挥中心',
   'command.counters': '今日概况',
@@ -243,11 +238,7 @@ const zh = {
   'supervisor.latest': '最新执法记录',
 
   'admin.title': '系统管理',
-  'admin.intro': '维护单位、用户、执法事项和赋权目录。',
-  'admin.units': '单位管理',
-  'admin.users': '用户管理',
-  'admin.items': '执法事项',
-  'admin.delegations': '赋权管理',
+  'admin.intro': '单位、用户、执法事项和赋权目前在服务器上用 fieldwatch 命令维护（例如 fieldwatch create-user），本页显示您的账号。',
 
   'officer.myActions': '我的执法记录',
   'officer.cases': '案件办理',
@@ -898,7 +889,6 @@ const en = {
   'officer.newBlocked': 'Your certificate is not valid, so you cannot create enforcement records.',
   'officer.outbox': 'To send',
   'officer.outboxHint': 'records waiting to upload',
-  'common.wip': 'Coming soon',
   'sos.label': 'SOS emergency',
   'sos.hint': 'Hold for 2 seconds to call for help',
   'sos.holding': 'Keep holding…',
@@ -919,8 +909,6 @@ const en = {
   'supervisor.title': 'Supervision',
   'supervisor.intro': 'Follow enforcement activity, handle alerts, issue supervision documents and track rectification.',
   'supervisor.alerts': 'Alerts to handle',
-  'supervisor.documents': 'Documents awaiting response',
-  'supervisor.reviews': 'Reviews',
 
   'invited.title': 'Invited supervisor',
   'invited.intro': 'As an invited enforcement supervisor you can see the officers on duty within the scope and period of your invitation, and start a spot-check at any time. The officer must answer within the deadline with a live photo, and you rate their appearance and conduct.',
@@ -928,9 +916,7 @@ const en = {
   'invited.spotCheck': 'Start a spot-check',
 
   'liaison.title': 'Liaison point',
-  'liaison.intro': 'Report enforcement problems and public feedback to the justice bureau’s supervision office.',
-  'liaison.report': 'Report a problem',
-  'liaison.history': 'My reports',
+  'liaison.intro': 'You are the contact person of a supervision liaison point. Reports cannot be filed in this app yet: to report an enforcement problem or public feedback, contact the justice bureau’s supervision office directly.',
 
   'command.title': 'Command center',
   'command.counters': 'Today at a glance',
@@ -1000,11 +986,7 @@ const en = {
   'supervisor.latest': 'Latest enforcement records',
 
   'admin.title': 'Administration',
-  'admin.intro': 'Maintain units, users, enforcement items and delegations.',
-  'admin.units': 'Units',
-  'admin.users': 'Users',
-  'admin.items': 'Enforcement items',
-  'admin.delegations': 'Delegations',
+  'admin.intro': 'Units, users, enforcement items and delegations are maintained on the server with the fieldwatch command (for example fieldwatch create-user); this page shows your account.',
 
   'officer.myActions': 'My records',
   'officer.cases': 'Cases',

@@ -43,28 +43,3 @@ export function accountCard(user, onLogout) {
     btn,
   );
 }
-
-/** A titled card with an empty-state line, for work that later features fill. */
-export function placeholder(titleKey, { wide = false } = {}) {
-  const id = nextId('sec');
-  return h(
-    'section',
-    { class: `card placeholder${wide ? ' placeholder--wide' : ''}`, 'aria-labelledby': id },
-    h('h2', { id, class: 'card__title' }, t(titleKey)),
-    h('p', { class: 'muted' }, t('common.empty')),
-  );
-}
-
-/** A big action button that, for now, announces that the feature is being built. */
-export function wipButton(labelKey, { variant = 'primary' } = {}) {
-  const note = h('p', { class: 'notice', role: 'status', 'aria-live': 'polite' });
-  const btn = h('button', { type: 'button', class: `btn btn--${variant} btn--xl btn--block` }, t(labelKey));
-  btn.addEventListener('click', () => {
-    note.textContent = '';
-    // re-set on the next frame so assistive technology announces a repeated message
-    requestAnimationFrame(() => {
-      note.textContent = t('common.wip');
-    });
-  });
-  return h('div', { class: 'action' }, btn, note);
-}

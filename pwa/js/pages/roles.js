@@ -3,7 +3,7 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { accountCard, pageHeading, placeholder, wipButton } from './common.js';
+import { accountCard, pageHeading } from './common.js';
 
 function page(cls, ...children) {
   return { node: h('section', { class: `page ${cls}` }, ...children) };
@@ -13,8 +13,6 @@ export function liaisonPage({ user, onLogout }) {
   return page('page--liaison',
     pageHeading('liaison.title'),
     h('p', { class: 'lead' }, t('liaison.intro')),
-    wipButton('liaison.report'),
-    placeholder('liaison.history'),
     accountCard(user, onLogout));
 }
 
@@ -22,11 +20,6 @@ export function adminPage({ user, onLogout }) {
   return page('page--admin',
     pageHeading('admin.title'),
     h('p', { class: 'lead' }, t('admin.intro')),
-    h('div', { class: 'tiles' },
-      placeholder('admin.units'),
-      placeholder('admin.users'),
-      placeholder('admin.items'),
-      placeholder('admin.delegations')),
     accountCard(user, onLogout));
 }
 

@@ -3,7 +3,7 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { accountCard, pageHeading, placeholder } from './common.js';
+import { accountCard, pageHeading } from './common.js';
 import { liveWatch, region } from './watch.js';
 
 const TYPES = ['action.created', 'evidence.added', 'alert.raised', 'alert.acked'];
@@ -25,8 +25,6 @@ export function supervisorPage({ user, onLogout }) {
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/spot-checks', 'data-testid': 'spot-checks-link' }, t('sc.supervisorLink')),
     region('supervisor.alerts', live.alerts.node, 'watch watch--alerts'),
     region('supervisor.latest', live.feed.node, 'watch watch--feed'),
-    placeholder('supervisor.documents'),
-    placeholder('supervisor.reviews'),
     accountCard(user, onLogout));
 
   live.start();
