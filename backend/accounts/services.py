@@ -245,6 +245,7 @@ async def refresh(token: str, settings: Settings, tokens: TokenService) -> schem
             # Piccolo types a second join step as a plain Column.
             RefreshToken.session.user.id,  # type: ignore[union-attr]
             RefreshToken.session.user.active,  # type: ignore[union-attr]
+            RefreshToken.session.user.access_expires_at,  # type: ignore[union-attr]
         )
         .where(RefreshToken.token_hash == _token_hash(token))
         .first()
@@ -252,6 +253,11 @@ async def refresh(token: str, settings: Settings, tokens: TokenService) -> schem
     invalid = AppError(Errors.AUTH_REFRESH_INVALID, "The refresh token is not valid; sign in again.")
     if row is None or row["session.revoked_at"] is not None or not row["session.user.active"]:
         raise invalid
+    # The same end of access load_current_user and live_sessions apply: an invited supervisor's
+    # session must not outlive the invitation by rotating its refresh token.
+    ends = row["session.user.access_expires_at"]
+    if ends is not None and ends <= utcnow():
+        raise AppError(Errors.AUTH_ACCESS_EXPIRED, "This account's access has ended; the session is over.")
     session_id, user_id = row["session.id"], row["session.user.id"]
     if row["used_at"] is not None:
         await revoke_session(session_id, "refresh_reuse", None)

@@ -42,6 +42,9 @@ class Errors:
         "auth.refresh_reused", 401, "The refresh token was already used; the session is revoked"
     )
     AUTH_ACCOUNT_DISABLED = ErrorCode("auth.account_disabled", 401, "The account is disabled")
+    AUTH_ACCESS_EXPIRED = ErrorCode(
+        "auth.access_expired", 401, "The account's access has ended (its invitation expired or was revoked)"
+    )
     RATE_LIMITED = ErrorCode("rate_limited", 429, "Too many requests; slow down")
     AUTH_LOCKED = ErrorCode("auth.locked", 429, "Too many failed sign-ins; try again later")
     FORBIDDEN = ErrorCode("auth.forbidden", 403, "Not allowed")

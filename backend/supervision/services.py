@@ -169,7 +169,17 @@ async def revoke_invitation(
     async with atomic():
         await Invitation.update({Invitation.revoked_at: utcnow()}).where(Invitation.id == invitation_id).run()
         if row["user_id"]:
+            # Access ends now as well, so re-enabling the account later does not bring it back.
+            now = utcnow()
             await User.update({User.active: False}).where(User.id == row["user_id"]).run()
+            await (
+                User.update({User.access_expires_at: now})
+                .where(
+                    (User.id == row["user_id"])
+                    & (User.access_expires_at.is_null() | (User.access_expires_at > now))
+                )
+                .run()
+            )
             await accounts.revoke_all_sessions(row["user_id"], "invitation_revoked", actor)
         await audit.record(
             actor, "invitation.revoked", "invitation", invitation_id, {"user_id": str(row["user_id"])}
