@@ -16,7 +16,7 @@ from piccolo.columns.combination import Where
 from backend.accounts import schemas
 from backend.accounts.tables import Certificate, Membership, RefreshToken, Session, User
 from backend.audit import services as audit
-from backend.db import atomic, is_unique_violation
+from backend.db import atomic, current_engine, is_postgres, is_unique_violation
 from backend.db.querystrings import SelectHead
 from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.clock import today_local, utcnow
@@ -431,6 +431,7 @@ async def update_user(actor: CurrentUser, user_id: uuid.UUID, data: schemas.User
         await require_units(data.unit_ids)
         audit_data["unit_ids"] = [str(u) for u in data.unit_ids]
     async with atomic():
+        await _keep_an_admin(actor, user_id, data)
         if changes:
             changes[User.updated_at] = utcnow()
             await User.update(changes).where(User.id == user_id).run()
@@ -440,6 +441,30 @@ async def update_user(actor: CurrentUser, user_id: uuid.UUID, data: schemas.User
             await revoke_all_sessions(user_id, "account_changed", actor)
         await audit.record(actor, "user.updated", "user", user_id, audit_data)
     return await user_view(user_id, full_phone=True)
+
+
+async def _keep_an_admin(actor: CurrentUser | None, user_id: uuid.UUID, data: schemas.UserUpdate) -> None:
+    """Refuse a change that leaves no active admin (nobody could manage accounts any more), and an
+    admin demoting or disabling themself: another admin does that. Runs inside the change's
+    transaction; on PostgreSQL the admins' rows are locked so two admins demoting each other at once
+    cannot both pass (SQLite's write transactions already run one at a time)."""
+    demotes = data.roles is not msgspec.UNSET and "admin" not in data.roles
+    disables = data.active is False
+    if not (demotes or disables):
+        return
+    admins = User.select(User.id).where(role_filter("admin") & (User.active == True))  # noqa: E712
+    if is_postgres(current_engine()):
+        admins = admins.lock_rows()
+    active_admins = {r["id"] for r in await admins}
+    if user_id not in active_admins:
+        return
+    if actor is not None and actor.id == user_id:
+        raise AppError(
+            Errors.USER_OWN_ADMIN,
+            "You cannot remove your own admin role or disable your own account; ask another admin.",
+        )
+    if not active_admins - {user_id}:
+        raise AppError(Errors.USER_LAST_ADMIN, "This is the last active admin; make another admin first.")
 
 
 # --- certificates -------------------------------------------------------------------------------
