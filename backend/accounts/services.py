@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 import uuid
 from collections import defaultdict
 from datetime import timedelta
@@ -14,7 +15,7 @@ from piccolo.columns import Column
 from piccolo.columns.combination import Where
 
 from backend.accounts import schemas
-from backend.accounts.tables import Certificate, Membership, RefreshToken, Session, User
+from backend.accounts.tables import Certificate, LoginFailure, Membership, RefreshToken, Session, User
 from backend.audit import services as audit
 from backend.db import atomic, current_engine, is_postgres, is_unique_violation
 from backend.db.querystrings import SelectHead
@@ -192,19 +193,22 @@ async def open_session(user_id: uuid.UUID, settings: Settings, tokens: TokenServ
 
 
 async def login(username: str, password: str, settings: Settings, tokens: TokenService) -> schemas.TokenPair:
+    # The attempt is counted before the (slow) password check, so parallel guesses cannot all slip
+    # in before the lock: at most login_max_failures of them are ever checked.
+    failures = await _reserve_attempt(username, settings)
     row = await User.select().where(User.username == username).first()
-    now = utcnow()
-    if row is not None and row["locked_until"] is not None and row["locked_until"] > now:
-        raise _locked(int((row["locked_until"] - now).total_seconds()) + 1)
     ok = await verify_password(row["password_hash"] if row else None, password)
     if row is None or not ok:
-        if row is not None:
-            await _count_failure(row, settings)
+        if failures >= settings.login_max_failures:
+            if row is not None:
+                await audit.record(None, "auth.locked", "user", row["id"], {"failures": failures})
+            raise _locked(settings.login_lockout_s)
         raise AppError(Errors.AUTH_INVALID_CREDENTIALS, "The username or password is wrong.")
+    now = utcnow()
     if not row["active"] or (row["access_expires_at"] is not None and row["access_expires_at"] <= now):
         raise AppError(Errors.AUTH_ACCOUNT_DISABLED, "This account is disabled or its access has ended.")
     async with atomic():
-        await User.update({User.failed_logins: 0, User.locked_until: None}).where(User.id == row["id"]).run()
+        await LoginFailure.delete().where(LoginFailure.name_hash == _name_key(username)).run()
         session_id, refresh = await _start_session(row["id"], settings)
         await audit.record(None, "auth.login", "user", row["id"], {"username": username})
     return schemas.TokenPair(
@@ -215,17 +219,77 @@ async def login(username: str, password: str, settings: Settings, tokens: TokenS
     )
 
 
-async def _count_failure(row: dict[str, Any], settings: Settings) -> None:
-    """Count a failed sign-in; the failure that reaches the limit locks the account and says so."""
-    failures = row["failed_logins"] + 1
-    if failures < settings.login_max_failures:
-        await User.update({User.failed_logins: User.failed_logins + 1}).where(User.id == row["id"]).run()
-        return
-    until = utcnow() + timedelta(seconds=settings.login_lockout_s)
-    async with atomic():
-        await User.update({User.failed_logins: 0, User.locked_until: until}).where(User.id == row["id"]).run()
-        await audit.record(None, "auth.locked", "user", row["id"], {"failures": failures})
-    raise _locked(settings.login_lockout_s)
+def _name_key(username: str) -> str:
+    """One counter per name however it is typed (case, width, surrounding blanks)."""
+    normalised = unicodedata.normalize("NFKC", username).strip().casefold()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+async def _reserve_attempt(username: str, settings: Settings) -> int:
+    """Count this sign-in attempt as a failure up front (a success clears the count) and return the
+    count, or refuse with auth.locked. Identical for names with and without an account.
+
+    One conditional UPDATE … RETURNING takes the attempt, so of any number of parallel attempts only
+    as many as the limit get through; the one that reaches the limit locks the name at once. A
+    count whose last failure is older than the lockout period, or whose lock has lapsed, starts
+    again."""
+    key = _name_key(username)
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.login_lockout_s)
+    await (
+        LoginFailure.insert(LoginFailure(name_hash=key, failures=0, updated_at=now))
+        .on_conflict(action="DO NOTHING")
+        .run()
+    )
+    await (
+        LoginFailure.update({LoginFailure.failures: 0, LoginFailure.locked_until: None})
+        .where(
+            (LoginFailure.name_hash == key)
+            & (
+                (LoginFailure.locked_until.is_not_null() & (LoginFailure.locked_until <= now))
+                | (LoginFailure.locked_until.is_null() & (LoginFailure.updated_at <= stale))
+            )
+        )
+        .run()
+    )
+    taken = await (
+        LoginFailure.update({LoginFailure.failures: LoginFailure.failures + 1, LoginFailure.updated_at: now})
+        .where(
+            (LoginFailure.name_hash == key)
+            & LoginFailure.locked_until.is_null()
+            & (LoginFailure.failures < settings.login_max_failures)
+        )
+        .returning(LoginFailure.failures)
+    )
+    if taken:
+        failures: int = taken[0]["failures"]
+        if failures >= settings.login_max_failures:
+            until = now + timedelta(seconds=settings.login_lockout_s)
+            await LoginFailure.update({LoginFailure.locked_until: until}).where(LoginFailure.name_hash == key)
+        return failures
+    row = await LoginFailure.select(LoginFailure.locked_until).where(LoginFailure.name_hash == key).first()
+    locked_until = row["locked_until"] if row else None
+    retry = (
+        int((locked_until - now).total_seconds()) + 1
+        if locked_until is not None
+        else settings.login_lockout_s
+    )
+    raise _locked(max(retry, 1))
+
+
+async def prune_login_failures(lockout_s: int) -> None:
+    """Forget counts nobody added to within the lockout period and that hold no lock: they would
+    start again anyway, and names that do not exist must not pile up."""
+    now = utcnow()
+    stale = now - timedelta(seconds=lockout_s)
+    await (
+        LoginFailure.delete()
+        .where(
+            (LoginFailure.updated_at <= stale)
+            & (LoginFailure.locked_until.is_null() | (LoginFailure.locked_until <= now))
+        )
+        .run()
+    )
 
 
 def _locked(retry: int) -> AppError:
