@@ -21,6 +21,7 @@ from backend.db import atomic, current_engine, is_postgres, is_unique_violation
 from backend.db.querystrings import SelectHead
 from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.clock import today_local, utcnow
+from backend.lib.deps import Notifier
 from backend.lib.errors import AppError, Errors
 from backend.lib.pagination import Page, decode_cursor, encode_cursor
 from backend.lib.passwords import hash_password, verify_password
@@ -298,7 +299,9 @@ def _locked(retry: int) -> AppError:
     ).with_headers(**{"Retry-After": str(retry)})
 
 
-async def refresh(token: str, settings: Settings, tokens: TokenService) -> schemas.TokenPair:
+async def refresh(
+    token: str, settings: Settings, tokens: TokenService, events: Notifier | None = None
+) -> schemas.TokenPair:
     row = (
         await RefreshToken.select(
             RefreshToken.id,
@@ -325,6 +328,8 @@ async def refresh(token: str, settings: Settings, tokens: TokenService) -> schem
     session_id, user_id = row["session.id"], row["session.user.id"]
     if row["used_at"] is not None:
         await revoke_session(session_id, "refresh_reuse", None)
+        if events is not None:
+            await events.notify("account.changed", user_id)
         raise AppError(
             Errors.AUTH_REFRESH_REUSED, "This refresh token was already used; the session is revoked."
         )
@@ -349,6 +354,8 @@ async def refresh(token: str, settings: Settings, tokens: TokenService) -> schem
             ).run()
     if not claimed:
         await revoke_session(session_id, "refresh_reuse", None)
+        if events is not None:
+            await events.notify("account.changed", user_id)
         raise AppError(
             Errors.AUTH_REFRESH_REUSED, "This refresh token was already used; the session is revoked."
         )
@@ -378,8 +385,10 @@ async def revoke_all_sessions(user_id: uuid.UUID, reason: str, actor: CurrentUse
     )
 
 
-async def logout(user: CurrentUser) -> None:
+async def logout(user: CurrentUser, events: Notifier | None = None) -> None:
     await revoke_session(user.session_id, "logout", user)
+    if events is not None:  # this session's live sockets close now, not at the next heartbeat
+        await events.notify("account.changed", user.id)
 
 
 # --- users --------------------------------------------------------------------------------------
@@ -473,7 +482,11 @@ async def _set_units(user_id: uuid.UUID, unit_ids: list[uuid.UUID]) -> None:
         await Membership.insert(Membership(id=uuid.uuid4(), user=user_id, unit=unit_id)).run()
 
 
-async def update_user(actor: CurrentUser, user_id: uuid.UUID, data: schemas.UserUpdate) -> schemas.User:
+async def update_user(
+    actor: CurrentUser, user_id: uuid.UUID, data: schemas.UserUpdate, events: Notifier | None = None
+) -> schemas.User:
+    """``events`` (the app's publisher) re-scopes or closes the user's open live sockets in every
+    process once the change has committed; without it (demo data) nothing is streamed."""
     if await _user_row(user_id) is None:
         raise AppError(Errors.NOT_FOUND, "No such user.")
     changes: dict[Any, Any] = {}
@@ -504,6 +517,8 @@ async def update_user(actor: CurrentUser, user_id: uuid.UUID, data: schemas.User
         if data.active is False or data.password is not msgspec.UNSET:
             await revoke_all_sessions(user_id, "account_changed", actor)
         await audit.record(actor, "user.updated", "user", user_id, audit_data)
+    if events is not None:
+        await events.notify("account.changed", user_id)
     return await user_view(user_id, full_phone=True)
 
 

@@ -14,6 +14,10 @@ INVITED_TYPES = frozenset(
 )
 
 
+# Messages between processes about the stream itself; each hub acts on them and delivers none.
+INTERNAL_TYPES = frozenset({"session.revoked", "account.changed"})
+
+
 class Route(msgspec.Struct, frozen=True):
     type: str
     seq: int
@@ -42,6 +46,8 @@ class Audience(msgspec.Struct, frozen=True):
 
 
 def visible(audience: Audience, route: Route) -> bool:
+    if route.type in INTERNAL_TYPES:
+        return False
     if route.to is not None:
         return route.to == audience.user_id or audience.everything
     if audience.everything:

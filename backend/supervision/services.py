@@ -186,7 +186,7 @@ async def revoke_invitation(
         )
     if row["user_id"]:
         # Every API process closes this person's open live connections now, not at the next heartbeat.
-        await events.publish("session.revoked", None, {"user_id": str(row["user_id"])}, to=row["user_id"])
+        await events.notify("session.revoked", row["user_id"])
     return _invitation(await Invitation.select().where(Invitation.id == invitation_id).first())  # type: ignore[arg-type]
 
 

@@ -54,3 +54,10 @@ def test_direct_events_reach_their_target_and_the_supervision_staff_only() -> No
     route = Route(type="spot_check.requested", seq=2, unit_id=TOWN_A, to=target.id)
     got = {name for name, user in WATCHERS.items() if visible(Audience.of(user), route)}
     assert got == {"officer_a", "supervisor", "command", "admin"}
+
+
+@pytest.mark.parametrize("internal", ["account.changed", "session.revoked"])
+def test_internal_route_types_reach_no_client(internal: str) -> None:
+    for to in (None, WATCHERS["officer_a"].id):
+        route = Route(type=internal, seq=0, unit_id=TOWN_A, to=to)
+        assert not [name for name, user in WATCHERS.items() if visible(Audience.of(user), route)]

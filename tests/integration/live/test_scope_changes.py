@@ -1,0 +1,121 @@
+"""The live stream keeps to the watcher's current scope: an admin's change to a user re-scopes or
+closes that user's open sockets at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from backend.live.tables import LiveEvent
+from tests.conftest import PASSWORD, World, unique
+from tests.integration.enforcement_helpers import action_payload
+from tests.integration.live.conftest import Watcher, post_action, token_for, watching
+from tests.servers import api_process
+
+INTERNAL = {"account.changed", "session.revoked"}
+
+
+@pytest.fixture(scope="module")
+def api(migrated, world: World, tmp_path_factory) -> Iterator[str]:
+    # Heartbeats (and their session check) an hour apart: only the change itself can act in time.
+    with api_process(tmp_path_factory.mktemp("live-scope"), FIELDWATCH_LIVE_HEARTBEAT="3600") as url:
+        yield url
+
+
+async def _call(base: str, method: str, path: str, token: str, body: Any = None) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=base) as http:
+        return await http.request(method, path, json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+async def _officer(base: str, admin: str, unit_id: object) -> tuple[str, str]:
+    """A fresh officer of ``unit_id`` (the shared world's users stay as they are); id and token."""
+    username = unique("move")
+    body = {
+        "username": username,
+        "password": PASSWORD,
+        "display_name": "调动",
+        "roles": ["officer"],
+        "unit_ids": [str(unit_id)],
+    }
+    created = await _call(base, "POST", "/api/v1/users", admin, body)
+    assert created.status_code == 201, created.text
+    return created.json()["id"], await token_for(base, username)
+
+
+async def _action_in(base: str, world: World, town: str) -> dict[str, Any]:
+    first, second = ("officer_a2", "officer_a1") if town == "a" else ("officer_b2", "officer_b1")
+    return await post_action(
+        base,
+        await token_for(base, world.username(first)),
+        action_payload(
+            world,
+            unit_id=str(world.town_a if town == "a" else world.town_b),
+            officer_ids=[str(world.users[first]), str(world.users[second])],
+        ),
+    )
+
+
+def _actions(watcher: Watcher) -> list[str]:
+    return [e["data"]["id"] for e in watcher.of("action.created")]
+
+
+async def test_a_moved_officer_receives_the_new_townships_events_within_a_second(
+    api: str, world: World
+) -> None:
+    admin = await token_for(api, world.username("admin"))
+    officer_id, token = await _officer(api, admin, world.town_a)
+    async with watching(api, token) as officer, watching(api, admin) as admin_screen:
+        before = await _action_in(api, world, "a")
+        await officer.wait_for(lambda e: e["type"] == "action.created" and e["data"]["id"] == before["id"])
+        moved = await _call(
+            api, "PATCH", f"/api/v1/users/{officer_id}", admin, {"unit_ids": [str(world.town_b)]}
+        )
+        assert moved.status_code == 200, moved.text
+        in_a, in_b = await _action_in(api, world, "a"), await _action_in(api, world, "b")
+        await officer.wait_for(
+            lambda e: e["type"] == "action.created" and e["data"]["id"] == in_b["id"], within=1
+        )
+        await admin_screen.wait_for(lambda e: e["type"] == "action.created" and e["data"]["id"] == in_a["id"])
+        await asyncio.sleep(0.2)
+        assert _actions(officer) == [before["id"], in_b["id"]]  # nothing more of town A
+        assert officer.ws.close_code is None  # the same socket, re-scoped
+        # The change travelled between processes, but no client saw it and nothing was stored.
+        for watcher in (officer, admin_screen):
+            assert not INTERNAL & {e["type"] for e in watcher.events}
+    assert not await LiveEvent.exists().where(LiveEvent.to_user == officer_id)
+
+
+@pytest.mark.parametrize(
+    "change", [{"roles": ["liaison"]}, {"active": False}, {"password": "another-long-password"}]
+)
+async def test_losing_the_role_or_the_account_closes_the_socket_within_a_second(
+    api: str, world: World, change: dict[str, Any]
+) -> None:
+    admin = await token_for(api, world.username("admin"))
+    officer_id, token = await _officer(api, admin, world.town_a)
+    async with watching(api, token) as officer:
+        changed = await _call(api, "PATCH", f"/api/v1/users/{officer_id}", admin, change)
+        assert changed.status_code == 200, changed.text
+        assert await officer.closed(within=1) == 4401
+    assert not INTERNAL & {e["type"] for e in officer.events}
+
+
+async def test_a_replay_hands_out_no_internal_message(api: str, world: World) -> None:
+    """Earlier releases stored session.revoked for replay; a resume must skip such rows."""
+    supervisor = await token_for(api, world.username("supervisor"))
+    old = await LiveEvent.insert(
+        LiveEvent(type="session.revoked", to_user=world.users["supervisor"], data="{}")
+    ).returning(LiveEvent.id)
+    try:
+        async with watching(api, supervisor) as screen:
+            action = await _action_in(api, world, "a")
+            await screen.wait_for(lambda e: e["type"] == "action.created" and e["data"]["id"] == action["id"])
+            await screen.send({"resume_after": str(old[0]["id"] - 1)})
+            await asyncio.sleep(0.5)
+            assert not INTERNAL & {e["type"] for e in screen.events}
+    finally:
+        await LiveEvent.delete().where(LiveEvent.id == old[0]["id"])
