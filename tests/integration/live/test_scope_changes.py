@@ -1,5 +1,5 @@
-"""The live stream keeps to the watcher's current scope: an admin's change to a user re-scopes or
-closes that user's open sockets at once."""
+"""The live stream keeps to the watcher's current scope: alerts only to the supervision side, and an
+admin's change to a user re-scopes or closes that user's open sockets at once."""
 
 from __future__ import annotations
 
@@ -63,6 +63,35 @@ def _actions(watcher: Watcher) -> list[str]:
     return [e["data"]["id"] for e in watcher.of("action.created")]
 
 
+async def test_alerts_reach_the_supervision_side_only(api: str, world: World) -> None:
+    tokens = {k: await token_for(api, world.username(k)) for k in ("officer_a1", "reviewer_a", "supervisor")}
+    command = await token_for(api, world.username("command"))
+    async with (
+        watching(api, tokens["officer_a1"]) as officer,
+        watching(api, tokens["reviewer_a"]) as reviewer,
+        watching(api, tokens["supervisor"]) as supervisor,
+    ):
+        colleague = await token_for(api, world.username("officer_a2"))
+        sos = await _call(api, "POST", "/api/v1/sos", colleague, {"note": "需要支援"})
+        assert sos.status_code == 201, sos.text
+        alert_id = sos.json()["id"]
+        acked = await _call(api, "POST", f"/api/v1/alerts/{alert_id}/ack", command, {"status": "acked"})
+        assert acked.status_code == 200, acked.text
+        action = await _action_in(api, world, "a")
+        await supervisor.wait_for(lambda e: e["type"] == "alert.raised" and e["data"]["id"] == alert_id)
+        await supervisor.wait_for(lambda e: e["type"] == "alert.acked" and e["data"]["id"] == alert_id)
+        for watcher in (officer, reviewer):
+            await watcher.wait_for(
+                lambda e: e["type"] == "action.created" and e["data"]["id"] == action["id"]
+            )
+        await asyncio.sleep(0.3)  # a misrouted alert, published before the action, is in by now
+        for watcher in (officer, reviewer):
+            assert watcher.of("alert.raised") == [] and watcher.of("alert.acked") == []
+    # HTTP says the same: these roles do not see alerts.
+    for key in ("officer_a1", "reviewer_a"):
+        assert (await _call(api, "GET", "/api/v1/alerts", tokens[key])).status_code == 403
+
+
 async def test_a_moved_officer_receives_the_new_townships_events_within_a_second(
     api: str, world: World
 ) -> None:
@@ -119,3 +148,11 @@ async def test_a_replay_hands_out_no_internal_message(api: str, world: World) ->
             assert not INTERNAL & {e["type"] for e in screen.events}
     finally:
         await LiveEvent.delete().where(LiveEvent.id == old[0]["id"])
+
+
+async def test_logging_out_closes_that_sessions_socket_within_a_second(api: str, world: World) -> None:
+    admin = await token_for(api, world.username("admin"))
+    _, token = await _officer(api, admin, world.town_a)
+    async with watching(api, token) as officer:
+        assert (await _call(api, "POST", "/api/v1/auth/logout", token)).status_code == 204
+        assert await officer.closed(within=1) == 4401
