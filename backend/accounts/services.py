@@ -79,6 +79,7 @@ async def load_current_user(user_id: uuid.UUID, session_id: uuid.UUID) -> Curren
         roles=frozenset(_roles(row["roles"])),
         unit_ids=frozenset(r["unit"] for r in rows if r["unit"] is not None),
         session_id=session_id,
+        access_ends=ends,
     )
 
 

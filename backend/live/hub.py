@@ -21,6 +21,7 @@ from litestar.params import SkipValidation
 
 from backend.accounts.services import live_sessions, load_current_user
 from backend.lib.auth import CurrentUser
+from backend.lib.clock import utcnow
 from backend.lib.errors import AppError
 from backend.live.routing import INTERNAL_TYPES, Audience, Route, visible
 
@@ -32,6 +33,7 @@ CLOSE_TOO_SLOW = 4429  # the client did not keep up with the stream
 
 class Client:
     __slots__ = (
+        "access_timer",
         "audience",
         "close_code",
         "delivered",
@@ -46,6 +48,7 @@ class Client:
     def __init__(self, user: CurrentUser, max_queue: int) -> None:
         self.user = user
         self.audience = Audience.of(user)
+        self.access_timer: asyncio.TimerHandle | None = None
         self.queue: asyncio.Queue[str] = asyncio.Queue(max_queue)
         self.close_code: int | None = None
         self.on_close: Callable[[], object] = lambda: None
@@ -132,10 +135,25 @@ class Hub:
     def connect(self, user: CurrentUser) -> Client:
         client = Client(user, self.max_queue)
         self.clients.add(client)
+        self._close_at_access_end(client)
         return client
 
     def disconnect(self, client: Client) -> None:
         self.clients.discard(client)
+        if client.access_timer is not None:
+            client.access_timer.cancel()
+
+    def _close_at_access_end(self, client: Client) -> None:
+        """Access that ends at a set time (an invitation's) ends the stream then, not at the next
+        heartbeat's session check."""
+        if client.access_timer is not None:
+            client.access_timer.cancel()
+            client.access_timer = None
+        ends = client.user.access_ends
+        if ends is not None:
+            delay = max((ends - utcnow()).total_seconds(), 0)
+            loop = asyncio.get_running_loop()
+            client.access_timer = loop.call_later(delay, client.close, CLOSE_UNAUTHORISED)
 
     async def rescope(self, user_id: uuid.UUID) -> None:
         """An admin changed this user (roles, units, status, password, sessions): reload each of their
@@ -158,6 +176,7 @@ class Hub:
                 continue
             client.user = user
             client.audience = Audience.of(user)
+            self._close_at_access_end(client)
 
     async def _run(self, subscriber: Subscriber) -> None:
         async for message in subscriber.iter_events():

@@ -156,3 +156,22 @@ async def test_logging_out_closes_that_sessions_socket_within_a_second(api: str,
     async with watching(api, token) as officer:
         assert (await _call(api, "POST", "/api/v1/auth/logout", token)).status_code == 204
         assert await officer.closed(within=1) == 4401
+
+
+async def test_an_invited_supervisors_stream_ends_when_the_invitation_does(api: str, world: World) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    supervisor = await token_for(api, world.username("supervisor"))
+    ends = datetime.now(UTC) + timedelta(seconds=3)
+    body = {"name": "李委员", "unit_ids": [str(world.town_a)], "expires_at": ends.isoformat()}
+    created = await _call(api, "POST", "/api/v1/invitations", supervisor, body)
+    assert created.status_code == 201, created.text
+    async with httpx.AsyncClient(base_url=api) as http:
+        accepted = await http.post(
+            "/api/v1/invitations/accept", json={"token": created.json()["token"], "password": PASSWORD}
+        )
+    assert accepted.status_code == 201, accepted.text
+    async with watching(api, accepted.json()["session"]["access_token"]) as invited:
+        assert invited.ws.close_code is None
+        code = await invited.closed(within=(ends - datetime.now(UTC)).total_seconds() + 1)
+        assert code == 4401 and datetime.now(UTC) >= ends - timedelta(seconds=0.1)
