@@ -71,16 +71,20 @@ async def test_an_unknown_name_locks_exactly_like_a_real_one(client, world) -> N
 
 
 async def test_a_miss_on_an_unknown_name_costs_about_as_much_as_a_wrong_password(client, world) -> None:
-    async def median(name: str) -> float:
-        times = []
-        for _ in range(LIMIT - 1):  # stay below the lock: only checked attempts are compared
-            started = time.perf_counter()
-            assert_problem(await _sign_in(client, name), 401, "auth.invalid_credentials")
-            times.append(time.perf_counter() - started)
-        return statistics.median(times)
+    async def timed(name: str) -> float:
+        started = time.perf_counter()
+        assert_problem(await _sign_in(client, name), 401, "auth.invalid_credentials")
+        return time.perf_counter() - started
 
-    real, ghost = await median(await _officer()), await median(unique("ghost"))
-    assert 0.5 < ghost / real < 2, (ghost, real)
+    times: dict[str, list[float]] = {"real": [], "ghost": []}
+    for _ in range(2):
+        real, ghost = await _officer(), unique("ghost")
+        for _ in range(LIMIT - 1):  # below the lock: only checked attempts are compared
+            # Interleaved, so both see the same load on a shared machine.
+            times["real"].append(await timed(real))
+            times["ghost"].append(await timed(ghost))
+    ratio = statistics.median(times["ghost"]) / statistics.median(times["real"])
+    assert 0.5 < ratio < 2, times
 
 
 async def test_a_lapsed_lock_or_an_old_count_starts_again_and_is_pruned(client, world) -> None:
