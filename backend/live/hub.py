@@ -156,10 +156,10 @@ class Hub:
             client.access_timer = loop.call_later(delay, client.close, CLOSE_UNAUTHORISED)
 
     async def rescope(self, user_id: uuid.UUID) -> None:
-        """An admin changed this user (roles, units, status, password, sessions): reload each of their
-        sockets' session. Still valid with the same roles: the socket carries on with the new units.
-        Ended, disabled, or other roles: it closes with 4401, and the app reconnects as who the user
-        is now (the screens it shows depend on the roles)."""
+        """This user's account or sessions changed (an admin's change, a logout, a replayed refresh
+        token): reload each of their sockets' session. Still valid with the same roles: the socket
+        carries on with the new units. Ended, disabled, or other roles: it closes with 4401, and the
+        app reconnects as who the user is now (the screens it shows depend on the roles)."""
         for client in [c for c in self.clients if c.audience.user_id == user_id]:
             try:
                 async with asyncio.timeout(5):
