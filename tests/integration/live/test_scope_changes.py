@@ -175,3 +175,21 @@ async def test_an_invited_supervisors_stream_ends_when_the_invitation_does(api: 
         assert invited.ws.close_code is None
         code = await invited.closed(within=(ends - datetime.now(UTC)).total_seconds() + 1)
         assert code == 4401 and datetime.now(UTC) >= ends - timedelta(seconds=0.1)
+
+
+async def test_a_replayed_refresh_token_closes_the_sessions_socket_within_a_second(
+    api: str, world: World
+) -> None:
+    admin = await token_for(api, world.username("admin"))
+    officer_id, _ = await _officer(api, admin, world.town_a)
+    username = (await _call(api, "GET", f"/api/v1/users/{officer_id}", admin)).json()["username"]
+    async with httpx.AsyncClient(base_url=api) as http:
+        pair = (
+            await http.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+        ).json()
+        async with watching(api, pair["access_token"]) as officer:
+            first = await http.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+            assert first.status_code == 200, first.text
+            replay = await http.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+            assert replay.status_code == 401 and replay.json()["code"] == "auth.refresh_reused"
+            assert await officer.closed(within=1) == 4401
