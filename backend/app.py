@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from piccolo.engine.base import Engine
 
+from backend.accounts import services as accounts_services
 from backend.accounts.controllers import AuthController, MeController, UserController, auth_rate_limit
 from backend.accounts.middleware import JWTAuthMiddleware
 from backend.actions import services as actions_services
@@ -64,13 +65,15 @@ def _channels_backend(settings: Settings) -> ChannelsBackend:
 
 
 async def _prune_periodically(settings: Settings) -> None:
-    """Drop live events and position history past their retention, hourly."""
+    """Drop live events and position history past their retention, and stale sign-in failure counts
+    (most of them for names that do not exist), hourly."""
     day = 86_400
     while True:
         try:
             await live_services.prune(
                 settings.event_retention_days * day, settings.position_retention_days * day
             )
+            await accounts_services.prune_login_failures(settings.login_lockout_s)
         except Exception:  # a failed prune must not stop the app; it is retried next hour
             logging.getLogger(__name__).exception("pruning live events failed")
         await asyncio.sleep(3600)

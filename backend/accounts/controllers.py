@@ -9,7 +9,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from backend.accounts import schemas, services
 from backend.lib.auth import requires_roles
-from backend.lib.deps import AppSettings, SignedIn, Tokens
+from backend.lib.deps import AppSettings, Notify, SignedIn, Tokens
 from backend.lib.pagination import Page
 from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
 
@@ -31,13 +31,15 @@ class AuthController(Controller):
 
     @post("/refresh", exclude_from_auth=True, status_code=HTTP_200_OK, summary="Rotate the refresh token")
     async def refresh(
-        self, settings: AppSettings, tokens: Tokens, data: JSONBody[schemas.RefreshRequest]
+        self, settings: AppSettings, tokens: Tokens, events: Notify, data: JSONBody[schemas.RefreshRequest]
     ) -> schemas.TokenPair:
-        return await services.refresh(data.refresh_token, settings, tokens)
+        return await services.refresh(data.refresh_token, settings, tokens, events)
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End this session")
-    async def logout(self, user: SignedIn, data: JSONBody[schemas.LogoutRequest | None] = None) -> None:
-        await services.logout(user)
+    async def logout(
+        self, user: SignedIn, events: Notify, data: JSONBody[schemas.LogoutRequest | None] = None
+    ) -> None:
+        await services.logout(user, events)
 
 
 class MeController(Controller):
@@ -77,9 +79,10 @@ class UserController(Controller):
         self,
         user: SignedIn,
         user_id: FromPath[uuid.UUID],
+        events: Notify,
         data: JSONBody[schemas.UserUpdate],
     ) -> schemas.User:
-        return await services.update_user(user, user_id, data)
+        return await services.update_user(user, user_id, data, events)
 
     @put(
         "/{user_id:uuid}/certificate",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 import uuid
 from collections import defaultdict
 from datetime import timedelta
@@ -14,12 +15,13 @@ from piccolo.columns import Column
 from piccolo.columns.combination import Where
 
 from backend.accounts import schemas
-from backend.accounts.tables import Certificate, Membership, RefreshToken, Session, User
+from backend.accounts.tables import Certificate, LoginFailure, Membership, RefreshToken, Session, User
 from backend.audit import services as audit
-from backend.db import atomic, is_unique_violation
+from backend.db import atomic, current_engine, is_postgres, is_unique_violation
 from backend.db.querystrings import SelectHead
 from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.clock import today_local, utcnow
+from backend.lib.deps import Notifier
 from backend.lib.errors import AppError, Errors
 from backend.lib.pagination import Page, decode_cursor, encode_cursor
 from backend.lib.passwords import hash_password, verify_password
@@ -77,6 +79,7 @@ async def load_current_user(user_id: uuid.UUID, session_id: uuid.UUID) -> Curren
         roles=frozenset(_roles(row["roles"])),
         unit_ids=frozenset(r["unit"] for r in rows if r["unit"] is not None),
         session_id=session_id,
+        access_ends=ends,
     )
 
 
@@ -192,19 +195,22 @@ async def open_session(user_id: uuid.UUID, settings: Settings, tokens: TokenServ
 
 
 async def login(username: str, password: str, settings: Settings, tokens: TokenService) -> schemas.TokenPair:
+    # The attempt is counted before the (slow) password check, so parallel guesses cannot all slip
+    # in before the lock: at most login_max_failures of them are ever checked.
+    failures = await _reserve_attempt(username, settings)
     row = await User.select().where(User.username == username).first()
-    now = utcnow()
-    if row is not None and row["locked_until"] is not None and row["locked_until"] > now:
-        raise _locked(int((row["locked_until"] - now).total_seconds()) + 1)
     ok = await verify_password(row["password_hash"] if row else None, password)
     if row is None or not ok:
-        if row is not None:
-            await _count_failure(row, settings)
+        if failures >= settings.login_max_failures:
+            if row is not None:
+                await audit.record(None, "auth.locked", "user", row["id"], {"failures": failures})
+            raise _locked(settings.login_lockout_s)
         raise AppError(Errors.AUTH_INVALID_CREDENTIALS, "The username or password is wrong.")
+    now = utcnow()
     if not row["active"] or (row["access_expires_at"] is not None and row["access_expires_at"] <= now):
         raise AppError(Errors.AUTH_ACCOUNT_DISABLED, "This account is disabled or its access has ended.")
     async with atomic():
-        await User.update({User.failed_logins: 0, User.locked_until: None}).where(User.id == row["id"]).run()
+        await LoginFailure.delete().where(LoginFailure.name_hash == _name_key(username)).run()
         session_id, refresh = await _start_session(row["id"], settings)
         await audit.record(None, "auth.login", "user", row["id"], {"username": username})
     return schemas.TokenPair(
@@ -215,17 +221,77 @@ async def login(username: str, password: str, settings: Settings, tokens: TokenS
     )
 
 
-async def _count_failure(row: dict[str, Any], settings: Settings) -> None:
-    """Count a failed sign-in; the failure that reaches the limit locks the account and says so."""
-    failures = row["failed_logins"] + 1
-    if failures < settings.login_max_failures:
-        await User.update({User.failed_logins: User.failed_logins + 1}).where(User.id == row["id"]).run()
-        return
-    until = utcnow() + timedelta(seconds=settings.login_lockout_s)
-    async with atomic():
-        await User.update({User.failed_logins: 0, User.locked_until: until}).where(User.id == row["id"]).run()
-        await audit.record(None, "auth.locked", "user", row["id"], {"failures": failures})
-    raise _locked(settings.login_lockout_s)
+def _name_key(username: str) -> str:
+    """One counter per name however it is typed (case, width, surrounding blanks)."""
+    normalised = unicodedata.normalize("NFKC", username).strip().casefold()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+async def _reserve_attempt(username: str, settings: Settings) -> int:
+    """Count this sign-in attempt as a failure up front (a success clears the count) and return the
+    count, or refuse with auth.locked. Identical for names with and without an account.
+
+    One conditional UPDATE … RETURNING takes the attempt, so of any number of parallel attempts only
+    as many as the limit get through; the one that reaches the limit locks the name at once. A
+    count whose last failure is older than the lockout period, or whose lock has lapsed, starts
+    again."""
+    key = _name_key(username)
+    now = utcnow()
+    stale = now - timedelta(seconds=settings.login_lockout_s)
+    await (
+        LoginFailure.insert(LoginFailure(name_hash=key, failures=0, updated_at=now))
+        .on_conflict(action="DO NOTHING")
+        .run()
+    )
+    await (
+        LoginFailure.update({LoginFailure.failures: 0, LoginFailure.locked_until: None})
+        .where(
+            (LoginFailure.name_hash == key)
+            & (
+                (LoginFailure.locked_until.is_not_null() & (LoginFailure.locked_until <= now))
+                | (LoginFailure.locked_until.is_null() & (LoginFailure.updated_at <= stale))
+            )
+        )
+        .run()
+    )
+    taken = await (
+        LoginFailure.update({LoginFailure.failures: LoginFailure.failures + 1, LoginFailure.updated_at: now})
+        .where(
+            (LoginFailure.name_hash == key)
+            & LoginFailure.locked_until.is_null()
+            & (LoginFailure.failures < settings.login_max_failures)
+        )
+        .returning(LoginFailure.failures)
+    )
+    if taken:
+        failures: int = taken[0]["failures"]
+        if failures >= settings.login_max_failures:
+            until = now + timedelta(seconds=settings.login_lockout_s)
+            await LoginFailure.update({LoginFailure.locked_until: until}).where(LoginFailure.name_hash == key)
+        return failures
+    row = await LoginFailure.select(LoginFailure.locked_until).where(LoginFailure.name_hash == key).first()
+    locked_until = row["locked_until"] if row else None
+    retry = (
+        int((locked_until - now).total_seconds()) + 1
+        if locked_until is not None
+        else settings.login_lockout_s
+    )
+    raise _locked(max(retry, 1))
+
+
+async def prune_login_failures(lockout_s: int) -> None:
+    """Forget counts nobody added to within the lockout period and that hold no lock: they would
+    start again anyway, and names that do not exist must not pile up."""
+    now = utcnow()
+    stale = now - timedelta(seconds=lockout_s)
+    await (
+        LoginFailure.delete()
+        .where(
+            (LoginFailure.updated_at <= stale)
+            & (LoginFailure.locked_until.is_null() | (LoginFailure.locked_until <= now))
+        )
+        .run()
+    )
 
 
 def _locked(retry: int) -> AppError:
@@ -234,7 +300,9 @@ def _locked(retry: int) -> AppError:
     ).with_headers(**{"Retry-After": str(retry)})
 
 
-async def refresh(token: str, settings: Settings, tokens: TokenService) -> schemas.TokenPair:
+async def refresh(
+    token: str, settings: Settings, tokens: TokenService, events: Notifier | None = None
+) -> schemas.TokenPair:
     row = (
         await RefreshToken.select(
             RefreshToken.id,
@@ -245,6 +313,7 @@ async def refresh(token: str, settings: Settings, tokens: TokenService) -> schem
             # Piccolo types a second join step as a plain Column.
             RefreshToken.session.user.id,  # type: ignore[union-attr]
             RefreshToken.session.user.active,  # type: ignore[union-attr]
+            RefreshToken.session.user.access_expires_at,  # type: ignore[union-attr]
         )
         .where(RefreshToken.token_hash == _token_hash(token))
         .first()
@@ -252,9 +321,16 @@ async def refresh(token: str, settings: Settings, tokens: TokenService) -> schem
     invalid = AppError(Errors.AUTH_REFRESH_INVALID, "The refresh token is not valid; sign in again.")
     if row is None or row["session.revoked_at"] is not None or not row["session.user.active"]:
         raise invalid
+    # The same end of access load_current_user and live_sessions apply: an invited supervisor's
+    # session must not outlive the invitation by rotating its refresh token.
+    ends = row["session.user.access_expires_at"]
+    if ends is not None and ends <= utcnow():
+        raise AppError(Errors.AUTH_ACCESS_EXPIRED, "This account's access has ended; the session is over.")
     session_id, user_id = row["session.id"], row["session.user.id"]
     if row["used_at"] is not None:
         await revoke_session(session_id, "refresh_reuse", None)
+        if events is not None:
+            await events.notify("account.changed", user_id)
         raise AppError(
             Errors.AUTH_REFRESH_REUSED, "This refresh token was already used; the session is revoked."
         )
@@ -279,6 +355,8 @@ async def refresh(token: str, settings: Settings, tokens: TokenService) -> schem
             ).run()
     if not claimed:
         await revoke_session(session_id, "refresh_reuse", None)
+        if events is not None:
+            await events.notify("account.changed", user_id)
         raise AppError(
             Errors.AUTH_REFRESH_REUSED, "This refresh token was already used; the session is revoked."
         )
@@ -308,8 +386,10 @@ async def revoke_all_sessions(user_id: uuid.UUID, reason: str, actor: CurrentUse
     )
 
 
-async def logout(user: CurrentUser) -> None:
+async def logout(user: CurrentUser, events: Notifier | None = None) -> None:
     await revoke_session(user.session_id, "logout", user)
+    if events is not None:  # this session's live sockets close now, not at the next heartbeat
+        await events.notify("account.changed", user.id)
 
 
 # --- users --------------------------------------------------------------------------------------
@@ -403,7 +483,11 @@ async def _set_units(user_id: uuid.UUID, unit_ids: list[uuid.UUID]) -> None:
         await Membership.insert(Membership(id=uuid.uuid4(), user=user_id, unit=unit_id)).run()
 
 
-async def update_user(actor: CurrentUser, user_id: uuid.UUID, data: schemas.UserUpdate) -> schemas.User:
+async def update_user(
+    actor: CurrentUser, user_id: uuid.UUID, data: schemas.UserUpdate, events: Notifier | None = None
+) -> schemas.User:
+    """``events`` (the app's publisher) re-scopes or closes the user's open live sockets in every
+    process once the change has committed; without it (demo data) nothing is streamed."""
     if await _user_row(user_id) is None:
         raise AppError(Errors.NOT_FOUND, "No such user.")
     changes: dict[Any, Any] = {}
@@ -425,6 +509,7 @@ async def update_user(actor: CurrentUser, user_id: uuid.UUID, data: schemas.User
         await require_units(data.unit_ids)
         audit_data["unit_ids"] = [str(u) for u in data.unit_ids]
     async with atomic():
+        await _keep_an_admin(actor, user_id, data)
         if changes:
             changes[User.updated_at] = utcnow()
             await User.update(changes).where(User.id == user_id).run()
@@ -433,7 +518,33 @@ async def update_user(actor: CurrentUser, user_id: uuid.UUID, data: schemas.User
         if data.active is False or data.password is not msgspec.UNSET:
             await revoke_all_sessions(user_id, "account_changed", actor)
         await audit.record(actor, "user.updated", "user", user_id, audit_data)
+    if events is not None:
+        await events.notify("account.changed", user_id)
     return await user_view(user_id, full_phone=True)
+
+
+async def _keep_an_admin(actor: CurrentUser | None, user_id: uuid.UUID, data: schemas.UserUpdate) -> None:
+    """Refuse a change that leaves no active admin (nobody could manage accounts any more), and an
+    admin demoting or disabling themself: another admin does that. Runs inside the change's
+    transaction; on PostgreSQL the admins' rows are locked so two admins demoting each other at once
+    cannot both pass (SQLite's write transactions already run one at a time)."""
+    demotes = data.roles is not msgspec.UNSET and "admin" not in data.roles
+    disables = data.active is False
+    if not (demotes or disables):
+        return
+    admins = User.select(User.id).where(role_filter("admin") & (User.active == True))  # noqa: E712
+    if is_postgres(current_engine()):
+        admins = admins.lock_rows()
+    active_admins = {r["id"] for r in await admins}
+    if user_id not in active_admins:
+        return
+    if actor is not None and actor.id == user_id:
+        raise AppError(
+            Errors.USER_OWN_ADMIN,
+            "You cannot remove your own admin role or disable your own account; ask another admin.",
+        )
+    if not active_admins - {user_id}:
+        raise AppError(Errors.USER_LAST_ADMIN, "This is the last active admin; make another admin first.")
 
 
 # --- certificates -------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ class User(Table, tablename="users"):
     roles = Varchar(length=255, default=" ")
     phone = Varchar(length=32, null=True, default=None)
     active = Boolean(default=True)
+    # No longer written: sign-in failures are counted in LoginFailure (per name, known or not).
     failed_logins = Integer(default=0)
     locked_until = Timestamptz(null=True, default=None)
     # Invited supervisors' access ends with their invitation.
@@ -92,3 +93,15 @@ class RefreshToken(Table, tablename="refresh_tokens"):
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class LoginFailure(Table, tablename="login_failures"):
+    """Failed sign-ins per username, whether or not an account has that name, so an unknown name
+    locks exactly like a real one and the lockout cannot tell which exist. Keyed by the SHA-256 of
+    the normalised name (what people type as a username is sometimes their password). Rows past the
+    failure window are pruned."""
+
+    name_hash = Varchar(length=64, primary_key=True)
+    failures = Integer(default=0)
+    locked_until = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow(), index=True)

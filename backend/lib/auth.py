@@ -29,6 +29,7 @@ class CurrentUser:
     roles: frozenset[str]
     unit_ids: frozenset[uuid.UUID]
     session_id: uuid.UUID
+    access_ends: datetime | None = None  # an invited supervisor's access ends with the invitation
 
     def has_any(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

@@ -42,6 +42,9 @@ class Errors:
         "auth.refresh_reused", 401, "The refresh token was already used; the session is revoked"
     )
     AUTH_ACCOUNT_DISABLED = ErrorCode("auth.account_disabled", 401, "The account is disabled")
+    AUTH_ACCESS_EXPIRED = ErrorCode(
+        "auth.access_expired", 401, "The account's access has ended (its invitation expired or was revoked)"
+    )
     RATE_LIMITED = ErrorCode("rate_limited", 429, "Too many requests; slow down")
     AUTH_LOCKED = ErrorCode("auth.locked", 429, "Too many failed sign-ins; try again later")
     FORBIDDEN = ErrorCode("auth.forbidden", 403, "Not allowed")
@@ -55,6 +58,10 @@ class Errors:
     PRECONDITION_FAILED = ErrorCode("request.precondition_failed", 412, "Precondition failed")
     TOO_LARGE = ErrorCode("request.too_large", 413, "The request body is too large")
     UNSUPPORTED_MEDIA = ErrorCode("request.unsupported_media_type", 415, "Unsupported media type")
+    USER_LAST_ADMIN = ErrorCode("user.last_admin", 409, "At least one active admin must remain")
+    USER_OWN_ADMIN = ErrorCode(
+        "user.own_admin", 409, "An admin cannot remove their own admin role or disable their own account"
+    )
     UNIT_NOT_FOUND = ErrorCode("unit.not_found", 422, "A referenced unit does not exist")
     USER_NOT_FOUND = ErrorCode("user.not_found", 422, "A referenced user does not exist")
     DELEGATION_INVALID = ErrorCode("delegation.invalid", 422, "The delegation is not valid")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections import deque
 from collections.abc import Callable
 
@@ -18,9 +19,11 @@ from litestar.channels import ChannelsPlugin, Subscriber
 from litestar.di import NamedDependency
 from litestar.params import SkipValidation
 
-from backend.accounts.services import live_sessions
+from backend.accounts.services import live_sessions, load_current_user
 from backend.lib.auth import CurrentUser
-from backend.live.routing import Audience, Route, visible
+from backend.lib.clock import utcnow
+from backend.lib.errors import AppError
+from backend.live.routing import INTERNAL_TYPES, Audience, Route, visible
 
 logger = logging.getLogger(__name__)
 _route_decoder = msgspec.json.Decoder(Route)
@@ -30,6 +33,7 @@ CLOSE_TOO_SLOW = 4429  # the client did not keep up with the stream
 
 class Client:
     __slots__ = (
+        "access_timer",
         "audience",
         "close_code",
         "delivered",
@@ -44,6 +48,7 @@ class Client:
     def __init__(self, user: CurrentUser, max_queue: int) -> None:
         self.user = user
         self.audience = Audience.of(user)
+        self.access_timer: asyncio.TimerHandle | None = None
         self.queue: asyncio.Queue[str] = asyncio.Queue(max_queue)
         self.close_code: int | None = None
         self.on_close: Callable[[], object] = lambda: None
@@ -130,10 +135,48 @@ class Hub:
     def connect(self, user: CurrentUser) -> Client:
         client = Client(user, self.max_queue)
         self.clients.add(client)
+        self._close_at_access_end(client)
         return client
 
     def disconnect(self, client: Client) -> None:
         self.clients.discard(client)
+        if client.access_timer is not None:
+            client.access_timer.cancel()
+
+    def _close_at_access_end(self, client: Client) -> None:
+        """Access that ends at a set time (an invitation's) ends the stream then, not at the next
+        heartbeat's session check."""
+        if client.access_timer is not None:
+            client.access_timer.cancel()
+            client.access_timer = None
+        ends = client.user.access_ends
+        if ends is not None:
+            delay = max((ends - utcnow()).total_seconds(), 0)
+            loop = asyncio.get_running_loop()
+            client.access_timer = loop.call_later(delay, client.close, CLOSE_UNAUTHORISED)
+
+    async def rescope(self, user_id: uuid.UUID) -> None:
+        """This user's account or sessions changed (an admin's change, a logout, a replayed refresh
+        token): reload each of their sockets' session. Still valid with the same roles: the socket
+        carries on with the new units. Ended, disabled, or other roles: it closes with 4401, and the
+        app reconnects as who the user is now (the screens it shows depend on the roles)."""
+        for client in [c for c in self.clients if c.audience.user_id == user_id]:
+            try:
+                async with asyncio.timeout(5):
+                    user = await load_current_user(user_id, client.user.session_id)
+            except AppError:
+                client.close(CLOSE_UNAUTHORISED)
+                continue
+            except Exception:  # the database is away: fail closed, the client reconnects and is checked
+                logger.exception("live: reloading a changed account failed")
+                client.close(CLOSE_UNAUTHORISED)
+                continue
+            if user.roles != client.user.roles:
+                client.close(CLOSE_UNAUTHORISED)
+                continue
+            client.user = user
+            client.audience = Audience.of(user)
+            self._close_at_access_end(client)
 
     async def _run(self, subscriber: Subscriber) -> None:
         async for message in subscriber.iter_events():
@@ -143,11 +186,18 @@ class Hub:
             except msgspec.DecodeError:
                 logger.warning("live: dropped a malformed channel message")
                 continue
-            if route.type == "session.revoked":
-                # Access withdrawn (an invitation revoked, an account disabled): close at once.
-                for client in tuple(self.clients):
-                    if client.audience.user_id == route.to:
-                        client.close(CLOSE_UNAUTHORISED)
+            if route.type in INTERNAL_TYPES:
+                if route.to is None:
+                    continue
+                if route.type == "session.revoked":
+                    # Access withdrawn (an invitation revoked): close at once.
+                    for client in tuple(self.clients):
+                        if client.audience.user_id == route.to:
+                            client.close(CLOSE_UNAUTHORISED)
+                else:
+                    # Awaited here, not in a task: events published after the change are routed
+                    # with the new scope, never the old one.
+                    await self.rescope(route.to)
                 continue
             text = body.decode()
             for client in tuple(self.clients):

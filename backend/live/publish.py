@@ -55,6 +55,15 @@ class Publisher:
         route = _encoder.encode(Route(type=type_, seq=seq, unit_id=unit_id, to=to))
         await self.channels.wait_published(route + b"\n" + event, [self.channel])
 
+    async def notify(self, type_: str, to: uuid.UUID) -> None:
+        """Tell every process's hub about one user (``account.changed``, ``session.revoked``): a
+        route alone, not stored (a replay must never hand it out) and never sent to a client. Call
+        after the change has committed."""
+        if self.channels is None:
+            return
+        route = _encoder.encode(Route(type=type_, seq=0, to=to))
+        await self.channels.wait_published(route + b"\n", [self.channel])
+
 
 OFFLINE = Publisher()  # for work done outside the server: nothing is streamed
 Events = NamedDependency[SkipValidation[Publisher]]  # the app's publisher, as a handler asks for it

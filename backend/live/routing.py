@@ -14,6 +14,13 @@ INVITED_TYPES = frozenset(
 )
 
 
+# Alerts are the supervision side's stream: the roles that may GET /alerts (admin, supervisor,
+# command) receive them, and nobody else unless an alert is addressed to them.
+SUPERVISION_TYPES = frozenset({"alert.raised", "alert.acked"})
+# Messages between processes about the stream itself; each hub acts on them and delivers none.
+INTERNAL_TYPES = frozenset({"session.revoked", "account.changed"})
+
+
 class Route(msgspec.Struct, frozen=True):
     type: str
     seq: int
@@ -42,10 +49,14 @@ class Audience(msgspec.Struct, frozen=True):
 
 
 def visible(audience: Audience, route: Route) -> bool:
+    if route.type in INTERNAL_TYPES:
+        return False
     if route.to is not None:
         return route.to == audience.user_id or audience.everything
     if audience.everything:
         return True
+    if route.type in SUPERVISION_TYPES:
+        return False
     if route.unit_id is None or route.unit_id not in audience.units:
         return False
     return audience.enforcement or (audience.invited and route.type in INVITED_TYPES)

@@ -14,7 +14,7 @@ from backend.lib.clock import utcnow
 from backend.lib.errors import AppError, Errors
 from backend.live import schemas
 from backend.live.publish import Publisher, encode_event
-from backend.live.routing import Route
+from backend.live.routing import INTERNAL_TYPES, Route
 from backend.live.tables import LatestPosition, LiveEvent, Position
 
 REPLAY_LIMIT = 1000
@@ -119,6 +119,8 @@ async def replay(after: int) -> AsyncIterator[tuple[Route, str]]:
     """Events after ``after``, oldest first, at most REPLAY_LIMIT (a client further behind reloads)."""
     rows = await LiveEvent.select().where(LiveEvent.id > after).order_by(LiveEvent.id).limit(REPLAY_LIMIT)
     for row in rows:
+        if row["type"] in INTERNAL_TYPES:  # stored by earlier releases; never a client's event
+            continue
         route = Route(type=row["type"], seq=row["id"], unit_id=row["unit_id"], to=row["to_user"])
         text = encode_event(
             row["id"], row["type"], row["at"].isoformat(), row["unit_id"], msgspec.json.decode(row["data"])

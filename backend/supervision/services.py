@@ -169,14 +169,24 @@ async def revoke_invitation(
     async with atomic():
         await Invitation.update({Invitation.revoked_at: utcnow()}).where(Invitation.id == invitation_id).run()
         if row["user_id"]:
+            # Access ends now as well, so re-enabling the account later does not bring it back.
+            now = utcnow()
             await User.update({User.active: False}).where(User.id == row["user_id"]).run()
+            await (
+                User.update({User.access_expires_at: now})
+                .where(
+                    (User.id == row["user_id"])
+                    & (User.access_expires_at.is_null() | (User.access_expires_at > now))
+                )
+                .run()
+            )
             await accounts.revoke_all_sessions(row["user_id"], "invitation_revoked", actor)
         await audit.record(
             actor, "invitation.revoked", "invitation", invitation_id, {"user_id": str(row["user_id"])}
         )
     if row["user_id"]:
         # Every API process closes this person's open live connections now, not at the next heartbeat.
-        await events.publish("session.revoked", None, {"user_id": str(row["user_id"])}, to=row["user_id"])
+        await events.notify("session.revoked", row["user_id"])
     return _invitation(await Invitation.select().where(Invitation.id == invitation_id).first())  # type: ignore[arg-type]
 
 

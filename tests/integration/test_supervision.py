@@ -59,6 +59,58 @@ async def test_an_invitation_works_once_and_revoking_it_ends_access(client, as_u
     assert_problem(relogin, 401, "auth.account_disabled")
 
 
+async def _accepted(client, supervisor, world: World) -> tuple[dict, str, dict]:
+    invitation = await _invite(client, supervisor, world)
+    username = unique("daibiao")
+    accepted = await client.post(
+        "/api/v1/invitations/accept",
+        json={"token": invitation["token"], "password": PASSWORD, "username": username},
+    )
+    assert accepted.status_code == 201, accepted.text
+    return invitation, username, accepted.json()["session"]
+
+
+async def test_refresh_is_refused_once_the_invitation_has_expired(client, as_user, world: World) -> None:
+    from backend.accounts.tables import User
+
+    supervisor = await as_user("supervisor")
+    invitation, username, session = await _accepted(client, supervisor, world)
+    rotated = await client.post("/api/v1/auth/refresh", json={"refresh_token": session["refresh_token"]})
+    assert rotated.status_code == 200, rotated.text  # while the invitation runs, refresh works
+    pair = rotated.json()
+    # The invitation's time runs out (the account's access ends with it).
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    await Invitation.update({Invitation.expires_at: past}).where(
+        Invitation.id == invitation["invitation"]["id"]
+    )
+    await User.update({User.access_expires_at: past}).where(User.username == username)
+    refused = await client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    body = assert_problem(refused, 401, "auth.access_expired")
+    assert "access_token" not in body and "refresh_token" not in body
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {pair['access_token']}"})
+    assert_problem(me, 401, "auth.invalid_token")
+    relogin = await client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+    assert_problem(relogin, 401, "auth.account_disabled")
+
+
+async def test_a_revoked_invitation_stays_revoked_when_the_account_is_enabled_again(
+    client, as_user, world: World
+) -> None:
+    supervisor, admin = await as_user("supervisor"), await as_user("admin")
+    invitation, username, session = await _accepted(client, supervisor, world)
+    user_id = session["user"]["id"]
+    await client.delete(f"/api/v1/invitations/{invitation['invitation']['id']}", headers=supervisor)
+    assert_problem(
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}),
+        401,
+        "auth.refresh_invalid",
+    )
+    enabled = await client.patch(f"/api/v1/users/{user_id}", json={"active": True}, headers=admin)
+    assert enabled.status_code == 200 and enabled.json()["active"] is True
+    relogin = await client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+    assert_problem(relogin, 401, "auth.account_disabled")
+
+
 async def test_bad_invitation_links(client, as_user, world: World) -> None:
     supervisor = await as_user("supervisor")
     invitation = await _invite(client, supervisor, world)

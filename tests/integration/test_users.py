@@ -148,3 +148,65 @@ async def test_admin_changes_roles_and_units(client, as_user, world: World) -> N
     assert_problem(bad, 400, "validation.failed")
     ghost = await client.patch("/api/v1/users/00000000-0000-0000-0000-000000000009", json={}, headers=admin)
     assert_problem(ghost, 404, "not_found")
+
+
+async def _new_admin(client, headers) -> tuple[str, dict[str, str]]:
+    username = unique("root")
+    created = await client.post(
+        "/api/v1/users",
+        json={"username": username, "password": PASSWORD, "display_name": "管理员", "roles": ["admin"]},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    signed_in = await client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+    return created.json()["id"], {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+
+
+async def test_an_admin_cannot_demote_or_disable_themself(client, as_user) -> None:
+    admin_id, admin = await _new_admin(client, await as_user("admin"))
+    for change in ({"roles": ["supervisor"]}, {"active": False}, {"roles": ["command"], "active": False}):
+        response = await client.patch(f"/api/v1/users/{admin_id}", json=change, headers=admin)
+        assert_problem(response, 409, "user.own_admin")
+    me = (await client.get("/api/v1/me", headers=admin)).json()  # the session still works
+    assert me["roles"] == ["admin"] and me["active"] is True
+    # Other changes to one's own account are fine.
+    renamed = await client.patch(f"/api/v1/users/{admin_id}", json={"display_name": "改名"}, headers=admin)
+    assert renamed.status_code == 200 and renamed.json()["roles"] == ["admin"]
+
+
+async def test_two_admins_demoting_each_other_at_once_leave_one_admin(client, as_user) -> None:
+    import asyncio
+
+    first_id, first = await _new_admin(client, await as_user("admin"))
+    second_id, second = await _new_admin(client, await as_user("admin"))
+    # Make these two the only active admins for the length of the test.
+    others = await (
+        User.update({User.active: False})
+        .where(User.roles.like("% admin %") & (User.active == True) & User.id.not_in([first_id, second_id]))  # noqa: E712
+        .returning(User.id)
+    )
+    try:
+        responses = await asyncio.gather(
+            client.patch(f"/api/v1/users/{second_id}", json={"roles": ["supervisor"]}, headers=first),
+            client.patch(f"/api/v1/users/{first_id}", json={"active": False}, headers=second),
+        )
+        codes = sorted(r.status_code for r in responses)
+        assert codes[0] == 200 and codes[1] in (403, 409), [r.text for r in responses]
+        refused = next(r for r in responses if r.status_code != 200)
+        expected = "user.last_admin" if codes[1] == 409 else "auth.forbidden"
+        assert_problem(refused, refused.status_code, expected)
+        left = await User.select(User.id).where(User.roles.like("% admin %") & (User.active == True))  # noqa: E712
+        assert len(left) == 1 and str(left[0]["id"]) in (first_id, second_id)
+        # The system itself (the command line, demo data) may not remove the last one either.
+        from backend.accounts import schemas, services
+
+        try:
+            await services.update_user(None, left[0]["id"], schemas.UserUpdate(active=False))  # type: ignore[arg-type]
+        except Exception as exc:
+            assert getattr(exc, "error", None) is not None and exc.error.code == "user.last_admin"  # type: ignore[attr-defined]
+        else:
+            raise AssertionError("the last admin was disabled")
+        assert await User.exists().where((User.id == left[0]["id"]) & (User.active == True))  # noqa: E712
+    finally:
+        if others:
+            await User.update({User.active: True}).where(User.id.is_in([r["id"] for r in others]))

@@ -32,7 +32,9 @@ WATCHERS = {
     [
         ("action.created", TOWN_A, {"supervisor", "command", "admin", "officer_a", "reviewer_a"}),
         ("action.created", TOWN_B, {"supervisor", "command", "admin"}),
-        ("alert.raised", TOWN_A, {"supervisor", "command", "admin", "officer_a", "reviewer_a"}),
+        # Alerts go to the roles that may GET /alerts, not to the unit's officers and reviewers.
+        ("alert.raised", TOWN_A, {"supervisor", "command", "admin"}),
+        ("alert.acked", TOWN_A, {"supervisor", "command", "admin"}),
         ("case.updated", TOWN_A, {"supervisor", "command", "admin", "officer_a", "reviewer_a"}),
         (
             "position.updated",
@@ -54,3 +56,17 @@ def test_direct_events_reach_their_target_and_the_supervision_staff_only() -> No
     route = Route(type="spot_check.requested", seq=2, unit_id=TOWN_A, to=target.id)
     got = {name for name, user in WATCHERS.items() if visible(Audience.of(user), route)}
     assert got == {"officer_a", "supervisor", "command", "admin"}
+
+
+def test_an_alert_addressed_to_one_person_reaches_them() -> None:
+    target = WATCHERS["officer_a"]
+    route = Route(type="alert.acked", seq=3, unit_id=TOWN_A, to=target.id)
+    got = {name for name, user in WATCHERS.items() if visible(Audience.of(user), route)}
+    assert got == {"officer_a", "supervisor", "command", "admin"}
+
+
+@pytest.mark.parametrize("internal", ["account.changed", "session.revoked"])
+def test_internal_route_types_reach_no_client(internal: str) -> None:
+    for to in (None, WATCHERS["officer_a"].id):
+        route = Route(type=internal, seq=0, unit_id=TOWN_A, to=to)
+        assert not [name for name, user in WATCHERS.items() if visible(Audience.of(user), route)]

@@ -104,3 +104,35 @@ async def test_a_stalled_client_is_dropped_without_delaying_others(
         except ConnectionClosed:
             pass
         assert (stalled.close_code, received < bulk) == (4429, True), received
+
+
+async def test_an_admin_change_on_one_process_closes_the_socket_on_the_other_within_a_second(
+    pair, world: World
+) -> None:
+    import httpx
+
+    from tests.conftest import PASSWORD, unique
+
+    first, second = pair
+    admin = {"Authorization": f"Bearer {await token_for(first, world.username('admin'))}"}
+    username = unique("gone")
+    async with httpx.AsyncClient(base_url=first) as http:
+        created = await http.post(
+            "/api/v1/users",
+            headers=admin,
+            json={
+                "username": username,
+                "password": PASSWORD,
+                "display_name": "离岗",
+                "roles": ["officer"],
+                "unit_ids": [str(world.town_a)],
+            },
+        )
+        assert created.status_code == 201, created.text
+        async with watching(second, await token_for(second, username)) as officer:
+            disabled = await http.patch(
+                f"/api/v1/users/{created.json()['id']}", headers=admin, json={"active": False}
+            )
+            assert disabled.status_code == 200, disabled.text
+            # The pair's heartbeat is 25 s: only the change's message can close it this soon.
+            assert await officer.closed(within=1) == 4401
