@@ -11,8 +11,6 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, Router
 from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.base import ChannelsBackend
-from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -39,6 +37,7 @@ from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.requests import AppRequest, refuse_nul_in_url
 from backend.live import services as live_services
+from backend.live.channel import channels_backend
 from backend.live.controllers import PositionController, live_socket
 from backend.live.hub import Hub
 from backend.live.publish import Publisher, channel_name
@@ -61,17 +60,6 @@ _CSP = (
     "connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'"
 )
-
-
-def _channels_backend(settings: Settings) -> ChannelsBackend:
-    if settings.redis_url:
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-        from redis.asyncio import Redis
-
-        return RedisChannelsPubSubBackend(
-            redis=Redis.from_url(settings.redis_url), key_prefix=settings.redis_prefix
-        )
-    return MemoryChannelsBackend(history=0)
 
 
 async def _security_headers(response: Response[Any]) -> Response[Any]:
@@ -144,9 +132,16 @@ def create_app(
     store = store or open_store(settings.media_url, spool_dir=str(settings.data_dir / "tmp"))
     tokens = TokenService.for_settings(settings)
     channel = channel_name(settings.redis_prefix)
-    channels = ChannelsPlugin(backend=_channels_backend(settings), channels=[channel])
+    backend = channels_backend(settings.redis_url)  # keeps reconnecting: the app runs without Redis
+    channels = ChannelsPlugin(backend=backend, channels=[channel])
     events = Publisher(channels, channel)
-    hub = Hub(channels, channel, max_queue=settings.live_max_queue, heartbeat_s=settings.live_heartbeat_s)
+    hub = Hub(
+        channels,
+        channel,
+        max_queue=settings.live_max_queue,
+        heartbeat_s=settings.live_heartbeat_s,
+        backend=backend,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -10,6 +10,8 @@ from piccolo.querystring import QueryString
 from backend.db import current_engine
 from backend.lib.deps import Channels, Store
 from backend.lib.errors import Errors, problem
+from backend.live.channel import ChannelUnavailable
+from backend.live.hub import LiveHub
 from media_store import MediaStoreUnavailable
 
 
@@ -21,7 +23,7 @@ async def healthz() -> dict[str, str]:
 @get(
     "/readyz", exclude_from_auth=True, tags=["health"], summary="Readiness: database, object store, channels"
 )
-async def readyz(store: Store, channels: Channels) -> Response[Any]:
+async def readyz(store: Store, channels: Channels, hub: LiveHub) -> Response[Any]:
     checks: dict[str, str] = {}
     try:
         await current_engine().run_querystring(QueryString("SELECT 1"))
@@ -33,7 +35,11 @@ async def readyz(store: Store, channels: Channels) -> Response[Any]:
         checks["media"] = "ok"
     except MediaStoreUnavailable as exc:
         checks["media"] = f"error: {exc}"
-    checks["channels"] = "ok" if channels is not None else "error: not configured"
+    try:
+        await hub.check()  # Redis, when configured: the stream between processes
+        checks["channels"] = "ok" if channels is not None else "error: not configured"
+    except ChannelUnavailable as exc:
+        checks["channels"] = f"error: {exc}"
     if all(v == "ok" for v in checks.values()):
         return Response({"status": "ready", "checks": checks})
     return problem(
