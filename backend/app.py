@@ -32,6 +32,7 @@ from backend.cases.evidence import CaseParent
 from backend.db import bind, engine_from_url, is_postgres
 from backend.evidence import parents as evidence_parents
 from backend.evidence.controllers import EvidenceController, EvidenceUploadController, UploadController
+from backend.evidence.sweep import sweep_periodically
 from backend.health import healthz, readyz
 from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
@@ -150,11 +151,13 @@ def create_app(
         await hub.start()
         pruner = asyncio.create_task(_prune_periodically(settings), name="prune")
         deadlines = asyncio.create_task(_spot_check_deadlines(events), name="spot-check-deadlines")
+        sweeper = asyncio.create_task(sweep_periodically(settings, store), name="sweep-uploads")
         try:
             yield
         finally:
             pruner.cancel()
             deadlines.cancel()
+            sweeper.cancel()
             await hub.stop()
             if is_postgres(engine):
                 await engine.close_connection_pool()
