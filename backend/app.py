@@ -31,6 +31,7 @@ from backend.cases.controllers import CaseController
 from backend.cases.evidence import CaseParent
 from backend.db import bind, engine_from_url, is_postgres
 from backend.evidence import parents as evidence_parents
+from backend.evidence.backfill import backfill_periodically
 from backend.evidence.controllers import EvidenceController, EvidenceUploadController, UploadController
 from backend.evidence.sweep import sweep_periodically
 from backend.health import healthz, readyz
@@ -97,7 +98,7 @@ async def _spot_check_deadlines(events: Publisher, every_s: float = 15) -> None:
         await asyncio.sleep(every_s)
 
 
-def _register_domains() -> None:
+def register_domains() -> None:
     """Fill the extension points lower domains offer to higher ones."""
     evidence_parents.register("action", ActionParent())
     evidence_parents.register("case", CaseParent())
@@ -129,7 +130,7 @@ def create_app(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or engine_from_url(settings.database_url)
     bind(engine)
-    _register_domains()
+    register_domains()
     store = store or open_store(settings.media_url, spool_dir=str(settings.data_dir / "tmp"))
     tokens = TokenService.for_settings(settings)
     channel = channel_name(settings.redis_prefix)
@@ -152,12 +153,14 @@ def create_app(
         pruner = asyncio.create_task(_prune_periodically(settings), name="prune")
         deadlines = asyncio.create_task(_spot_check_deadlines(events), name="spot-check-deadlines")
         sweeper = asyncio.create_task(sweep_periodically(settings, store), name="sweep-uploads")
+        backfill = asyncio.create_task(backfill_periodically(store, settings), name="watermarks")
         try:
             yield
         finally:
             pruner.cancel()
             deadlines.cancel()
             sweeper.cancel()
+            backfill.cancel()
             await hub.stop()
             if is_postgres(engine):
                 await engine.close_connection_pool()
