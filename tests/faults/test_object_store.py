@@ -3,6 +3,7 @@ outage are 503 with Retry-After and leave nothing behind; uploads after the rest
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,8 +22,25 @@ pytestmark = pytest.mark.faults
 
 
 def _leftovers(data_dir: Path) -> list[Path]:
-    """Spool and temp files the app keeps while an upload is on its way."""
-    return [p for p in data_dir.rglob("*") if p.is_file() and p.suffix != ".json" and "keys" not in p.parts]
+    """Spool and temp files the app keeps while an upload is on its way (not resumable partials,
+    which are meant to stay)."""
+    return [p for p in (data_dir / "tmp").rglob("*") if p.is_file()] if (data_dir / "tmp").exists() else []
+
+
+TUS = {"Tus-Resumable": "1.0.0"}
+PATCH = {**TUS, "Content-Type": "application/offset+octet-stream"}
+
+
+async def _tus_create(client, headers, action_id: str, length: int) -> str:
+    meta = ",".join(
+        f"{k} {base64.b64encode(v.encode()).decode()}"
+        for k, v in {"action_id": action_id, "filetype": "video/mp4"}.items()
+    )
+    response = await client.post(
+        "/api/v1/uploads", headers={**headers, **TUS, "Upload-Length": str(length), "Upload-Metadata": meta}
+    )
+    assert response.status_code == 201, response.text
+    return response.headers["location"]
 
 
 async def _upload(client, headers, action_id: str, body: bytes, content_type: str, sha: bool):
@@ -62,6 +80,11 @@ async def test_uploads_while_the_object_store_is_down_are_503_and_leave_nothing(
             response = await _upload(client, officer, action["id"], body, ctype, sha)
             problem = assert_problem(response, 503, "service.unavailable")
             assert int(response.headers["Retry-After"]) > 0 and problem["service"] == "media"
+        # A resumable upload keeps its bytes on the API's disk; finishing it needs the store.
+        video = mp4(200_000)
+        location = await _tus_create(client, officer, action["id"], len(video))
+        last = await client.patch(location, content=video, headers={**officer, **PATCH, "Upload-Offset": "0"})
+        assert_problem(last, 503, "service.unavailable")
         ready = await client.get("/readyz")
         assert ready.status_code == 503 and ready.json()["checks"]["media"].startswith("error")
         assert _leftovers(data_dir) == []
@@ -75,6 +98,13 @@ async def test_uploads_while_the_object_store_is_down_are_503_and_leave_nothing(
             for body, ctype, sha in cases:
                 response = await _upload(client, officer, action["id"], body, ctype, sha)
                 assert response.status_code == 201, response.text
-            again = await client.get(f"/api/v1/evidence/{first.json()['id']}/content", headers=officer)
-            assert again.status_code == 200
+            head = await client.head(location, headers={**officer, **TUS})
+            assert head.headers["Upload-Offset"] == str(len(video)) and "Evidence-Id" not in head.headers
+            done = await client.patch(
+                location, content=b"", headers={**officer, **PATCH, "Upload-Offset": str(len(video))}
+            )
+            assert done.status_code == 204, done.text
+            finished = await client.get(f"/api/v1/evidence/{done.headers['Evidence-Id']}", headers=officer)
+            assert finished.json()["sha256"] == hashlib.sha256(video).hexdigest()
         assert _leftovers(data_dir) == []
+        assert list((data_dir / "uploads").glob("*.part")) == []  # the finished upload's bytes are stored
