@@ -59,8 +59,9 @@ class Client:
         self.pending: list[tuple[int, str]] = []
         # Recently delivered ids, so a replay never repeats what already went out live.
         self.delivered: deque[int] = deque(maxlen=2048)
-        # The last event id the client was told of at connection: a catch-up sends nothing older.
-        self.floor = 0
+        # The last event id the client was told of at connection: a catch-up sends nothing older
+        # (nothing at all until the socket has told it, right after connecting).
+        self.floor = 2**63 - 1
 
     def wants(self, route: Route) -> bool:
         return visible(self.audience, route) and (self.types is None or route.type in self.types)
