@@ -52,6 +52,12 @@ def _lost(detail: str = "The database is unavailable; try again shortly.") -> Ap
     return unavailable("database", detail, outages.DATABASE_RETRY_AFTER_S)
 
 
+def _broken(exc: BaseException) -> bool:
+    """A pooled connection the server closed while idle can refuse its next statement with a
+    protocol-state error before sending anything: drop it and use another."""
+    return isinstance(exc, asyncpg.InternalClientError) and "another operation" in str(exc)
+
+
 def _read_only(query: str) -> bool:
     """A plain SELECT changes nothing, so running it again after a lost connection is harmless."""
     return query.lstrip()[:6].upper() == "SELECT"
@@ -84,9 +90,12 @@ class AppPostgresTransaction(PostgresTransaction):
                 await self.begin()
                 break
             except Exception as exc:
+                broken = _broken(exc)
                 if connection is not None:
+                    if broken:
+                        connection.terminate()
                     await self._release_quietly(connection)
-                if not outages.database_unreachable(exc):
+                if not (broken or outages.database_unreachable(exc)):
                     raise
                 if attempt == 2:
                     raise _lost() from exc
@@ -153,9 +162,7 @@ class AppPostgresEngine(PostgresEngine):
             try:
                 return await connection.fetch(query, *args)
             except Exception as exc:
-                # A pooled connection the server closed while idle can refuse its next statement
-                # in a protocol state error, before sending anything: drop it and use another.
-                broken = isinstance(exc, asyncpg.InternalClientError) and "another operation" in str(exc)
+                broken = _broken(exc)
                 if broken:
                     connection.terminate()
                 elif not outages.database_unreachable(exc):
