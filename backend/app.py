@@ -11,8 +11,6 @@ from typing import Any
 
 from litestar import Litestar, Request, Router
 from litestar.channels import ChannelsPlugin
-from litestar.channels.backends.base import ChannelsBackend
-from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -34,13 +32,16 @@ from backend.cases.controllers import CaseController
 from backend.cases.evidence import CaseParent
 from backend.db import bind, engine_from_url, is_postgres
 from backend.evidence import parents as evidence_parents
+from backend.evidence.backfill import backfill_periodically
 from backend.evidence.controllers import EvidenceController, EvidenceUploadController, UploadController
+from backend.evidence.sweep import sweep_periodically
 from backend.health import healthz, readyz
 from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.headers import add_security_headers
 from backend.lib.requests import AppRequest, refuse_nul_in_url
 from backend.live import services as live_services
+from backend.live.channel import channels_backend
 from backend.live.controllers import PositionController, live_socket
 from backend.live.hub import Hub
 from backend.live.publish import Publisher, channel_name
@@ -51,17 +52,6 @@ from backend.supervision import services as supervision_services
 from backend.supervision.controllers import InvitationController, SpotCheckController
 from backend.supervision.evidence import SpotCheckParent
 from media_store import MediaStore, open_store
-
-
-def _channels_backend(settings: Settings) -> ChannelsBackend:
-    if settings.redis_url:
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-        from redis.asyncio import Redis
-
-        return RedisChannelsPubSubBackend(
-            redis=Redis.from_url(settings.redis_url), key_prefix=settings.redis_prefix
-        )
-    return MemoryChannelsBackend(history=0)
 
 
 async def _prune_periodically(settings: Settings) -> None:
@@ -89,7 +79,7 @@ async def _spot_check_deadlines(events: Publisher, every_s: float = 15) -> None:
         await asyncio.sleep(every_s)
 
 
-def _register_domains() -> None:
+def register_domains() -> None:
     """Fill the extension points lower domains offer to higher ones."""
     evidence_parents.register("action", ActionParent())
     evidence_parents.register("case", CaseParent())
@@ -121,13 +111,20 @@ def create_app(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = engine or engine_from_url(settings.database_url)
     bind(engine)
-    _register_domains()
+    register_domains()
     store = store or open_store(settings.media_url, spool_dir=str(settings.data_dir / "tmp"))
     tokens = TokenService.for_settings(settings)
     channel = channel_name(settings.redis_prefix)
-    channels = ChannelsPlugin(backend=_channels_backend(settings), channels=[channel])
+    backend = channels_backend(settings.redis_url)  # keeps reconnecting: the app runs without Redis
+    channels = ChannelsPlugin(backend=backend, channels=[channel])
     events = Publisher(channels, channel)
-    hub = Hub(channels, channel, max_queue=settings.live_max_queue, heartbeat_s=settings.live_heartbeat_s)
+    hub = Hub(
+        channels,
+        channel,
+        max_queue=settings.live_max_queue,
+        heartbeat_s=settings.live_heartbeat_s,
+        backend=backend,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -136,11 +133,15 @@ def create_app(
         await hub.start()
         pruner = asyncio.create_task(_prune_periodically(settings), name="prune")
         deadlines = asyncio.create_task(_spot_check_deadlines(events), name="spot-check-deadlines")
+        sweeper = asyncio.create_task(sweep_periodically(settings, store), name="sweep-uploads")
+        backfill = asyncio.create_task(backfill_periodically(store, settings), name="watermarks")
         try:
             yield
         finally:
             pruner.cancel()
             deadlines.cancel()
+            sweeper.cancel()
+            backfill.cancel()
             await hub.stop()
             if is_postgres(engine):
                 await engine.close_connection_pool()

@@ -1,4 +1,4 @@
-"""fieldwatch command line: serve | migrate | demo | create-user."""
+"""fieldwatch command line: serve | migrate | demo | verify | backfill-watermarks | create-user."""
 
 from __future__ import annotations
 
@@ -79,6 +79,15 @@ def cmd_verify(_: argparse.Namespace) -> int:
     return asyncio.run(run_verify(get_settings()))
 
 
+def cmd_backfill_watermarks(_: argparse.Namespace) -> int:
+    from backend.app import register_domains
+    from backend.evidence.backfill import run_backfill
+
+    _migrate()
+    register_domains()
+    return asyncio.run(run_backfill(get_settings()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fieldwatch", description="行政执法协调监督 fieldwatch")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("verify", help="re-hash every stored original; exit 1 on a mismatch").set_defaults(
         func=cmd_verify
     )
+
+    sub.add_parser(
+        "backfill-watermarks",
+        help="make the watermarked copy of photos stored while no CJK font was available",
+    ).set_defaults(func=cmd_backfill_watermarks)
 
     create = sub.add_parser("create-user", help="create a user")
     create.add_argument("username")

@@ -42,6 +42,7 @@ class Settings:
     max_audio_mb: int = 200
     max_document_mb: int = 50
     upload_expiry_hours: int = 72
+    temp_max_age_s: int = 3600
     clock_skew_minutes: int = 10
     cjk_font: str | None = None
     debug: bool = False
@@ -90,6 +91,7 @@ class Settings:
             max_audio_mb=_int("MAX_AUDIO_MB", 200),
             max_document_mb=_int("MAX_DOCUMENT_MB", 50),
             upload_expiry_hours=_int("UPLOAD_EXPIRY_HOURS", 72),
+            temp_max_age_s=_int("TEMP_MAX_AGE", 3600),
             clock_skew_minutes=_int("CLOCK_SKEW_MINUTES", 10),
             cjk_font=_env("CJK_FONT"),
             debug=(_env("DEBUG", "0") == "1"),

@@ -18,6 +18,7 @@ from media_store.base import (
     key_for,
     open_binary,
     open_store,
+    remove_stale,
     run_sync,
     sha256_of_key,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "key_for",
     "open_binary",
     "open_store",
+    "remove_stale",
     "run_sync",
     "sha256_of_key",
 ]

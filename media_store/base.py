@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import re
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, TypeVar, cast
@@ -52,6 +53,26 @@ async def file_chunks(path: str | os.PathLike[str], chunk_size: int = 1024 * 102
             yield chunk
     finally:
         await run_sync(fh.close)
+
+
+def remove_stale(directory: str | os.PathLike[str], prefix: str, older_than_s: float) -> int:
+    """Delete files named ``prefix*`` in ``directory`` not modified for ``older_than_s`` seconds:
+    the temporary files of uploads whose process died (SIGKILL, power loss). A live upload writes
+    to its file as bytes arrive, so its file stays younger than any sensible age."""
+    cutoff = time.time() - older_than_s
+    removed = 0
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(prefix) or not entry.is_file(follow_symlinks=False):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+    return removed
 
 
 # -- errors -----------------------------------------------------------------------------------------
@@ -266,6 +287,11 @@ class MediaStore(Protocol):
 
     async def rehash(self, key: str) -> str:
         """SHA-256 of the stored bytes, read back from the store."""
+        ...
+
+    async def sweep(self, older_than_s: float) -> int:
+        """Delete this store's local temporary files left by a process that died mid-upload (not
+        touched for ``older_than_s`` seconds); how many. Stored objects are never touched."""
         ...
 
 

@@ -24,6 +24,7 @@ from media_store.base import (
     normalize_sha256,
     one_chunk,
     open_binary,
+    remove_stale,
     resolve_range,
     run_sync,
     sha256_of_key,
@@ -56,6 +57,9 @@ class LocalStore:
             await run_sync(_check)
         except OSError as exc:
             raise MediaStoreUnavailable(f"media directory not writable: {exc.strerror}") from None
+
+    async def sweep(self, older_than_s: float) -> int:
+        return await run_sync(remove_stale, self._tmp, "put-", older_than_s)
 
     def _path(self, key: str) -> Path:
         digest = sha256_of_key(key)

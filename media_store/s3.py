@@ -60,6 +60,7 @@ from media_store.base import (
     key_for,
     normalize_sha256,
     one_chunk,
+    remove_stale,
     run_sync,
     sha256_of_key,
 )
@@ -70,6 +71,7 @@ T = TypeVar("T")
 PART_SIZE = 8 * 1024 * 1024
 PARTS_IN_FLIGHT = 2
 SPOOL_WRITE_BATCH = 1024 * 1024
+SPOOL_PREFIX = "fieldwatch-spool-"
 HASH_CHUNK = 1024 * 1024
 LIST_PAGE = 1000
 LIFECYCLE_RULE_ID = "fieldwatch-abort-incomplete-multipart"
@@ -315,10 +317,14 @@ class S3Store:
             with anyio.CancelScope(shield=True):
                 await run_sync(_discard, handle, path)
 
+    async def sweep(self, older_than_s: float) -> int:
+        directory = self.spool_dir or Path(tempfile.gettempdir())
+        return await run_sync(remove_stale, directory, SPOOL_PREFIX, older_than_s)
+
     def _open_spool(self) -> tuple[BinaryIO, Path]:
         directory = self.spool_dir or Path(tempfile.gettempdir())
         directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=directory, prefix="fieldwatch-spool-")
+        fd, name = tempfile.mkstemp(dir=directory, prefix=SPOOL_PREFIX)
         return os.fdopen(fd, "w+b"), Path(name)
 
     async def _spooled_chunks(self, handle: BinaryIO) -> AsyncIterator[bytes]:

@@ -37,6 +37,7 @@ class SeaweedFS:
     pid: int
     data_dir: Path
     log_path: Path
+    ports: list[int]
 
     @property
     def endpoint(self) -> str:
@@ -82,9 +83,12 @@ def _tail(path: Path, lines: int = 30) -> str:
 
 
 @contextlib.contextmanager
-def seaweedfs(data_dir: Path | None = None, *, startup_timeout: float = 60) -> Iterator[SeaweedFS]:
+def seaweedfs(
+    data_dir: Path | None = None, *, startup_timeout: float = 60, ports: list[int] | None = None
+) -> Iterator[SeaweedFS]:
     """Start ``weed mini`` (master, volume, filer and S3 in one process), wait until S3 answers with
-    the configured credentials, yield it, and stop it by PID."""
+    the configured credentials, yield it, and stop it by PID. ``ports`` (a previous server's
+    ``.ports``) with the same ``data_dir`` starts that server again, with its objects."""
     weed = find_weed()
     owned = data_dir is None
     base = Path(tempfile.mkdtemp(prefix="fieldwatch-seaweedfs-")) if data_dir is None else data_dir
@@ -102,7 +106,7 @@ def seaweedfs(data_dir: Path | None = None, *, startup_timeout: float = 60) -> I
         s3_grpc,
         admin,
         admin_grpc,
-    ) = _free_ports(10)
+    ) = ports or _free_ports(10)
     args = [
         weed,
         "mini",
@@ -127,9 +131,18 @@ def seaweedfs(data_dir: Path | None = None, *, startup_timeout: float = 60) -> I
         f"-admin.port.grpc={admin_grpc}",
     ]
     env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:
         process = subprocess.Popen(args, cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = SeaweedFS("127.0.0.1", s3, ACCESS_KEY, SECRET_KEY, process.pid, store_dir, log_path)
+    server = SeaweedFS(
+        "127.0.0.1",
+        s3,
+        ACCESS_KEY,
+        SECRET_KEY,
+        process.pid,
+        store_dir,
+        log_path,
+        [master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc, admin, admin_grpc],
+    )
     try:
         _wait_ready(server, process, startup_timeout)
         yield server

@@ -14,18 +14,37 @@ from backend.settings import Settings
 from media_store import MediaStore, images, run_sync
 
 logger = logging.getLogger(__name__)
-_font: str | None = None
+_fonts: dict[str | None, str] = {}  # found font files by configured path: found once, looked for until
+_skipped = False  # a photo was stored without its watermark since the last backfill looked
 
 
 def _cjk_font(settings: Settings) -> str | None:
-    global _font
-    if _font is None:
+    global _skipped
+    font = _fonts.get(settings.cjk_font)
+    if font is None:
         try:
-            _font = images.find_cjk_font(settings.cjk_font)
+            font = _fonts[settings.cjk_font] = images.find_cjk_font(settings.cjk_font)
         except images.FontUnavailable as exc:
-            logger.warning("no CJK font, watermarks are not made: %s", exc)
+            logger.warning("no CJK font, watermark left to the backfill: %s", exc)
+            _skipped = True
             return None
-    return _font
+    return font
+
+
+def take_skipped() -> bool:
+    """Whether a watermark was skipped since the last call (the backfill then has work)."""
+    global _skipped
+    skipped, _skipped = _skipped, False
+    return skipped
+
+
+def font_problem(settings: Settings) -> str | None:
+    """Why watermarks cannot be made now, or None (for readiness: looked up afresh, not logged)."""
+    try:
+        images.find_cjk_font(settings.cjk_font)
+    except images.FontUnavailable as exc:
+        return str(exc)
+    return None
 
 
 def stamp_lines(

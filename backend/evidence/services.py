@@ -81,6 +81,9 @@ async def _counted(chunks: AsyncIterable[bytes], expected: int | None) -> AsyncI
         raise Truncated
 
 
+PHOTO_SPOOL_PREFIX = "photo-"  # under data_dir/tmp; see sweep.py for what removes a crashed one
+
+
 async def _spool(chunks: AsyncIterable[bytes], directory: Path, max_bytes: int) -> Path:
     """Photos are small: keep a local copy to check the image before anything is stored."""
     fd, name = await run_sync(_mkstemp, directory)
@@ -101,7 +104,7 @@ async def _spool(chunks: AsyncIterable[bytes], directory: Path, max_bytes: int) 
 
 def _mkstemp(directory: Path) -> tuple[int, str]:
     directory.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(dir=directory, prefix="photo-")
+    return tempfile.mkstemp(dir=directory, prefix=PHOTO_SPOOL_PREFIX)
 
 
 def _flags(

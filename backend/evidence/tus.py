@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import time
 import uuid
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
@@ -365,6 +366,31 @@ async def terminate(actor: CurrentUser, upload_id: uuid.UUID, settings: Settings
         await audit.record(actor, "upload.terminated", "upload", upload_id, {"offset": row["offset"]})
     _hashers.pop(upload_id, None)
     await run_sync(_path(settings, upload_id).unlink, True)
+
+
+def _remove_orphans(directory: Path, keep: set[str], older_than_s: float) -> int:
+    cutoff = time.time() - older_than_s
+    removed = 0
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        if not entry.name.endswith(".part") or entry.name in keep:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if entry.stat().st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+    return removed
+
+
+async def remove_orphans(settings: Settings, older_than_s: float) -> int:
+    """Partial files no unfinished upload owns: created just before a crash kept the row from being
+    written, or left by a crash after the upload was attached. Unfinished, unexpired uploads keep theirs."""
+    rows = await Upload.select(Upload.id).where(Upload.evidence_id.is_null())
+    keep = {_path(settings, row["id"]).name for row in rows}
+    return await run_sync(_remove_orphans, settings.uploads_dir, keep, older_than_s)
 
 
 async def prune(settings: Settings) -> int:

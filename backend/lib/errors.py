@@ -5,9 +5,11 @@ Clients branch on ``code``; ``title`` is a short English summary and ``detail`` 
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -18,6 +20,9 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from backend.lib import outages
+from media_store import MediaStoreUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -150,6 +155,13 @@ class AppError(Exception):
         return self
 
 
+def unavailable(service: str, detail: str, retry_after_s: int) -> AppError:
+    """503: ``service`` (database, media, channels) is away; the client retries after a while."""
+    return AppError(Errors.UNAVAILABLE, detail, service=service).with_headers(
+        **{"Retry-After": str(retry_after_s)}
+    )
+
+
 def problem(
     error: ErrorCode, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
 ) -> Response[dict[str, Any]]:
@@ -203,6 +215,29 @@ def _internal(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[
     return problem(Errors.INTERNAL, "An unexpected error occurred; it has been logged.")
 
 
+def _store_unavailable(request: Request[Any, Any, Any], exc: MediaStoreUnavailable) -> Response[Any]:
+    request.logger.warning("object store unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return _app_error(
+        request,
+        unavailable(
+            "media", "The evidence store is unavailable; send it again shortly.", outages.STORE_RETRY_AFTER_S
+        ),
+    )
+
+
+def _database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """Driver errors that reach a handler: an outage or a busy SQLite is 503, anything else a bug."""
+    if outages.database_unreachable(exc) or outages.database_busy(exc):
+        request.logger.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return _app_error(
+            request,
+            unavailable(
+                "database", "The database is unavailable; try again shortly.", outages.DATABASE_RETRY_AFTER_S
+            ),
+        )
+    return _internal(request, exc)
+
+
 EXCEPTION_HANDLERS = {
     AppError: _app_error,
     ValidationException: _validation,
@@ -212,6 +247,11 @@ EXCEPTION_HANDLERS = {
     MethodNotAllowedException: _http,
     HTTPException: _http,
     HTTP_500_INTERNAL_SERVER_ERROR: _internal,
+    MediaStoreUnavailable: _store_unavailable,
+    sqlite3.OperationalError: _database_error,
+    asyncpg.PostgresError: _database_error,
+    asyncpg.InterfaceError: _database_error,
+    ConnectionError: _database_error,
 }
 
-__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "AppError", "ErrorCode", "Errors", "problem"]
+__all__ = ["EXCEPTION_HANDLERS", "PROBLEM_JSON", "AppError", "ErrorCode", "Errors", "problem", "unavailable"]

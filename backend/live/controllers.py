@@ -100,10 +100,8 @@ async def live_socket(socket: WebSocket[Any, Any, Any], tokens: Tokens, hub: Liv
     client.on_close = stop
     sender.add_done_callback(lambda task: None if task.cancelled() else stop())
     try:
-        hello = {
-            "type": "hello",
-            "data": {"user_id": str(user.id), "last_event_id": str(await services.last_event_id())},
-        }
+        client.floor = await services.last_event_id()
+        hello = {"type": "hello", "data": {"user_id": str(user.id), "last_event_id": str(client.floor)}}
         await socket.send_data(msgspec.json.encode(hello).decode())
         with contextlib.suppress(WebSocketDisconnect):
             await _receive(socket, client)

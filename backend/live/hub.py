@@ -3,6 +3,9 @@
 Each event arrives encoded once; the hub decodes only its small route, then hands the same string
 to every client allowed to see it. A client whose queue is full is disconnected (close code 4429)
 rather than slowing everyone else down.
+
+When the channel comes back after an outage (``channel.RECONNECTED``), the hub sends its clients
+the events stored meanwhile from the live-events table, each once, then carries on live.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable
 
 import msgspec
 from litestar.channels import ChannelsPlugin, Subscriber
+from litestar.channels.backends.base import ChannelsBackend
 from litestar.di import NamedDependency
 from litestar.params import SkipValidation
 
@@ -23,6 +27,8 @@ from backend.accounts.services import live_sessions, load_current_user
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import utcnow
 from backend.lib.errors import AppError
+from backend.live import channel as live_channel
+from backend.live import services
 from backend.live.routing import INTERNAL_TYPES, Audience, Route, visible
 
 logger = logging.getLogger(__name__)
@@ -37,6 +43,7 @@ class Client:
         "audience",
         "close_code",
         "delivered",
+        "floor",
         "on_close",
         "pending",
         "queue",
@@ -57,6 +64,9 @@ class Client:
         self.pending: list[tuple[int, str]] = []
         # Recently delivered ids, so a replay never repeats what already went out live.
         self.delivered: deque[int] = deque(maxlen=2048)
+        # The last event id the client was told of at connection: a catch-up sends nothing older
+        # (nothing at all until the socket has told it, right after connecting).
+        self.floor = 2**63 - 1
 
     def wants(self, route: Route) -> bool:
         return visible(self.audience, route) and (self.types is None or route.type in self.types)
@@ -89,16 +99,33 @@ HEARTBEAT = '{"type":"heartbeat"}'
 
 class Hub:
     def __init__(
-        self, channels: ChannelsPlugin, channel: str, max_queue: int = 256, heartbeat_s: float = 25
+        self,
+        channels: ChannelsPlugin,
+        channel: str,
+        max_queue: int = 256,
+        heartbeat_s: float = 25,
+        backend: ChannelsBackend | None = None,
     ) -> None:
         self.channels = channels
         self.channel = channel
         self.max_queue = max_queue
         self.heartbeat_s = heartbeat_s
+        self.backend = backend
         self.clients: set[Client] = set()
         self._tasks: list[asyncio.Task[None]] = []
+        self.last_seq: int | None = None  # the newest event this hub has handed on (None: unknown)
+        self._caught_up: set[int] = set()  # ids the last catch-up sent, in case they also arrive live
+
+    async def check(self) -> None:
+        """Raise ``channel.ChannelUnavailable`` while events cannot reach other processes."""
+        if self.backend is not None:
+            await live_channel.check(self.backend)
 
     async def start(self) -> None:
+        try:
+            self.last_seq = await services.last_event_id()
+        except Exception:  # the database may be away: the first catch-up starts from its next id
+            logger.warning("live: could not read the last event id at start", exc_info=True)
         subscriber = await self.channels.subscribe([self.channel])
         self._tasks = [
             asyncio.create_task(self._run(subscriber), name="live-hub"),
@@ -180,6 +207,9 @@ class Hub:
 
     async def _run(self, subscriber: Subscriber) -> None:
         async for message in subscriber.iter_events():
+            if message == live_channel.RECONNECTED:
+                await self._catch_up()
+                continue
             head, _, body = message.partition(b"\n")
             try:
                 route = _route_decoder.decode(head)
@@ -199,10 +229,47 @@ class Hub:
                     # with the new scope, never the old one.
                     await self.rescope(route.to)
                 continue
+            if self._caught_up and route.seq in self._caught_up:
+                continue  # published just as the channel came back: the catch-up sent it
+            if self.last_seq is None or route.seq > self.last_seq:
+                self.last_seq = route.seq
             text = body.decode()
             for client in tuple(self.clients):
                 if client.wants(route):
                     client.offer(route.seq, text)
+
+    async def _catch_up(self) -> None:
+        """Send the events stored since the last one handed on, oldest first, to those who may see
+        them and were connected before them; retried at the next reconnection if the database is away."""
+        if self.last_seq is None:
+            try:
+                self.last_seq = await services.last_event_id()
+            except Exception:
+                logger.warning("live: catch-up skipped, the database is unavailable", exc_info=True)
+            return
+        # Account changes are not stored, so one made while the channel was away is not replayed:
+        # check every connected user's session and scope again instead.
+        for user_id in {client.audience.user_id for client in self.clients}:
+            await self.rescope(user_id)
+        sent: set[int] = set()
+        try:
+            while True:
+                count = 0
+                async for route, text in services.replay(self.last_seq):
+                    count += 1
+                    self.last_seq = max(self.last_seq, route.seq)
+                    sent.add(route.seq)
+                    for client in tuple(self.clients):
+                        fresh = route.seq > client.floor and route.seq not in client.delivered
+                        if fresh and client.wants(route):
+                            client.offer(route.seq, text)
+                if count < services.REPLAY_LIMIT:
+                    break
+        except Exception:
+            logger.warning("live: catch-up from the events table failed", exc_info=True)
+        self._caught_up = sent
+        if sent:
+            logger.info("live: caught up %d events missed while the channel was away", len(sent))
 
 
 LiveHub = NamedDependency[SkipValidation[Hub]]

@@ -7,6 +7,7 @@ handed to handlers as the ``events`` dependency and by them to the services that
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -19,6 +20,7 @@ from backend.live.routing import Route
 from backend.live.tables import LiveEvent
 
 _encoder = msgspec.json.Encoder()
+logger = logging.getLogger(__name__)
 
 
 def channel_name(prefix: str) -> str:
@@ -43,7 +45,8 @@ class Publisher:
     async def publish(
         self, type_: str, unit_id: uuid.UUID | None, data: Any, *, to: uuid.UUID | None = None
     ) -> None:
-        """Call after the change has committed."""
+        """Call after the change has committed. A channel that cannot be reached does not fail the
+        caller: the event is stored, and every hub sends it from the table once the channel is back."""
         if self.channels is None:
             return
         builtins = msgspec.to_builtins(data)
@@ -53,7 +56,10 @@ class Publisher:
         seq, at = rows[0]["id"], rows[0]["at"]
         event = encode_event(seq, type_, at.isoformat(), unit_id, builtins)
         route = _encoder.encode(Route(type=type_, seq=seq, unit_id=unit_id, to=to))
-        await self.channels.wait_published(route + b"\n" + event, [self.channel])
+        try:
+            await self.channels.wait_published(route + b"\n" + event, [self.channel])
+        except Exception as exc:  # Redis away: any driver error; the stored event is replayed later
+            logger.warning("live: event %s stored but not streamed (%r)", seq, exc)
 
     async def notify(self, type_: str, to: uuid.UUID) -> None:
         """Tell every process's hub about one user (``account.changed``, ``session.revoked``): a

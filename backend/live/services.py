@@ -43,7 +43,11 @@ async def record_position(
         .where(LatestPosition.user_id == user.id)
         .first()
     )
-    if latest is not None and (now - latest["received_at"]).total_seconds() < min_interval_s:
+    if (
+        min_interval_s > 0  # 0 is no limit: two concurrent pings may see each other as later
+        and latest is not None
+        and (now - latest["received_at"]).total_seconds() < min_interval_s
+    ):
         wait = max(1, int(min_interval_s - (now - latest["received_at"]).total_seconds()))
         raise AppError(
             Errors.RATE_LIMITED, f"Send your position at most every {min_interval_s} s.", retry_after=wait

@@ -113,3 +113,19 @@ def test_create_user_refuses_bad_input_and_creates_good(tmp_path: Path) -> None:
     )
     assert ok.returncode == 0, ok.stderr
     assert "newbie" in ok.stdout and _count(tmp_path, "users") == before + 1
+
+
+def test_backfill_watermarks_needs_the_font_and_is_a_no_op_when_nothing_waits(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDWATCH_")}
+    env.update(FIELDWATCH_DATA_DIR=str(tmp_path), FIELDWATCH_CJK_FONT=str(tmp_path / "absent.ttc"))
+    missing = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "backfill-watermarks"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert missing.returncode == 1 and "absent.ttc" in missing.stderr, missing.stderr
+    done = _run(tmp_path, "backfill-watermarks")
+    assert done.returncode == 0, done.stderr
+    assert "0 watermark(s) rendered, 0 failed" in done.stdout

@@ -39,6 +39,7 @@ async def test_probes(client) -> None:
         "database": "ok",
         "media": "ok",
         "channels": "ok",
+        "watermark": "ok",
     }
 
 
