@@ -38,6 +38,7 @@ from backend.health import healthz, readyz
 from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.requests import AppRequest, refuse_nul_in_url
+from backend.lib.signing import load_or_create
 from backend.live import services as live_services
 from backend.live.controllers import PositionController, live_socket
 from backend.live.hub import Hub
@@ -143,6 +144,7 @@ def create_app(
     _register_domains()
     store = store or open_store(settings.media_url, spool_dir=str(settings.data_dir / "tmp"))
     tokens = TokenService.for_settings(settings)
+    integrity = load_or_create(settings.integrity_key_path)
     channel = channel_name(settings.redis_prefix)
     channels = ChannelsPlugin(backend=_channels_backend(settings), channels=[channel])
     events = Publisher(channels, channel)
@@ -220,6 +222,7 @@ def create_app(
             "settings": _value(settings),
             "store": _value(store),
             "tokens": _value(tokens),
+            "integrity": _value(integrity),
             "events": _value(events),
             "hub": _value(hub),
             "channels": _value(channels),

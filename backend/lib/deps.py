@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import SkipValidation
 
 from backend.lib.auth import CurrentUser, TokenService
+from backend.lib.signing import IntegrityKey
 from backend.settings import Settings
 from media_store import MediaStore
 
@@ -18,3 +19,4 @@ Store = NamedDependency[SkipValidation[MediaStore]]
 Tokens = NamedDependency[SkipValidation[TokenService]]
 Channels = NamedDependency[SkipValidation[ChannelsPlugin]]
 SignedIn = NamedDependency[SkipValidation[CurrentUser]]
+Integrity = NamedDependency[SkipValidation[IntegrityKey]]
