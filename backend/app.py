@@ -27,18 +27,21 @@ from backend.actions import services as actions_services
 from backend.actions.controllers import ActionController
 from backend.actions.evidence import ActionParent
 from backend.alerts.controllers import AlertController, SosController
-from backend.audit.controllers import AuditController
+from backend.audit import heads as audit_heads
+from backend.audit import services as audit_services
+from backend.audit.controllers import AuditController, AuditKeyController
 from backend.cases import services as cases_services
 from backend.cases.controllers import CaseController
 from backend.cases.evidence import CaseParent
 from backend.db import bind, engine_from_url, is_postgres
 from backend.evidence import parents as evidence_parents
+from backend.evidence import verify as evidence_verify
 from backend.evidence.controllers import EvidenceController, EvidenceUploadController, UploadController
 from backend.health import healthz, readyz
 from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.requests import AppRequest, refuse_nul_in_url
-from backend.lib.signing import load_or_create
+from backend.lib.signing import IntegrityKey, load_or_create
 from backend.live import services as live_services
 from backend.live.controllers import PositionController, live_socket
 from backend.live.hub import Hub
@@ -109,8 +112,26 @@ async def _spot_check_deadlines(events: Publisher, every_s: float = 15) -> None:
         await asyncio.sleep(every_s)
 
 
+async def _sign_tree_heads(key: IntegrityKey, settings: Settings, tick_s: float = 15) -> None:
+    """Sign a tree head of the audit log every ``audit_sign_interval_s`` seconds when it grew, and
+    sooner once ``audit_sign_every`` entries are unsigned: what an insider could rewrite unnoticed
+    is at most what came after the newest head."""
+    log = logging.getLogger(__name__)
+    last = asyncio.get_running_loop().time()
+    while True:
+        await asyncio.sleep(min(tick_s, settings.audit_sign_interval_s))
+        now = asyncio.get_running_loop().time()
+        try:
+            due = now - last >= settings.audit_sign_interval_s
+            if await audit_heads.sign(key, min_new=1 if due else settings.audit_sign_every) or due:
+                last = now
+        except Exception:  # retried at the next tick
+            log.exception("signing an audit tree head failed")
+
+
 def _register_domains() -> None:
     """Fill the extension points lower domains offer to higher ones."""
+    audit_services.register_check(evidence_verify.check_records)
     evidence_parents.register("action", ActionParent())
     evidence_parents.register("case", CaseParent())
     evidence_parents.register("spot_check", SpotCheckParent())
@@ -157,11 +178,18 @@ def create_app(
         await hub.start()
         pruner = asyncio.create_task(_prune_periodically(settings), name="prune")
         deadlines = asyncio.create_task(_spot_check_deadlines(events), name="spot-check-deadlines")
+        signer = (
+            asyncio.create_task(_sign_tree_heads(integrity, settings), name="sign-tree-heads")
+            if settings.audit_sign_interval_s > 0
+            else None
+        )
         try:
             yield
         finally:
             pruner.cancel()
             deadlines.cancel()
+            if signer is not None:
+                signer.cancel()
             await hub.stop()
             if is_postgres(engine):
                 await engine.close_connection_pool()
@@ -179,6 +207,7 @@ def create_app(
             UnitController,
             ItemController,
             AuditController,
+            AuditKeyController,
             ActionController,
             CaseController,
             AlertController,

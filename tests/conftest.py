@@ -38,7 +38,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def make_settings(**overrides: object) -> Settings:
-    base = replace(Settings.from_env(), login_rate_per_minute=10_000)
+    # Tree heads are signed by the tests themselves, never by a background task mid-tamper.
+    base = replace(Settings.from_env(), login_rate_per_minute=10_000, audit_sign_interval_s=0)
     return replace(base, **overrides)  # type: ignore[arg-type]
 
 

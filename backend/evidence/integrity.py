@@ -140,3 +140,34 @@ async def save_seal(evidence_id: uuid.UUID, which: str, seal: str) -> None:
         if which in renditions:
             renditions[which] = {**rendition_record(renditions[which]), "seal": seal}
             await Evidence.update({Evidence.renditions: renditions}).where(Evidence.id == evidence_id).run()
+
+
+async def inspect(
+    row: dict[str, Any], t: Target, store: MediaStore, key: IntegrityKey, *, full: bool = False
+) -> str | None:
+    """What is wrong with the stored object of ``t``, or None when it is genuine (then sealed).
+    ``full`` re-hashes even an object whose sealed fingerprint still matches."""
+    try:
+        fp = await store.fingerprint(t.key)
+        message = _seal_message(row["id"], t, fp)
+        sealed = (t.size is None or fp.size == t.size) and key.mac_ok(message, t.seal)
+        if sealed and not full:
+            return None
+        actual = await store.rehash(t.key)
+    except ObjectNotFound:
+        return "missing"
+    except MediaStoreUnavailable as exc:
+        return f"unreadable: {exc}"
+    if actual != t.sha256:
+        return actual
+    if t.size is not None and fp.size != t.size:
+        return f"{fp.size} bytes, recorded {t.size}"
+    if not sealed:
+        await save_seal(row["id"], t.which, key.mac(message))
+    return None
+
+
+def targets(row: dict[str, Any]) -> list[Target]:
+    out = [target(row, "content")]
+    out += [target(row, name) for name in sorted(json_value(row["renditions"], {}))]
+    return [t for t in out if t is not None]

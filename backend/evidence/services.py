@@ -17,7 +17,6 @@ from typing import Any, cast
 
 import msgspec
 
-from backend.alerts.services import raise_alert
 from backend.audit import services as audit
 from backend.db import atomic, is_unique_violation, json_value
 from backend.evidence import integrity, parents, schemas
@@ -479,39 +478,3 @@ async def _rest(first: bytes, chunks: AsyncIterator[bytes] | None) -> AsyncItera
 async def custody(evidence_id: uuid.UUID, actor: CurrentUser) -> list[dict[str, Any]]:
     await _row(actor, evidence_id)
     return await custody_entries(evidence_id)
-
-
-async def verify_all(store: MediaStore, events: Publisher, progress: Any = None) -> list[dict[str, Any]]:
-    """Re-hash every stored original; a mismatch is an alert and an audit entry."""
-    rows = await Evidence.select(
-        Evidence.id, Evidence.object_key, Evidence.sha256, Evidence.unit_id, Evidence.size
-    )
-    mismatches = []
-    for index, row in enumerate(rows, 1):
-        try:
-            actual = await store.rehash(row["object_key"])
-        except Exception as exc:  # a missing object is as bad as an altered one
-            actual = f"unreadable: {type(exc).__name__}"
-        if actual != row["sha256"]:
-            mismatches.append({"id": str(row["id"]), "expected": row["sha256"], "actual": actual})
-            async with atomic():
-                await audit.record(
-                    None,
-                    "evidence.hash_mismatch",
-                    "evidence",
-                    row["id"],
-                    {"expected": row["sha256"], "actual": actual},
-                )
-            await raise_alert(
-                events,
-                "evidence.hash_mismatch",
-                f"Stored evidence {row['id']} no longer matches its SHA-256",
-                severity="high",
-                unit_id=row["unit_id"],
-                object_type="evidence",
-                object_id=row["id"],
-                data={"expected": row["sha256"], "actual": actual},
-            )
-        if progress is not None:
-            progress(index, len(rows), row["size"])
-    return mismatches
