@@ -58,7 +58,7 @@ def target(row: dict[str, Any], which: str) -> Target | None:
     return Target(which, r["key"], "image/jpeg", r["sha256"], r.get("size"), r.get("seal"))
 
 
-def _seal_message(evidence_id: uuid.UUID, t: Target, fp: Fingerprint) -> str:
+def seal_message(evidence_id: uuid.UUID, t: Target, fp: Fingerprint) -> str:
     return f"fieldwatch-seal/1|{evidence_id}|{t.which}|{t.key}|{t.sha256}|{fp.size}|{fp.token}"
 
 
@@ -102,7 +102,7 @@ async def check(
     """The object's size when its bytes are genuine; otherwise a refusal (and an alert)."""
     try:
         fp = await store.fingerprint(t.key)
-        message = _seal_message(row["id"], t, fp)
+        message = seal_message(row["id"], t, fp)
         if (t.size is None or fp.size == t.size) and key.mac_ok(message, t.seal):
             return fp.size
         actual = await store.rehash(t.key)
@@ -125,7 +125,7 @@ async def check(
 async def seal_verified(row: dict[str, Any], t: Target, store: MediaStore, key: IntegrityKey) -> None:
     """After a full re-hash found ``t`` genuine: remember its fingerprint (the re-verification)."""
     fp = await store.fingerprint(t.key)
-    await save_seal(row["id"], t.which, key.mac(_seal_message(row["id"], t, fp)))
+    await save_seal(row["id"], t.which, key.mac(seal_message(row["id"], t, fp)))
 
 
 async def save_seal(evidence_id: uuid.UUID, which: str, seal: str) -> None:
@@ -149,7 +149,7 @@ async def inspect(
     ``full`` re-hashes even an object whose sealed fingerprint still matches."""
     try:
         fp = await store.fingerprint(t.key)
-        message = _seal_message(row["id"], t, fp)
+        message = seal_message(row["id"], t, fp)
         sealed = (t.size is None or fp.size == t.size) and key.mac_ok(message, t.seal)
         if sealed and not full:
             return None
