@@ -16,6 +16,7 @@ from typing import Any
 
 from backend.alerts.services import raise_alert
 from backend.audit import services as audit
+from backend.audit.tables import AuditEntry
 from backend.db import atomic, json_value
 from backend.evidence.tables import Evidence
 from backend.lib.errors import AppError, Errors
@@ -118,8 +119,44 @@ async def check(
             "and are not served; an alert was raised.",
             expected=t.sha256,
         )
+    # Genuine bytes, but are they this evidence's? A row re-pointed to another object is unsealed
+    # too: before sealing, the row must still say what its upload entry recorded.
+    recorded = recorded_target(await upload_entry(row["id"]), t.which)
+    if recorded is not None and recorded != (t.key, t.sha256, t.size if t.size is not None else recorded[2]):
+        await report_mismatch(events, row, t.which, recorded[1], f"row re-pointed to {t.sha256}")
+        raise AppError(
+            Errors.EVIDENCE_INTEGRITY,
+            f"This evidence's {t.which} no longer points at the object its upload recorded and is "
+            "not served; an alert was raised.",
+            expected=recorded[1],
+        )
     await save_seal(row["id"], t.which, key.mac(message))
     return fp.size
+
+
+async def upload_entry(evidence_id: uuid.UUID) -> dict[str, Any] | None:
+    """What the audit log recorded at the upload (``evidence.uploaded``)."""
+    entry = (
+        await AuditEntry.select(AuditEntry.data)
+        .where(
+            (AuditEntry.object_id == str(evidence_id))
+            & (AuditEntry.action == "evidence.uploaded")
+            & (AuditEntry.object_type == "evidence")
+        )
+        .first()
+    )
+    return json_value(entry["data"], {}) if entry else None
+
+
+def recorded_target(recorded: dict[str, Any] | None, which: str) -> tuple[str, str, int] | None:
+    """(key, sha256, size) of ``which`` as the upload entry recorded it; None for entries written
+    before uploads recorded object keys."""
+    if recorded is None or "object_key" not in recorded:
+        return None
+    if which == "content":
+        return recorded["object_key"], recorded["sha256"], recorded["size"]
+    r = recorded.get("renditions", {}).get(which)
+    return (r["key"], r["sha256"], r["size"]) if r else None
 
 
 async def seal_verified(row: dict[str, Any], t: Target, store: MediaStore, key: IntegrityKey) -> None:

@@ -179,3 +179,25 @@ async def test_on_s3_missing_replaced_and_unreachable_objects_are_refused(
         # in this test's bucket.
         if evidence_id is not None:
             await Evidence.delete().where(Evidence.id == evidence_id).run()
+
+
+async def test_a_row_repointed_to_other_genuine_bytes_is_not_served_as_this_evidence(
+    client, as_user, world: World
+) -> None:
+    officer = await as_user("officer_a1")
+    first, second = await _upload(client, officer, world), await _upload(client, officer, world)
+    url = f"/api/v1/evidence/{first['id']}/content"
+    genuine = await client.get(url, headers=officer)
+    assert genuine.status_code == 200
+    row = await Evidence.select().where(Evidence.id == first["id"]).first()
+    other = await Evidence.select().where(Evidence.id == second["id"]).first()
+    fields = (Evidence.object_key, Evidence.sha256, Evidence.size)
+    await Evidence.update({f: other[f._meta.name] for f in fields}).where(Evidence.id == first["id"]).run()
+    try:
+        body = assert_problem(await client.get(url, headers=officer), 409, "evidence.integrity_failed")
+        assert body["expected"] == first["sha256"]
+        assert await _mismatch_alerts(first["id"]) == 1
+    finally:
+        await Evidence.update({f: row[f._meta.name] for f in fields}).where(Evidence.id == first["id"]).run()
+    again = await client.get(url, headers=officer)
+    assert again.status_code == 200 and again.content == genuine.content
