@@ -15,6 +15,7 @@ from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
 from backend.lib.signing import ALGORITHM, IntegrityKey
 
 Filter = Annotated[str | None, QueryParameter(max_length=64)]
+Size = Annotated[int, QueryParameter(ge=1, le=2**63 - 1)]
 MAX_OUTSIDE_HEADS = 100
 
 
@@ -87,6 +88,13 @@ class AuditController(Controller):
                     errors=[{"key": f"heads[{index}]", "message": str(exc)}],
                 ) from None
         return await _check(store, integrity, outside)
+
+    @get(
+        "/consistency",
+        summary="RFC 9162 consistency proof between the trees of sizes first and second",
+    )
+    async def consistency(self, first: Size, second: Size) -> schemas.Consistency:
+        return await services.consistency(first, second)
 
     @get("/head", summary="The newest signed tree head, for an outside party to keep")
     async def newest_head(self, integrity: Integrity) -> schemas.TreeHead:

@@ -52,3 +52,11 @@ class PublicKey(msgspec.Struct):
     key_id: str
     public_key: str  # base64 of the raw 32-byte Ed25519 key
     public_key_pem: str
+
+
+class Consistency(msgspec.Struct):
+    first: int
+    second: int
+    first_root: str
+    second_root: str
+    proof: list[str]  # hex, RFC 9162 §2.1.4 order

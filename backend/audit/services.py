@@ -10,7 +10,8 @@ from typing import Any
 
 from backend.audit import heads, schemas
 from backend.audit.canonical import canonical, digest, leaf
-from backend.audit.merkle import Frontier, leaf_hash
+from backend.audit.merkle import Frontier, consistency_proof, leaf_hash
+from backend.audit.merkle import root_of_leaves as merkle_root
 from backend.audit.tables import AuditEntry, AuditHead
 from backend.db import is_postgres, json_value
 from backend.lib.auth import CurrentUser
@@ -201,6 +202,40 @@ async def verify(
         tuple(problems),
         len(kept) + len(outside),
         signed_size,
+    )
+
+
+async def consistency(first: int, second: int, batch: int = 1000) -> schemas.Consistency:
+    """RFC 9162 §2.1.4 consistency proof between the log's trees of sizes ``first`` and ``second``,
+    for an outside party holding two heads (or one head and the newest): they check it against the
+    roots they kept, never against the roots this answer carries."""
+    head = await AuditHead.select(AuditHead.seq).where(AuditHead.id == 1).first()
+    size = head["seq"] if head else 0
+    if not 0 < first <= second <= size:
+        raise AppError(
+            Errors.VALIDATION,
+            f"Need 0 < first <= second <= {size}, the log's size.",
+            errors=[{"key": "first" if not 0 < first <= second else "second"}],
+        )
+    leaves: list[bytes] = []
+    while len(leaves) < second:
+        rows = (
+            await AuditEntry.select()
+            .where((AuditEntry.seq > len(leaves)) & (AuditEntry.seq <= second))
+            .order_by(AuditEntry.seq)
+            .limit(batch)
+        )
+        if not rows:
+            break
+        leaves += [leaf_hash(leaf(r)) for r in rows]
+    if len(leaves) != second:
+        raise AppError(Errors.CONFLICT, "The log has fewer entries than its head says: run verify.")
+    return schemas.Consistency(
+        first=first,
+        second=second,
+        first_root=merkle_root(leaves[:first]).hex(),
+        second_root=merkle_root(leaves).hex(),
+        proof=[h.hex() for h in consistency_proof(leaves, first)],
     )
 
 

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from backend.app import create_app
 from backend.audit import heads
 from backend.audit.canonical import digest, leaf
-from backend.audit.merkle import root_of
+from backend.audit.merkle import root_of, verify_consistency
 from backend.audit.tables import AuditEntry, AuditHead, AuditTreeHead
 from tests.conftest import World, assert_problem, login, make_settings, serve, unique
 
@@ -292,3 +292,45 @@ async def test_the_server_signs_heads_as_the_log_grows(world: World) -> None:
                 break
             await asyncio.sleep(0.25)
         assert newest is not None and newest.tree_size >= size
+
+
+async def test_an_outside_party_checks_two_heads_with_a_consistency_proof(
+    client, as_user, world: World
+) -> None:
+    admin, supervisor = await as_user("admin"), await as_user("supervisor")
+    await _some_writes(client, admin, 2)
+    older = _signed_head()
+    await _some_writes(client, admin, 3)
+    newer = _signed_head()
+    assert newer["tree_size"] > older["tree_size"]
+
+    async def proof_holds() -> bool:
+        response = await client.get(
+            f"/api/v1/audit/consistency?first={older['tree_size']}&second={newer['tree_size']}",
+            headers=supervisor,
+        )
+        assert response.status_code == 200, response.text
+        proof = [bytes.fromhex(h) for h in response.json()["proof"]]
+        # Checked against the roots the outside party kept, not the ones in the answer.
+        return verify_consistency(
+            older["tree_size"],
+            newer["tree_size"],
+            bytes.fromhex(older["root_hash"]),
+            bytes.fromhex(newer["root_hash"]),
+            proof,
+        )
+
+    assert await proof_holds()
+    victim = (
+        await AuditEntry.select()
+        .where(AuditEntry.seq <= older["tree_size"])
+        .order_by(AuditEntry.seq, ascending=False)
+        .first()
+    )
+    async with _rewritten(victim["seq"], '{"rewritten":true}'):
+        assert not await proof_holds()
+    assert await proof_holds()
+    size = (await AuditHead.select(AuditHead.seq).first())["seq"]
+    for query in ("first=0&second=3", f"first=2&second={size + 1}", "first=5&second=2", "first=x&second=2"):
+        response = await client.get(f"/api/v1/audit/consistency?{query}", headers=supervisor)
+        assert_problem(response, 400, "validation.failed")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import hashlib
 
-from backend.audit.merkle import EMPTY_ROOT, Frontier, leaf_hash, node_hash, root_of
+from backend.audit.merkle import (
+    EMPTY_ROOT,
+    Frontier,
+    consistency_proof,
+    leaf_hash,
+    node_hash,
+    root_of,
+    verify_consistency,
+)
 
 
 def test_leaf_and_node_hashes_are_domain_separated() -> None:
@@ -35,3 +43,24 @@ def test_a_changed_entry_changes_the_root() -> None:
     changed = list(entries)
     changed[4] = b"entry four"
     assert root_of(entries) != root_of(changed)
+
+
+def test_consistency_proofs_verify_for_every_pair_of_sizes_and_fail_when_altered() -> None:
+    entries = [f"entry {i}".encode() for i in range(20)]
+    leaves = [leaf_hash(e) for e in entries]
+    for second in range(1, len(entries) + 1):
+        second_root = root_of(entries[:second])
+        for first in range(1, second + 1):
+            first_root = root_of(entries[:first])
+            proof = consistency_proof(leaves[:second], first)
+            assert verify_consistency(first, second, first_root, second_root, proof), (first, second)
+            if first < second:
+                # A rewritten old entry, a wrong size, or a tampered proof: all fail.
+                changed = root_of([b"forged", *entries[1:first]])
+                assert not verify_consistency(first, second, changed, second_root, proof)
+                assert not verify_consistency(
+                    first, second, first_root, root_of(entries[: second - 1]), proof
+                )
+                if proof:
+                    bad = [bytes(32), *proof[1:]]
+                    assert not verify_consistency(first, second, first_root, second_root, bad)
