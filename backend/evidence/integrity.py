@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.alerts.services import raise_alert
+from backend.alerts.tables import Alert
 from backend.audit import services as audit
 from backend.audit.tables import AuditEntry
 from backend.db import atomic, json_value
@@ -76,6 +77,13 @@ async def report_mismatch(
     data = {"rendition": which, "expected": expected, "actual": actual}
     async with atomic():
         await audit.record(None, "evidence.hash_mismatch", "evidence", row["id"], data)
+    # Every refused read is in the audit log; the command center gets one alert until it is handled.
+    if await Alert.exists().where(
+        (Alert.type == "evidence.hash_mismatch")
+        & (Alert.object_id == str(row["id"]))
+        & (Alert.status == "open")
+    ):
+        return
     what = "Stored evidence" if which == "content" else f"The {which} of evidence"
     await raise_alert(
         events,
