@@ -1,5 +1,5 @@
 """Evidence: attach originals (streamed or from a finished resumable upload) to a registered parent,
-reads with chain of custody, and re-verification."""
+and reads (checked by ``integrity``) with chain of custody. Re-verification is ``verify.py``."""
 
 from __future__ import annotations
 
