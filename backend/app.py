@@ -26,12 +26,15 @@ from backend.actions import services as actions_services
 from backend.actions.controllers import ActionController
 from backend.actions.evidence import ActionParent
 from backend.alerts.controllers import AlertController, SosController
-from backend.audit.controllers import AuditController
+from backend.audit import heads as audit_heads
+from backend.audit import services as audit_services
+from backend.audit.controllers import AuditController, AuditKeyController
 from backend.cases import services as cases_services
 from backend.cases.controllers import CaseController
 from backend.cases.evidence import CaseParent
 from backend.db import bind, engine_from_url, is_postgres
 from backend.evidence import parents as evidence_parents
+from backend.evidence import verify as evidence_verify
 from backend.evidence.backfill import backfill_periodically
 from backend.evidence.controllers import EvidenceController, EvidenceUploadController, UploadController
 from backend.evidence.sweep import sweep_periodically
@@ -40,6 +43,7 @@ from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
 from backend.lib.headers import add_security_headers
 from backend.lib.requests import AppRequest, refuse_nul_in_url
+from backend.lib.signing import IntegrityKey, load_or_create
 from backend.live import services as live_services
 from backend.live.channel import channels_backend
 from backend.live.controllers import PositionController, live_socket
@@ -79,8 +83,26 @@ async def _spot_check_deadlines(events: Publisher, every_s: float = 15) -> None:
         await asyncio.sleep(every_s)
 
 
+async def _sign_tree_heads(key: IntegrityKey, settings: Settings, tick_s: float = 15) -> None:
+    """Sign a tree head of the audit log every ``audit_sign_interval_s`` seconds when it grew, and
+    sooner once ``audit_sign_every`` entries are unsigned: what an insider could rewrite unnoticed
+    is at most what came after the newest head."""
+    log = logging.getLogger(__name__)
+    last = asyncio.get_running_loop().time()
+    while True:
+        await asyncio.sleep(min(tick_s, settings.audit_sign_interval_s))
+        now = asyncio.get_running_loop().time()
+        try:
+            due = now - last >= settings.audit_sign_interval_s
+            if await audit_heads.sign(key, min_new=1 if due else settings.audit_sign_every) or due:
+                last = now
+        except Exception:  # retried at the next tick
+            log.exception("signing an audit tree head failed")
+
+
 def register_domains() -> None:
     """Fill the extension points lower domains offer to higher ones."""
+    audit_services.register_check(evidence_verify.check_records)
     evidence_parents.register("action", ActionParent())
     evidence_parents.register("case", CaseParent())
     evidence_parents.register("spot_check", SpotCheckParent())
@@ -114,6 +136,7 @@ def create_app(
     register_domains()
     store = store or open_store(settings.media_url, spool_dir=str(settings.data_dir / "tmp"))
     tokens = TokenService.for_settings(settings)
+    integrity = load_or_create(settings.integrity_key_path)
     channel = channel_name(settings.redis_prefix)
     backend = channels_backend(settings.redis_url)  # keeps reconnecting: the app runs without Redis
     channels = ChannelsPlugin(backend=backend, channels=[channel])
@@ -135,6 +158,11 @@ def create_app(
         deadlines = asyncio.create_task(_spot_check_deadlines(events), name="spot-check-deadlines")
         sweeper = asyncio.create_task(sweep_periodically(settings, store), name="sweep-uploads")
         backfill = asyncio.create_task(backfill_periodically(store, settings), name="watermarks")
+        signer = (
+            asyncio.create_task(_sign_tree_heads(integrity, settings), name="sign-tree-heads")
+            if settings.audit_sign_interval_s > 0
+            else None
+        )
         try:
             yield
         finally:
@@ -142,6 +170,8 @@ def create_app(
             deadlines.cancel()
             sweeper.cancel()
             backfill.cancel()
+            if signer is not None:
+                signer.cancel()
             await hub.stop()
             if is_postgres(engine):
                 await engine.close_connection_pool()
@@ -159,6 +189,7 @@ def create_app(
             UnitController,
             ItemController,
             AuditController,
+            AuditKeyController,
             ActionController,
             CaseController,
             AlertController,
@@ -201,6 +232,7 @@ def create_app(
             "settings": _value(settings),
             "store": _value(store),
             "tokens": _value(tokens),
+            "integrity": _value(integrity),
             "events": _value(events),
             "hub": _value(hub),
             "channels": _value(channels),

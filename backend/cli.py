@@ -1,12 +1,15 @@
-"""fieldwatch command line: serve | migrate | demo | verify | backfill-watermarks | create-user."""
+"""fieldwatch command line: serve | migrate | demo | create-user | verify | audit-head |
+backfill-watermarks."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from backend.settings import get_settings
 
@@ -72,11 +75,43 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_verify(_: argparse.Namespace) -> int:
-    from backend.evidence.verify import run_verify
+def cmd_verify(args: argparse.Namespace) -> int:
+    from backend.audit.heads import HeadRejected
+    from backend.evidence.verify import read_heads, run_verify
 
+    try:
+        outside = read_heads(args.head)
+    except (OSError, ValueError, HeadRejected) as exc:
+        print(f"error: cannot read the tree head: {exc}", file=sys.stderr)
+        return 2
     _migrate()
-    return asyncio.run(run_verify(get_settings()))
+    return asyncio.run(run_verify(get_settings(), outside))
+
+
+def cmd_audit_head(args: argparse.Namespace) -> int:
+    import json
+
+    from backend.audit.heads import newest, sign
+    from backend.db import connected
+    from backend.lib.signing import load_or_create
+
+    async def run() -> dict[str, object] | None:
+        settings = get_settings()
+        key = load_or_create(settings.integrity_key_path)
+        async with connected(settings.database_url):
+            if not args.no_sign:
+                await sign(key)
+            head = await newest()
+        return head.as_json(key) if head else None
+
+    with contextlib.redirect_stdout(sys.stderr):  # stdout is the head alone, to keep as a file
+        _migrate()
+    head = asyncio.run(run())
+    if head is None:
+        print("error: the audit log is empty; there is no tree head to sign", file=sys.stderr)
+        return 1
+    print(json.dumps(head, indent=2))
+    return 0
 
 
 def cmd_backfill_watermarks(_: argparse.Namespace) -> int:
@@ -104,9 +139,26 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--password", help="password for every demo user (default: generated once, kept)")
     demo.set_defaults(func=cmd_demo)
 
-    sub.add_parser("verify", help="re-hash every stored original; exit 1 on a mismatch").set_defaults(
-        func=cmd_verify
+    verify = sub.add_parser(
+        "verify",
+        help="check the audit log against its signed tree heads and re-hash every stored original and "
+        "rendition against its upload entry; exit 1 on any problem",
     )
+    verify.add_argument(
+        "--head",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="a tree head kept outside (audit-head's JSON); the log must be consistent with it",
+    )
+    verify.set_defaults(func=cmd_verify)
+
+    audit_head = sub.add_parser(
+        "audit-head", help="sign a tree head of the audit log if it grew, and print the newest as JSON"
+    )
+    audit_head.add_argument("--no-sign", action="store_true", help="print the newest head only")
+    audit_head.set_defaults(func=cmd_audit_head)
 
     sub.add_parser(
         "backfill-watermarks",

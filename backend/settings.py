@@ -45,6 +45,9 @@ class Settings:
     temp_max_age_s: int = 3600
     clock_skew_minutes: int = 10
     cjk_font: str | None = None
+    integrity_key_file: Path | None = None  # default: data_dir / "integrity-key.pem"
+    audit_sign_interval_s: int = 300
+    audit_sign_every: int = 1000
     debug: bool = False
     pwa_dir: Path = field(default_factory=lambda: default_pwa_dir())
 
@@ -64,6 +67,11 @@ class Settings:
     @property
     def keys_dir(self) -> Path:
         return self.data_dir / "keys"
+
+    @property
+    def integrity_key_path(self) -> Path:
+        """Not in keys_dir: every PEM there is a JWT key."""
+        return self.integrity_key_file or self.data_dir / "integrity-key.pem"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -94,6 +102,9 @@ class Settings:
             temp_max_age_s=_int("TEMP_MAX_AGE", 3600),
             clock_skew_minutes=_int("CLOCK_SKEW_MINUTES", 10),
             cjk_font=_env("CJK_FONT"),
+            integrity_key_file=Path(key_file) if (key_file := _env("INTEGRITY_KEY_FILE")) else None,
+            audit_sign_interval_s=_int("AUDIT_SIGN_INTERVAL", 300),
+            audit_sign_every=_int("AUDIT_SIGN_EVERY", 1000),
             debug=(_env("DEBUG", "0") == "1"),
         )
 

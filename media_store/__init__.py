@@ -6,6 +6,7 @@ renditions (thumbnails, watermarked copies) are objects of their own."""
 from media_store.base import (
     LIMITER,
     ChecksumMismatch,
+    Fingerprint,
     InvalidRange,
     MediaStore,
     MediaStoreError,
@@ -26,6 +27,7 @@ from media_store.base import (
 __all__ = [
     "LIMITER",
     "ChecksumMismatch",
+    "Fingerprint",
     "InvalidRange",
     "MediaStore",
     "MediaStoreError",

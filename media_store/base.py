@@ -127,6 +127,15 @@ class ObjectInfo:
     content_type: str
 
 
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What a stat reveals of a stored object without reading it; ``token`` changes whenever its
+    bytes could have (local file: size, mtime, ctime, inode; S3: ETag, size, last-modified)."""
+
+    size: int
+    token: str
+
+
 # -- addressing -------------------------------------------------------------------------------------
 
 
@@ -266,6 +275,10 @@ class MediaStore(Protocol):
     async def stat(self, key: str) -> ObjectInfo: ...
 
     async def exists(self, key: str) -> bool: ...
+
+    async def fingerprint(self, key: str) -> Fingerprint:
+        """Raises ObjectNotFound, or MediaStoreUnavailable when the store cannot answer."""
+        ...
 
     def open_range(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         """Bytes ``start``..``end`` (inclusive, like HTTP Range) in chunks of READ_CHUNK. Close it

@@ -13,6 +13,7 @@ import anyio
 from media_store.base import (
     KEY_PREFIX,
     READ_CHUNK,
+    Fingerprint,
     MediaStoreUnavailable,
     Meter,
     ObjectInfo,
@@ -157,6 +158,21 @@ class LocalStore:
 
     async def exists(self, key: str) -> bool:
         return await run_sync(self._path(key).is_file)
+
+    async def fingerprint(self, key: str) -> Fingerprint:
+        path = self._path(key)
+
+        def _stat() -> Fingerprint:
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                raise ObjectNotFound(key) from None
+            except OSError as exc:
+                raise MediaStoreUnavailable(f"media directory unreadable: {exc.strerror}") from None
+            # ctime cannot be set from user space: rewriting the file and restoring its mtime shows.
+            return Fingerprint(st.st_size, f"file:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}")
+
+        return await run_sync(_stat)
 
     async def open_range(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         path = self._path(key)

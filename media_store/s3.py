@@ -47,6 +47,7 @@ from media_store.base import (
     KEY_PREFIX,
     MAX_PRESIGN_SECONDS,
     READ_CHUNK,
+    Fingerprint,
     InvalidRange,
     KeyLocks,
     MediaStoreUnavailable,
@@ -337,6 +338,13 @@ class S3Store:
         sha256_of_key(key)
         info = await self._call("stat", self.client.stat_object, self.bucket, key, key=key)
         return ObjectInfo(size=info.size or 0, content_type=info.content_type or "application/octet-stream")
+
+    async def fingerprint(self, key: str) -> Fingerprint:
+        sha256_of_key(key)
+        info = await self._call("stat", self.client.stat_object, self.bucket, key, key=key)
+        size = info.size or 0
+        modified = info.last_modified.isoformat() if info.last_modified else ""
+        return Fingerprint(size, f"s3:{info.etag}:{size}:{modified}:{info.version_id or ''}")
 
     async def exists(self, key: str) -> bool:
         try:

@@ -21,6 +21,9 @@ os.environ["FIELDWATCH_DATABASE_URL"] = os.environ.get("FIELDWATCH_TEST_DATABASE
     f"sqlite:///{_DATA_DIR / 'test.sqlite3'}"
 )
 os.environ.pop("FIELDWATCH_MEDIA_URL", None)
+# Tree heads are signed only when a test asks: a server process signing in the background while a
+# test has tampered with the shared database would sign the tampered log.
+os.environ["FIELDWATCH_AUDIT_SIGN_INTERVAL"] = "0"
 os.environ.pop("FIELDWATCH_REDIS_URL", None)
 
 import httpx  # noqa: E402

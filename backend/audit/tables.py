@@ -25,3 +25,17 @@ class AuditHead(Table, tablename="audit_head"):
     id = Integer(primary_key=True)
     seq = BigInt(default=0)
     hash = Varchar(length=64)
+
+
+class AuditTreeHead(Table, tablename="audit_tree_head"):
+    """A signed tree head: the Merkle root over the first ``tree_size`` entries, signed with the
+    server's integrity key (which the database never holds). ``frontier`` lets the next head be
+    computed from the entries since this one."""
+
+    id = UUID(primary_key=True)
+    tree_size = BigInt(unique=True)
+    root_hash = Varchar(length=64)
+    timestamp = BigInt()  # milliseconds since the epoch, as signed
+    key_id = Varchar(length=16)
+    signature = Varchar(length=100)
+    frontier = Text(default="[]")

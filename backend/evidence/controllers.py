@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, head, patch, post, route
@@ -15,7 +14,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from backend.evidence import parents, schemas, services, tus
 from backend.evidence.uploads import MAX_UPLOAD, upload_request
 from backend.lib.auth import CurrentUser, requires_roles
-from backend.lib.deps import AppSettings, SignedIn, Store
+from backend.lib.deps import AppSettings, Integrity, SignedIn, Store
 from backend.lib.errors import AppError, Errors
 from backend.live.publish import Events
 from media_store import InvalidRange
@@ -82,9 +81,11 @@ class EvidenceUploadController(Controller):
         return await services.list_for(user, "action", action_id)
 
 
-async def _send(request: User, evidence_id: uuid.UUID, which: str, store: Store) -> Stream:
+async def _send(
+    request: User, evidence_id: uuid.UUID, which: str, store: Store, integrity: Integrity, events: Events
+) -> Stream:
     byte_range = request.headers.get("range")
-    content = await services.content_for(request.user, evidence_id, which, store, byte_range)
+    content = await services.content_for(request.user, evidence_id, which, store, integrity, events)
     start, end, status = 0, content.size - 1, 200
     if byte_range:
         match = _RANGE.match(byte_range.strip())
@@ -102,13 +103,7 @@ async def _send(request: User, evidence_id: uuid.UUID, which: str, store: Store)
             raise AppError(
                 Errors.RANGE_NOT_SATISFIABLE, f"The content has {content.size} bytes."
             ).with_headers(**{"Content-Range": f"bytes */{content.size}"}) from None
-
-    async def body() -> AsyncIterator[bytes]:
-        if content.size == 0:
-            return
-        async for chunk in store.open_range(content.key, start, end):
-            yield chunk
-
+    body = await services.open_content(request.user, content, start, end, byte_range, store, events)
     headers = {
         "Accept-Ranges": "bytes",
         "Content-Length": str(end - start + 1 if content.size else 0),
@@ -120,7 +115,7 @@ async def _send(request: User, evidence_id: uuid.UUID, which: str, store: Store)
     }
     if status == 206:
         headers["Content-Range"] = f"bytes {start}-{end}/{content.size}"
-    return Stream(body(), status_code=status, media_type=content.content_type, headers=headers)
+    return Stream(body, status_code=status, media_type=content.content_type, headers=headers)
 
 
 class EvidenceController(Controller):
@@ -132,18 +127,39 @@ class EvidenceController(Controller):
         return await services.get_evidence(user, evidence_id)
 
     @get("/{evidence_id:uuid}/content", summary="The original bytes (HTTP Range supported)")
-    async def content(self, request: User, evidence_id: FromPath[uuid.UUID], store: Store) -> Stream:
-        return await _send(request, evidence_id, "content", store)
+    async def content(
+        self,
+        request: User,
+        evidence_id: FromPath[uuid.UUID],
+        store: Store,
+        integrity: Integrity,
+        events: Events,
+    ) -> Stream:
+        return await _send(request, evidence_id, "content", store, integrity, events)
 
     @get("/{evidence_id:uuid}/thumbnail", summary="Thumbnail (JPEG)")
-    async def thumbnail(self, request: User, evidence_id: FromPath[uuid.UUID], store: Store) -> Stream:
-        return await _send(request, evidence_id, "thumbnail", store)
+    async def thumbnail(
+        self,
+        request: User,
+        evidence_id: FromPath[uuid.UUID],
+        store: Store,
+        integrity: Integrity,
+        events: Events,
+    ) -> Stream:
+        return await _send(request, evidence_id, "thumbnail", store, integrity, events)
 
     @get(
         "/{evidence_id:uuid}/watermarked", summary="Watermarked copy stamped with server time, place, officer"
     )
-    async def watermarked(self, request: User, evidence_id: FromPath[uuid.UUID], store: Store) -> Stream:
-        return await _send(request, evidence_id, "watermarked", store)
+    async def watermarked(
+        self,
+        request: User,
+        evidence_id: FromPath[uuid.UUID],
+        store: Store,
+        integrity: Integrity,
+        events: Events,
+    ) -> Stream:
+        return await _send(request, evidence_id, "watermarked", store, integrity, events)
 
     @get(
         "/{evidence_id:uuid}/custody",

@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from backend.evidence.parents import Parent
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import BEIJING
 from backend.settings import Settings
-from media_store import MediaStore, images, run_sync
+from media_store import MediaStore, StoredObject, images, run_sync
 
 logger = logging.getLogger(__name__)
 _fonts: dict[str | None, str] = {}  # found font files by configured path: found once, looked for until
@@ -60,17 +61,24 @@ def stamp_lines(
     ]
 
 
-async def make(path: Path, lines: list[str], store: MediaStore, settings: Settings) -> dict[str, str]:
-    """Store the renditions of the photo at ``path``; their object keys by name. A photo Pillow can
-    read metadata from but not render keeps its original and simply has no rendition."""
-    out: dict[str, str] = {}
+def _record(stored: StoredObject) -> dict[str, Any]:
+    return {"key": stored.key, "sha256": stored.sha256, "size": stored.size}
+
+
+async def make(
+    path: Path, lines: list[str], store: MediaStore, settings: Settings
+) -> dict[str, dict[str, Any]]:
+    """Store the renditions of the photo at ``path``; by name, each one's object key, SHA-256 and
+    size (written into the upload's audit entry too). A photo Pillow can read metadata from but not
+    render keeps its original and simply has no rendition."""
+    out: dict[str, dict[str, Any]] = {}
     try:
         thumb = await run_sync(images.thumbnail, path)
-        out["thumbnail"] = (await store.put_bytes(thumb, content_type="image/jpeg")).key
+        out["thumbnail"] = _record(await store.put_bytes(thumb, content_type="image/jpeg"))
         font = _cjk_font(settings)
         if font:
             stamped = await run_sync(images.watermark, path, lines, font)
-            out["watermarked"] = (await store.put_bytes(stamped, content_type="image/jpeg")).key
+            out["watermarked"] = _record(await store.put_bytes(stamped, content_type="image/jpeg"))
     except images.ImageRejected as exc:
         logger.warning("no rendition for %s: %s", path.name, exc)
     return out

@@ -1,25 +1,25 @@
 """Evidence: attach originals (streamed or from a finished resumable upload) to a registered parent,
-reads with chain of custody, and re-verification."""
+and reads (checked by ``integrity``) with chain of custody. Re-verification is ``verify.py``."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import tempfile
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
-from backend.alerts.services import raise_alert
 from backend.audit import services as audit
 from backend.db import atomic, is_unique_violation, json_value
-from backend.evidence import parents, schemas
+from backend.evidence import integrity, parents, schemas
 from backend.evidence.custody import entries as custody_entries
 from backend.evidence.custody import record_fetch
 from backend.evidence.custody import summary as custody_summary
@@ -31,9 +31,19 @@ from backend.evidence.uploads import UploadRequest
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import BEIJING, utcnow
 from backend.lib.errors import AppError, Errors
+from backend.lib.signing import IntegrityKey
 from backend.live.publish import Publisher
 from backend.settings import Settings
-from media_store import ChecksumMismatch, MediaStore, TooLarge, file_chunks, images, run_sync
+from media_store import (
+    ChecksumMismatch,
+    MediaStore,
+    MediaStoreUnavailable,
+    ObjectNotFound,
+    TooLarge,
+    file_chunks,
+    images,
+    run_sync,
+)
 from media_store.sniff import matches, normalize, read_head, sniff
 
 logger = logging.getLogger(__name__)
@@ -302,6 +312,9 @@ async def _record(
                     "sha256": sha256,
                     "size": original.size,
                     "content_type": original.content_type,
+                    # What the row points at, so a row re-pointed to other stored bytes shows.
+                    "object_key": original.key,
+                    "renditions": renditions,
                     "lat": lat,
                     "lon": lon,
                     "gps_accuracy_m": accuracy,
@@ -386,67 +399,85 @@ async def list_for(actor: CurrentUser, parent_type: str, parent_id: uuid.UUID) -
 
 @dataclass(frozen=True)
 class Content:
-    key: str
-    content_type: str
-    size: int
-    sha256: str
-    filename: str | None
+    row: dict[str, Any]
+    target: integrity.Target
+    size: int  # of the stored object as found (and checked) now
+
+    @property
+    def key(self) -> str:
+        return self.target.key
+
+    @property
+    def content_type(self) -> str:
+        return self.target.content_type
+
+    @property
+    def sha256(self) -> str:
+        return self.target.sha256
+
+    @property
+    def filename(self) -> str | None:
+        return cast(str | None, self.row["filename"])
 
 
 async def content_for(
-    actor: CurrentUser, evidence_id: uuid.UUID, which: str, store: MediaStore, byte_range: str | None
+    actor: CurrentUser,
+    evidence_id: uuid.UUID,
+    which: str,
+    store: MediaStore,
+    key: IntegrityKey,
+    events: Publisher,
 ) -> Content:
-    """The object to send for ``which`` (content | thumbnail | watermarked); each fetch is custody."""
+    """The object to send for ``which`` (content | thumbnail | watermarked), once its bytes are known
+    to be genuine: altered or missing bytes are refused (and raise the hash-mismatch alert)."""
     row = await _row(actor, evidence_id)
-    if which == "content":
-        key, ctype, size, sha = row["object_key"], row["content_type"], row["size"], row["sha256"]
-    else:
-        renditions = json_value(row["renditions"], {})
-        if which not in renditions:
-            raise AppError(Errors.NOT_FOUND, f"This evidence has no {which} rendition.")
-        key, ctype = renditions[which], "image/jpeg"
-        size = (await store.stat(key)).size
-        sha = key.rsplit("/", 1)[-1]
-    await record_fetch(actor, evidence_id, which, byte_range)
-    return Content(key, ctype, size, sha, row["filename"])
+    target = integrity.target(row, which)
+    if target is None:
+        raise AppError(Errors.NOT_FOUND, f"This evidence has no {which} rendition.")
+    size = await integrity.check(row, target, store, key, events)
+    return Content(row, target, size)
+
+
+async def open_content(
+    actor: CurrentUser,
+    content: Content,
+    start: int,
+    end: int,
+    byte_range: str | None,
+    store: MediaStore,
+    events: Publisher,
+) -> AsyncIterator[bytes]:
+    """Open the object and read its first chunk before any header is sent, so a store that is down or
+    an object that vanished is a refusal, not a 200 cut short; only then is the fetch custody."""
+    first = b""
+    chunks: AsyncIterator[bytes] | None = None
+    if content.size:
+        chunks = store.open_range(content.key, start, end)
+        try:
+            first = await anext(chunks, b"")
+        except ObjectNotFound:
+            raise await integrity.missing(events, content.row, content.target) from None
+        except MediaStoreUnavailable as exc:
+            raise integrity.unavailable(exc) from None
+    try:
+        await record_fetch(actor, content.row["id"], content.target.which, byte_range)
+    except BaseException:
+        if chunks is not None:
+            await cast(AsyncGenerator[bytes, None], chunks).aclose()
+        raise
+    return _rest(first, chunks)
+
+
+async def _rest(first: bytes, chunks: AsyncIterator[bytes] | None) -> AsyncIterator[bytes]:
+    if chunks is None:
+        return
+    async with contextlib.aclosing(cast(AsyncGenerator[bytes, None], chunks)):
+        if first:
+            yield first
+        async for chunk in chunks:
+            yield chunk
 
 
 async def custody(evidence_id: uuid.UUID, actor: CurrentUser) -> list[dict[str, Any]]:
     await _row(actor, evidence_id)
     return await custody_entries(evidence_id)
-
-
-async def verify_all(store: MediaStore, events: Publisher, progress: Any = None) -> list[dict[str, Any]]:
-    """Re-hash every stored original; a mismatch is an alert and an audit entry."""
-    rows = await Evidence.select(
-        Evidence.id, Evidence.object_key, Evidence.sha256, Evidence.unit_id, Evidence.size
-    )
-    mismatches = []
-    for index, row in enumerate(rows, 1):
-        try:
-            actual = await store.rehash(row["object_key"])
-        except Exception as exc:  # a missing object is as bad as an altered one
-            actual = f"unreadable: {type(exc).__name__}"
-        if actual != row["sha256"]:
-            mismatches.append({"id": str(row["id"]), "expected": row["sha256"], "actual": actual})
-            async with atomic():
-                await audit.record(
-                    None,
-                    "evidence.hash_mismatch",
-                    "evidence",
-                    row["id"],
-                    {"expected": row["sha256"], "actual": actual},
-                )
-            await raise_alert(
-                events,
-                "evidence.hash_mismatch",
-                f"Stored evidence {row['id']} no longer matches its SHA-256",
-                severity="high",
-                unit_id=row["unit_id"],
-                object_type="evidence",
-                object_id=row["id"],
-                data={"expected": row["sha256"], "actual": actual},
-            )
-        if progress is not None:
-            progress(index, len(rows), row["size"])
-    return mismatches

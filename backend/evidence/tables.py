@@ -31,6 +31,8 @@ class Evidence(Table, tablename="evidence"):
     renditions = JSON(default={})
     upload = Varchar(length=20, default="direct")  # direct | resumable
     dedupe_key = Varchar(length=140, unique=True)  # parent_type:parent_id:sha256
+    # MAC of the object's stat fingerprint when its bytes last hashed right (evidence/integrity.py)
+    seal = Varchar(length=64, null=True, default=None)
 
 
 class Upload(Table, tablename="uploads"):

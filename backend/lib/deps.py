@@ -13,6 +13,7 @@ from litestar.di import NamedDependency
 from litestar.params import SkipValidation
 
 from backend.lib.auth import CurrentUser, TokenService
+from backend.lib.signing import IntegrityKey
 from backend.settings import Settings
 from media_store import MediaStore
 
@@ -32,3 +33,4 @@ class Notifier(Protocol):
 
 
 Notify = NamedDependency[SkipValidation[Notifier]]  # ask for it as ``events: Notify``
+Integrity = NamedDependency[SkipValidation[IntegrityKey]]

@@ -124,6 +124,14 @@ class Errors:
     RANGE_NOT_SATISFIABLE = ErrorCode(
         "request.range_not_satisfiable", 416, "The range is outside the content"
     )
+    EVIDENCE_INTEGRITY = ErrorCode(
+        "evidence.integrity_failed",
+        409,
+        "The stored bytes no longer match the evidence's recorded SHA-256; they are not served",
+    )
+    EVIDENCE_OBJECT_MISSING = ErrorCode(
+        "evidence.object_missing", 409, "The evidence's stored object is missing from the store"
+    )
     INVITATION_INVALID = ErrorCode("invitation.invalid", 404, "This invitation link is not valid")
     INVITATION_USED = ErrorCode("invitation.used", 410, "This invitation link was already used")
     INVITATION_EXPIRED = ErrorCode("invitation.expired", 410, "This invitation link has expired")

@@ -280,7 +280,7 @@ async def test_options_lists_the_methods_without_a_token_even_where_roles_are_re
     for path, methods in (
         ("/api/v1/alerts", {"GET", "OPTIONS"}),
         ("/api/v1/audit", {"GET", "OPTIONS"}),
-        ("/api/v1/audit/verify", {"GET", "OPTIONS"}),
+        ("/api/v1/audit/verify", {"GET", "POST", "OPTIONS"}),
         ("/api/v1/summary", {"GET", "OPTIONS"}),
         ("/api/v1/actions", {"POST", "OPTIONS"}),
     ):

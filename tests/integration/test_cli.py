@@ -129,3 +129,40 @@ def test_backfill_watermarks_needs_the_font_and_is_a_no_op_when_nothing_waits(tm
     done = _run(tmp_path, "backfill-watermarks")
     assert done.returncode == 0, done.stderr
     assert "0 watermark(s) rendered, 0 failed" in done.stdout
+
+
+def test_audit_head_creates_the_key_owner_only_and_verify_checks_a_kept_head(tmp_path: Path) -> None:
+    import json
+    import stat
+
+    empty = _run(tmp_path, "audit-head")
+    assert empty.returncode == 1 and "empty" in empty.stderr
+    key_file = tmp_path / "integrity-key.pem"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    _run(tmp_path, "demo", "--password", "demo-pass-123")
+    head = _run(tmp_path, "audit-head")
+    assert head.returncode == 0, head.stderr
+    kept = json.loads(head.stdout)  # stdout is the head alone
+    assert kept["tree_size"] == _count(tmp_path, "audit_log") and kept["public_key"]
+    assert _count(tmp_path, "audit_tree_head") == 1
+    again = json.loads(_run(tmp_path, "audit-head").stdout)
+    assert again == kept and _count(tmp_path, "audit_tree_head") == 1  # nothing new to sign
+    (tmp_path / "head.json").write_text(head.stdout)
+    done = _run(tmp_path, "verify", "--head", str(tmp_path / "head.json"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "consistent with 2 signed tree head(s)" in done.stdout
+
+    # Another key (a replaced key file) does not vouch for heads the first one signed.
+    other = tmp_path / "elsewhere" / "other-key.pem"
+    env_key = {"FIELDWATCH_INTEGRITY_KEY_FILE": str(other)}
+    replaced = _run_env(tmp_path, env_key, "verify", "--head", str(tmp_path / "head.json"))
+    assert replaced.returncode == 1 and "valid signature" in replaced.stdout
+    assert other.exists() and stat.S_IMODE(other.stat().st_mode) == 0o600
+
+
+def _run_env(data_dir: Path, extra: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDWATCH_")}
+    env.update(FIELDWATCH_DATA_DIR=str(data_dir), **extra)
+    return subprocess.run(
+        [sys.executable, "-m", "backend.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )

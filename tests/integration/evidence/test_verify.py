@@ -9,6 +9,8 @@ from pathlib import Path
 
 from backend.alerts.tables import Alert
 from backend.audit.tables import AuditEntry
+from backend.db import json_value
+from backend.evidence.tables import Evidence
 from tests.conftest import World, make_settings
 from tests.integration.enforcement_helpers import record_action
 from tests.integration.evidence.photos import phone_photo
@@ -58,3 +60,95 @@ async def test_verify_reports_a_tampered_original(client, as_user, world: World)
         stored.write_bytes(original)
         stored.chmod(0o444)
     assert _verify().returncode == 0
+
+
+async def _two_photos(client, officer, world: World) -> tuple[dict, dict]:
+    action = await record_action(client, officer, world)
+    out = []
+    for _ in range(2):
+        response = await client.post(
+            f"/api/v1/actions/{action['id']}/evidence",
+            content=phone_photo(),
+            headers={**officer, "Content-Type": "image/jpeg"},
+        )
+        assert response.status_code == 201, response.text
+        out.append(response.json())
+    return out[0], out[1]
+
+
+async def _api_problems(client, as_user) -> list[str]:
+    body = (await client.get("/api/v1/audit/verify", headers=await as_user("supervisor"))).json()
+    assert body["ok"] is (not body["problems"])
+    return body["problems"]
+
+
+async def test_verify_reports_a_row_repointed_to_other_stored_bytes(client, as_user, world: World) -> None:
+    """The insider points one evidence row at another photo's genuine bytes (key, sha256, size):
+    every re-hash passes; only the upload's audit entry still says what the row held."""
+    officer = await as_user("officer_a1")
+    first, second = await _two_photos(client, officer, world)
+    row = await Evidence.select().where(Evidence.id == first["id"]).first()
+    other = await Evidence.select().where(Evidence.id == second["id"]).first()
+    fields = (Evidence.object_key, Evidence.sha256, Evidence.size)
+    await Evidence.update({f: other[f._meta.name] for f in fields}).where(Evidence.id == first["id"]).run()
+    try:
+        done = _verify()
+        assert done.returncode == 1, done.stdout
+        assert f"BINDING evidence {first['id']}: sha256" in done.stdout
+        assert f"evidence {second['id']}" not in done.stdout
+        problems = await _api_problems(client, as_user)
+        assert any(p.startswith(f"evidence {first['id']}: sha256") for p in problems), problems
+    finally:
+        await Evidence.update({f: row[f._meta.name] for f in fields}).where(Evidence.id == first["id"]).run()
+    assert _verify().returncode == 0
+    assert await _api_problems(client, as_user) == []
+
+
+async def test_verify_reports_a_replaced_or_repointed_rendition(client, as_user, world: World) -> None:
+    officer = await as_user("officer_a1")
+    first, second = await _two_photos(client, officer, world)
+    row = await Evidence.select().where(Evidence.id == first["id"]).first()
+    other = await Evidence.select().where(Evidence.id == second["id"]).first()
+    thumb = json_value(row["renditions"])["thumbnail"]
+    assert thumb["sha256"] and thumb["size"] > 0  # renditions carry their hash
+
+    # Replaced in place: other bytes at the thumbnail's own key.
+    root = Path(make_settings().media_url.removeprefix("file://"))
+    stored = root / "sha256" / thumb["sha256"][:2] / thumb["sha256"]
+    original = stored.read_bytes()
+    stored.chmod(0o644)
+    stored.write_bytes(original[:-1] + bytes([original[-1] ^ 0xFF]))
+    try:
+        done = _verify()
+        assert done.returncode == 1 and f"MISMATCH evidence {first['id']} thumbnail" in done.stdout
+        problems = await _api_problems(client, as_user)
+        assert any(p.startswith(f"evidence {first['id']} thumbnail: expected") for p in problems), problems
+        alert = (
+            await Alert.select()
+            .where((Alert.type == "evidence.hash_mismatch") & (Alert.object_id == first["id"]))
+            .first()
+        )
+        assert alert is not None and json_value(alert["data"])["rendition"] == "thumbnail"
+    finally:
+        stored.write_bytes(original)
+        stored.chmod(0o444)
+    assert _verify().returncode == 0
+
+    # Re-pointed: the row's thumbnail is now the other photo's (genuine) thumbnail.
+    renditions = json_value(row["renditions"])
+    swapped = {**renditions, "thumbnail": json_value(other["renditions"])["thumbnail"]}
+    await Evidence.update({Evidence.renditions: swapped}).where(Evidence.id == first["id"]).run()
+    try:
+        done = _verify()
+        assert done.returncode == 1
+        assert f"BINDING evidence {first['id']}: the thumbnail's key differs" in done.stdout, done.stdout
+        assert any("thumbnail's sha256 differs" in p for p in await _api_problems(client, as_user))
+    finally:
+        current = json_value(
+            (await Evidence.select().where(Evidence.id == first["id"]).first())["renditions"]
+        )
+        restored = {**current, "thumbnail": {**current["thumbnail"], **renditions["thumbnail"]}}
+        restored["thumbnail"].pop("seal", None)  # the other thumbnail's seal is not this one's
+        await Evidence.update({Evidence.renditions: restored}).where(Evidence.id == first["id"]).run()
+    assert _verify().returncode == 0
+    assert await _api_problems(client, as_user) == []
