@@ -43,11 +43,31 @@ class Progress:
         self.stream.flush()
 
 
+# Entries that vouch for renditions added after the upload (a watermark rendered later by the backfill).
+_RENDITIONS_ADDED = "evidence.watermark_backfilled"
+
+
 async def _upload_entries() -> dict[str, dict[str, Any]]:
-    rows = await AuditEntry.select(AuditEntry.object_id, AuditEntry.data).where(
-        (AuditEntry.action == "evidence.uploaded") & (AuditEntry.object_type == "evidence")
+    """What the audit log vouches for, per evidence id: its upload entry, with any renditions a later
+    entry added (never replacing one the upload recorded)."""
+    rows = (
+        await AuditEntry.select(AuditEntry.object_id, AuditEntry.action, AuditEntry.data)
+        .where(
+            AuditEntry.action.is_in(["evidence.uploaded", _RENDITIONS_ADDED])
+            & (AuditEntry.object_type == "evidence")
+        )
+        .order_by(AuditEntry.seq)
     )
-    return {r["object_id"]: json_value(r["data"], {}) for r in rows}
+    recorded: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        data = json_value(r["data"], {})
+        if r["action"] == "evidence.uploaded":
+            recorded[r["object_id"]] = data
+            continue
+        upload = recorded.get(r["object_id"])
+        if upload is not None and "renditions" in upload:
+            upload["renditions"] = {**data, **upload["renditions"]}
+    return recorded
 
 
 def binding_problems(row: dict[str, Any], recorded: dict[str, Any] | None) -> list[str]:

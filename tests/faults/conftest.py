@@ -25,3 +25,16 @@ def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untype
     # Visible without -rs: a fault test that did not run must say why.
     for line in _skipped:
         terminalreporter.write_line(f"fault test skipped: {line}", yellow=True)
+
+
+@pytest.fixture
+async def forget_evidence_stored_elsewhere(migrated: None):  # type: ignore[no-untyped-def]
+    """For a test whose evidence lives in a store of its own on the suite's shared database: remove
+    the rows it made, so `fieldwatch verify` (another test) finds no row whose bytes it cannot see."""
+    from datetime import UTC, datetime
+
+    from backend.evidence.tables import Evidence
+
+    started = datetime.now(UTC)
+    yield
+    await Evidence.delete().where(Evidence.received_at >= started).run()

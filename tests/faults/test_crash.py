@@ -66,7 +66,7 @@ async def _wait(predicate, within: float = 15) -> None:  # type: ignore[no-untyp
 
 
 async def test_a_killed_api_leaves_no_temp_files_and_resumes_its_upload(
-    migrated, world: World, api: ApiServer, tmp_path: Path
+    migrated, world: World, api: ApiServer, tmp_path: Path, forget_evidence_stored_elsewhere
 ) -> None:
     data = tmp_path / "data"
     api.start()

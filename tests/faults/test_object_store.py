@@ -53,7 +53,7 @@ async def _upload(client, headers, action_id: str, body: bytes, content_type: st
 
 
 async def test_uploads_while_the_object_store_is_down_are_503_and_leave_nothing(
-    migrated, world: World, tmp_path: Path
+    migrated, world: World, tmp_path: Path, forget_evidence_stored_elsewhere
 ) -> None:
     weed_dir, data_dir = tmp_path / "weed", tmp_path / "data"
     taken = datetime.now(UTC).astimezone().replace(microsecond=0) - timedelta(minutes=3)
