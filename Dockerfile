@@ -12,10 +12,10 @@ ENV PATH="/opt/venv/bin:$PATH"
 
 WORKDIR /src
 # README.md is the package long description (pyproject `readme`); the glob tolerates its absence.
-COPY pyproject.toml README.md* ./
+COPY pyproject.toml constraints.txt README.md* ./
 COPY backend ./backend
 COPY media_store ./media_store
-RUN pip install ".[redis]"
+RUN pip install ".[redis]" -c constraints.txt
 
 # ---- runtime ----
 FROM python:3.11-slim

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request, Response, Router
+from litestar import Litestar, Request, Router
 from litestar.channels import ChannelsPlugin
 from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
@@ -37,6 +37,7 @@ from backend.evidence.controllers import EvidenceController, EvidenceUploadContr
 from backend.health import healthz, readyz
 from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
+from backend.lib.headers import add_security_headers
 from backend.lib.requests import AppRequest, refuse_nul_in_url
 from backend.live import services as live_services
 from backend.live.controllers import PositionController, live_socket
@@ -50,18 +51,6 @@ from backend.supervision.controllers import InvitationController, SpotCheckContr
 from backend.supervision.evidence import SpotCheckParent
 from media_store import MediaStore, open_store
 
-_SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "camera=(self), microphone=(self), geolocation=(self)",
-}
-_CSP = (
-    "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob:; "
-    "connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
-    "base-uri 'self'; form-action 'self'"
-)
-
 
 def _channels_backend(settings: Settings) -> ChannelsBackend:
     if settings.redis_url:
@@ -72,17 +61,6 @@ def _channels_backend(settings: Settings) -> ChannelsBackend:
             redis=Redis.from_url(settings.redis_url), key_prefix=settings.redis_prefix
         )
     return MemoryChannelsBackend(history=0)
-
-
-async def _security_headers(response: Response[Any]) -> Response[Any]:
-    response.headers.update(_SECURITY_HEADERS)
-    return response
-
-
-async def _pwa_headers(response: Response[Any]) -> Response[Any]:
-    await _security_headers(response)
-    response.headers["Content-Security-Policy"] = _CSP
-    return response
 
 
 async def _prune_periodically(settings: Settings) -> None:
@@ -192,7 +170,6 @@ def create_app(
         ],
         middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens)],
         security=[{"BearerAuth": []}],
-        after_request=_security_headers,
     )
     handlers: list[Any] = [healthz, readyz, api]
     if settings.pwa_dir.is_dir():
@@ -202,7 +179,6 @@ def create_app(
                 directories=[settings.pwa_dir],
                 html_mode=True,
                 name="pwa",
-                after_request=_pwa_headers,
                 # Revalidate every shell file (sw.js above all) so a release reaches phones; the
                 # service worker, not the HTTP cache, keeps the app usable offline.
                 cache_control=CacheControlHeader(no_cache=True),
@@ -214,6 +190,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_class=AppRequest,
         before_request=refuse_nul_in_url,
+        before_send=[add_security_headers],
         plugins=[channels],
         lifespan=[lifespan],
         dependencies={

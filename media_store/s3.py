@@ -39,6 +39,8 @@ from minio.commonconfig import ENABLED, Filter
 from minio.datatypes import Part
 from minio.error import MinioException, S3Error
 from minio.lifecycleconfig import AbortIncompleteMultipartUpload, LifecycleConfig, Rule
+from minio.objectlockconfig import DAYS, ObjectLockConfig
+from minio.retention import COMPLIANCE
 from urllib3.exceptions import HTTPError
 
 from media_store.base import (
@@ -188,14 +190,19 @@ class S3Store:
         if not exists:
             raise MediaStoreUnavailable(f"bucket {self.bucket!r} does not exist")
 
-    async def ensure_bucket(self, *, object_lock: bool = True) -> None:
-        """For development and tests: create the bucket when it is missing (object-locked, like
-        production) and add a lifecycle rule that aborts multipart uploads left incomplete for a day
-        (kept out when the server does not support it; MinIO purges them on its own schedule)."""
+    async def ensure_bucket(self, *, object_lock: bool = True, retention_days: int = 1) -> None:
+        """For development and tests: create the bucket when it is missing (object-locked with a
+        default COMPLIANCE retention, like production's, where docker-compose sets years) and add a
+        lifecycle rule that aborts multipart uploads left incomplete for a day (kept out when the
+        server does not support it; MinIO purges them on its own schedule)."""
 
         def _ensure() -> None:
             if not self.client.bucket_exists(self.bucket):
                 self.client.make_bucket(self.bucket, object_lock=object_lock)
+                if object_lock:
+                    self.client.set_object_lock_config(
+                        self.bucket, ObjectLockConfig(COMPLIANCE, retention_days, DAYS)
+                    )
             try:
                 config = self.client.get_bucket_lifecycle(self.bucket)
                 rules = list(config.rules) if config else []

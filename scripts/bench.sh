@@ -24,7 +24,7 @@ done
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 pip_log=$(mktemp)
-if ! { .venv/bin/python -m pip install --quiet --upgrade pip && .venv/bin/python -m pip install --quiet -e .; } \
+if ! { .venv/bin/python -m pip install --quiet --upgrade pip -c constraints.txt && .venv/bin/python -m pip install --quiet -e . -c constraints.txt; } \
   >"$pip_log" 2>&1; then
   cat "$pip_log" >&2
   exit 1
@@ -115,7 +115,7 @@ echo "== the action feed at scale on PostgreSQL =="
 .venv/bin/python benchmarks/feed_p95.py "${feed_args[@]}" --json "$out/feed.json" \
   --explain-out "$out/feed_explain.txt" | tee "$out/feed.md"
 
-.venv/bin/python -m pip install --quiet -e '.[test]' && .venv/bin/python benchmarks/upload.py $([ "$quick" = 1 ] && echo --sizes 64M --rounds 1 --warmup-size 16M) --json "$out/upload.json" | tee "$out/upload.md"
+.venv/bin/python -m pip install --quiet -e '.[test]' -c constraints.txt && .venv/bin/python benchmarks/upload.py $([ "$quick" = 1 ] && echo --sizes 64M --rounds 1 --warmup-size 16M) --json "$out/upload.json" | tee "$out/upload.md"
 echo "load avg at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/machine.txt"
 
 echo

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e .
+.venv/bin/python -m pip install --quiet --upgrade pip -c constraints.txt
+.venv/bin/python -m pip install --quiet -e . -c constraints.txt
 
 .venv/bin/fieldwatch demo "$@"
 echo

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -63,8 +64,21 @@ def test_generated_demo_password_is_kept_private_and_reused(tmp_path: Path) -> N
     password = secret.read_text().strip()
     assert len(password) >= 12 and password in first.stdout
     assert password in _run(tmp_path, "demo").stdout
-    keys = list((tmp_path / "keys").glob("*.pem"))
-    assert keys == [] or all(k.stat().st_mode & 0o077 == 0 for k in keys)
+
+
+def test_token_signing_keys_are_made_private_and_kept(tmp_path: Path) -> None:
+    from backend.lib.keys import load_keyring, rotate
+
+    keys_dir = tmp_path / "keys"
+    first = load_keyring(keys_dir)
+    assert stat.S_IMODE(keys_dir.stat().st_mode) == 0o700
+    [pem] = list(keys_dir.glob("*.pem"))
+    assert stat.S_IMODE(pem.stat().st_mode) == 0o600 and pem.stem == first.signing_kid
+    assert load_keyring(keys_dir).signing_kid == first.signing_kid  # a restart keeps the key
+    newer = rotate(keys_dir)
+    again = load_keyring(keys_dir)
+    assert again.signing_kid == newer and set(again.public_keys) == {first.signing_kid, newer}
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in keys_dir.glob("*.pem"))
 
 
 def test_create_user_refuses_bad_input_and_creates_good(tmp_path: Path) -> None:

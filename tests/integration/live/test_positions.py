@@ -85,14 +85,23 @@ async def test_sos_puts_the_officer_on_the_map_as_an_emergency(client, as_user, 
 
 
 async def test_command_center_counters(client, as_user, world: World) -> None:
-    command = await as_user("command")
+    command, officer = await as_user("command"), await as_user("officer_b2")
     before = (await client.get("/api/v1/summary", headers=command)).json()
     from tests.integration.enforcement_helpers import record_action
 
     await record_action(client, await as_user("officer_a1"), world)
+    sos = await client.post("/api/v1/sos", json={"lat": 29.2, "lon": 107.2, "note": "求助"}, headers=officer)
+    assert sos.status_code == 201, sos.text
     after = (await client.get("/api/v1/summary", headers=command)).json()
     assert after["actions_today"] == before["actions_today"] + 1
-    assert after["open_alerts"] >= 0 and after["on_duty"] >= 0 and after["overdue_documents"] is None
+    assert after["open_alerts"] == before["open_alerts"] + 1
+    on_duty = {p["user_id"] for p in (await client.get("/api/v1/positions", headers=command)).json()}
+    assert after["on_duty"] == len(on_duty) and str(world.users["officer_b2"]) in on_duty
+    assert after["overdue_documents"] is None  # no supervision documents yet: shown as a dash
+    acked = await client.post(f"/api/v1/alerts/{sos.json()['id']}/ack", headers=command)
+    assert acked.status_code == 200 and acked.json()["status"] == "acked", acked.text
+    final = (await client.get("/api/v1/summary", headers=command)).json()
+    assert final["open_alerts"] == before["open_alerts"]
     assert_problem(
         await client.get("/api/v1/summary", headers=await as_user("officer_a1")), 403, "auth.forbidden"
     )
