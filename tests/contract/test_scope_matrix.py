@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -324,16 +325,36 @@ async def test_scope_matrix_finds_no_leak(built: Built, client: httpx.AsyncClien
     assert report.probes > 100
 
 
-async def test_the_matrix_reports_a_removed_scope_check(
-    built: Built, client: httpx.AsyncClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Cases forget their visibility check: the matrix must name the leak."""
-    from backend.cases import services as cases
+REMOVED_CHECKS = {
+    # a case's own visibility check: the foreign case answers as if it were the officer's
+    "case detail": (
+        "backend.cases.services",
+        "can_see",
+        lambda viewer, unit_id: True,
+        "case_id",
+        "officer GET /api/v1/cases/{case_id}",
+    ),
+    # the feed's unit filter: every unit's actions in the officer's feed
+    "action feed": (
+        "backend.actions.services",
+        "enforcement_units",
+        lambda viewer: None,
+        "action_id",
+        "officer GET /api/v1/actions ",
+    ),
+}
 
-    monkeypatch.setattr(cases, "can_see", lambda viewer, unit_id: True)
+
+@pytest.mark.parametrize("removed", list(REMOVED_CHECKS))
+async def test_the_matrix_reports_a_removed_scope_check(
+    removed: str, built: Built, client: httpx.AsyncClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real scope check turned off: the matrix must name the leak."""
+    module, name, allow_all, kind, expected = REMOVED_CHECKS[removed]
+    monkeypatch.setattr(importlib.import_module(module), name, allow_all)
     openapi = json.loads(json.dumps(app.openapi_schema.to_schema(), default=str))
-    report = await run_matrix(client, openapi, built.world, built.roles, only="case_id")
-    assert any("officer GET /api/v1/cases/{case_id}" in leak for leak in report.leaks), report.leaks
+    report = await run_matrix(client, openapi, built.world, built.roles, only=kind)
+    assert any(leak.startswith(expected) for leak in report.leaks), report.leaks
 
 
 async def test_a_path_parameter_without_a_fixture_fails_the_matrix(
