@@ -188,7 +188,12 @@ def _seed(target: Target) -> None:
 def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     data = tmp_path_factory.mktemp("fuzz")
     with own_database(data) as database_url:
-        env = {"FIELDWATCH_DATA_DIR": str(data), "FIELDWATCH_DATABASE_URL": database_url}
+        env = {
+            "FIELDWATCH_DATA_DIR": str(data),
+            "FIELDWATCH_DATABASE_URL": database_url,
+            # the main identities sign in once; a long run (scripts/fuzz.sh) outlasts 15 minutes
+            "FIELDWATCH_ACCESS_TOKEN_TTL": "86400",
+        }
         demo = subprocess.run(
             [sys.executable, "-m", "backend.cli", "demo", "--password", DEMO_PASSWORD],
             env={**os.environ, **env},
@@ -265,6 +270,9 @@ def test_no_server_error(role: str, fuzz_target: Target, fuzz_schema: schemathes
 
     operations = _operations(fuzz_schema, lambda method, path: not re.search(SESSION_ENDING, path))
     _fuzz(operations, fuzz_target, prepare)
+    # Still signed in: the examples ran as this role, not as an anonymous caller refused with 401.
+    me = httpx.get(f"{fuzz_target.url}/api/v1/me", headers=fuzz_target.headers[role])
+    assert me.status_code == 200 and role in me.json()["roles"], me.text
 
 
 def test_no_server_error_as_legal_reviewer(fuzz_target: Target, fuzz_schema: schemathesis.BaseSchema) -> None:
@@ -277,6 +285,8 @@ def test_no_server_error_as_legal_reviewer(fuzz_target: Target, fuzz_schema: sch
         fuzz_target,
         prepare,
     )
+    me = httpx.get(f"{fuzz_target.url}/api/v1/me", headers=fuzz_target.headers["legal_reviewer"])
+    assert me.status_code == 200, me.text
 
 
 def test_no_server_error_ending_its_own_session(
