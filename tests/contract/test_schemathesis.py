@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -123,6 +124,10 @@ def _seed(target: Target) -> None:
     )
     alert = _ok(httpx.post(f"{base}/sos", headers=officer2, json={}))
     check = _ok(httpx.post(f"{base}/spot-checks", headers=supervisor, json={"officer_id": me["id"]}))
+    # one the fuzzing officer must answer itself (only the target officer may submit)
+    own_check = _ok(
+        httpx.post(f"{base}/spot-checks", headers=supervisor, json={"officer_id": target.user_ids["officer"]})
+    )
     answer = _ok(
         httpx.post(
             f"{base}/spot-checks/{check['id']}/submission",
@@ -178,7 +183,7 @@ def _seed(target: Target) -> None:
         "case_id": [case["id"]],
         "evidence_id": [evidence["id"], answer["evidence_id"] or evidence["id"]],
         "alert_id": [alert["id"]],
-        "check_id": [check["id"]],
+        "check_id": [check["id"], own_check["id"]],
         "invitation_id": [invitation["invitation"]["id"]],
         "upload_id": [upload.headers["Location"].rstrip("/").rsplit("/", 1)[-1]],
     }
@@ -232,8 +237,13 @@ def _aim(case: schemathesis.Case, target: Target, data: st.DataObject) -> None:
                 case.path_parameters[name] = chosen
 
 
+# operation label → every status it answered, over all identities (see the last test)
+ANSWERS: dict[str, set[int]] = defaultdict(set)
+
+
 def _call(case: schemathesis.Case, headers: dict[str, str]) -> None:
     response = case.call(headers=headers, timeout=30)
+    ANSWERS[case.operation.label].add(response.status_code)
     known = case.operation.label in BODILESS_DOCUMENTED_AS_JSON
     case.validate_response(response, checks=(not_a_server_error,) if known else CHECKS)
 
@@ -336,3 +346,18 @@ def test_the_known_schema_mismatches_are_still_there(fuzz_schema: schemathesis.B
         content = operation.definition.raw["responses"]["204"].get("content", {})
         assert "application/json" in content, f"{operation.label} is fixed: remove it from the list"
     assert len(_operations(fuzz_schema, lambda m, p: f"{m} {p}" in BODILESS_DOCUMENTED_AS_JSON)) == 3
+
+
+def test_the_identities_together_reach_every_operation(fuzz_schema: schemathesis.BaseSchema) -> None:
+    """Some identity got past each operation's guard: an answer other than 401, 403, 404 or 405
+    (guards run before the body is read, so even a 400 means the role may use the operation). A new
+    operation only an unfuzzed role may use fails here: give the fuzzer that role."""
+    if not ANSWERS:
+        pytest.skip("runs after the fuzzing tests of this module")
+    refused = {401, 403, 404, 405}
+    unreached = [
+        f"{op.label}: only {sorted(ANSWERS[op.label])}"
+        for op in _operations(fuzz_schema, lambda method, path: True)
+        if not ANSWERS[op.label] - refused
+    ]
+    assert unreached == [], unreached
