@@ -301,6 +301,15 @@ def _roles(openapi: dict[str, Any]) -> list[str]:
     return list(props["roles"]["items"]["enum"])
 
 
+# What unit-bound roles receive of their own town (docs/live.md): enforcement roles everything,
+# invited supervisors whereabouts and spot-checks.
+HOME_EVENTS = {
+    "officer": {"action.created", "evidence.added", "case.updated", "alert.raised"},
+    "legal_reviewer": {"action.created", "case.updated"},
+    "invited_supervisor": {"position.updated"},
+}
+
+
 # --- the tests ---------------------------------------------------------------------------------
 
 
@@ -311,11 +320,15 @@ async def test_no_foreign_event_reaches_a_unit_bound_role(built: Built) -> None:
     assert {"action.created", "evidence.added", "case.updated", "alert.raised", "position.updated"} <= seen, (
         seen
     )
+    home = built.world.home.ids()
     for role, events in built.events.items():
         if role in ALL_SEEING:
             continue
         leaked = [e for e in events if foreign & set(UUID.findall(json.dumps(e)))]
         assert leaked == [], f"{role} received foreign events: {leaked[:3]}"
+        if role in HOME_EVENTS:  # the control: this socket was open and served its own town
+            got = {e["type"] for e in events if home & set(UUID.findall(json.dumps(e)))}
+            assert HOME_EVENTS[role] <= got, (role, got)
 
 
 async def test_scope_matrix_finds_no_leak(built: Built, client: httpx.AsyncClient, app: Litestar) -> None:
