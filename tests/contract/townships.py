@@ -1,0 +1,227 @@
+"""Two townships built through the API, each with a user of every role and an object of every kind
+(action, case, evidence of an action, a case and a spot-check, spot-check, alert, upload, invitation,
+position). The scope matrix probes one township's objects as the other's users."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.conftest import PASSWORD, unique
+from tests.integration.evidence.photos import phone_photo
+
+
+@dataclass
+class Town:
+    key: str
+    unit: str
+    users: dict[str, str] = field(default_factory=dict)  # role (or officer2) → user id
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    # path parameter name → ids of this town's objects of that kind
+    objects: dict[str, list[str]] = field(default_factory=dict)
+
+    def ids(self) -> set[str]:
+        """Everything that identifies this town's records: its unit, its people, its objects (not
+        the item both towns act on)."""
+        own = (ids for kind, ids in self.objects.items() if kind != "item_id")
+        return {self.unit, *self.users.values(), *(i for ids in own for i in ids)}
+
+
+@dataclass
+class Townships:
+    home: Town
+    foreign: Town
+    item: str
+
+
+def _ok(response: httpx.Response) -> Any:
+    assert response.status_code < 300, (response.request.method, str(response.request.url), response.text)
+    return response.json() if response.content else None
+
+
+async def people(
+    client: httpx.AsyncClient, admin: dict[str, str], roles: list[str]
+) -> tuple[Townships, dict[str, str]]:
+    """Units, an item delegated to both towns, and in each town one user per role (two officers),
+    signed in. Returns the townships and the first admin's headers."""
+    dept = _ok(
+        await client.post(
+            "/api/v1/units", json={"name": unique("matrix-dept"), "kind": "department"}, headers=admin
+        )
+    )
+    item = _ok(
+        await client.post(
+            "/api/v1/items",
+            json={"code": unique("MX"), "name": "矩阵事项", "kind": "penalty", "owner_unit_id": dept["id"]},
+            headers=admin,
+        )
+    )
+    towns = []
+    for key in ("home", "foreign"):
+        unit = _ok(
+            await client.post(
+                "/api/v1/units", json={"name": unique(f"matrix-{key}"), "kind": "township"}, headers=admin
+            )
+        )
+        _ok(
+            await client.post(
+                f"/api/v1/items/{item['id']}/delegations",
+                json={"unit_id": unit["id"], "effective_from": "2020-01-01"},
+                headers=admin,
+            )
+        )
+        town = Town(key=key, unit=unit["id"])
+        for role in [*roles, "officer2"]:
+            username = unique(f"mx-{key}-{role}")
+            user = _ok(
+                await client.post(
+                    "/api/v1/users",
+                    json={
+                        "username": username,
+                        "password": PASSWORD,
+                        "display_name": f"矩阵{role}",
+                        "roles": ["officer" if role == "officer2" else role],
+                        "unit_ids": [unit["id"]],
+                        "phone": "13900001111",
+                    },
+                    headers=admin,
+                )
+            )
+            town.users[role] = user["id"]
+            if role in ("officer", "officer2"):
+                today = date.today()
+                _ok(
+                    await client.put(
+                        f"/api/v1/users/{user['id']}/certificate",
+                        json={
+                            "number": unique("MXC"),
+                            "issued_on": (today - timedelta(days=100)).isoformat(),
+                            "expires_on": (today + timedelta(days=365)).isoformat(),
+                        },
+                        headers=admin,
+                    )
+                )
+            login = _ok(
+                await client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+            )
+            town.tokens[role] = login["access_token"]
+            town.headers[role] = {"Authorization": f"Bearer {login['access_token']}"}
+        towns.append(town)
+    return Townships(home=towns[0], foreign=towns[1], item=item["id"]), admin
+
+
+async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> None:
+    """One object of every kind in ``town``, made by its own people."""
+    officer, supervisor = town.headers["officer"], town.headers["supervisor"]
+    photo = {**officer, "Content-Type": "image/jpeg"}
+    action = _ok(
+        await client.post(
+            "/api/v1/actions",
+            json={
+                "unit_id": town.unit,
+                "item_id": world.item,
+                "kind": "inspection",
+                "officer_ids": [town.users["officer"], town.users["officer2"]],
+                "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+                "location": {"lat": 29.157, "lon": 107.098, "accuracy_m": 8},
+                "party": {"name": "矩阵当事人", "type": "person", "id_number": "500119199001011234"},
+            },
+            headers=officer,
+        )
+    )
+    action_evidence = _ok(
+        await client.post(f"/api/v1/actions/{action['id']}/evidence", content=phone_photo(), headers=photo)
+    )
+    case = _ok(
+        await client.post(
+            "/api/v1/cases",
+            json={
+                "unit_id": town.unit,
+                "item_id": world.item,
+                "action_ids": [action["id"]],
+                "summary": "矩阵案件",
+            },
+            headers=officer,
+        )
+    )
+    case_evidence = _ok(
+        await client.post(f"/api/v1/cases/{case['id']}/evidence", content=phone_photo(), headers=photo)
+    )
+    _ok(
+        await client.patch(
+            f"/api/v1/cases/{case['id']}",
+            json={"version": case["version"], "investigation": "已调查"},
+            headers=officer,
+        )
+    )
+    check = _ok(
+        await client.post(
+            "/api/v1/spot-checks", json={"officer_id": town.users["officer"]}, headers=supervisor
+        )
+    )
+    invited_check = _ok(
+        await client.post(
+            "/api/v1/spot-checks",
+            json={"officer_id": town.users["officer2"]},
+            headers=town.headers["invited_supervisor"],
+        )
+    )
+    answered = _ok(
+        await client.post(
+            f"/api/v1/spot-checks/{check['id']}/submission",
+            content=phone_photo(datetime.now(UTC).astimezone()),
+            headers=photo,
+        )
+    )
+    alert = _ok(
+        await client.post("/api/v1/sos", json={"lat": 29.15, "lon": 107.1, "accuracy_m": 9}, headers=officer)
+    )
+    _ok(
+        await client.post(
+            "/api/v1/positions",
+            json={"lat": 29.15, "lon": 107.1, "accuracy_m": 9, "at": datetime.now(UTC).isoformat()},
+            headers=town.headers["officer2"],
+        )
+    )
+    meta = ",".join(
+        f"{k} {base64.b64encode(v.encode()).decode()}"
+        for k, v in (("action_id", action["id"]), ("filetype", "video/mp4"))
+    )
+    upload = await client.post(
+        "/api/v1/uploads",
+        headers={**officer, "Tus-Resumable": "1.0.0", "Upload-Length": "1000", "Upload-Metadata": meta},
+    )
+    assert upload.status_code == 201, upload.text
+    invitation = _ok(
+        await client.post(
+            "/api/v1/invitations",
+            json={
+                "name": "矩阵邀请",
+                "unit_ids": [town.unit],
+                "expires_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+            },
+            headers=supervisor,
+        )
+    )
+    town.objects = {
+        "unit_id": [town.unit],
+        "user_id": [town.users["officer"]],
+        "item_id": [world.item],
+        "action_id": [action["id"]],
+        "case_id": [case["id"]],
+        "evidence_id": [action_evidence["id"], case_evidence["id"], answered["evidence_id"]],
+        "check_id": [check["id"], invited_check["id"]],
+        "alert_id": [alert["id"]],
+        "upload_id": [upload.headers["Location"].rstrip("/").rsplit("/", 1)[-1]],
+        "invitation_id": [invitation["invitation"]["id"]],
+    }
+
+
+def missing_id() -> str:
+    return str(uuid.uuid4())
