@@ -214,6 +214,15 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
                 target.headers[role] = {"Authorization": f"Bearer {pair['access_token']}"}
                 target.user_ids[role] = pair["user"]["id"]
             _seed(target)
+            # A signed tree head, so GET /audit/head has one to show (the server signs every 5 min).
+            signed = subprocess.run(
+                [sys.executable, "-m", "backend.cli", "audit-head"],
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert signed.returncode == 0, signed.stderr
             yield target
 
 

@@ -304,7 +304,7 @@ def _roles(openapi: dict[str, Any]) -> list[str]:
 # What unit-bound roles receive of their own town (docs/live.md): enforcement roles everything,
 # invited supervisors whereabouts and spot-checks.
 HOME_EVENTS = {
-    "officer": {"action.created", "evidence.added", "case.updated", "alert.raised"},
+    "officer": {"action.created", "evidence.added", "case.updated"},  # alerts go to command and supervisors
     "legal_reviewer": {"action.created", "case.updated"},
     "invited_supervisor": {"position.updated"},
 }
