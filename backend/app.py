@@ -41,7 +41,7 @@ from backend.evidence.sweep import sweep_periodically
 from backend.health import healthz, readyz
 from backend.lib.auth import CurrentUser, TokenService
 from backend.lib.errors import EXCEPTION_HANDLERS
-from backend.lib.headers import add_security_headers
+from backend.lib.headers import add_security_headers, allow_every_method
 from backend.lib.requests import AppRequest, refuse_nul_in_url
 from backend.lib.signing import IntegrityKey, load_or_create
 from backend.live import services as live_services
@@ -220,7 +220,7 @@ def create_app(
             )
         )
 
-    return Litestar(
+    app = Litestar(
         route_handlers=handlers,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_class=AppRequest,
@@ -251,3 +251,5 @@ def create_app(
         ),
         debug=settings.debug,
     )
+    allow_every_method(app)
+    return app

@@ -7,6 +7,8 @@ responses made by exception handlers (a 401 or 404) nor for routes outside the A
 
 from __future__ import annotations
 
+from litestar import Litestar
+from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
 _COMMON = (
@@ -61,3 +63,24 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
     if _served_over_https(scope):
         extra.append((b"strict-transport-security", HSTS))
     headers.extend(item for item in extra if item[0] not in present)
+
+
+def allow_every_method(app: Litestar) -> None:
+    """Make ``OPTIONS`` list every method of its path. Litestar builds the automatic OPTIONS answer
+    for the first handlers registered at a path, so behind a nested router a path with GET and POST
+    in separate handlers answered ``Allow: GET, OPTIONS``; the 405 answer already lists them all."""
+    methods = {
+        route.path_format: ", ".join(sorted(route.methods)).encode()
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+    }
+
+    async def fix_allow(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+            return
+        allow = methods.get(scope.get("path_template", ""))
+        if allow is not None:
+            headers = [(k, v) for k, v in message.get("headers") or () if k.lower() != b"allow"]
+            message["headers"] = [*headers, (b"allow", allow)]
+
+    app.before_send.append(fix_allow)

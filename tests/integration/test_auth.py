@@ -282,7 +282,7 @@ async def test_options_lists_the_methods_without_a_token_even_where_roles_are_re
         ("/api/v1/audit", {"GET", "OPTIONS"}),
         ("/api/v1/audit/verify", {"GET", "POST", "OPTIONS"}),
         ("/api/v1/summary", {"GET", "OPTIONS"}),
-        ("/api/v1/actions", {"POST", "OPTIONS"}),
+        ("/api/v1/actions", {"GET", "POST", "OPTIONS"}),
     ):
         response = await client.options(path)
         assert response.status_code == 204, (path, response.text)

@@ -116,6 +116,9 @@ async def test_a_moved_officer_receives_the_new_townships_events_within_a_second
         for watcher in (officer, admin_screen):
             assert not INTERNAL & {e["type"] for e in watcher.events}
     assert not await LiveEvent.exists().where(LiveEvent.to_user == officer_id)
+    # Leave town B's roster as the shared world made it (other tests list its officers).
+    gone = await _call(api, "PATCH", f"/api/v1/users/{officer_id}", admin, {"unit_ids": [], "active": False})
+    assert gone.status_code == 200, gone.text
 
 
 @pytest.mark.parametrize(
