@@ -49,6 +49,7 @@ from backend.summary.controllers import SummaryController
 from backend.supervision import services as supervision_services
 from backend.supervision.controllers import InvitationController, SpotCheckController
 from backend.supervision.evidence import SpotCheckParent
+from backend.workdays.controllers import CalendarController
 from media_store import MediaStore, open_store
 
 
@@ -166,6 +167,7 @@ def create_app(
             UploadController,
             InvitationController,
             SpotCheckController,
+            CalendarController,
             live_socket,
         ],
         middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens)],

@@ -14,6 +14,7 @@ from backend.settings import get_settings
 APP_REGISTRY = AppRegistry(
     apps=[
         "backend.org.piccolo_app",
+        "backend.workdays.piccolo_app",
         "backend.accounts.piccolo_app",
         "backend.audit.piccolo_app",
         "backend.alerts.piccolo_app",

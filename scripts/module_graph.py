@@ -26,6 +26,7 @@ LAYERS: list[set[str]] = [
     {"lib"},
     {"db"},
     {"audit"},
+    {"workdays"},
     {"org"},
     {"accounts"},
     {"live"},
