@@ -391,7 +391,9 @@ async def issue(
     issuer_unit = sorted(actor.unit_ids)[0] if actor.unit_ids else None
     code = settings.document_code(row["type"])
     async with atomic():
-        seq = await _next_seq(f"{issuer_unit}:{row['type']}:{today.year}")
+        # The 机关代字 names the issuing body and the type, and the number must be unique: one
+        # sequence per code and year.
+        seq = await _next_seq(f"{code}:{today.year}")
         number = format_number(code, today.year, seq)
         now = utcnow()
         won = (

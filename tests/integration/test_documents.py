@@ -36,7 +36,7 @@ async def test_a_second_supervisor_with_signing_rights_issues_with_the_next_numb
         "status"
     ] == "draft"
     year = today_local().year
-    key = f"{world.justice}:proposal:{year}"
+    key = f"南川司监建:{year}"
     before = await DocumentCounter.select(DocumentCounter.last).where(DocumentCounter.key == key).first()
     last = before["last"] if before else 0
     response = await client.post(f"{DOCS}/{doc['id']}/issue", headers=await signer(client, world))
