@@ -880,14 +880,16 @@ async def recompute_provisional(year: int) -> int:
             continue
         new, provisional = cal.deadline(row["due_from"], row["due_days"], row["due_working"])
         kept = max(new, row["due_on"])
+        changes: dict[Any, Any] = {
+            SupervisionDocument.due_on: kept,
+            SupervisionDocument.due_provisional: provisional,
+        }
+        if row["status"] == "overdue" and kept >= today_local():
+            # Overdue only by the provisional count: the unit is waited for again until the real deadline.
+            changes[SupervisionDocument.status] = "issued" if row["round"] == 1 else "returned"
+            changes[SupervisionDocument.overdue_at] = None
         async with atomic():
-            await (
-                SupervisionDocument.update(
-                    {SupervisionDocument.due_on: kept, SupervisionDocument.due_provisional: provisional}
-                )
-                .where(SupervisionDocument.id == row["id"])
-                .run()
-            )
+            await SupervisionDocument.update(changes).where(SupervisionDocument.id == row["id"]).run()
             payload = {
                 "year": year,
                 "was": str(row["due_on"]),
