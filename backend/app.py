@@ -20,6 +20,7 @@ from litestar.static_files import create_static_files_router
 from piccolo.engine.base import Engine
 
 from backend.accounts import services as accounts_services
+from backend.accounts.capability_controllers import CapabilityController
 from backend.accounts.controllers import AuthController, MeController, UserController, auth_rate_limit
 from backend.accounts.middleware import JWTAuthMiddleware
 from backend.actions import services as actions_services
@@ -32,7 +33,13 @@ from backend.audit.controllers import AuditController, AuditKeyController
 from backend.cases import services as cases_services
 from backend.cases.controllers import CaseController
 from backend.cases.evidence import CaseParent
+from backend.corrective import services as corrective_services
+from backend.corrective.controllers import CorrectiveController
+from backend.corrective.evidence import CorrectiveParent
 from backend.db import bind, engine_from_url, is_postgres
+from backend.documents import services as documents_services
+from backend.documents.controllers import DocumentController
+from backend.documents.evidence import DocumentParent
 from backend.evidence import parents as evidence_parents
 from backend.evidence import verify as evidence_verify
 from backend.evidence.backfill import backfill_periodically
@@ -55,6 +62,8 @@ from backend.summary.controllers import SummaryController
 from backend.supervision import services as supervision_services
 from backend.supervision.controllers import InvitationController, SpotCheckController
 from backend.supervision.evidence import SpotCheckParent
+from backend.workdays import services as workdays_services
+from backend.workdays.controllers import CalendarController
 from media_store import MediaStore, open_store
 
 
@@ -100,12 +109,27 @@ async def _sign_tree_heads(key: IntegrityKey, settings: Settings, tick_s: float 
             log.exception("signing an audit tree head failed")
 
 
+async def _document_deadlines(events: Publisher, every_s: float) -> None:
+    """Marks supervision documents overdue once their deadline passes, whether or not anyone watches."""
+    while True:
+        try:
+            await documents_services.mark_overdue(events)
+        except Exception:  # retried at the next tick
+            logging.getLogger(__name__).exception("document deadline check failed")
+        await asyncio.sleep(every_s)
+
+
 def register_domains() -> None:
     """Fill the extension points lower domains offer to higher ones."""
     audit_services.register_check(evidence_verify.check_records)
     evidence_parents.register("action", ActionParent())
     evidence_parents.register("case", CaseParent())
     evidence_parents.register("spot_check", SpotCheckParent())
+    evidence_parents.register(documents_services.PARENT_TYPE, DocumentParent())
+    evidence_parents.register(corrective_services.PARENT_TYPE, CorrectiveParent())
+    workdays_services.on_year_loaded(documents_services.recompute_provisional)
+    supervision_services.on_review_failed(corrective_services.from_failed_spot_check)
+    supervision_services.on_appeal_overturned(corrective_services.withdraw_for_spot_check)
     actions_services.link_cases(cases_services.cases_of_actions)
 
 
@@ -163,6 +187,9 @@ def create_app(
             if settings.audit_sign_interval_s > 0
             else None
         )
+        documents = asyncio.create_task(
+            _document_deadlines(events, settings.document_check_interval_s), name="document-deadlines"
+        )
         try:
             yield
         finally:
@@ -172,6 +199,7 @@ def create_app(
             backfill.cancel()
             if signer is not None:
                 signer.cancel()
+            documents.cancel()
             await hub.stop()
             if is_postgres(engine):
                 await engine.close_connection_pool()
@@ -201,6 +229,10 @@ def create_app(
             UploadController,
             InvitationController,
             SpotCheckController,
+            CalendarController,
+            DocumentController,
+            CorrectiveController,
+            CapabilityController,
             live_socket,
         ],
         middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens)],

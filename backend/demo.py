@@ -11,7 +11,7 @@ import msgspec
 
 from backend.accounts import schemas as account_schemas
 from backend.accounts import services as accounts
-from backend.accounts.tables import Certificate, User
+from backend.accounts.tables import Certificate, SigningRight, UnitResponder, User
 from backend.db import connected
 from backend.lib.clock import today_local
 from backend.org import schemas as org_schemas
@@ -108,6 +108,7 @@ DELEGATIONS: list[tuple[str, str, date, date | None]] = [
 USERS: list[tuple[str, str, list[str], list[str], str | None]] = [
     ("admin", "系统管理员", ["admin"], ["区司法局"], None),
     ("supervisor", "刘明（区司法局监督科）", ["supervisor"], ["区司法局"], None),
+    ("signer", "何平（区司法局副局长·签发人）", ["supervisor"], ["区司法局"], None),
     ("invited", "王建华（特邀监督员·人大代表）", ["invited_supervisor"], ["水江镇", "三泉镇"], None),
     ("liaison", "陈静（区工商联联络员）", ["liaison"], ["区工商联"], None),
     ("command", "指挥中心值班员", ["command"], ["区司法局"], None),
@@ -123,6 +124,9 @@ USERS: list[tuple[str, str, list[str], list[str], str | None]] = [
     ("expired", "郑刚", ["officer"], ["水江镇"], "expired"),
     ("revoked", "冯军", ["officer"], ["水江镇"], "revoked"),
 ]
+# Supervision documents: who signs them (签发权) and who answers them for a unit (its leader).
+SIGNERS = ("signer",)
+RESPONDERS = (("officer1", "水江镇"), ("officer3", "三泉镇"), ("officer5", "西城街道"))
 REVOKE_REASON = "无故不参加年度通用法律知识培训考核，注销并收回执法证"
 
 
@@ -215,6 +219,20 @@ async def seed(settings: Settings, password: str | None) -> tuple[list[tuple[str
                     + (f" [执法证: {cert}]" if cert else ""),
                 )
             )
+        for username in SIGNERS:
+            user_id = demo_id("user", username)
+            if not await SigningRight.exists().where(SigningRight.user == user_id):
+                await SigningRight.insert(SigningRight(id=demo_id("signing", username), user=user_id)).run()
+        for username, unit in RESPONDERS:
+            user_id = demo_id("user", username)
+            if not await UnitResponder.exists().where(
+                (UnitResponder.user == user_id) & (UnitResponder.unit == unit_ids[unit])
+            ):
+                await UnitResponder.insert(
+                    UnitResponder(
+                        id=demo_id("responder", username), user=user_id, unit=unit_ids[unit], leader=True
+                    )
+                ).run()
         return logins, password
 
 

@@ -14,6 +14,7 @@ from backend.settings import get_settings
 APP_REGISTRY = AppRegistry(
     apps=[
         "backend.org.piccolo_app",
+        "backend.workdays.piccolo_app",
         "backend.accounts.piccolo_app",
         "backend.audit.piccolo_app",
         "backend.alerts.piccolo_app",
@@ -22,6 +23,8 @@ APP_REGISTRY = AppRegistry(
         "backend.live.piccolo_app",
         "backend.evidence.piccolo_app",
         "backend.supervision.piccolo_app",
+        "backend.documents.piccolo_app",
+        "backend.corrective.piccolo_app",
     ]
 )
 

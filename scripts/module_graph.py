@@ -26,6 +26,7 @@ LAYERS: list[set[str]] = [
     {"lib"},
     {"db"},
     {"audit"},
+    {"workdays"},
     {"org"},
     {"accounts"},
     {"live"},
@@ -34,6 +35,8 @@ LAYERS: list[set[str]] = [
     {"actions"},
     {"cases"},
     {"supervision"},
+    {"documents"},
+    {"corrective"},
     {"summary", "health"},
     {"app", "cli", "demo", "piccolo_conf"},  # composition: wires the domains together
 ]
