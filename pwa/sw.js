@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: db361ad44a67ceeafb12202f4164417d155f2c4f3bdb4f0c1c4310c48a7f5591
+// shell digest: e809483e558f3a6348db59e99de9c612092c46861778f5f3f2ea23815b2406bb
 
-const VERSION = 'fw-shell-v34';
+const VERSION = 'fw-shell-v36';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -13,12 +13,15 @@ const SHELL = [
   '/manifest.webmanifest',
   '/css/app.css',
   '/css/spotcheck.css',
+  '/css/documents.css',
   '/js/app.js',
   '/js/api.js',
   '/js/camera.js',
+  '/js/documents.js',
   '/js/dom.js',
   '/js/duty.js',
   '/js/enforcement.js',
+  '/js/i18n-docs.js',
   '/js/i18n.js',
   '/js/live.js',
   '/js/media.js',
@@ -29,7 +32,10 @@ const SHELL = [
   '/js/pages/cases.js',
   '/js/pages/command.js',
   '/js/pages/common.js',
+  '/js/pages/documents-card.js',
+  '/js/pages/documents.js',
   '/js/pages/evidence.js',
+  '/js/pages/inbox.js',
   '/js/pages/invite.js',
   '/js/pages/login.js',
   '/js/pages/officer.js',
@@ -42,6 +48,7 @@ const SHELL = [
   '/js/pages/spotcheck-view.js',
   '/js/pages/spotcheck.js',
   '/js/pages/supervisor.js',
+  '/js/pages/tasks.js',
   '/js/pages/watch.js',
   '/js/sender.js',
   '/js/store.js',
@@ -60,6 +67,7 @@ const SHELL = [
 const SHELL_SET = new Set(SHELL);
 const ON_DEMAND = new Set([
   '/js/pages/command.js',
+  '/js/pages/documents-card.js',
   '/js/pages/supervisor.js',
   '/js/pages/watch.js',
   '/vendor/leaflet-1.9.4/leaflet.css',

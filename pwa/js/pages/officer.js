@@ -330,6 +330,13 @@ function dutyCard(canAct, user) {
   };
 }
 
+/** The officer's open 整改任务 (a failed spot-check's, say), loaded with its page on first use. */
+function tasksSlot(user) {
+  const slot = h('div', { 'data-testid': 'home-tasks-slot' });
+  import('./tasks.js').then((m) => slot.replaceChildren(m.tasksHomeCard(user)), () => {});
+  return slot;
+}
+
 export function officerPage({ user, onLogout }) {
   const cert = user.certificate || null;
   const canAct = certificateState(cert) === 'valid';
@@ -348,6 +355,7 @@ export function officerPage({ user, onLogout }) {
     duty.node,
     newRecordButton(canAct),
     workLinks(),
+    tasksSlot(user),
     outbox.node,
     sos.node,
     accountCard(user, onLogout),

@@ -7,6 +7,7 @@ import { errorMessage, request, requestBlob } from '../api.js';
 import { h, nextId } from '../dom.js';
 import { beijingToday, formatClock, formatDateTime, t } from '../i18n.js';
 import { LiveStream } from '../live.js';
+import { isDocumentEvent } from '../documents.js';
 
 const LATE_UPLOAD_MS = 15 * 60 * 1000;
 const SUMMARY_GAP_MS = 1000;
@@ -133,14 +134,17 @@ const COUNTERS = [
   ['overdue_documents', 'command.overdue', 'count-overdue'],
 ];
 
-export function counters() {
+/** `links`: counter field → the list behind its number (e.g. the overdue documents). */
+export function counters({ links = {} } = {}) {
   const id = nextId('sec');
   const values = new Map();
   const list = h('ul', { class: 'counters__list' });
   for (const [field, label, testid] of COUNTERS) {
     const value = h('span', { class: 'counter__value' }, t('common.noValue'));
     values.set(field, value);
-    list.append(h('li', { class: 'counter', 'data-testid': testid }, value, h('span', { class: 'counter__label' }, t(label))));
+    const inner = [value, h('span', { class: 'counter__label' }, t(label))];
+    list.append(h('li', { class: 'counter', 'data-testid': testid },
+      links[field] ? h('a', { class: 'counter__link', href: links[field], 'data-testid': `${testid}-link` }, inner) : inner));
   }
   const node = h('section', { class: 'counters', 'aria-labelledby': id },
     h('h2', { id, class: 'visually-hidden' }, t('command.counters')), list);
@@ -432,7 +436,7 @@ function alertTitle(a) {
  * `onRaised(alert)` is called for an alert that arrives live (sound, map); `onChange(alert)` for every
  * new state.
  */
-export function alertList({ directory, maxHandled = 50, maxOpen = 200, onRaised = null, onChange = null, label = 'command.alerts' } = {}) {
+export function alertList({ directory, maxHandled = 50, maxOpen = 200, onRaised = null, onChange = null, label = 'command.alerts', draftLink = false } = {}) {
   const list = h('ol', { class: 'alarms', 'data-testid': 'alerts', 'aria-label': t(label) });
   const empty = h('p', { class: 'muted alarms__empty' }, t('alarm.none'));
   const byId = new Map();
@@ -477,6 +481,7 @@ export function alertList({ directory, maxHandled = 50, maxOpen = 200, onRaised 
       unit ? h('p', { class: 'alarm__unit' }, t('alarm.unit', { name: unit })) : null,
       handled,
       buttons.length ? h('div', { class: 'alarm__actions' }, buttons) : null,
+      draftLink ? h('a', { class: 'alarm__draft', href: `#/documents/new/alert/${encodeURIComponent(a.id)}`, 'data-testid': 'alert-draft' }, t('doc.draftFrom')) : null,
       error));
     node.addEventListener('click', (e) => {
       const btn = e.target.closest('button[data-status]');
@@ -593,12 +598,12 @@ export function region(titleKey, body, cls) {
  * and the value `load()` resolves to (requested alongside the records and alerts) goes to `apply`.
  * The view subscribes to further event types on `stream`, then calls start(); cleanup() ends it all.
  */
-export function liveWatch({ user, types, actionsLimit, feed: feedOptions, alerts: alertOptions, more = null }) {
+export function liveWatch({ user, types, actionsLimit, feed: feedOptions, alerts: alertOptions, more = null, links = {} }) {
   const directory = createDirectory();
   directory.learnUser(user.id, user.display_name);
   const stream = new LiveStream({ types });
   const status = liveStatus(stream);
-  const counts = counters();
+  const counts = counters({ links });
   const feed = actionFeed({ ...feedOptions, directory });
   const alerts = alertList({ ...alertOptions, directory });
   const summary = summaryFeed(counts.update);
@@ -640,6 +645,10 @@ export function liveWatch({ user, types, actionsLimit, feed: feedOptions, alerts
   stream.on('sync', ({ resumed }) => {
     summary.refresh();
     if (!resumed) loadAll();
+  });
+  // A document issued, answered or overdue changes the 超期文书 count.
+  stream.on('*', (ev) => {
+    if (isDocumentEvent(ev)) summary.refresh();
   });
 
   return {
