@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: e809483e558f3a6348db59e99de9c612092c46861778f5f3f2ea23815b2406bb
+// shell digest: becc632276f49e4388c9aa9ea09af39ffadf6ba58db401fd68b7d0e6d5656e40
 
-const VERSION = 'fw-shell-v36';
+const VERSION = 'fw-shell-v37';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -19,8 +19,11 @@ function query(params) {
 
 export const DOC_TYPES = ['inspection_notice', 'opinion', 'proposal', 'correction_order', 'check_record'];
 /** The list filters, in the order of the tabs; '' is every document. */
-export const DOC_FILTERS = ['', 'draft', 'issued', 'overdue', 'answered', 'closed'];
-/** Statuses that wait for the unit's answer (the 待回复文书 of the supervisor's home). */
+export const DOC_FILTERS = ['', 'draft', 'issued', 'overdue', 'responded', 'closed'];
+/**
+ * Statuses that wait for the unit's answer (the 待回复文书 of the supervisor's home): draft → issued →
+ * responded → accepted → closed, responded → returned (不合格) → responded…, issued | returned → overdue.
+ */
 export const AWAITING = ['issued', 'overdue', 'returned'];
 export const LINK_KINDS = ['action', 'case', 'spot_check', 'alert'];
 /** Evidence a responder may attach: photos and PDFs. */
@@ -28,6 +31,7 @@ export const ATTACH_TYPES = 'image/jpeg,image/png,image/webp,application/pdf';
 
 export const docApi = {
   list: (params) => request('GET', `/supervision-documents${query(params)}`),
+  counts: () => request('GET', '/supervision-documents/counts'),
   get: (id) => request('GET', `/supervision-documents/${enc(id)}`),
   create: (body) => request('POST', '/supervision-documents', { body }),
   issue: (id) => request('POST', `/supervision-documents/${enc(id)}/issue`, { body: {} }),
@@ -74,6 +78,7 @@ export function isSupervisor(user) {
 /** The unit ids this user answers documents for (its leader, or a person the unit named). */
 export function responderUnits(user) {
   if (!user) return [];
+  if (Array.isArray(user.responder_units)) return user.responder_units.map((u) => (u && (u.unit_id || u.id)) || u).filter(Boolean);
   if (Array.isArray(user.responder_unit_ids)) return user.responder_unit_ids;
   if (Array.isArray(user.responder_for)) return user.responder_for.map((u) => (u && u.id) || u).filter(Boolean);
   if (user.responder === true || (Array.isArray(user.capabilities) && user.capabilities.includes('responder'))) {
@@ -88,7 +93,7 @@ export function isResponder(user) {
 
 export function canSign(user) {
   if (!user) return false;
-  return Boolean(user.can_sign || user.signing_rights || (Array.isArray(user.capabilities) && user.capabilities.includes('sign')));
+  return Boolean(user.signing === true || user.can_sign || user.signing_rights || (Array.isArray(user.capabilities) && user.capabilities.includes('sign')));
 }
 
 /**
@@ -101,16 +106,16 @@ export function docAllowed(doc, user) {
   const sup = isSupervisor(user);
   const mine = responderUnits(user).includes(doc.unit_id);
   if (sup && doc.status === 'draft' && canSign(user) && doc.drafted_by !== user.id) out.add('issue');
-  if (sup && doc.status === 'answered') out.add('accept');
+  if (sup && doc.status === 'responded') out.add('accept');
   if (sup && doc.status !== 'closed' && doc.status !== 'draft') out.add('close');
   if (mine && AWAITING.includes(doc.status)) out.add('respond');
-  if (mine && doc.status === 'accepted_failed') out.add('respond');
   return out;
 }
 
 // ---- words -------------------------------------------------------------------------------------
 
-export function typeName(type) {
+export function typeName(type, given = '') {
+  if (given) return given;
   const key = `doc.type.${type}`;
   const text = t(key);
   return text === key ? String(type || '') : text;

@@ -43,16 +43,27 @@ export function documentsCard() {
     timer = null;
     last = Date.now();
     try {
-      const [issued, late] = await Promise.all([countOf('issued'), countOf('overdue')]);
+      let all;
+      let late;
+      try {
+        const c = await docApi.counts();
+        all = c.awaiting;
+        late = c.overdue;
+      } catch {
+        // Without the server's counts, count the lists: issued, returned and overdue all wait.
+        const [issued, returned, overdue] = await Promise.all([countOf('issued'), countOf('returned'), countOf('overdue')]);
+        all = issued + returned + overdue;
+        late = overdue;
+      }
       if (stopped) return;
-      const text = t('supervisor.docsCount', { n: issued + late });
+      const text = t('supervisor.docsCount', { n: all });
       if (value.textContent !== text) {
         value.textContent = text;
         value.classList.remove('is-changed');
         void value.offsetWidth; // restart the highlight
         value.classList.add('is-changed');
       }
-      value.dataset.count = String(issued + late);
+      value.dataset.count = String(all);
       overdue.hidden = !late;
       overdue.textContent = t('supervisor.docsOverdue', { n: late });
     } catch {

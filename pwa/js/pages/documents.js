@@ -365,7 +365,7 @@ function linkHref(l) {
 function docFacts(d) {
   const rows = [
     [t('doc.number'), d.number || t('doc.noNumber'), 'doc-number'],
-    [t('doc.type'), typeName(d.type)],
+    [t('doc.type'), typeName(d.type, d.type_name)],
     [t('doc.unit'), d.unit_name || '', 'doc-unit-name'],
     [t('doc.facts'), h('span', { class: 'doc-pre' }, d.facts || '')],
     [t('doc.basis'), h('span', { class: 'doc-pre' }, d.basis || t('common.noValue'))],
@@ -374,7 +374,7 @@ function docFacts(d) {
     d.due_on ? [t('doc.dueOn'), dueText(d.due_on, d.due_provisional), 'doc-due-on'] : null,
     d.drafted_by_name ? [t('doc.drafter'), d.drafted_by_name] : null,
     d.issued_by_name ? [t('doc.issuer'), d.issued_by_name] : null,
-    d.issued_at ? [t('doc.issuedAt'), formatDate(d.issued_at)] : null,
+    d.issued_on || d.issued_at ? [t('doc.issuedAt'), formatDate(d.issued_on || d.issued_at)] : null,
   ].filter(Boolean);
   const links = Array.isArray(d.links) ? d.links : [];
   if (links.length) {
@@ -396,29 +396,58 @@ function evidenceLinks(items) {
       e.content_type === 'application/pdf' ? t('doc.attach.pdfN', { n: i + 1 }) : t('doc.attach.photoN', { n: i + 1 })))));
 }
 
-/** The unit's answers and the supervisor's verdicts, oldest first. */
+/** The steps as the server records them ({step, by, at, data}), or the older separate lists. */
+function historySteps(d) {
+  if (Array.isArray(d.steps)) return d.steps;
+  const out = [];
+  for (const r of d.responses || []) out.push({ step: 'responded', at: r.at || r.created_at, data: r });
+  for (const a of d.acceptances || []) out.push({ step: a.passed ? 'accepted' : 'returned', at: a.at || a.created_at, data: a });
+  for (const r of d.review_requests || []) out.push({ step: 'review_requested', at: r.at || r.created_at, data: r });
+  return out;
+}
+
+function verdictLine(passed) {
+  return h('span', { class: `sc-verdict sc-verdict--${passed ? 'pass' : 'fail'}` },
+    h('span', { 'aria-hidden': 'true' }, passed ? '✓ ' : '✗ '), t(passed ? 'doc.accept.passed' : 'doc.accept.failed'));
+}
+
+/** What happened to the document, oldest first: issued, the unit's answers, 验收, review requests. */
 function historyCard(d) {
-  const responses = Array.isArray(d.responses) ? d.responses : [];
-  const acceptances = Array.isArray(d.acceptances) ? d.acceptances : [];
-  const reviews = Array.isArray(d.review_requests) ? d.review_requests : [];
-  const items = [
-    ...responses.map((r) => ({ at: r.at || r.created_at, node: h('li', { class: 'doc-event doc-event--response', 'data-testid': 'doc-response' },
-      h('p', { class: 'doc-event__head' }, t('doc.responseBy', { name: r.by_name || r.responder_name || d.unit_name || '', time: formatDateTime(r.at || r.created_at) })),
-      h('p', { class: 'doc-pre' }, r.text || ''),
-      evidenceLinks(r.evidence || r.evidence_ids)) })),
-    ...acceptances.map((a) => ({ at: a.at || a.created_at, node: h('li', { class: `doc-event doc-event--${a.passed ? 'pass' : 'fail'}`, 'data-testid': 'doc-acceptance' },
-      h('p', { class: 'doc-event__head' },
-        h('span', { class: `sc-verdict sc-verdict--${a.passed ? 'pass' : 'fail'}` },
-          h('span', { 'aria-hidden': 'true' }, a.passed ? '✓ ' : '✗ '), t(a.passed ? 'doc.accept.passed' : 'doc.accept.failed')),
-        ' ', t('doc.acceptedAt', { name: a.by_name || '', time: formatDateTime(a.at || a.created_at) })),
-      a.comment ? h('p', { class: 'doc-pre' }, a.comment) : null,
-      a.new_due_on ? h('p', {}, t('doc.newDue', { date: dueText(a.new_due_on, a.due_provisional) })) : null) })),
-    ...reviews.map((r) => ({ at: r.at || r.created_at, node: h('li', { class: 'doc-event', 'data-testid': 'doc-review-request' },
-      h('p', { class: 'doc-event__head' }, t('doc.reviewAskedAt', { time: formatDateTime(r.at || r.created_at) })),
-      h('p', { class: 'doc-pre' }, r.reason || r.text || '')) })),
-  ].sort((a, b) => Date.parse(a.at || 0) - Date.parse(b.at || 0));
+  const items = historySteps(d)
+    .slice()
+    .sort((a, b) => Date.parse(a.at || 0) - Date.parse(b.at || 0))
+    .map((st) => {
+      const data = st.data && typeof st.data === 'object' ? st.data : {};
+      const when = formatDateTime(st.at);
+      if (st.step === 'responded' || st.step === 'response') {
+        return h('li', { class: 'doc-event doc-event--response', 'data-testid': 'doc-response' },
+          h('p', { class: 'doc-event__head' }, t('doc.responseAt', { time: when })),
+          h('p', { class: 'doc-pre' }, data.text || ''),
+          evidenceLinks(data.evidence || data.evidence_ids));
+      }
+      if (st.step === 'accepted' || st.step === 'returned' || st.step === 'acceptance') {
+        const passed = typeof data.passed === 'boolean' ? data.passed : st.step === 'accepted';
+        const due = data.due_on || data.new_due_on;
+        return h('li', { class: `doc-event doc-event--${passed ? 'pass' : 'fail'}`, 'data-testid': 'doc-acceptance' },
+          h('p', { class: 'doc-event__head' }, verdictLine(passed), ' ', t('doc.acceptedAt', { time: when })),
+          data.comment ? h('p', { class: 'doc-pre' }, data.comment) : null,
+          !passed && due ? h('p', {}, t('doc.newDue', { date: dueText(due, data.due_provisional) })) : null);
+      }
+      if (st.step === 'review_requested') {
+        return h('li', { class: 'doc-event', 'data-testid': 'doc-review-request' },
+          h('p', { class: 'doc-event__head' }, t('doc.reviewAskedAt', { time: when })),
+          h('p', { class: 'doc-pre' }, data.reason || ''));
+      }
+      const key = `doc.step.${st.step}`;
+      const label = t(key);
+      if (label === key) return null;
+      return h('li', { class: 'doc-event doc-event--plain', 'data-step': st.step },
+        h('p', { class: 'doc-event__head' }, `${when} ${label}`),
+        data.comment ? h('p', { class: 'doc-pre' }, data.comment) : null);
+    })
+    .filter(Boolean);
   if (!items.length) return null;
-  return card('doc.history', h('ol', { class: 'doc-events' }, items.map((x) => x.node)));
+  return card('doc.history', h('ol', { class: 'doc-events' }, items));
 }
 
 function issueCard(d, run) {

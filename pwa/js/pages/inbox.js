@@ -34,7 +34,7 @@ export function inboxPage({ user, onLogout }) {
       const page = await docApi.list({ limit: PAGE_SIZE });
       // A supervisor who also answers for a unit sees only that unit's documents here.
       const items = ((page && page.items) || []).filter((d) => !units.size || units.has(d.unit_id));
-      const open = items.filter((d) => AWAITING.includes(d.status) || d.status === 'accepted_failed');
+      const open = items.filter((d) => AWAITING.includes(d.status));
       const rest = items.filter((d) => !open.includes(d));
       const row = (d) => {
         const li = docRow(d, { unread: isUnread(d) });
