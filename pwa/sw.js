@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: becc632276f49e4388c9aa9ea09af39ffadf6ba58db401fd68b7d0e6d5656e40
+// shell digest: e7df89a06ffb800c023d887d3df4ab0283c7cd23a3056f9d0df11b8f3b9a1c99
 
-const VERSION = 'fw-shell-v37';
+const VERSION = 'fw-shell-v38';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

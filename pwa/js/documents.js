@@ -19,7 +19,7 @@ function query(params) {
 
 export const DOC_TYPES = ['inspection_notice', 'opinion', 'proposal', 'correction_order', 'check_record'];
 /** The list filters, in the order of the tabs; '' is every document. */
-export const DOC_FILTERS = ['', 'draft', 'issued', 'overdue', 'responded', 'closed'];
+export const DOC_FILTERS = ['', 'awaiting', 'draft', 'issued', 'overdue', 'responded', 'closed'];
 /**
  * Statuses that wait for the unit's answer (the 待回复文书 of the supervisor's home): draft → issued →
  * responded → accepted → closed, responded → returned (不合格) → responded…, issued | returned → overdue.
@@ -38,6 +38,7 @@ export const docApi = {
   respond: (id, body) => request('POST', `/supervision-documents/${enc(id)}/response`, { body }),
   accept: (id, body) => request('POST', `/supervision-documents/${enc(id)}/acceptance`, { body }),
   close: (id, body) => request('POST', `/supervision-documents/${enc(id)}/close`, { body: body || {} }),
+  decideReview: (id, body) => request('POST', `/supervision-documents/${enc(id)}/review-decision`, { body }),
   askReview: (id, body) => request('POST', `/supervision-documents/${enc(id)}/review-request`, { body }),
   attach: (id, blob, headers) => uploadBlob(`/supervision-documents/${enc(id)}/evidence`, blob, headers),
   pdf: (id) => requestBlob(`/supervision-documents/${enc(id)}/pdf`, { timeout: 60000 }),
@@ -282,15 +283,7 @@ export function draftFromButton(user, kind, id) {
 }
 
 /** Live events about documents and corrective actions (the names the server streams them under). */
-export const DOCUMENT_EVENTS = [
-  'document.drafted',
-  'document.issued',
-  'document.answered',
-  'document.accepted',
-  'document.overdue',
-  'document.closed',
-  'corrective_action.updated',
-];
+export const DOCUMENT_EVENTS = ['document.updated', 'corrective_action.updated'];
 
 export function isDocumentEvent(ev) {
   return Boolean(ev && typeof ev.type === 'string' && /^((supervision_)?document|corrective_action)\./.test(ev.type));

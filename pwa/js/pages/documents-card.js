@@ -29,8 +29,8 @@ export function documentsCard() {
   const overdue = h('a', { class: 'doc-card__overdue', href: '#/documents/filter/overdue', 'data-testid': 'docs-overdue', hidden: true });
   const node = h('section', { class: 'card doc-card', 'aria-labelledby': id, 'data-testid': 'docs-card' },
     h('h2', { id, class: 'card__title' }, t('supervisor.docsCard')),
-    h('a', { class: 'doc-card__count', href: '#/documents/filter/issued', 'data-testid': 'docs-awaiting-link' }, value,
-      h('span', { class: 'visually-hidden' }, t('doc.filter.issued'))),
+    h('a', { class: 'doc-card__count', href: '#/documents/filter/awaiting', 'data-testid': 'docs-awaiting-link' }, value,
+      h('span', { class: 'visually-hidden' }, t('doc.filter.awaiting'))),
     overdue,
     h('div', { class: 'doc-card__links' },
       h('a', { class: 'btn btn--secondary btn--block', href: '#/documents', 'data-testid': 'docs-link' }, t('supervisor.docsOpen')),

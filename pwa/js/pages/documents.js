@@ -533,6 +533,27 @@ function reviewRequestCard(d, run) {
   return h('section', { class: 'card' }, details);
 }
 
+/** The unit asked for a review: the document stands, or it is withdrawn. */
+function decideReviewCard(d, run) {
+  const comment = field({ id: 'doc-review-comment', label: t('doc.decideComment'), multiline: true, rows: 2, maxlength: 2000, optional: true });
+  const msg = h('p', { class: 'alert', role: 'alert' });
+  const uphold = h('button', { type: 'button', class: 'btn btn--secondary btn--xl btn--block', 'data-testid': 'doc-review-uphold' }, t('doc.decideUphold'));
+  const withdraw = h('button', { type: 'button', class: 'btn btn--secondary btn--xl btn--block', 'data-testid': 'doc-review-withdraw' }, t('doc.decideWithdraw'));
+  async function decide(upheld) {
+    uphold.disabled = true;
+    withdraw.disabled = true;
+    const fail = await run(() => docApi.decideReview(d.id, { upheld, comment: comment.input.value.trim() }), () => t(upheld ? 'doc.decidedUphold' : 'doc.decidedWithdraw'));
+    if (fail) {
+      say(msg, fail);
+      uphold.disabled = false;
+      withdraw.disabled = false;
+    }
+  }
+  uphold.addEventListener('click', () => decide(true));
+  withdraw.addEventListener('click', () => decide(false));
+  return card('doc.decideTitle', h('p', {}, t('doc.decideIntro')), comment.node, msg, uphold, withdraw);
+}
+
 function acceptCard(d, run) {
   const pass = choices({
     name: 'doc-verdict',
@@ -586,7 +607,7 @@ function closeCard(d, run) {
   btn.addEventListener('click', async () => {
     if (!confirm(t('doc.closeConfirm'))) return;
     btn.disabled = true;
-    const fail = await run(() => docApi.close(d.id, { reason: reason.input.value.trim() }), () => t('doc.closed'));
+    const fail = await run(() => docApi.close(d.id, { comment: reason.input.value.trim() }), () => t('doc.closed'));
     if (fail) {
       say(msg, fail);
       btn.disabled = false;
@@ -655,7 +676,8 @@ export function documentPage({ user, params }) {
       drafter ? h('p', { class: 'notice', 'data-testid': 'doc-needs-signer' }, t(d.drafted_by === user.id ? 'doc.needsOtherSigner' : 'doc.needsSigner')) : null,
       allowed.has('issue') ? issueCard(d, run) : null,
       allowed.has('respond') ? respondCard(d, run) : null,
-      allowed.has('review_request') || (allowed.has('respond') && !Array.isArray(d.allowed)) ? reviewRequestCard(d, run) : null,
+      allowed.has('request_review') ? reviewRequestCard(d, run) : null,
+      allowed.has('decide_review') ? decideReviewCard(d, run) : null,
       allowed.has('accept') ? acceptCard(d, run) : null,
       allowed.has('close') ? closeCard(d, run) : null,
     );
