@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from piccolo.engine.base import Engine
 
+from backend.accounts.capability_controllers import CapabilityController
 from backend.accounts.controllers import AuthController, MeController, UserController, auth_rate_limit
 from backend.accounts.middleware import JWTAuthMiddleware
 from backend.actions import services as actions_services
@@ -32,6 +33,9 @@ from backend.cases import services as cases_services
 from backend.cases.controllers import CaseController
 from backend.cases.evidence import CaseParent
 from backend.db import bind, engine_from_url, is_postgres
+from backend.documents import services as documents_services
+from backend.documents.controllers import DocumentController
+from backend.documents.evidence import DocumentParent
 from backend.evidence import parents as evidence_parents
 from backend.evidence.controllers import EvidenceController, EvidenceUploadController, UploadController
 from backend.health import healthz, readyz
@@ -49,6 +53,7 @@ from backend.summary.controllers import SummaryController
 from backend.supervision import services as supervision_services
 from backend.supervision.controllers import InvitationController, SpotCheckController
 from backend.supervision.evidence import SpotCheckParent
+from backend.workdays import services as workdays_services
 from backend.workdays.controllers import CalendarController
 from media_store import MediaStore, open_store
 
@@ -87,11 +92,23 @@ async def _spot_check_deadlines(events: Publisher, every_s: float = 15) -> None:
         await asyncio.sleep(every_s)
 
 
+async def _document_deadlines(events: Publisher, every_s: float) -> None:
+    """Marks supervision documents overdue once their deadline passes, whether or not anyone watches."""
+    while True:
+        try:
+            await documents_services.mark_overdue(events)
+        except Exception:  # retried at the next tick
+            logging.getLogger(__name__).exception("document deadline check failed")
+        await asyncio.sleep(every_s)
+
+
 def _register_domains() -> None:
     """Fill the extension points lower domains offer to higher ones."""
     evidence_parents.register("action", ActionParent())
     evidence_parents.register("case", CaseParent())
     evidence_parents.register("spot_check", SpotCheckParent())
+    evidence_parents.register(documents_services.PARENT_TYPE, DocumentParent())
+    workdays_services.on_year_loaded(documents_services.recompute_provisional)
     actions_services.link_cases(cases_services.cases_of_actions)
 
 
@@ -134,11 +151,15 @@ def create_app(
         await hub.start()
         pruner = asyncio.create_task(_prune_periodically(settings), name="prune")
         deadlines = asyncio.create_task(_spot_check_deadlines(events), name="spot-check-deadlines")
+        documents = asyncio.create_task(
+            _document_deadlines(events, settings.document_check_interval_s), name="document-deadlines"
+        )
         try:
             yield
         finally:
             pruner.cancel()
             deadlines.cancel()
+            documents.cancel()
             await hub.stop()
             if is_postgres(engine):
                 await engine.close_connection_pool()
@@ -168,6 +189,8 @@ def create_app(
             InvitationController,
             SpotCheckController,
             CalendarController,
+            DocumentController,
+            CapabilityController,
             live_socket,
         ],
         middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens)],

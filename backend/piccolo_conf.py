@@ -23,6 +23,7 @@ APP_REGISTRY = AppRegistry(
         "backend.live.piccolo_app",
         "backend.evidence.piccolo_app",
         "backend.supervision.piccolo_app",
+        "backend.documents.piccolo_app",
     ]
 )
 

@@ -13,6 +13,25 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+DEFAULT_DOCUMENT_CODES = {
+    "inspection_notice": "南川司监查",
+    "opinion": "南川司监意",
+    "proposal": "南川司监建",
+    "correction_order": "南川司监纠",
+    "check_record": "南川司监记",
+}
+
+
+def _codes(raw: str | None) -> tuple[tuple[str, str], ...]:
+    """``type=代字,type=代字``; unnamed types keep their default."""
+    codes = dict(DEFAULT_DOCUMENT_CODES)
+    for part in (raw or "").split(","):
+        key, sep, value = part.partition("=")
+        if sep and key.strip() in codes and value.strip():
+            codes[key.strip()] = value.strip()
+    return tuple(codes.items())
+
+
 def _int(name: str, default: int) -> int:
     raw = _env(name)
     return int(raw) if raw is not None else default
@@ -44,8 +63,19 @@ class Settings:
     upload_expiry_hours: int = 72
     clock_skew_minutes: int = 10
     cjk_font: str | None = None
+    # Supervision documents: the issuing body's name (发文机关标志), the 机关代字 per document type,
+    # the default deadline and the window for a unit's 复查申请 (see docs/documents.md).
+    document_issuer: str = "重庆市南川区司法局"
+    document_codes: tuple[tuple[str, str], ...] = tuple(DEFAULT_DOCUMENT_CODES.items())
+    document_default_days: int = 15
+    document_review_request_days: int = 15
+    document_check_interval_s: int = 60
     debug: bool = False
     pwa_dir: Path = field(default_factory=lambda: default_pwa_dir())
+
+    def document_code(self, document_type: str) -> str:
+        """The 机关代字 in a document number of this type, e.g. 南川司监意 in 南川司监意〔2026〕7号."""
+        return dict(self.document_codes).get(document_type) or DEFAULT_DOCUMENT_CODES[document_type]
 
     @property
     def uploads_dir(self) -> Path:
@@ -92,6 +122,11 @@ class Settings:
             upload_expiry_hours=_int("UPLOAD_EXPIRY_HOURS", 72),
             clock_skew_minutes=_int("CLOCK_SKEW_MINUTES", 10),
             cjk_font=_env("CJK_FONT"),
+            document_issuer=_env("DOCUMENT_ISSUER", "重庆市南川区司法局") or "重庆市南川区司法局",
+            document_codes=_codes(_env("DOCUMENT_CODES")),
+            document_default_days=_int("DOCUMENT_DEFAULT_DAYS", 15),
+            document_review_request_days=_int("DOCUMENT_REVIEW_REQUEST_DAYS", 15),
+            document_check_interval_s=_int("DOCUMENT_CHECK_INTERVAL", 60),
             debug=(_env("DEBUG", "0") == "1"),
         )
 

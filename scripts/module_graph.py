@@ -35,6 +35,7 @@ LAYERS: list[set[str]] = [
     {"actions"},
     {"cases"},
     {"supervision"},
+    {"documents"},
     {"summary", "health"},
     {"app", "cli", "demo", "piccolo_conf"},  # composition: wires the domains together
 ]

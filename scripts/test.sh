@@ -11,11 +11,13 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet -e ".[test]" -c constraints.txt
 
 # Debian packages: chromium for the browser tests; fonts-noto-cjk for Chinese in the browser and in
-# evidence watermarks; redis-server for the live stream shared through Redis and its fault tests.
+# evidence watermarks and supervision-document PDFs; redis-server for the live stream shared through
+# Redis and its fault tests; poppler-utils (pdftotext, pdffonts, pdftoppm) for the PDF tests.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing Debian's ${missing[*]} for the tests"

@@ -2,12 +2,20 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from backend.accounts.tables import Certificate, Membership, RefreshToken, Session, User
+from backend.accounts.tables import (
+    Certificate,
+    Membership,
+    RefreshToken,
+    Session,
+    SigningRight,
+    UnitResponder,
+    User,
+)
 
 APP_CONFIG = AppConfig(
     app_name="accounts",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[User, Membership, Certificate, Session, RefreshToken],
+    table_classes=[User, Membership, Certificate, Session, RefreshToken, SigningRight, UnitResponder],
     migration_dependencies=["backend.org.piccolo_app"],
     commands=[],
 )

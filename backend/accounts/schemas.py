@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -86,3 +86,22 @@ class TokenPair(msgspec.Struct):
     expires_in: int
     user: User
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
+class ResponderUnit(Strict):
+    unit_id: uuid.UUID
+    leader: bool = False  # the unit's leader; otherwise a person the unit named
+
+
+class CapabilitiesPut(Strict):
+    signing: bool
+    responder_units: Annotated[list[ResponderUnit], msgspec.Meta(max_length=20)] = []
+
+
+class Capabilities(msgspec.Struct):
+    """Account capabilities that are not roles: signing supervision documents (签发) and answering
+    them for a unit (the unit responder)."""
+
+    user_id: uuid.UUID
+    signing: bool
+    responder_units: list[dict[str, Any]]  # [{unit_id, leader}]

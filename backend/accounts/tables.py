@@ -92,3 +92,26 @@ class RefreshToken(Table, tablename="refresh_tokens"):
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class SigningRight(Table, tablename="signing_rights"):
+    """签发权: the user may issue supervision documents (as the second person after the drafter)."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, unique=True)
+    granted_by = UUID(null=True, default=None)
+    granted_at = Timestamptz(default=TimestamptzNow())
+
+
+class UnitResponder(Table, tablename="unit_responders"):
+    """Who receives and answers supervision documents for a unit: its leader or a person it names."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, index=True)
+    unit: ForeignKey[Unit] = ForeignKey(
+        references=LazyTableReference(table_class_name="Unit", module_path="backend.org.tables"),
+        index=True,
+    )
+    leader = Boolean(default=False)
+    named_by = UUID(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -124,6 +124,24 @@ class Errors:
         "spot_check.stale_capture", 422, "The photo was taken before the spot-check was requested"
     )
     SPOT_CHECK_STATE = ErrorCode("spot_check.invalid_state", 409, "Not possible in the spot-check's state")
+    DOCUMENT_STATE = ErrorCode("document.invalid_state", 409, "Not possible in the document's state")
+    DOCUMENT_CLOSED = ErrorCode("document.closed", 409, "The document is closed")
+    DOCUMENT_SIGNER = ErrorCode(
+        "document.signing_right_required", 403, "Only a supervisor with signing rights (签发权) may issue"
+    )
+    DOCUMENT_SECOND_PERSON = ErrorCode(
+        "document.second_person_required", 403, "The drafter cannot also issue the document"
+    )
+    DOCUMENT_REVIEW_WINDOW = ErrorCode(
+        "document.review_window_passed", 422, "The time to ask for a review (复查申请) has passed"
+    )
+    DOCUMENT_EVIDENCE = ErrorCode(
+        "document.evidence_invalid", 422, "An attachment named is not attached to this document"
+    )
+    DOCUMENT_PDF_MISSING = ErrorCode("document.pdf_missing", 404, "The document has no issued PDF")
+    CORRECTIVE_STATE = ErrorCode(
+        "corrective_action.invalid_state", 409, "Not possible in the corrective action's state"
+    )
     INTERNAL = ErrorCode("internal", 500, "Internal server error")
     UNAVAILABLE = ErrorCode("service.unavailable", 503, "A backing service is unavailable")
 

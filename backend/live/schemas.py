@@ -44,11 +44,12 @@ class OfficerPosition(msgspec.Struct):
 
 
 class Summary(msgspec.Struct):
-    """Counters for the command center: today's actions, officers on duty, open alerts, overdue
-    supervision documents (null until documents are tracked)."""
+    """Counters for the command center: today's actions, officers on duty, open alerts, supervision
+    documents past their deadline and those still waiting for the unit's answer (overdue included)."""
 
     actions_today: int
     on_duty: int
     open_alerts: int
     overdue_documents: int | None
     as_of: datetime
+    awaiting_documents: int | None = None
