@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: e7df89a06ffb800c023d887d3df4ab0283c7cd23a3056f9d0df11b8f3b9a1c99
+// shell digest: c6155e2df4e81ae84e510ebaa0a59d5cc5eb6b1f98c14ad2db96318c718e8451
 
-const VERSION = 'fw-shell-v38';
+const VERSION = 'fw-shell-v39';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -17,6 +17,7 @@ const SHELL = [
   '/js/app.js',
   '/js/api.js',
   '/js/camera.js',
+  '/js/caps.js',
   '/js/documents.js',
   '/js/dom.js',
   '/js/duty.js',
@@ -66,9 +67,14 @@ const SHELL = [
 ];
 const SHELL_SET = new Set(SHELL);
 const ON_DEMAND = new Set([
+  '/js/documents.js',
+  '/js/i18n-docs.js',
   '/js/pages/command.js',
   '/js/pages/documents-card.js',
+  '/js/pages/documents.js',
+  '/js/pages/inbox.js',
   '/js/pages/supervisor.js',
+  '/js/pages/tasks.js',
   '/js/pages/watch.js',
   '/vendor/leaflet-1.9.4/leaflet.css',
   '/vendor/leaflet-1.9.4/leaflet.js',

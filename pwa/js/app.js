@@ -17,7 +17,7 @@ import { h, restoreValues } from './dom.js';
 import { loginPage } from './pages/login.js';
 import { officerPage } from './pages/officer.js';
 import { adminPage, liaisonPage, noRolePage } from './pages/roles.js';
-import { isResponder } from './documents.js';
+import { isResponder } from './caps.js';
 
 /** Role → route, in the order that picks the home page of a user with several roles. */
 const ROLE_ROUTES = [
@@ -54,11 +54,11 @@ const SUBPAGES = [
   ['cases/:id', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casePage', title: 'case.title' }],
   ['spot-checks', { roles: ['supervisor'], load: () => import('./pages/spotcheck.js'), name: 'spotChecksPage', title: 'sc.supervisorTitle' }],
   ['spot-checks/:id', { roles: ['supervisor', 'invited_supervisor', 'officer'], load: () => import('./pages/spotcheck-view.js'), name: 'spotCheckPage', title: 'sc.title' }],
-  ['documents', { roles: ['supervisor'], load: () => import('./pages/documents.js'), name: 'documentsPage', title: 'doc.listTitle' }],
-  ['documents/filter/:status', { roles: ['supervisor'], load: () => import('./pages/documents.js'), name: 'documentsPage', title: 'doc.listTitle' }],
+  ['documents', { roles: ['supervisor', 'command'], load: () => import('./pages/documents.js'), name: 'documentsPage', title: 'doc.listTitle' }],
+  ['documents/filter/:status', { roles: ['supervisor', 'command'], load: () => import('./pages/documents.js'), name: 'documentsPage', title: 'doc.listTitle' }],
   ['documents/new', { roles: ['supervisor'], load: () => import('./pages/documents.js'), name: 'newDocumentPage', title: 'doc.newTitle' }],
   ['documents/new/:kind/:id', { roles: ['supervisor'], load: () => import('./pages/documents.js'), name: 'newDocumentPage', title: 'doc.newTitle' }],
-  ['documents/:id', { roles: ['supervisor'], allow: isResponder, load: () => import('./pages/documents.js'), name: 'documentPage', title: 'doc.title' }],
+  ['documents/:id', { roles: ['supervisor', 'command'], allow: isResponder, load: () => import('./pages/documents.js'), name: 'documentPage', title: 'doc.title' }],
   ['tasks', { roles: ['supervisor', 'officer'], allow: isResponder, load: () => import('./pages/tasks.js'), name: 'tasksPage', title: 'task.title' }],
   ['tasks/:id', { roles: ['supervisor', 'officer'], allow: isResponder, load: () => import('./pages/tasks.js'), name: 'taskPage', title: 'task.detailTitle' }],
   ['evidence/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin', 'invited_supervisor'], allow: isResponder, load: () => import('./pages/evidence.js'), name: 'evidencePage', title: 'evidence.title' }],

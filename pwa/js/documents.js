@@ -7,6 +7,9 @@ import { errorMessage, request, requestBlob, uploadBlob } from './api.js';
 import { h } from './dom.js';
 import { beijingToday, daysUntil, formatDate, t } from './i18n.js';
 import { statusBadge } from './widgets.js';
+import { canSign, isSupervisor, responderUnits } from './caps.js';
+
+export { isResponder, isSupervisor, responderUnits } from './caps.js';
 
 const enc = encodeURIComponent;
 
@@ -67,35 +70,6 @@ export const linkApi = {
 };
 
 // ---- who may do what -------------------------------------------------------------------------
-
-function roleSet(user) {
-  return new Set(Array.isArray(user && user.roles) ? user.roles : []);
-}
-
-export function isSupervisor(user) {
-  return roleSet(user).has('supervisor');
-}
-
-/** The unit ids this user answers documents for (its leader, or a person the unit named). */
-export function responderUnits(user) {
-  if (!user) return [];
-  if (Array.isArray(user.responder_units)) return user.responder_units.map((u) => (u && (u.unit_id || u.id)) || u).filter(Boolean);
-  if (Array.isArray(user.responder_unit_ids)) return user.responder_unit_ids;
-  if (Array.isArray(user.responder_for)) return user.responder_for.map((u) => (u && u.id) || u).filter(Boolean);
-  if (user.responder === true || (Array.isArray(user.capabilities) && user.capabilities.includes('responder'))) {
-    return (user.units || []).map((u) => u && u.id).filter(Boolean);
-  }
-  return [];
-}
-
-export function isResponder(user) {
-  return responderUnits(user).length > 0;
-}
-
-export function canSign(user) {
-  if (!user) return false;
-  return Boolean(user.signing === true || user.can_sign || user.signing_rights || (Array.isArray(user.capabilities) && user.capabilities.includes('sign')));
-}
 
 /**
  * What the signed-in user may do with a document: the server's `allowed` when it sends one, else
@@ -276,15 +250,3 @@ export async function downloadPdf(doc) {
   setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
-/** 制作监督文书 from the record on screen (for supervisors only; null for anyone else). */
-export function draftFromButton(user, kind, id) {
-  if (!isSupervisor(user)) return null;
-  return h('a', { class: 'btn btn--secondary btn--block', href: `#/documents/new/${kind}/${encodeURIComponent(id)}`, 'data-testid': 'doc-draft-from' }, t('doc.draftFrom'));
-}
-
-/** Live events about documents and corrective actions (the names the server streams them under). */
-export const DOCUMENT_EVENTS = ['document.updated', 'corrective_action.updated'];
-
-export function isDocumentEvent(ev) {
-  return Boolean(ev && typeof ev.type === 'string' && /^((supervision_)?document|corrective_action)\./.test(ev.type));
-}

@@ -4,7 +4,6 @@
 import { addStrings } from './i18n.js';
 
 const zh = {
-  'role.responder': '监督文书',
   'inbox.title': '监督文书收件箱',
   'inbox.intro': '区司法局发给本单位的监督文书。请在期限内填写整改情况并上传材料。',
   'inbox.unread': '未读',
@@ -24,7 +23,6 @@ const zh = {
   'doc.new': '制作监督文书',
   'doc.newTitle': '制作监督文书',
   'doc.newIntro': '先保存为草稿；草稿须由另一位有签发权的监督人员签发后，才会编号并送达受文单位。',
-  'doc.draftFrom': '制作监督文书',
   'doc.filters': '按状态筛选',
   'doc.filter.all': '全部文书',
   'doc.filter.awaiting': '待回复',
@@ -237,7 +235,6 @@ const zh = {
 };
 
 const en = {
-  'role.responder': 'Documents',
   'inbox.title': 'Supervision documents inbox',
   'inbox.intro': 'Supervision documents the justice bureau sent to your unit. Answer each within its deadline with the rectification and its materials.',
   'inbox.unread': 'Unread',
@@ -257,7 +254,6 @@ const en = {
   'doc.new': 'Draft a supervision document',
   'doc.newTitle': 'Draft a supervision document',
   'doc.newIntro': 'It is saved as a draft; only when another supervisor with signing rights issues it does it get its number and reach the unit.',
-  'doc.draftFrom': 'Draft a supervision document',
   'doc.filters': 'Filter by status',
   'doc.filter.all': 'All documents',
   'doc.filter.awaiting': 'Awaiting answer',

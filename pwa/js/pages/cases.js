@@ -22,7 +22,7 @@ import {
   takeFlash,
 } from '../enforcement.js';
 import { card, loadError, loadingLine, statusBadge } from '../widgets.js';
-import { draftFromButton } from '../documents.js';
+import { draftFromButton } from '../caps.js';
 
 const PAGE_SIZE = 20;
 /** Service methods are stored as the words on the form of service (送达回证), whatever the UI language. */

@@ -7,7 +7,7 @@ import { h, nextId } from '../dom.js';
 import { formatDateTime, t } from '../i18n.js';
 import { accountCard } from './common.js';
 import { createBeeper, liveWatch, ms, region, whenText } from './watch.js';
-import { DOCUMENT_EVENTS } from '../documents.js';
+import { DOCUMENT_EVENTS } from '../caps.js';
 
 const LEAFLET_JS = '/vendor/leaflet-1.9.4/leaflet.js';
 const LEAFLET_CSS = '/vendor/leaflet-1.9.4/leaflet.css';

@@ -28,6 +28,7 @@ import {
   uploadAll,
   uploadError,
 } from '../documents.js';
+import { isDocumentEvent } from '../caps.js';
 import { pageHeading } from './common.js';
 
 const PAGE_SIZE = 30;
@@ -72,14 +73,15 @@ function filterTabs(current) {
         }, t(`doc.filter.${f || 'all'}`))))));
 }
 
-export function documentsPage({ params }) {
+export function documentsPage({ user, params }) {
   const status = DOC_FILTERS.includes(params.status) ? params.status : '';
   const list = docList({ status });
+  const sup = isSupervisor(user);
   const node = h('section', { class: 'page page--documents' },
-    backLink('#/supervisor', 'supervisor.title'),
+    sup ? backLink('#/supervisor', 'supervisor.title') : backLink('#/command', 'command.title'),
     pageHeading('doc.listTitle'),
     h('p', { class: 'notice notice--ok', role: 'status', 'data-testid': 'doc-flash' }, takeFlash()),
-    h('a', { class: 'btn btn--primary btn--xl btn--block', href: '#/documents/new', 'data-testid': 'doc-new' }, t('doc.new')),
+    sup ? h('a', { class: 'btn btn--primary btn--xl btn--block', href: '#/documents/new', 'data-testid': 'doc-new' }, t('doc.new')) : null,
     filterTabs(status),
     card('doc.filter.' + (status || 'all'), list.node));
   return { node, cleanup: list.stop };
@@ -124,7 +126,7 @@ function docList({ status }) {
 export function docStream(onChange, match = () => true) {
   const stream = new LiveStream({ types: null });
   stream.on('*', (ev) => {
-    if (ev && typeof ev.type === 'string' && /^(supervision_)?document\./.test(ev.type) && match(ev.data || {})) onChange(ev);
+    if (isDocumentEvent(ev) && match(ev.data || {})) onChange(ev);
   });
   stream.on('sync', ({ resumed }) => {
     if (!resumed) onChange(null);
@@ -636,7 +638,8 @@ function pdfButton(d) {
 
 export function documentPage({ user, params }) {
   const sup = isSupervisor(user);
-  const back = sup ? backLink('#/documents', 'doc.listTitle') : backLink('#/inbox', 'inbox.title');
+  const roles = new Set(user.roles || []);
+  const back = sup || roles.has('command') ? backLink('#/documents', 'doc.listTitle') : backLink('#/inbox', 'inbox.title');
   const title = h('h1', { class: 'page__title', tabindex: '-1', 'data-testid': 'doc-title-h' }, t('doc.title'));
   const status = h('p', { class: 'case__status' });
   const top = h('p', { class: 'notice notice--ok', role: 'status', 'data-testid': 'doc-flash' }, takeFlash());

@@ -18,7 +18,7 @@ import {
   scStatusBadge,
 } from './spotcheck-common.js';
 import { card } from '../widgets.js';
-import { draftFromButton } from '../documents.js';
+import { draftFromButton } from '../caps.js';
 
 const OVERDUE_GRACE_MS = 5000; // the server's scheduler marks a check overdue shortly after its deadline
 

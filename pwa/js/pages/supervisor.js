@@ -6,7 +6,7 @@ import { t } from '../i18n.js';
 import { accountCard, pageHeading } from './common.js';
 import { liveWatch, region } from './watch.js';
 import { documentsCard } from './documents-card.js';
-import { DOCUMENT_EVENTS, isDocumentEvent } from '../documents.js';
+import { DOCUMENT_EVENTS, isDocumentEvent } from '../caps.js';
 
 const TYPES = ['action.created', 'evidence.added', 'alert.raised', 'alert.acked', ...DOCUMENT_EVENTS];
 const FEED_MAX = 30;

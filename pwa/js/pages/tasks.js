@@ -163,21 +163,10 @@ export function taskPage({ user, params }) {
   return { node, cleanup: () => (alive = false) };
 }
 
-/** The officer's open 整改任务 on the home screen; hidden while there are none. */
-export function tasksHomeCard(user) {
-  const ul = h('ul', { class: 'list', 'data-testid': 'home-tasks' });
-  const node = card('task.mine', ul, h('a', { class: 'btn btn--secondary btn--block', href: '#/tasks' }, t('task.all')));
-  node.hidden = true;
+/** The officer's open 整改任务 on the home screen (`items`: those caps.openTasks found). */
+export function tasksHomeCard(items) {
+  const node = card('task.mine', h('ul', { class: 'list', 'data-testid': 'home-tasks' }, items.map(taskRow)),
+    h('a', { class: 'btn btn--secondary btn--block', href: '#/tasks' }, t('task.all')));
   node.dataset.testid = 'home-tasks-card';
-  (async () => {
-    try {
-      const page = await taskApi.list({ status: 'open', assignee: 'me', limit: 20 });
-      const items = ((page && page.items) || []).filter((x) => !x.assignee_user_id || x.assignee_user_id === user.id);
-      ul.replaceChildren(...items.map(taskRow));
-      node.hidden = !items.length;
-    } catch {
-      /* offline: the card stays hidden until the next visit */
-    }
-  })();
   return node;
 }

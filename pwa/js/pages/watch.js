@@ -7,7 +7,7 @@ import { errorMessage, request, requestBlob } from '../api.js';
 import { h, nextId } from '../dom.js';
 import { beijingToday, formatClock, formatDateTime, t } from '../i18n.js';
 import { LiveStream } from '../live.js';
-import { isDocumentEvent } from '../documents.js';
+import { isDocumentEvent } from '../caps.js';
 
 const LATE_UPLOAD_MS = 15 * 60 * 1000;
 const SUMMARY_GAP_MS = 1000;
