@@ -1,0 +1,187 @@
+"""Supervision documents in real browsers, end to end: a supervisor drafts a 责令纠正通知书 from a failed
+spot-check, a second supervisor with signing rights issues it, the unit's responder answers it on the
+phone with a photo, and the supervisor accepts the answer. The supervisor home's 待回复文书 count moves
+live while this happens and matches the list it links to."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image
+from playwright.async_api import Page, expect
+
+from tests.e2e.conftest import ApiClient, sign_in
+from tests.e2e.test_spotcheck import go_on_duty
+
+pytestmark = pytest.mark.e2e
+
+DESK = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+NUMBER = re.compile(r"^\S+〔20\d\d〕[1-9]\d*号$")
+ZH_DATE = re.compile(r"\d{4}年\d{2}月\d{2}日")
+
+DRAFTER = "supervisor"
+SIGNER = "supervisor2"
+RESPONDER = "sjleader"  # 水江镇's team leader, who answers its supervision documents
+OFFICER = "officer1"  # 水江镇
+
+
+def jpeg(colour: tuple[int, int, int] = (40, 120, 200)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), colour).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def raw_post(client: ApiClient, path: str, body: bytes, content_type: str) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection(client.host, int(client.port), timeout=30)
+    try:
+        conn.request(
+            "POST",
+            "/api/v1" + path,
+            body,
+            {"Authorization": f"Bearer {client.token}", "Content-Type": content_type},
+        )
+        res = conn.getresponse()
+        return res.status, json.loads(res.read() or b"null")
+    finally:
+        conn.close()
+
+
+def failed_spot_check(api) -> dict:
+    """A check of officer1 answered with a photo and scored 不合格 on one item, through the API."""
+    go_on_duty(api, OFFICER)
+    supervisor, officer = api(DRAFTER), api(OFFICER)
+    check = supervisor.post("/spot-checks", {"officer_id": officer.user["id"]})
+    status, answered = raw_post(officer, f"/spot-checks/{check['id']}/submission", jpeg(), "image/jpeg")
+    assert status == 201, answered
+    results = {item["key"]: item["key"] != "no_phone" for item in check["checklist"]}
+    reviewed = supervisor.post(
+        f"/spot-checks/{check['id']}/review",
+        {"results": results, "score": 70, "comment": "执法中使用个人手机"},
+        expect=200,
+    )
+    assert reviewed["status"] == "failed", reviewed
+    return reviewed
+
+
+async def awaiting(page: Page) -> int:
+    value = page.get_by_test_id("docs-awaiting")
+    await expect(value).to_have_attribute("data-count", re.compile(r"^\d+$"))
+    return int(await value.get_attribute("data-count") or "0")
+
+
+async def test_draft_issue_answer_accept(new_page, api, password: str, tmp_path: Path) -> None:
+    check = failed_spot_check(api)
+    signer_api = api(SIGNER)
+    before = signer_api.get("/supervision-documents", status="issued", limit=200)["items"]
+
+    # The second supervisor keeps the home open on a desk: its 待回复文书 card counts live.
+    home = await new_page(viewport=DESK)
+    await sign_in(home, SIGNER, password, "supervisor")
+    await expect(home.get_by_test_id("docs-card")).to_be_visible()
+    start = await awaiting(home)
+
+    # The drafter opens the failed check and turns it into a document; unit and facts come pre-filled.
+    drafter = await new_page(viewport=DESK)
+    await sign_in(drafter, DRAFTER, password, "supervisor")
+    await drafter.goto(f"/#/spot-checks/{check['id']}")
+    await drafter.get_by_test_id("doc-draft-from").click()
+    await expect(drafter).to_have_url(re.compile(rf"#/documents/new/spot_check/{check['id']}$"))
+    form = drafter.get_by_test_id("doc-form")
+    await expect(form.get_by_test_id("doc-unit")).to_have_value(check["unit_id"])
+    await expect(form.get_by_test_id("doc-facts")).to_have_value(re.compile(r"不合格"))
+    await form.get_by_label("责令纠正通知书").check()
+
+    # Empty required fields are named, and nothing is sent.
+    await form.get_by_test_id("doc-requirement").fill("")
+    await form.get_by_test_id("doc-save").click()
+    await expect(drafter.get_by_test_id("doc-error")).to_contain_text("要求")
+    await expect(drafter).to_have_url(re.compile(r"#/documents/new/"))
+
+    await form.get_by_test_id("doc-basis").fill("《行政执法监督条例》第二十条")
+    requirement = "对涉事执法人员进行执法风纪教育，并于期限内书面报告整改情况。"
+    await form.get_by_test_id("doc-requirement").fill(requirement)
+    await form.get_by_test_id("deadline-days").fill("5")
+    # The due date shown is the server's working-day arithmetic from today.
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    due = signer_api.get("/calendar/working-days", **{"from": today, "add": 5})
+    y, m, d = due["date"].split("-")
+    await expect(form.get_by_test_id("deadline-due-date")).to_have_text(f"{y}年{m}月{d}日")
+    await form.get_by_test_id("doc-save").click()
+    await expect(drafter).to_have_url(re.compile(r"#/documents/[0-9a-f-]{36}$"))
+    doc_id = drafter.url.rsplit("/", 1)[1]
+    await expect(drafter.get_by_test_id("doc-status")).to_have_text("草稿")
+    # The drafter alone cannot issue it.
+    await expect(drafter.get_by_test_id("doc-needs-signer")).to_be_visible()
+    assert await drafter.get_by_test_id("doc-issue").count() == 0
+
+    # The second supervisor issues it: it gets its number and the home count moves without a reload.
+    signer = await new_page(viewport=DESK)
+    await sign_in(signer, SIGNER, password, "supervisor")
+    await signer.goto(f"/#/documents/{doc_id}")
+    await signer.get_by_test_id("doc-issue").click()
+    await expect(signer.get_by_test_id("doc-flash")).to_contain_text("已签发")
+    number = signer.get_by_test_id("doc-number")
+    await expect(number).to_have_text(NUMBER)
+    await expect(signer.get_by_test_id("doc-status")).to_have_text("已签发")
+    await expect(home.get_by_test_id("docs-awaiting")).to_have_attribute("data-count", str(start + 1))
+    issued = signer_api.get("/supervision-documents", status="issued", limit=200)["items"]
+    assert len(issued) == len(before) + 1
+    # The number links to the list it counts.
+    await home.get_by_test_id("docs-awaiting-link").click()
+    await expect(home).to_have_url(re.compile(r"#/documents/filter/awaiting$"))
+    await expect(home.get_by_test_id("doc-row")).to_have_count(start + 1)
+    await home.go_back()
+    await expect(home.get_by_test_id("docs-awaiting")).to_have_attribute("data-count", str(start + 1))
+
+    # The PDF downloads under its number.
+    async with signer.expect_download() as info:
+        await signer.get_by_test_id("doc-pdf").click()
+    pdf = await info.value
+    saved = tmp_path / "doc.pdf"
+    await pdf.save_as(saved)
+    assert saved.read_bytes()[:5] == b"%PDF-"
+    assert pdf.suggested_filename == f"{await number.inner_text()}.pdf"
+
+    # The unit's responder, on the phone: the inbox marks it unread, with the days left.
+    phone = await new_page(viewport=PHONE)
+    await sign_in(phone, RESPONDER, password, "officer")
+    await phone.get_by_role("link", name="监督文书").click()
+    await expect(phone).to_have_url(re.compile(r"#/inbox$"))
+    await expect(phone.get_by_test_id("inbox-unread")).not_to_have_text("0")
+    row = phone.get_by_test_id("inbox-waiting").locator(f'[data-doc="{doc_id}"]')
+    await expect(row.get_by_test_id("doc-days-left")).to_have_text(re.compile(r"还剩 \d+ 天"))
+    await row.get_by_test_id("doc-row").click()
+    await expect(phone.get_by_test_id("doc-due")).to_contain_text(ZH_DATE)
+    # An answer without text is refused on the spot.
+    await phone.get_by_test_id("doc-answer-submit").click()
+    await expect(phone.get_by_test_id("doc-answer-error")).to_have_text("请填写整改情况。")
+    await phone.get_by_test_id("doc-answer").fill("已对张伟进行执法风纪教育，执法期间个人手机统一保管。")
+    await phone.get_by_test_id("attach-camera").set_input_files(
+        {"name": "整改照片.jpg", "mimeType": "image/jpeg", "buffer": jpeg((200, 60, 40))}
+    )
+    await expect(phone.get_by_test_id("attach-item")).to_have_count(1)
+    await phone.get_by_test_id("doc-answer-submit").click()
+    await expect(phone.get_by_test_id("doc-flash")).to_contain_text("回复已提交")
+    await expect(phone.get_by_test_id("doc-status")).to_have_text("已回复")
+    await expect(phone.get_by_test_id("doc-response")).to_contain_text("执法风纪教育")
+    await expect(phone.get_by_test_id("doc-evidence").locator("a")).to_have_count(1)
+    # Answered: no longer waiting, so the supervisor's count goes back down live.
+    await expect(home.get_by_test_id("docs-awaiting")).to_have_attribute("data-count", str(start))
+
+    # The drafter's open page shows the answer without a reload, and accepts it.
+    await expect(drafter.get_by_test_id("doc-response")).to_contain_text("执法风纪教育")
+    await drafter.get_by_label("合格", exact=True).check()
+    await drafter.get_by_test_id("doc-accept-submit").click()
+    await expect(drafter.get_by_test_id("doc-flash")).to_contain_text("验收合格")
+    await expect(drafter.get_by_test_id("doc-acceptance")).to_contain_text("合格")
+    stored = signer_api.get(f"/supervision-documents/{doc_id}")
+    assert stored["status"] in {"accepted", "closed"}, stored
+    assert stored["number"] == await number.inner_text()
