@@ -32,6 +32,9 @@ from backend.audit.controllers import AuditController
 from backend.cases import services as cases_services
 from backend.cases.controllers import CaseController
 from backend.cases.evidence import CaseParent
+from backend.corrective import services as corrective_services
+from backend.corrective.controllers import CorrectiveController
+from backend.corrective.evidence import CorrectiveParent
 from backend.db import bind, engine_from_url, is_postgres
 from backend.documents import services as documents_services
 from backend.documents.controllers import DocumentController
@@ -108,7 +111,9 @@ def _register_domains() -> None:
     evidence_parents.register("case", CaseParent())
     evidence_parents.register("spot_check", SpotCheckParent())
     evidence_parents.register(documents_services.PARENT_TYPE, DocumentParent())
+    evidence_parents.register(corrective_services.PARENT_TYPE, CorrectiveParent())
     workdays_services.on_year_loaded(documents_services.recompute_provisional)
+    supervision_services.on_review_failed(corrective_services.from_failed_spot_check)
     actions_services.link_cases(cases_services.cases_of_actions)
 
 
@@ -190,6 +195,7 @@ def create_app(
             SpotCheckController,
             CalendarController,
             DocumentController,
+            CorrectiveController,
             CapabilityController,
             live_socket,
         ],

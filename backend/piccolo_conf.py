@@ -24,6 +24,7 @@ APP_REGISTRY = AppRegistry(
         "backend.evidence.piccolo_app",
         "backend.supervision.piccolo_app",
         "backend.documents.piccolo_app",
+        "backend.corrective.piccolo_app",
     ]
 )
 

@@ -36,6 +36,7 @@ LAYERS: list[set[str]] = [
     {"cases"},
     {"supervision"},
     {"documents"},
+    {"corrective"},
     {"summary", "health"},
     {"app", "cli", "demo", "piccolo_conf"},  # composition: wires the domains together
 ]

@@ -74,6 +74,11 @@ async def _row(viewer: CurrentUser, document_id: uuid.UUID) -> tuple[dict[str, A
     return row, scope
 
 
+async def visible_document(viewer: CurrentUser, document_id: uuid.UUID) -> dict[str, Any]:
+    """The document's row, or not_found when the viewer may not see it."""
+    return (await _row(viewer, document_id))[0]
+
+
 def _responds(scope: set[uuid.UUID] | None, row: dict[str, Any]) -> bool:
     return scope is not None and row["unit_id"] in scope
 

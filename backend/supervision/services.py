@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +37,16 @@ from media_store import MediaStore
 
 ON_DUTY = timedelta(minutes=15)
 _random = secrets.SystemRandom()
+
+# A failed conduct check becomes a corrective action owned by a higher domain: it registers here at
+# start-up (see docs/architecture.md, "How a lower domain serves a higher one").
+ReviewFailed = Callable[[CurrentUser, dict[str, Any], list[str], Publisher], Awaitable[None]]
+_on_review_failed: list[ReviewFailed] = []
+
+
+def on_review_failed(hook: ReviewFailed) -> None:
+    if hook not in _on_review_failed:
+        _on_review_failed.append(hook)
 
 
 def _hash(token: str) -> str:
@@ -467,6 +479,12 @@ async def review(
             object_id=check_id,
             data={"failed": failed, "score": data.score},
         )
+        reviewed = await SpotCheck.select().where(SpotCheck.id == check_id).first()
+        for hook in _on_review_failed:
+            try:
+                await hook(actor, reviewed, failed, events)  # type: ignore[arg-type]
+            except Exception:  # the review stands; the task can still be opened by hand
+                logging.getLogger(__name__).exception("follow-up of a failed spot-check failed")
     view = await _view(actor, await SpotCheck.select().where(SpotCheck.id == check_id).first())  # type: ignore[arg-type]
     await events.publish("spot_check.reviewed", view.unit_id, msgspec.to_builtins(view), to=view.officer_id)
     return view
