@@ -56,7 +56,7 @@ export async function openTasks(user) {
   try {
     const page = await request('GET', '/corrective-actions?status=open&limit=20');
     const items = (page && page.items) || [];
-    return items.filter((x) => !x.assignee_user_id || x.assignee_user_id === user.id);
+    return items.filter((x) => x.assignee_user_id === user.id);
   } catch {
     return [];
   }

@@ -185,3 +185,45 @@ async def test_draft_issue_answer_accept(new_page, api, password: str, tmp_path:
     stored = signer_api.get(f"/supervision-documents/{doc_id}")
     assert stored["status"] in {"accepted", "closed"}, stored
     assert stored["number"] == await number.inner_text()
+
+
+async def test_failed_check_task_on_officer_home(new_page, api, password: str) -> None:
+    """The failed spot-check opened a 整改任务 for its officer: it is on the officer's home screen, the
+    officer completes it with a note and a photo, and the reviewer who opened it closes it."""
+    check = failed_spot_check(api)
+    tasks = api(DRAFTER).get("/corrective-actions", status="open", limit=200)["items"]
+    task = next(x for x in tasks if x["source"] == {"kind": "spot_check", "id": check["id"]})
+
+    phone = await new_page(viewport=PHONE)
+    await sign_in(phone, OFFICER, password, "officer")
+    row = phone.get_by_test_id("home-tasks").locator(f'[data-task="{task["id"]}"]')
+    await expect(row.get_by_test_id("task-status")).to_have_text("待整改")
+    await row.get_by_test_id("task-row").click()
+    await expect(phone.get_by_test_id("task-assignee")).to_have_text("我")
+    # Completing needs a note and a photo; without them nothing is sent.
+    await phone.get_by_test_id("task-complete").click()
+    await expect(phone.get_by_test_id("task-error")).to_have_text("请写明完成情况。")
+    await phone.get_by_test_id("task-note").fill("已学习执法风纪规定，执法时手机交队里统一保管。")
+    await phone.get_by_test_id("task-complete").click()
+    await expect(phone.get_by_test_id("task-error")).to_contain_text("请先拍照或选择文件")
+    assert api(OFFICER).get(f"/corrective-actions/{task['id']}")["status"] == "open"
+    await phone.get_by_test_id("attach-camera").set_input_files(
+        {"name": "手机保管.jpg", "mimeType": "image/jpeg", "buffer": jpeg((30, 160, 90))}
+    )
+    await phone.get_by_test_id("task-complete").click()
+    await expect(phone.get_by_test_id("task-flash")).to_contain_text("已提交")
+    await expect(phone.get_by_test_id("task-status")).to_have_text("已完成")
+    await expect(phone.get_by_test_id("task-evidence").locator("a")).to_have_count(1)
+    assert await phone.get_by_test_id("task-close").count() == 0  # only its opener closes it
+
+    desk = await new_page(viewport=DESK)
+    await sign_in(desk, DRAFTER, password, "supervisor")
+    await desk.goto(f"/#/tasks/{task['id']}")
+    await expect(desk.get_by_test_id("task-note-shown")).to_contain_text("统一保管")
+    await desk.get_by_test_id("task-close").click()
+    await expect(desk.get_by_test_id("task-flash")).to_contain_text("任务已关闭")
+    assert api(DRAFTER).get(f"/corrective-actions/{task['id']}")["status"] == "closed"
+    # Closed, it leaves the officer's home.
+    await phone.goto("/#/officer")
+    await expect(phone.get_by_test_id("officer-name")).to_be_visible()
+    await expect(phone.locator(f'[data-task="{task["id"]}"]')).to_have_count(0)

@@ -24,6 +24,7 @@ import {
   dueText,
   isSupervisor,
   linkApi,
+  taskApi,
   typeName,
   uploadAll,
   uploadError,
@@ -636,7 +637,25 @@ function pdfButton(d) {
   return h('div', { class: 'action' }, btn, msg);
 }
 
-export function documentPage({ user, params }) {
+/** 生成整改任务 from the document's 要求 (supervisors, once it is issued). */
+function taskFromCard(d, navigate) {
+  const msg = h('p', { class: 'alert', role: 'alert' });
+  const btn = h('button', { type: 'button', class: 'btn btn--secondary btn--block', 'data-testid': 'doc-task' }, t('task.fromDocument'));
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    try {
+      const task = await taskApi.create({ source: { kind: 'document', id: d.id } });
+      setFlash(t('task.created'));
+      navigate(`tasks/${task.id}`);
+    } catch (err) {
+      say(msg, errorMessage(err));
+      btn.disabled = false;
+    }
+  });
+  return h('div', { class: 'action' }, h('p', { class: 'muted' }, t('task.fromDocumentHint')), btn, msg);
+}
+
+export function documentPage({ user, params, navigate }) {
   const sup = isSupervisor(user);
   const roles = new Set(user.roles || []);
   const back = sup || roles.has('command') ? backLink('#/documents', 'doc.listTitle') : backLink('#/inbox', 'inbox.title');
@@ -682,6 +701,7 @@ export function documentPage({ user, params }) {
       allowed.has('request_review') ? reviewRequestCard(d, run) : null,
       allowed.has('decide_review') ? decideReviewCard(d, run) : null,
       allowed.has('accept') ? acceptCard(d, run) : null,
+      sup && d.number && d.status !== 'closed' ? taskFromCard(d, navigate) : null,
       allowed.has('close') ? closeCard(d, run) : null,
     );
   }

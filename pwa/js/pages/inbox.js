@@ -54,8 +54,9 @@ export function inboxPage({ user, onLogout }) {
     }
     try {
       const page = await taskApi.list({ status: 'open', limit: 50 });
-      const items = ((page && page.items) || []).filter((x) => x.assignee_unit_id && units.has(x.assignee_unit_id));
-      tasks.replaceChildren(...items.map(taskRow));
+      // Tasks of the unit as a whole (an officer's own show on their home screen).
+      const items = ((page && page.items) || []).filter((x) => !x.assignee_user_id && units.has(x.unit_id));
+      tasks.replaceChildren(...items.map((x) => taskRow(x)));
       tasksCard.hidden = !items.length;
     } catch {
       /* the documents are what this page is for; tasks show when they load */
