@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 3278caf8284f2c94c00d7ffe9b5811f20c02b528f9e3c3a76f69e8c9b0306184
+// shell digest: afbc0c05a493b5f6111e5ff5b0f29f6fda4676c3882cd6d7afa773152c9ef985
 
-const VERSION = 'fw-shell-v40';
+const VERSION = 'fw-shell-v41';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

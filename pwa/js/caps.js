@@ -8,8 +8,18 @@ import { h } from './dom.js';
 import { addStrings, t } from './i18n.js';
 
 addStrings({
-  'zh-CN': { 'role.responder': '监督文书', 'doc.draftFrom': '制作监督文书' },
-  en: { 'role.responder': 'Documents', 'doc.draftFrom': 'Draft a supervision document' },
+  'zh-CN': {
+    'role.responder': '监督文书',
+    'doc.draftFrom': '制作监督文书',
+    'alarm.type.document.overdue': '监督文书超期未回复',
+    'alarm.document.overdue': '监督文书 {number} 已过回复期限（{due}），受文单位尚未回复。',
+  },
+  en: {
+    'role.responder': 'Documents',
+    'doc.draftFrom': 'Draft a supervision document',
+    'alarm.type.document.overdue': 'Supervision document overdue',
+    'alarm.document.overdue': 'Supervision document {number} was due on {due}; the unit has not answered.',
+  },
 });
 
 function roleSet(user) {

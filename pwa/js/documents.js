@@ -191,7 +191,7 @@ export function attachmentPicker({ idPrefix }) {
   const picker = h('input', { id: fileId, type: 'file', accept: ATTACH_TYPES, multiple: true, class: 'attach__input', 'data-testid': 'attach-files' });
   function draw() {
     list.replaceChildren(...files.map((f, i) => {
-      const remove = h('button', { type: 'button', class: 'btn btn--ghost attach__remove' }, t('doc.attach.remove'));
+      const remove = h('button', { type: 'button', class: 'btn btn--secondary attach__remove' }, t('doc.attach.remove'));
       remove.addEventListener('click', () => {
         files.splice(i, 1);
         draw();

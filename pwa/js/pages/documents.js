@@ -49,7 +49,7 @@ export function refusal(err, labels = {}) {
 
 // ---- the list ---------------------------------------------------------------------------------
 
-export function docRow(d, { href = `#/documents/${encodeURIComponent(d.id)}`, unread = false } = {}) {
+export function docRow(d, { href = `#/documents/${encodeURIComponent(d.id)}`, unread = false, due = true } = {}) {
   return h('li', { 'data-doc': d.id },
     h('a', { class: `row doc-row${unread ? ' doc-row--unread' : ''}`, href, 'data-testid': 'doc-row', 'data-status': d.status },
       h('span', { class: 'row__head' },
@@ -58,7 +58,7 @@ export function docRow(d, { href = `#/documents/${encodeURIComponent(d.id)}`, un
         docStatusBadge(d.status)),
       h('span', { class: 'row__meta' }, typeName(d.type), ' · ', d.number || t('doc.noNumber')),
       h('span', { class: 'row__meta' }, d.unit_name || ''),
-      d.due_on ? h('span', { class: 'row__meta' }, t('doc.dueOn'), ' ', dueText(d.due_on, d.due_provisional)) : null,
+      due && d.due_on ? h('span', { class: 'row__meta' }, t('doc.dueOn'), ' ', dueText(d.due_on, d.due_provisional)) : null,
       unread ? h('span', { class: 'visually-hidden' }, t('doc.unread')) : null));
 }
 
@@ -530,7 +530,7 @@ function reviewRequestCard(d, run) {
     }
   });
   const details = h('details', { class: 'doc-more' },
-    h('summary', { class: 'btn btn--ghost' }, t('doc.reviewTitle')),
+    h('summary', { class: 'btn btn--secondary btn--block' }, t('doc.reviewTitle')),
     h('p', { class: 'muted' }, d.review_until ? t('doc.reviewUntil', { date: formatDate(d.review_until) }) : t('doc.reviewIntro')),
     reason.node, msg, btn);
   return h('section', { class: 'card' }, details);
@@ -617,7 +617,7 @@ function closeCard(d, run) {
     }
   });
   return h('section', { class: 'card' },
-    h('details', { class: 'doc-more' }, h('summary', { class: 'btn btn--ghost' }, t('doc.closeTitle')), reason.node, msg, btn));
+    h('details', { class: 'doc-more' }, h('summary', { class: 'btn btn--secondary btn--block' }, t('doc.closeTitle')), reason.node, msg, btn));
 }
 
 function pdfButton(d) {

@@ -37,8 +37,8 @@ export function inboxPage({ user, onLogout }) {
       const open = items.filter((d) => AWAITING.includes(d.status));
       const rest = items.filter((d) => !open.includes(d));
       const row = (d) => {
-        const li = docRow(d, { unread: isUnread(d) });
         const due = AWAITING.includes(d.status) ? dueLine(d) : null;
+        const li = docRow(d, { unread: isUnread(d), due: !due });
         if (due) li.querySelector('a').append(due);
         return li;
       };

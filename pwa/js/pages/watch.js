@@ -5,7 +5,7 @@
 
 import { errorMessage, request, requestBlob } from '../api.js';
 import { h, nextId } from '../dom.js';
-import { beijingToday, formatClock, formatDateTime, t } from '../i18n.js';
+import { beijingToday, formatClock, formatDate, formatDateTime, t } from '../i18n.js';
 import { LiveStream } from '../live.js';
 import { isDocumentEvent } from '../caps.js';
 
@@ -418,6 +418,7 @@ export function alertText(a, directory) {
     const known = ['action.officer_not_in_unit', 'action.two_officers_required', 'item.not_authorised'];
     return t(known.includes(code) ? `alarm.refused.${code}` : 'alarm.refused.other', { actor, name });
   }
+  if (a.type === 'document.overdue') return t('alarm.document.overdue', { number: d.number || '', due: d.due_on ? formatDate(d.due_on) : '' });
   if (a.type === 'case.review_required') return t('alarm.case.review_required', { number: d.number || '', actor });
   if (a.type === 'case.criminal_threshold') {
     return t('alarm.case.criminal_threshold', { number: d.number || '', amount: d.amount_involved ?? '—', actor });
