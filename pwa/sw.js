@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: afbc0c05a493b5f6111e5ff5b0f29f6fda4676c3882cd6d7afa773152c9ef985
+// shell digest: d075acad004d73c827520f52313e4a9009d350cc5c8cd0c94b51aeb505430788
 
-const VERSION = 'fw-shell-v41';
+const VERSION = 'fw-shell-v42';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -296,3 +296,31 @@ async def test_overdue_counter_moves_live(browser, fast_deadlines) -> None:
     await expect(command.get_by_test_id("doc-row")).to_have_count(before + 1)
     for page in pages:
         await page.context.close()
+
+
+async def test_a_supervisor_without_signing_rights_cannot_issue(new_page, api, password: str) -> None:
+    """Issuing takes 签发权: a colleague without it is told so on the draft, and the server refuses him
+    in words too (the draft stays a draft)."""
+    signer = api(SIGNER)
+    units = {u["name"]: u["id"] for u in signer.get("/units", limit=200)["items"]}
+    draft = signer.post(
+        "/supervision-documents",
+        {
+            "type": "opinion",
+            "unit_id": units["三泉镇"],
+            "title": "关于案卷归档的监督意见",
+            "facts": "案卷未按期归档。",
+            "requirement": "请于期限内完成归档。",
+            "deadline": {"days": 10, "working": False},
+        },
+    )
+    page = await new_page(viewport=DESK)
+    await sign_in(page, DRAFTER, password, "supervisor")
+    await page.goto(f"/#/documents/{draft['id']}")
+    await expect(page.get_by_test_id("doc-needs-signer")).to_have_text(
+        "这份草稿须由有签发权的监督人员签发。您的账号没有签发权。"
+    )
+    assert await page.get_by_test_id("doc-issue").count() == 0
+    status, refused = api(DRAFTER).call("POST", f"/supervision-documents/{draft['id']}/issue", {})
+    assert (status, refused["code"]) == (403, "document.signing_right_required"), refused
+    assert api(SIGNER).get(f"/supervision-documents/{draft['id']}")["status"] == "draft"

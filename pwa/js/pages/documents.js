@@ -38,7 +38,7 @@ const MAX_DAYS = 365;
 /** A refusal in words; a validation refusal names the field the server pointed at. */
 export function refusal(err, labels = {}) {
   if (err instanceof ApiError && Array.isArray(err.extra.errors) && err.extra.errors.length) {
-    const key = String(err.extra.errors[0].key || '').split('.')[0];
+    const key = String(err.extra.errors[0].key || '').split(/[.[]/)[0];
     if (labels[key]) return t('doc.err.field', { field: labels[key] });
   }
   if (err instanceof ApiError && typeof err.extra.field === 'string' && labels[err.extra.field]) {
@@ -689,6 +689,8 @@ export function documentPage({ user, params, navigate }) {
     title.textContent = d.title || typeName(d.type);
     fill(status, docStatusBadge(d.status), d.number ? h('span', { class: 'doc-number', 'data-testid': 'doc-number-head' }, ` ${d.number}`) : null);
     const allowed = docAllowed(d, user);
+    // Issuing needs 签发权 too; the button shows unless the account is known to lack it.
+    if (user.signing === false) allowed.delete('issue');
     const drafter = sup && d.status === 'draft' && !allowed.has('issue');
     fill(body,
       AWAITING.includes(d.status) ? dueLine(d) : null,
