@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: d075acad004d73c827520f52313e4a9009d350cc5c8cd0c94b51aeb505430788
+// shell digest: 24cb9cf0287202a8118d56c5758508d1b8c1b7ac5493668c4fa8e1638904385c
 
-const VERSION = 'fw-shell-v42';
+const VERSION = 'fw-shell-v43';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -360,7 +360,7 @@ function linkHref(l) {
   const id = encodeURIComponent(l.id);
   if (l.kind === 'spot_check') return `#/spot-checks/${id}`;
   if (l.kind === 'case') return `#/cases/${id}`;
-  if (l.kind === 'action') return `#/officer/actions/${id}`;
+  // An action has a page of its own only for officers; elsewhere its name is the link's text.
   if (l.kind === 'evidence') return `#/evidence/${id}`;
   return null;
 }

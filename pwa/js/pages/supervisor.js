@@ -16,7 +16,7 @@ export function supervisorPage({ user, onLogout }) {
     user,
     types: TYPES,
     actionsLimit: FEED_MAX,
-    feed: { max: FEED_MAX, label: 'supervisor.latest' },
+    feed: { max: FEED_MAX, label: 'supervisor.latest', draftLink: true },
     alerts: { maxHandled: 5, maxOpen: 100, label: 'supervisor.alerts', draftLink: true },
     links: { overdue_documents: '#/documents/filter/overdue' },
   });

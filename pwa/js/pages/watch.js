@@ -228,7 +228,7 @@ function thumbImage(url, evidenceId = null) {
 }
 
 /** `thumbUrl`: an object URL of the first photo's thumbnail, or null (the slot stays empty). */
-function actionCard(a, fresh, thumbUrl, evidenceId = null) {
+function actionCard(a, fresh, thumbUrl, evidenceId = null, draftLink = false) {
   const thumb = h('div', { class: 'feed__thumb', 'data-testid': 'feed-thumb' }, thumbUrl ? thumbImage(thumbUrl, evidenceId) : null);
   const officers = (a.officers || []).map((o) => o.display_name).filter(Boolean);
   const late = ms(a.created_at) - ms(a.occurred_at) > LATE_UPLOAD_MS;
@@ -250,7 +250,8 @@ function actionCard(a, fresh, thumbUrl, evidenceId = null) {
             cameraIcon(),
             h('span', { 'aria-hidden': 'true' }, String(n)),
             h('span', { class: 'visually-hidden' }, t('feed.evidence', { n }))),
-          late ? h('span', { class: 'feed__late' }, t('feed.uploadedAt', { time: whenText(a.created_at) })) : null)),
+          late ? h('span', { class: 'feed__late' }, t('feed.uploadedAt', { time: whenText(a.created_at) })) : null),
+        draftLink ? h('a', { class: 'feed__draft', href: `#/documents/new/action/${encodeURIComponent(a.id)}`, 'data-testid': 'feed-draft' }, t('doc.draftFrom')) : null),
     ));
 }
 
@@ -258,7 +259,7 @@ function actionCard(a, fresh, thumbUrl, evidenceId = null) {
  * Newest on top, at most `max` cards; `add` ignores an action already shown. Thumbnails are fetched
  * with the bearer token and shown through object URLs, released when their card leaves the list.
  */
-export function actionFeed({ max = 300, directory = null, label = 'command.feed' } = {}) {
+export function actionFeed({ max = 300, directory = null, label = 'command.feed', draftLink = false } = {}) {
   const list = h('ol', { class: 'feed', 'data-testid': 'feed', 'aria-label': t(label) });
   const empty = h('p', { class: 'muted feed__empty' }, t('feed.none'));
   const byId = new Map();
@@ -284,7 +285,7 @@ export function actionFeed({ max = 300, directory = null, label = 'command.feed'
     if (directory) directory.learnAction(action);
     // Older than everything kept, with the list full: nothing to show.
     if (order.length >= max && newestFirst(action, order[order.length - 1]) > 0) return;
-    const node = actionCard(action, fresh, null);
+    const node = actionCard(action, fresh, null, null, draftLink);
     let i = 0;
     while (i < order.length && newestFirst(order[i], action) < 0) i += 1;
     list.insertBefore(node, i < order.length ? byId.get(order[i].id).node : null);
@@ -316,7 +317,7 @@ export function actionFeed({ max = 300, directory = null, label = 'command.feed'
     const entry = byId.get(data.parent_id);
     if (!entry) return;
     const action = { ...entry.action, evidence_count: (Number(entry.action.evidence_count) || 0) + 1 };
-    const node = actionCard(action, false, thumbs.get(action.id) || null, thumbEvidence.get(action.id));
+    const node = actionCard(action, false, thumbs.get(action.id) || null, thumbEvidence.get(action.id), draftLink);
     entry.node.replaceWith(node);
     entry.node = node;
     entry.action = action;
