@@ -108,7 +108,7 @@ DELEGATIONS: list[tuple[str, str, date, date | None]] = [
 USERS: list[tuple[str, str, list[str], list[str], str | None]] = [
     ("admin", "系统管理员", ["admin"], ["区司法局"], None),
     ("supervisor", "刘明（区司法局监督科）", ["supervisor"], ["区司法局"], None),
-    ("supervisor2", "陈红（区司法局监督科科长）", ["supervisor"], ["区司法局"], None),
+    ("signer", "何平（区司法局副局长·签发人）", ["supervisor"], ["区司法局"], None),
     ("invited", "王建华（特邀监督员·人大代表）", ["invited_supervisor"], ["水江镇", "三泉镇"], None),
     ("liaison", "陈静（区工商联联络员）", ["liaison"], ["区工商联"], None),
     ("command", "指挥中心值班员", ["command"], ["区司法局"], None),
@@ -123,12 +123,10 @@ USERS: list[tuple[str, str, list[str], list[str], str | None]] = [
     ("cg2", "林芳（城管执法）", ["officer"], ["区城市管理局"], "valid"),
     ("expired", "郑刚", ["officer"], ["水江镇"], "expired"),
     ("revoked", "冯军", ["officer"], ["水江镇"], "revoked"),
-    ("sjleader", "何志远（水江镇综合行政执法大队大队长）", ["officer"], ["水江镇"], "valid"),
 ]
-# 签发权: who may issue supervision documents (never their own drafts)
-SIGNERS = ["supervisor2"]
-# username, unit, leader: who receives and answers a unit's supervision documents
-RESPONDERS = [("sjleader", "水江镇", True)]
+# Supervision documents: who signs them (签发权) and who answers them for a unit (its leader).
+SIGNERS = ("signer",)
+RESPONDERS = (("officer1", "水江镇"), ("officer3", "三泉镇"), ("officer5", "西城街道"))
 REVOKE_REASON = "无故不参加年度通用法律知识培训考核，注销并收回执法证"
 
 
@@ -214,29 +212,27 @@ async def seed(settings: Settings, password: str | None) -> tuple[list[tuple[str
                 )
             if cert and not await Certificate.exists().where(Certificate.user == user_id):
                 await _certificate(user_id, username, cert, today)
-            if username in SIGNERS and not await SigningRight.exists().where(SigningRight.user == user_id):
-                await SigningRight.insert(SigningRight(id=demo_id("signing", username), user=user_id)).run()
-            for who, unit, leader in RESPONDERS:
-                if who == username and not await UnitResponder.exists().where(
-                    (UnitResponder.user == user_id) & (UnitResponder.unit == unit_ids[unit])
-                ):
-                    await UnitResponder.insert(
-                        UnitResponder(
-                            id=demo_id("responder", f"{username}@{unit}"),
-                            user=user_id,
-                            unit=unit_ids[unit],
-                            leader=leader,
-                        )
-                    ).run()
             logins.append(
                 (
                     username,
                     f"{display} — {', '.join(roles)} @ {'、'.join(units)}"
-                    + (f" [执法证: {cert}]" if cert else "")
-                    + (" [签发权]" if username in SIGNERS else "")
-                    + "".join(f" [{u}文书回复人]" for who, u, _ in RESPONDERS if who == username),
+                    + (f" [执法证: {cert}]" if cert else ""),
                 )
             )
+        for username in SIGNERS:
+            user_id = demo_id("user", username)
+            if not await SigningRight.exists().where(SigningRight.user == user_id):
+                await SigningRight.insert(SigningRight(id=demo_id("signing", username), user=user_id)).run()
+        for username, unit in RESPONDERS:
+            user_id = demo_id("user", username)
+            if not await UnitResponder.exists().where(
+                (UnitResponder.user == user_id) & (UnitResponder.unit == unit_ids[unit])
+            ):
+                await UnitResponder.insert(
+                    UnitResponder(
+                        id=demo_id("responder", username), user=user_id, unit=unit_ids[unit], leader=True
+                    )
+                ).run()
         return logins, password
 
 

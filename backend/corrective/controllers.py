@@ -14,7 +14,7 @@ from backend.evidence.uploads import MAX_UPLOAD, upload_request
 from backend.lib.auth import CurrentUser, requires_roles
 from backend.lib.deps import AppSettings, SignedIn, Store
 from backend.lib.pagination import Page
-from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
+from backend.lib.params import DEFAULT_LIMIT, Cursor, IdempotencyKey, Limit
 from backend.live.publish import Events
 
 User = Request[CurrentUser, Any, Any]
@@ -31,9 +31,15 @@ class CorrectiveController(Controller):
         summary="Open a corrective action (by hand or from a source)",
     )
     async def create(
-        self, user: SignedIn, events: Events, data: JSONBody[schemas.CorrectiveCreate]
+        self,
+        user: SignedIn,
+        events: Events,
+        data: JSONBody[schemas.CorrectiveCreate],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.Corrective]:
-        return Response(await services.create(user, data, events), status_code=HTTP_201_CREATED)
+        task, replayed = await services.create(user, data, events, idempotency_key)
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        return Response(task, status_code=HTTP_201_CREATED, headers=headers)
 
     @get("/", summary="Corrective actions in scope (an officer: theirs and their unit's)")
     async def list_tasks(

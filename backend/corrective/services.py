@@ -19,6 +19,7 @@ from backend.evidence.tables import Evidence
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import today_local, utcnow
 from backend.lib.errors import AppError, Errors
+from backend.lib.idempotency import mismatch, resource_id
 from backend.lib.pagination import Page, newest_first_after, time_cursor
 from backend.live.publish import Publisher
 from backend.org.tables import Unit
@@ -156,14 +157,17 @@ async def _insert(
     return row
 
 
-async def create(actor: CurrentUser, data: schemas.CorrectiveCreate, events: Publisher) -> schemas.Corrective:
+async def create(
+    actor: CurrentUser, data: schemas.CorrectiveCreate, events: Publisher, idempotency_key: str | None = None
+) -> tuple[schemas.Corrective, bool]:
+    """The task, and whether it is a replay of an earlier request with the same id or key."""
     units = await _assignee_scope(actor)
-    if data.id is not None:
-        existing = await CorrectiveAction.select().where(CorrectiveAction.id == data.id).first()
-        if existing is not None:
-            if existing["opened_by"] != actor.id:
-                raise AppError(Errors.DUPLICATE, "A corrective action with this id exists.")
-            return _view(actor, units, existing)
+    task_id = resource_id(data.id, idempotency_key, actor.id, "corrective_action")
+    existing = await CorrectiveAction.select().where(CorrectiveAction.id == task_id).first()
+    if existing is not None:
+        if existing["opened_by"] != actor.id:
+            raise mismatch()
+        return _view(actor, units, existing), True
     title, description, unit_id, assignee = data.title, data.description, data.unit_id, data.assignee_user_id
     if data.source is not None:
         try:
@@ -201,7 +205,7 @@ async def create(actor: CurrentUser, data: schemas.CorrectiveCreate, events: Pub
     row = await _insert(
         actor,
         events,
-        task_id=data.id or uuid.uuid4(),
+        task_id=task_id,
         title=title,
         description=description or "",
         unit_id=unit_id,
@@ -211,7 +215,7 @@ async def create(actor: CurrentUser, data: schemas.CorrectiveCreate, events: Pub
         source_kind=data.source.kind if data.source else "manual",
         source_id=data.source.id if data.source else None,
     )
-    return _view(actor, units, row)
+    return _view(actor, units, row), False
 
 
 async def from_failed_spot_check(

@@ -15,7 +15,7 @@ from backend.evidence.uploads import MAX_UPLOAD, upload_request
 from backend.lib.auth import CurrentUser, requires_roles
 from backend.lib.deps import AppSettings, SignedIn, Store
 from backend.lib.pagination import Page
-from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
+from backend.lib.params import DEFAULT_LIMIT, Cursor, IdempotencyKey, Limit
 from backend.live.publish import Events
 
 User = Request[CurrentUser, Any, Any]
@@ -29,10 +29,16 @@ class DocumentController(Controller):
 
     @post("/", guards=[requires_roles("supervisor")], summary="Draft a supervision document to a unit")
     async def draft(
-        self, user: SignedIn, settings: AppSettings, events: Events, data: JSONBody[schemas.DocumentCreate]
+        self,
+        user: SignedIn,
+        settings: AppSettings,
+        events: Events,
+        data: JSONBody[schemas.DocumentCreate],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[schemas.Document]:
-        view = await services.create_draft(user, data, settings, events)
-        return Response(view, status_code=HTTP_201_CREATED)
+        view, replayed = await services.create_draft(user, data, settings, events, idempotency_key)
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        return Response(view, status_code=HTTP_201_CREATED, headers=headers)
 
     @get("/", summary="Documents in your scope (supervisors: all; a unit's responder: the unit's)")
     async def list_documents(

@@ -22,6 +22,7 @@ from backend.evidence.tables import Evidence
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import today_local, utcnow
 from backend.lib.errors import AppError, Errors
+from backend.lib.idempotency import mismatch, resource_id
 from backend.lib.pagination import Page, newest_first_after, time_cursor
 from backend.live.publish import Publisher
 from backend.org.tables import Unit
@@ -275,14 +276,24 @@ def _check_deadline(deadline: schemas.Deadline | None, key: str, required: bool)
 
 
 async def create_draft(
-    actor: CurrentUser, data: schemas.DocumentCreate, settings: Settings, events: Publisher
-) -> schemas.Document:
-    if data.id is not None:
-        existing = await SupervisionDocument.select().where(SupervisionDocument.id == data.id).first()
-        if existing is not None:
-            if existing["drafted_by"] != actor.id:
-                raise AppError(Errors.DUPLICATE, "A document with this id exists.")
-            return (await _views(actor, None, [existing], settings))[0]
+    actor: CurrentUser,
+    data: schemas.DocumentCreate,
+    settings: Settings,
+    events: Publisher,
+    idempotency_key: str | None = None,
+) -> tuple[schemas.Document, bool]:
+    """The draft, and whether it is a replay of an earlier identical request (same id or key)."""
+    document_id = resource_id(data.id, idempotency_key, actor.id, "supervision_document")
+    existing = await SupervisionDocument.select().where(SupervisionDocument.id == document_id).first()
+    if existing is not None:
+        same = (existing["type"], existing["unit_id"], existing["title"]) == (
+            data.type,
+            data.unit_id,
+            data.title,
+        )
+        if existing["drafted_by"] != actor.id or not same:
+            raise mismatch()
+        return (await _views(actor, None, [existing], settings))[0], True
     if not await Unit.exists().where(Unit.id == data.unit_id):
         raise _field("unit_id", "No such unit.", Errors.UNIT_NOT_FOUND)
     needs_deadline = data.type != "check_record"
@@ -301,7 +312,6 @@ async def create_draft(
         )
         if cited is None or cited["number"] is None:
             raise _field("cites_id", "Only an issued document can be corrected.", Errors.NOT_FOUND)
-    document_id = data.id or uuid.uuid4()
     async with atomic():
         await SupervisionDocument.insert(
             SupervisionDocument(
@@ -330,7 +340,7 @@ async def create_draft(
         )
     row = await _fresh(document_id)
     await _publish(events, row, "drafted")
-    return (await _views(actor, None, [row], settings))[0]
+    return (await _views(actor, None, [row], settings))[0], False
 
 
 # --- issuing ------------------------------------------------------------------------------------
@@ -391,7 +401,9 @@ async def issue(
     issuer_unit = sorted(actor.unit_ids)[0] if actor.unit_ids else None
     code = settings.document_code(row["type"])
     async with atomic():
-        seq = await _next_seq(f"{issuer_unit}:{row['type']}:{today.year}")
+        # The 机关代字 names the issuing body and the type, and the number must be unique: one
+        # sequence per code and year.
+        seq = await _next_seq(f"{code}:{today.year}")
         number = format_number(code, today.year, seq)
         now = utcnow()
         won = (

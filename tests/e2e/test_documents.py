@@ -30,9 +30,9 @@ NUMBER = re.compile(r"^\S+〔20\d\d〕[1-9]\d*号$")
 ZH_DATE = re.compile(r"\d{4}年\d{2}月\d{2}日")
 
 DRAFTER = "supervisor"
-SIGNER = "supervisor2"
-RESPONDER = "sjleader"  # 水江镇's team leader, who answers its supervision documents
-OFFICER = "officer1"  # 水江镇
+SIGNER = "signer"  # holds 签发权
+RESPONDER = "officer1"  # answers 水江镇's supervision documents
+OFFICER = "officer2"  # 水江镇
 
 
 def jpeg(colour: tuple[int, int, int] = (40, 120, 200)) -> bytes:
@@ -165,7 +165,7 @@ async def test_draft_issue_answer_accept(new_page, api, password: str, tmp_path:
     # An answer without text is refused on the spot.
     await phone.get_by_test_id("doc-answer-submit").click()
     await expect(phone.get_by_test_id("doc-answer-error")).to_have_text("请填写整改情况。")
-    await phone.get_by_test_id("doc-answer").fill("已对张伟进行执法风纪教育，执法期间个人手机统一保管。")
+    await phone.get_by_test_id("doc-answer").fill("已对李强进行执法风纪教育，执法期间个人手机统一保管。")
     await phone.get_by_test_id("attach-camera").set_input_files(
         {"name": "整改照片.jpg", "mimeType": "image/jpeg", "buffer": jpeg((200, 60, 40))}
     )

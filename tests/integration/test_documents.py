@@ -36,7 +36,7 @@ async def test_a_second_supervisor_with_signing_rights_issues_with_the_next_numb
         "status"
     ] == "draft"
     year = today_local().year
-    key = f"{world.justice}:proposal:{year}"
+    key = f"南川司监建:{year}"
     before = await DocumentCounter.select(DocumentCounter.last).where(DocumentCounter.key == key).first()
     last = before["last"] if before else 0
     response = await client.post(f"{DOCS}/{doc['id']}/issue", headers=await signer(client, world))
@@ -225,3 +225,16 @@ async def test_a_review_request_and_its_decision(client, as_user, world: World) 
         headers=await as_user("supervisor"),
     )
     assert decided.json()["status"] == "closed"
+
+
+async def test_a_repeated_draft_request_returns_the_original(client, as_user, world: World) -> None:
+    from tests.integration.document_helpers import draft_payload
+
+    supervisor = {**await as_user("supervisor"), "Idempotency-Key": f"draft-{uuid.uuid4()}"}
+    first = await client.post(DOCS, json=draft_payload(world), headers=supervisor)
+    again = await client.post(DOCS, json=draft_payload(world), headers=supervisor)
+    assert first.status_code == again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert await SupervisionDocument.count().where(SupervisionDocument.id == first.json()["id"]) == 1
+    other = await client.post(DOCS, json=draft_payload(world, title="另一份建议书"), headers=supervisor)
+    assert_problem(other, 409, "idempotency.mismatch")

@@ -97,7 +97,10 @@ async def test_command_center_counters(client, as_user, world: World) -> None:
     assert after["open_alerts"] == before["open_alerts"] + 1
     on_duty = {p["user_id"] for p in (await client.get("/api/v1/positions", headers=command)).json()}
     assert after["on_duty"] == len(on_duty) and str(world.users["officer_b2"]) in on_duty
-    assert after["overdue_documents"] is None  # no supervision documents yet: shown as a dash
+    counts = (await client.get("/api/v1/supervision-documents/counts", headers=command)).json()
+    assert (
+        after["overdue_documents"] == counts["overdue"] and after["awaiting_documents"] == counts["awaiting"]
+    )
     acked = await client.post(f"/api/v1/alerts/{sos.json()['id']}/ack", headers=command)
     assert acked.status_code == 200 and acked.json()["status"] == "acked", acked.text
     final = (await client.get("/api/v1/summary", headers=command)).json()
