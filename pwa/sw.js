@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 24cb9cf0287202a8118d56c5758508d1b8c1b7ac5493668c4fa8e1638904385c
+// shell digest: 8f14375c5902e3575057e16569fcb0a2288d8e5456cff14664fa0877c54a5500
 
-const VERSION = 'fw-shell-v43';
+const VERSION = 'fw-shell-v44';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

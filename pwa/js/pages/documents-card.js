@@ -65,6 +65,7 @@ export function documentsCard() {
       }
       value.dataset.count = String(all);
       overdue.hidden = !late;
+      overdue.dataset.count = String(late);
       overdue.textContent = t('supervisor.docsOverdue', { n: late });
     } catch {
       /* offline or refused: the last number stays; the next change tries again */
