@@ -112,6 +112,11 @@ async def test_draft_issue_answer_accept(new_page, api, password: str, tmp_path:
     await form.get_by_test_id("doc-basis").fill("《行政执法监督条例》第二十条")
     requirement = "对涉事执法人员进行执法风纪教育，并于期限内书面报告整改情况。"
     await form.get_by_test_id("doc-requirement").fill(requirement)
+    # A deadline that runs into a year whose holidays are not published yet is marked 暂定.
+    await form.get_by_test_id("deadline-days").fill("60")
+    await expect(form.get_by_test_id("deadline-provisional")).to_have_text("（暂定）")
+    await form.get_by_test_id("deadline-days").fill("0")
+    await expect(form.get_by_test_id("deadline-due")).to_have_text("请填写 1 到 365 之间的整数天数。")
     await form.get_by_test_id("deadline-days").fill("5")
     # The due date shown is the server's working-day arithmetic from today.
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
@@ -332,3 +337,46 @@ async def test_a_supervisor_without_signing_rights_cannot_issue(new_page, api, p
     status, refused = api(DRAFTER).call("POST", f"/supervision-documents/{draft['id']}/issue", {})
     assert (status, refused["code"]) == (403, "document.signing_right_required"), refused
     assert api(SIGNER).get(f"/supervision-documents/{draft['id']}")["status"] == "draft"
+
+
+async def test_not_accepted_goes_back_with_a_new_deadline(new_page, api, password: str) -> None:
+    """验收 不合格 needs a reason and sends the document back to the unit with a new deadline; the
+    unit sees it waiting again and may ask for a review (复查申请)."""
+    base_url = f"http://{api(DRAFTER).host}:{api(DRAFTER).port}"
+    doc = issued_document(base_url, password)
+    responder = api(RESPONDER)
+    responder.post(f"/supervision-documents/{doc['id']}/response", {"text": "已整改。"}, expect=200)
+
+    desk = await new_page(viewport=DESK)
+    await sign_in(desk, DRAFTER, password, "supervisor")
+    await desk.goto(f"/#/documents/{doc['id']}")
+    await desk.get_by_label("不合格", exact=False).check()
+    await desk.get_by_test_id("doc-accept-submit").click()
+    await expect(desk.get_by_test_id("doc-accept-error")).to_have_text(
+        "不合格时请写明验收意见，告诉受文单位还需要做什么。"
+    )
+    assert api(DRAFTER).get(f"/supervision-documents/{doc['id']}")["status"] == "responded"
+    await desk.get_by_test_id("doc-accept-comment").fill("未附整改前后对比照片，请补充。")
+    await desk.locator("#doc-redo-days").fill("3")
+    await desk.get_by_test_id("doc-accept-submit").click()
+    await expect(desk.get_by_test_id("doc-flash")).to_contain_text("已退回受文单位重新整改")
+    await expect(desk.get_by_test_id("doc-status")).to_have_text("验收不合格，待重新整改")
+    await expect(desk.get_by_test_id("doc-acceptance")).to_contain_text("未附整改前后对比照片")
+    stored = api(DRAFTER).get(f"/supervision-documents/{doc['id']}")
+    assert stored["status"] == "returned" and stored["round"] == 2, stored
+
+    phone = await new_page(viewport=PHONE)
+    await sign_in(phone, RESPONDER, password, "officer")
+    await phone.goto("/#/inbox")
+    row = phone.get_by_test_id("inbox-waiting").locator(f'[data-doc="{doc["id"]}"]')
+    await expect(row.get_by_test_id("doc-status")).to_have_text("验收不合格，待重新整改")
+    await row.get_by_test_id("doc-row").click()
+    await expect(phone.get_by_test_id("doc-answer-form")).to_be_visible()
+    await phone.get_by_text("复查申请", exact=True).click()
+    await phone.get_by_test_id("doc-review-submit").click()
+    await expect(phone.get_by_text("请写明申请复查的理由。")).to_be_visible()
+    await phone.get_by_test_id("doc-review-reason").fill("检查时整改已完成，照片已随回复提交。")
+    await phone.get_by_test_id("doc-review-submit").click()
+    await expect(phone.get_by_test_id("doc-flash")).to_have_text("复查申请已提交。")
+    await expect(phone.get_by_test_id("doc-review-request")).to_contain_text("照片已随回复提交")
+    assert api(DRAFTER).get(f"/supervision-documents/{doc['id']}")["review_requested_at"]
