@@ -114,6 +114,7 @@ def _register_domains() -> None:
     evidence_parents.register(corrective_services.PARENT_TYPE, CorrectiveParent())
     workdays_services.on_year_loaded(documents_services.recompute_provisional)
     supervision_services.on_review_failed(corrective_services.from_failed_spot_check)
+    supervision_services.on_appeal_overturned(corrective_services.withdraw_for_spot_check)
     actions_services.link_cases(cases_services.cases_of_actions)
 
 

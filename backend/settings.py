@@ -69,7 +69,7 @@ class Settings:
     document_codes: tuple[tuple[str, str], ...] = tuple(DEFAULT_DOCUMENT_CODES.items())
     document_default_days: int = 15
     document_review_request_days: int = 15
-    document_check_interval_s: int = 60
+    document_check_interval_s: float = 60.0
     debug: bool = False
     pwa_dir: Path = field(default_factory=lambda: default_pwa_dir())
 
@@ -126,7 +126,7 @@ class Settings:
             document_codes=_codes(_env("DOCUMENT_CODES")),
             document_default_days=_int("DOCUMENT_DEFAULT_DAYS", 15),
             document_review_request_days=_int("DOCUMENT_REVIEW_REQUEST_DAYS", 15),
-            document_check_interval_s=_int("DOCUMENT_CHECK_INTERVAL", 60),
+            document_check_interval_s=float(_int("DOCUMENT_CHECK_INTERVAL", 60)),
             debug=(_env("DEBUG", "0") == "1"),
         )
 

@@ -116,6 +116,11 @@ echo "== the action feed at scale on PostgreSQL =="
   --explain-out "$out/feed_explain.txt" | tee "$out/feed.md"
 
 .venv/bin/python -m pip install --quiet -e '.[test]' -c constraints.txt && .venv/bin/python benchmarks/upload.py $([ "$quick" = 1 ] && echo --sizes 64M --rounds 1 --warmup-size 16M) --json "$out/upload.json" | tee "$out/upload.md"
+
+echo
+echo "== supervision documents: PDF per page vs typst's minimal render; issuance under 8 clients =="
+.venv/bin/python benchmarks/documents.py --pg-url "$BENCH_PG_URL" $([ "$quick" = 1 ] && echo --iterations 3 --documents 24) \
+  --json "$out/documents.json" | tee "$out/documents.md"
 echo "load avg at the end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/machine.txt"
 
 echo

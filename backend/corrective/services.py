@@ -243,6 +243,37 @@ async def from_failed_spot_check(
     )
 
 
+async def withdraw_for_spot_check(decider: CurrentUser, check_id: uuid.UUID, events: Publisher) -> None:
+    """A failed check overturned on appeal: its open task is closed, by the one who decided."""
+    rows = await CorrectiveAction.select().where(
+        (CorrectiveAction.source_kind == "spot_check")
+        & (CorrectiveAction.source_id == check_id)
+        & (CorrectiveAction.status != "closed")
+    )
+    for row in rows:
+        async with atomic():
+            await (
+                CorrectiveAction.update(
+                    {
+                        CorrectiveAction.status: "closed",
+                        CorrectiveAction.closed_by: decider.id,
+                        CorrectiveAction.closed_at: utcnow(),
+                        CorrectiveAction.close_comment: "申诉成立，抽查结论已撤销",
+                    }
+                )
+                .where(CorrectiveAction.id == row["id"])
+                .run()
+            )
+            await audit.record(
+                decider,
+                "corrective_action.closed",
+                "corrective_action",
+                row["id"],
+                {"comment": "appeal overturned the spot-check", "from": row["status"]},
+            )
+        await _publish(events, await _fresh(row["id"]), "closed")
+
+
 async def get(viewer: CurrentUser, task_id: uuid.UUID) -> schemas.Corrective:
     row, units = await _row(viewer, task_id)
     return _view(viewer, units, row)

@@ -493,11 +493,16 @@ async def get_document(
     return (await _views(viewer, scope, [row], settings, steps=True))[0]
 
 
+def _awaiting() -> Any:
+    """Sent and not yet answered; a 检查记录 expects no answer."""
+    return SupervisionDocument.status.is_in(list(AWAITING)) & (SupervisionDocument.type != "check_record")
+
+
 def _status_filter(status: str | None) -> Any:
     if status is None:
         return None
     if status == "awaiting":
-        return SupervisionDocument.status.is_in(list(AWAITING))
+        return _awaiting()
     if status not in ALL_STATUSES:
         raise AppError(
             Errors.VALIDATION,
@@ -557,7 +562,7 @@ async def counts(viewer: CurrentUser) -> schemas.Counts:
     if scope is not None:
         unread = await count(SupervisionDocument.read_at.is_null())
     return schemas.Counts(
-        awaiting=await count(SupervisionDocument.status.is_in(list(AWAITING))),
+        awaiting=await count(_awaiting()),
         overdue=await count(SupervisionDocument.status == "overdue"),
         to_review=await count(SupervisionDocument.status == "responded"),
         unread=unread,
@@ -875,14 +880,16 @@ async def recompute_provisional(year: int) -> int:
             continue
         new, provisional = cal.deadline(row["due_from"], row["due_days"], row["due_working"])
         kept = max(new, row["due_on"])
+        changes: dict[Any, Any] = {
+            SupervisionDocument.due_on: kept,
+            SupervisionDocument.due_provisional: provisional,
+        }
+        if row["status"] == "overdue" and kept >= today_local():
+            # Overdue only by the provisional count: the unit is waited for again until the real deadline.
+            changes[SupervisionDocument.status] = "issued" if row["round"] == 1 else "returned"
+            changes[SupervisionDocument.overdue_at] = None
         async with atomic():
-            await (
-                SupervisionDocument.update(
-                    {SupervisionDocument.due_on: kept, SupervisionDocument.due_provisional: provisional}
-                )
-                .where(SupervisionDocument.id == row["id"])
-                .run()
-            )
+            await SupervisionDocument.update(changes).where(SupervisionDocument.id == row["id"]).run()
             payload = {
                 "year": year,
                 "was": str(row["due_on"]),

@@ -49,6 +49,16 @@ def on_review_failed(hook: ReviewFailed) -> None:
         _on_review_failed.append(hook)
 
 
+# …and a failure overturned on appeal withdraws it.
+AppealOverturned = Callable[[CurrentUser, uuid.UUID, Publisher], Awaitable[None]]
+_on_appeal_overturned: list[AppealOverturned] = []
+
+
+def on_appeal_overturned(hook: AppealOverturned) -> None:
+    if hook not in _on_appeal_overturned:
+        _on_appeal_overturned.append(hook)
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -522,6 +532,12 @@ async def decide_appeal(
         await audit.record(
             actor, "spot_check.appeal_decided", "spot_check", check_id, {"upheld": data.upheld}
         )
+    if not data.upheld:
+        for hook in _on_appeal_overturned:
+            try:
+                await hook(actor, check_id, events)
+            except Exception:  # the decision stands; the follow-up can be closed by hand
+                logging.getLogger(__name__).exception("follow-up of an overturned spot-check failed")
     view = await get_check(actor, check_id)
     await events.publish("spot_check.reviewed", view.unit_id, msgspec.to_builtins(view), to=view.officer_id)
     return view

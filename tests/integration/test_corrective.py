@@ -129,3 +129,20 @@ async def test_bad_tasks_are_refused_and_change_nothing(client, as_user, world: 
         "auth.forbidden",
     )
     assert await CorrectiveAction.count() == count
+
+
+async def test_a_failure_overturned_on_appeal_withdraws_its_task(client, as_user, world: World) -> None:
+    supervisor, officer = await as_user("supervisor"), await as_user("officer_b2")
+    check = await _failed_check(client, supervisor, officer, str(world.users["officer_b2"]))
+    appealed = await client.post(
+        f"/api/v1/spot-checks/{check['id']}/appeal",
+        json={"comment": "执法记录仪已开启，照片角度问题"},
+        headers=officer,
+    )
+    assert appealed.status_code == 200, appealed.text
+    decided = await client.post(
+        f"/api/v1/spot-checks/{check['id']}/appeal/decision", json={"upheld": False}, headers=supervisor
+    )
+    assert decided.status_code == 200 and decided.json()["status"] == "passed", decided.text
+    task = await CorrectiveAction.select().where(CorrectiveAction.source_id == check["id"]).first()
+    assert task["status"] == "closed" and task["closed_by"] == world.users["supervisor"]

@@ -167,3 +167,32 @@ async def test_loading_a_year_recomputes_provisional_deadlines_but_never_earlier
     )
     assert moved["due_on"] == expected.json()["date"]
     assert "deadline_recomputed" in [s["step"] for s in moved["steps"]]
+
+
+async def test_a_document_overdue_only_by_the_provisional_count_waits_again(
+    client, as_user, world: World, restore_next_year
+) -> None:
+    year = restore_next_year
+    doc = await issued(client, world)
+    # As if its provisional deadline had passed: counted from long ago into the unpublished year.
+    start = date(year, 1, 1) - timedelta(days=1)
+    await (
+        SupervisionDocument.update(
+            {
+                SupervisionDocument.status: "overdue",
+                SupervisionDocument.due_from: start,
+                SupervisionDocument.due_days: 400,
+                SupervisionDocument.due_working: False,
+                SupervisionDocument.due_on: today_local() - timedelta(days=1),
+                SupervisionDocument.due_provisional: True,
+            }
+        )
+        .where(SupervisionDocument.id == doc["id"])
+        .run()
+    )
+    loaded = await client.put(
+        f"/api/v1/calendar/years/{year}", json={"holidays": []}, headers=await as_user("admin")
+    )
+    assert loaded.status_code == 200
+    row = await SupervisionDocument.select().where(SupervisionDocument.id == doc["id"]).first()
+    assert row["status"] == "issued" and row["due_on"] >= today_local() and row["overdue_at"] is None

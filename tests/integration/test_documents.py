@@ -238,3 +238,16 @@ async def test_a_repeated_draft_request_returns_the_original(client, as_user, wo
     assert await SupervisionDocument.count().where(SupervisionDocument.id == first.json()["id"]) == 1
     other = await client.post(DOCS, json=draft_payload(world, title="另一份建议书"), headers=supervisor)
     assert_problem(other, 409, "idempotency.mismatch")
+
+
+async def test_a_check_record_expects_no_answer(client, as_user, world: World) -> None:
+    record = await issued(client, world, type="check_record", deadline=None, title="现场检查记录")
+    assert record["due_on"] is None and record["number"].startswith("南川司监记〔")
+    supervisor = await as_user("supervisor")
+    awaiting = (
+        await client.get(DOCS, params={"status": "awaiting", "limit": 200}, headers=supervisor)
+    ).json()
+    assert record["id"] not in [d["id"] for d in awaiting["items"]]
+    unit = await as_user("officer_a1")
+    answer = await client.post(f"{DOCS}/{record['id']}/response", json={"text": "收到。"}, headers=unit)
+    assert_problem(answer, 409, "document.invalid_state")
