@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 8f14375c5902e3575057e16569fcb0a2288d8e5456cff14664fa0877c54a5500
+// shell digest: ed01aaa938644e4c303a464f8cd695a53daae0877dede65be0810381f9389a1a
 
-const VERSION = 'fw-shell-v44';
+const VERSION = 'fw-shell-v45';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

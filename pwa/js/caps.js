@@ -11,12 +11,16 @@ addStrings({
   'zh-CN': {
     'role.responder': '监督文书',
     'doc.draftFrom': '制作监督文书',
+    'inbox.link': '监督文书收件箱',
+    'inbox.linkUnread': '未读 {n} 份',
     'alarm.type.document.overdue': '监督文书超期未回复',
     'alarm.document.overdue': '监督文书 {number} 已过回复期限（{due}），受文单位尚未回复。',
   },
   en: {
     'role.responder': 'Documents',
     'doc.draftFrom': 'Draft a supervision document',
+    'inbox.link': 'Supervision documents inbox',
+    'inbox.linkUnread': '{n} unread',
     'alarm.type.document.overdue': 'Supervision document overdue',
     'alarm.document.overdue': 'Supervision document {number} was due on {due}; the unit has not answered.',
   },
@@ -70,4 +74,20 @@ export async function openTasks(user) {
   } catch {
     return [];
   }
+}
+
+/**
+ * For a unit's responder: a link to the inbox with the number of documents not opened yet
+ * (`GET /supervision-documents/counts` → `unread`); null for anyone else.
+ */
+export function inboxLink(user) {
+  if (!isResponder(user)) return null;
+  const badge = h('span', { class: 'badge', 'data-testid': 'home-inbox-unread', hidden: true });
+  const node = h('a', { class: 'btn btn--secondary btn--block', href: '#/inbox', 'data-testid': 'home-inbox' }, t('inbox.link'), ' ', badge);
+  request('GET', '/supervision-documents/counts').then((c) => {
+    const n = Number(c && c.unread) || 0;
+    badge.textContent = t('inbox.linkUnread', { n });
+    badge.hidden = !n;
+  }, () => {});
+  return node;
 }

@@ -162,7 +162,9 @@ async def test_draft_issue_answer_accept(new_page, api, password: str, tmp_path:
     # The unit's responder, on the phone: the inbox marks it unread, with the days left.
     phone = await new_page(viewport=PHONE)
     await sign_in(phone, RESPONDER, password, "officer")
-    await phone.get_by_role("link", name="监督文书").click()
+    # The responder is an officer too: the home screen says documents wait unread.
+    await expect(phone.get_by_test_id("home-inbox-unread")).to_have_text(re.compile(r"^未读 [1-9]\d* 份$"))
+    await phone.get_by_test_id("home-inbox").click()
     await expect(phone).to_have_url(re.compile(r"#/inbox$"))
     await expect(phone.get_by_test_id("inbox-unread")).not_to_have_text("0")
     row = phone.get_by_test_id("inbox-waiting").locator(f'[data-doc="{doc_id}"]')
@@ -367,7 +369,7 @@ async def test_not_accepted_goes_back_with_a_new_deadline(new_page, api, passwor
 
     phone = await new_page(viewport=PHONE)
     await sign_in(phone, RESPONDER, password, "officer")
-    await phone.goto("/#/inbox")
+    await phone.get_by_role("link", name="监督文书", exact=True).click()
     row = phone.get_by_test_id("inbox-waiting").locator(f'[data-doc="{doc["id"]}"]')
     await expect(row.get_by_test_id("doc-status")).to_have_text("验收不合格，待重新整改")
     await row.get_by_test_id("doc-row").click()

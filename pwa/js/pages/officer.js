@@ -8,7 +8,7 @@ import { onOutboxChange, pendingCount } from '../store.js';
 import { onDuty, onDutyChange, resumeDuty, setOnDuty, setShiftPartners, shiftPartners } from '../duty.js';
 import { api } from '../enforcement.js';
 import { accountCard, pageHeading, unitNames } from './common.js';
-import { openTasks } from '../caps.js';
+import { inboxLink, openTasks } from '../caps.js';
 
 const SOS_HOLD_MS = 2000;
 const SOS_LOCATE_WAIT_MS = 3000; // after the hold, wait at most this long for a position
@@ -358,6 +358,7 @@ export function officerPage({ user, onLogout }) {
     duty.node,
     newRecordButton(canAct),
     workLinks(),
+    inboxLink(user),
     tasksSlot(user),
     outbox.node,
     sos.node,
