@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: db361ad44a67ceeafb12202f4164417d155f2c4f3bdb4f0c1c4310c48a7f5591
+// shell digest: ed01aaa938644e4c303a464f8cd695a53daae0877dede65be0810381f9389a1a
 
-const VERSION = 'fw-shell-v34';
+const VERSION = 'fw-shell-v45';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -13,12 +13,16 @@ const SHELL = [
   '/manifest.webmanifest',
   '/css/app.css',
   '/css/spotcheck.css',
+  '/css/documents.css',
   '/js/app.js',
   '/js/api.js',
   '/js/camera.js',
+  '/js/caps.js',
+  '/js/documents.js',
   '/js/dom.js',
   '/js/duty.js',
   '/js/enforcement.js',
+  '/js/i18n-docs.js',
   '/js/i18n.js',
   '/js/live.js',
   '/js/media.js',
@@ -29,7 +33,10 @@ const SHELL = [
   '/js/pages/cases.js',
   '/js/pages/command.js',
   '/js/pages/common.js',
+  '/js/pages/documents-card.js',
+  '/js/pages/documents.js',
   '/js/pages/evidence.js',
+  '/js/pages/inbox.js',
   '/js/pages/invite.js',
   '/js/pages/login.js',
   '/js/pages/officer.js',
@@ -42,6 +49,7 @@ const SHELL = [
   '/js/pages/spotcheck-view.js',
   '/js/pages/spotcheck.js',
   '/js/pages/supervisor.js',
+  '/js/pages/tasks.js',
   '/js/pages/watch.js',
   '/js/sender.js',
   '/js/store.js',
@@ -59,8 +67,14 @@ const SHELL = [
 ];
 const SHELL_SET = new Set(SHELL);
 const ON_DEMAND = new Set([
+  '/js/documents.js',
+  '/js/i18n-docs.js',
   '/js/pages/command.js',
+  '/js/pages/documents-card.js',
+  '/js/pages/documents.js',
+  '/js/pages/inbox.js',
   '/js/pages/supervisor.js',
+  '/js/pages/tasks.js',
   '/js/pages/watch.js',
   '/vendor/leaflet-1.9.4/leaflet.css',
   '/vendor/leaflet-1.9.4/leaflet.js',

@@ -381,11 +381,30 @@ export async function liveToken({ rejected = null } = {}) {
 
 // ---- endpoints ----------------------------------------------------------------------------
 
+/**
+ * Capabilities that are not roles (签发权; answering a unit's supervision documents) travel with the
+ * cached user, so the router knows them offline. When they cannot be fetched the last known stay.
+ */
+async function withCapabilities(user) {
+  const before = getCachedUser();
+  const kept = before && before.id === user.id ? { signing: before.signing, responder_units: before.responder_units } : {};
+  try {
+    const c = await send('GET', '/me/capabilities', undefined, accessToken);
+    if (c && typeof c === 'object') {
+      return { ...user, signing: c.signing === true, responder_units: Array.isArray(c.responder_units) ? c.responder_units : [] };
+    }
+  } catch {
+    /* offline, or a server without them: keep what was known */
+  }
+  return { ...user, ...kept };
+}
+
 export async function login(username, password) {
   const res = await send('POST', '/auth/login', { username, password }, null);
   setTokens(res);
-  cacheUser(res.user);
-  return res.user;
+  const user = await withCapabilities(res.user);
+  cacheUser(user);
+  return user;
 }
 
 /** Keep a session the server opened without a password prompt (an accepted invitation), like login. */
@@ -396,8 +415,10 @@ export function startSession(session) {
 }
 
 export async function fetchMe() {
-  const user = await request('GET', '/me');
-  if (user && user.username) cacheUser(user);
+  const me = await request('GET', '/me');
+  if (!(me && me.username)) return me;
+  const user = await withCapabilities(me);
+  cacheUser(user);
   return user;
 }
 

@@ -17,6 +17,7 @@ import { h, restoreValues } from './dom.js';
 import { loginPage } from './pages/login.js';
 import { officerPage } from './pages/officer.js';
 import { adminPage, liaisonPage, noRolePage } from './pages/roles.js';
+import { isResponder } from './caps.js';
 
 /** Role → route, in the order that picks the home page of a user with several roles. */
 const ROLE_ROUTES = [
@@ -27,6 +28,8 @@ const ROLE_ROUTES = [
   ['legal_reviewer', 'reviewer'],
   ['liaison', 'liaison'],
   ['officer', 'officer'],
+  // Not a role: the person a unit names to answer supervision documents (see userRoutes).
+  ['responder', 'inbox'],
 ];
 
 const PAGES = {
@@ -37,6 +40,7 @@ const PAGES = {
   reviewer: { load: () => import('./pages/review.js'), name: 'reviewerPage', title: 'reviewer.title' },
   liaison: { render: liaisonPage, title: 'liaison.title' },
   officer: { render: officerPage, title: 'officer.title' },
+  inbox: { load: () => import('./pages/inbox.js'), name: 'inboxPage', title: 'inbox.title' },
 };
 
 /** Pages below a role home, or shared by several roles: [pattern, page]. `:id` matches one segment. */
@@ -50,7 +54,14 @@ const SUBPAGES = [
   ['cases/:id', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casePage', title: 'case.title' }],
   ['spot-checks', { roles: ['supervisor'], load: () => import('./pages/spotcheck.js'), name: 'spotChecksPage', title: 'sc.supervisorTitle' }],
   ['spot-checks/:id', { roles: ['supervisor', 'invited_supervisor', 'officer'], load: () => import('./pages/spotcheck-view.js'), name: 'spotCheckPage', title: 'sc.title' }],
-  ['evidence/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin', 'invited_supervisor'], load: () => import('./pages/evidence.js'), name: 'evidencePage', title: 'evidence.title' }],
+  ['documents', { roles: ['supervisor', 'command'], load: () => import('./pages/documents.js'), name: 'documentsPage', title: 'doc.listTitle' }],
+  ['documents/filter/:status', { roles: ['supervisor', 'command'], load: () => import('./pages/documents.js'), name: 'documentsPage', title: 'doc.listTitle' }],
+  ['documents/new', { roles: ['supervisor'], load: () => import('./pages/documents.js'), name: 'newDocumentPage', title: 'doc.newTitle' }],
+  ['documents/new/:kind/:id', { roles: ['supervisor'], load: () => import('./pages/documents.js'), name: 'newDocumentPage', title: 'doc.newTitle' }],
+  ['documents/:id', { roles: ['supervisor', 'command'], allow: isResponder, load: () => import('./pages/documents.js'), name: 'documentPage', title: 'doc.title' }],
+  ['tasks', { roles: ['supervisor', 'officer'], allow: isResponder, load: () => import('./pages/tasks.js'), name: 'tasksPage', title: 'task.title' }],
+  ['tasks/:id', { roles: ['supervisor', 'officer'], allow: isResponder, load: () => import('./pages/tasks.js'), name: 'taskPage', title: 'task.detailTitle' }],
+  ['evidence/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin', 'invited_supervisor'], allow: isResponder, load: () => import('./pages/evidence.js'), name: 'evidencePage', title: 'evidence.title' }],
 ];
 
 /** The invitation link #/invite/<token> opens without a session (its token is not a path segment). */
@@ -70,6 +81,7 @@ let firstRender = true;
 
 export function userRoutes(user) {
   const roles = new Set(Array.isArray(user && user.roles) ? user.roles : []);
+  if (isResponder(user)) roles.add('responder');
   return ROLE_ROUTES.filter(([role]) => roles.has(role)).map(([, route]) => route);
 }
 
@@ -252,7 +264,7 @@ function render(opts = {}) {
   else {
     const sub = matchSubpage(path);
     const roles = new Set(user.roles || []);
-    if (sub && sub.page.roles.some((r) => roles.has(r))) {
+    if (sub && (sub.page.roles.some((r) => roles.has(r)) || (sub.page.allow && sub.page.allow(user)))) {
       page = sub.page;
       ctx.params = sub.params;
     }

@@ -1533,6 +1533,11 @@ export function onLangChange(fn) {
   return () => listeners.delete(fn);
 }
 
+/** Add the copy of a part of the app that keeps its strings in its own module (zh-CN and English). */
+export function addStrings(more) {
+  for (const [code, dict] of Object.entries(more)) Object.assign(DICTS[code], dict);
+}
+
 export function has(key) {
   return key in DICTS[lang] || key in zh;
 }

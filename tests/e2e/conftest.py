@@ -58,6 +58,8 @@ def app_server(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, s
         env["FIELDWATCH_DATABASE_URL"] = os.environ["FIELDWATCH_TEST_E2E_DATABASE_URL"]
     # The suite signs in more often per minute than a person would; keep the per-client cap out of the way.
     env.setdefault("FIELDWATCH_LOGIN_RATE_PER_MINUTE", "600")
+    # A document past its deadline turns overdue within a second or two, not a minute.
+    env.setdefault("FIELDWATCH_DOCUMENT_CHECK_INTERVAL", "1")
     env.update(extra_env or {})
     password = secrets.token_urlsafe(12)
 
@@ -110,10 +112,16 @@ def app_server(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, s
 
 
 @pytest.fixture(scope="session")
-def live_server() -> Iterator[tuple[str, str]]:
-    """The real app on a free local port, with demo data. Yields (base_url, demo password)."""
-    with app_server() as (base_url, password, _):
-        yield base_url, password
+def live_app() -> Iterator[tuple[str, str, Path]]:
+    """The real app on a free local port, with demo data: (base_url, demo password, data dir)."""
+    with app_server() as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: tuple[str, str, Path]) -> tuple[str, str]:
+    """The real app on a free local port, with demo data: (base_url, demo password)."""
+    return live_app[0], live_app[1]
 
 
 @pytest.fixture(scope="session")

@@ -109,7 +109,10 @@ async def test_command_center_shows_a_new_action_live(new_page, api, password: s
     before = await counter(command, "count-records")
     for label in ("今日执法记录", "在岗人员", "未处理告警", "超期文书"):
         await expect(command.get_by_text(label, exact=True)).to_be_visible()
-    await expect(command.get_by_test_id("count-overdue").locator(".counter__value")).to_have_text("—")
+    # Overdue supervision documents are counted, and the number opens their list.
+    await counter(command, "count-overdue")
+    overdue_link = command.get_by_test_id("count-overdue-link")
+    await expect(overdue_link).to_have_attribute("href", "#/documents/filter/overdue")
 
     action = record_action(api)
     card = command.locator(f'[data-action-id="{action["id"]}"]')

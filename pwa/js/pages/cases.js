@@ -22,6 +22,7 @@ import {
   takeFlash,
 } from '../enforcement.js';
 import { card, loadError, loadingLine, statusBadge } from '../widgets.js';
+import { draftFromButton } from '../caps.js';
 
 const PAGE_SIZE = 20;
 /** Service methods are stored as the words on the form of service (送达回证), whatever the UI language. */
@@ -499,6 +500,7 @@ export function casePage({ user, params, restore }) {
       conflict ? h('p', { class: 'alert', role: 'alert', 'data-testid': 'conflict' }, t('case.conflict')) : null,
       conflict ? unsavedCard(conflict) : null,
       caseFacts(c),
+      draftFromButton(user, 'case', c.id),
       actionsCard(c, isOfficer, state),
       editable ? null : proposalCard(c),
       reviewsCard(c),

@@ -7,6 +7,7 @@ import { h, nextId } from '../dom.js';
 import { formatDateTime, t } from '../i18n.js';
 import { accountCard } from './common.js';
 import { createBeeper, liveWatch, ms, region, whenText } from './watch.js';
+import { DOCUMENT_EVENTS } from '../caps.js';
 
 const LEAFLET_JS = '/vendor/leaflet-1.9.4/leaflet.js';
 const LEAFLET_CSS = '/vendor/leaflet-1.9.4/leaflet.css';
@@ -15,7 +16,7 @@ const ZOOM = 11;
 const ON_DUTY_S = 900;
 const SOS_KEEP_MS = 60 * 60 * 1000;
 const FEED_MAX = 300;
-const TYPES = ['action.created', 'evidence.added', 'alert.raised', 'alert.acked', 'position.updated'];
+const TYPES = ['action.created', 'evidence.added', 'alert.raised', 'alert.acked', 'position.updated', ...DOCUMENT_EVENTS];
 
 // ---- map tiles --------------------------------------------------------------------------------
 
@@ -328,6 +329,7 @@ export function commandPage({ user, onLogout }) {
     types: TYPES,
     actionsLimit: 50,
     feed: { max: FEED_MAX },
+    links: { overdue_documents: '#/documents/filter/overdue' },
     alerts: {
       maxHandled: 50,
       onRaised(a) {

@@ -8,6 +8,7 @@ import { onOutboxChange, pendingCount } from '../store.js';
 import { onDuty, onDutyChange, resumeDuty, setOnDuty, setShiftPartners, shiftPartners } from '../duty.js';
 import { api } from '../enforcement.js';
 import { accountCard, pageHeading, unitNames } from './common.js';
+import { inboxLink, openTasks } from '../caps.js';
 
 const SOS_HOLD_MS = 2000;
 const SOS_LOCATE_WAIT_MS = 3000; // after the hold, wait at most this long for a position
@@ -330,6 +331,15 @@ function dutyCard(canAct, user) {
   };
 }
 
+/** The officer's open 整改任务 (a failed spot-check's, say), loaded with its page on first use. */
+function tasksSlot(user) {
+  const slot = h('div', { 'data-testid': 'home-tasks-slot' });
+  openTasks(user).then((items) => {
+    if (items.length) import('./tasks.js').then((m) => slot.replaceChildren(m.tasksHomeCard(items)), () => {});
+  });
+  return slot;
+}
+
 export function officerPage({ user, onLogout }) {
   const cert = user.certificate || null;
   const canAct = certificateState(cert) === 'valid';
@@ -348,6 +358,8 @@ export function officerPage({ user, onLogout }) {
     duty.node,
     newRecordButton(canAct),
     workLinks(),
+    inboxLink(user),
+    tasksSlot(user),
     outbox.node,
     sos.node,
     accountCard(user, onLogout),

@@ -18,6 +18,7 @@ import {
   scStatusBadge,
 } from './spotcheck-common.js';
 import { card } from '../widgets.js';
+import { draftFromButton } from '../caps.js';
 
 const OVERDUE_GRACE_MS = 5000; // the server's scheduler marks a check overdue shortly after its deadline
 
@@ -157,7 +158,7 @@ function decisionForm(check, onDone) {
 }
 
 /** The checker's (requester's or supervisor's) view. Returns { node, cleanup }. */
-function checkerView(first, { restore }) {
+function checkerView(first, { restore, user }) {
   let check = first;
   let parts = [];
   let restored = false;
@@ -242,6 +243,9 @@ function checkerView(first, { restore }) {
         : h('p', { class: 'notice' }, t('sc.waitingReview')));
     }
     if (check.status === 'passed' || check.status === 'failed') sections.push(resultCard(check));
+    // A failed or unanswered check can become a supervision document to the officer's unit.
+    const draft = check.status === 'failed' || check.status === 'overdue' ? draftFromButton(user, 'spot_check', check.id) : null;
+    if (draft) sections.push(draft);
     if (check.appeal) sections.push(appealCard(check));
     if (allowed.has('decide_appeal')) {
       sections.push(decisionForm(check, (updated) => {

@@ -5,8 +5,10 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { accountCard, pageHeading } from './common.js';
 import { liveWatch, region } from './watch.js';
+import { documentsCard } from './documents-card.js';
+import { DOCUMENT_EVENTS, isDocumentEvent } from '../caps.js';
 
-const TYPES = ['action.created', 'evidence.added', 'alert.raised', 'alert.acked'];
+const TYPES = ['action.created', 'evidence.added', 'alert.raised', 'alert.acked', ...DOCUMENT_EVENTS];
 const FEED_MAX = 30;
 
 export function supervisorPage({ user, onLogout }) {
@@ -14,20 +16,34 @@ export function supervisorPage({ user, onLogout }) {
     user,
     types: TYPES,
     actionsLimit: FEED_MAX,
-    feed: { max: FEED_MAX, label: 'supervisor.latest' },
-    alerts: { maxHandled: 5, maxOpen: 100, label: 'supervisor.alerts' },
+    feed: { max: FEED_MAX, label: 'supervisor.latest', draftLink: true },
+    alerts: { maxHandled: 5, maxOpen: 100, label: 'supervisor.alerts', draftLink: true },
+    links: { overdue_documents: '#/documents/filter/overdue' },
   });
+
+  const docs = documentsCard();
+  live.stream.on('*', (ev) => {
+    if (isDocumentEvent(ev)) docs.refresh();
+  });
+  live.stream.on('sync', () => docs.refresh());
 
   const node = h('section', { class: 'page page--supervisor' },
     pageHeading('supervisor.title'),
     live.status.node,
     live.counts.node,
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/spot-checks', 'data-testid': 'spot-checks-link' }, t('sc.supervisorLink')),
+    docs.node,
     region('supervisor.alerts', live.alerts.node, 'watch watch--alerts'),
     region('supervisor.latest', live.feed.node, 'watch watch--feed'),
     accountCard(user, onLogout));
 
   live.start();
 
-  return { node, cleanup: live.cleanup };
+  return {
+    node,
+    cleanup() {
+      docs.stop();
+      live.cleanup();
+    },
+  };
 }

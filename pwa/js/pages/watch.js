@@ -5,8 +5,9 @@
 
 import { errorMessage, request, requestBlob } from '../api.js';
 import { h, nextId } from '../dom.js';
-import { beijingToday, formatClock, formatDateTime, t } from '../i18n.js';
+import { beijingToday, formatClock, formatDate, formatDateTime, t } from '../i18n.js';
 import { LiveStream } from '../live.js';
+import { isDocumentEvent } from '../caps.js';
 
 const LATE_UPLOAD_MS = 15 * 60 * 1000;
 const SUMMARY_GAP_MS = 1000;
@@ -133,14 +134,17 @@ const COUNTERS = [
   ['overdue_documents', 'command.overdue', 'count-overdue'],
 ];
 
-export function counters() {
+/** `links`: counter field → the list behind its number (e.g. the overdue documents). */
+export function counters({ links = {} } = {}) {
   const id = nextId('sec');
   const values = new Map();
   const list = h('ul', { class: 'counters__list' });
   for (const [field, label, testid] of COUNTERS) {
     const value = h('span', { class: 'counter__value' }, t('common.noValue'));
     values.set(field, value);
-    list.append(h('li', { class: 'counter', 'data-testid': testid }, value, h('span', { class: 'counter__label' }, t(label))));
+    const inner = [value, h('span', { class: 'counter__label' }, t(label))];
+    list.append(h('li', { class: 'counter', 'data-testid': testid },
+      links[field] ? h('a', { class: 'counter__link', href: links[field], 'data-testid': `${testid}-link` }, inner) : inner));
   }
   const node = h('section', { class: 'counters', 'aria-labelledby': id },
     h('h2', { id, class: 'visually-hidden' }, t('command.counters')), list);
@@ -224,7 +228,7 @@ function thumbImage(url, evidenceId = null) {
 }
 
 /** `thumbUrl`: an object URL of the first photo's thumbnail, or null (the slot stays empty). */
-function actionCard(a, fresh, thumbUrl, evidenceId = null) {
+function actionCard(a, fresh, thumbUrl, evidenceId = null, draftLink = false) {
   const thumb = h('div', { class: 'feed__thumb', 'data-testid': 'feed-thumb' }, thumbUrl ? thumbImage(thumbUrl, evidenceId) : null);
   const officers = (a.officers || []).map((o) => o.display_name).filter(Boolean);
   const late = ms(a.created_at) - ms(a.occurred_at) > LATE_UPLOAD_MS;
@@ -246,7 +250,8 @@ function actionCard(a, fresh, thumbUrl, evidenceId = null) {
             cameraIcon(),
             h('span', { 'aria-hidden': 'true' }, String(n)),
             h('span', { class: 'visually-hidden' }, t('feed.evidence', { n }))),
-          late ? h('span', { class: 'feed__late' }, t('feed.uploadedAt', { time: whenText(a.created_at) })) : null)),
+          late ? h('span', { class: 'feed__late' }, t('feed.uploadedAt', { time: whenText(a.created_at) })) : null),
+        draftLink ? h('a', { class: 'feed__draft', href: `#/documents/new/action/${encodeURIComponent(a.id)}`, 'data-testid': 'feed-draft' }, t('doc.draftFrom')) : null),
     ));
 }
 
@@ -254,7 +259,7 @@ function actionCard(a, fresh, thumbUrl, evidenceId = null) {
  * Newest on top, at most `max` cards; `add` ignores an action already shown. Thumbnails are fetched
  * with the bearer token and shown through object URLs, released when their card leaves the list.
  */
-export function actionFeed({ max = 300, directory = null, label = 'command.feed' } = {}) {
+export function actionFeed({ max = 300, directory = null, label = 'command.feed', draftLink = false } = {}) {
   const list = h('ol', { class: 'feed', 'data-testid': 'feed', 'aria-label': t(label) });
   const empty = h('p', { class: 'muted feed__empty' }, t('feed.none'));
   const byId = new Map();
@@ -280,7 +285,7 @@ export function actionFeed({ max = 300, directory = null, label = 'command.feed'
     if (directory) directory.learnAction(action);
     // Older than everything kept, with the list full: nothing to show.
     if (order.length >= max && newestFirst(action, order[order.length - 1]) > 0) return;
-    const node = actionCard(action, fresh, null);
+    const node = actionCard(action, fresh, null, null, draftLink);
     let i = 0;
     while (i < order.length && newestFirst(order[i], action) < 0) i += 1;
     list.insertBefore(node, i < order.length ? byId.get(order[i].id).node : null);
@@ -312,7 +317,7 @@ export function actionFeed({ max = 300, directory = null, label = 'command.feed'
     const entry = byId.get(data.parent_id);
     if (!entry) return;
     const action = { ...entry.action, evidence_count: (Number(entry.action.evidence_count) || 0) + 1 };
-    const node = actionCard(action, false, thumbs.get(action.id) || null, thumbEvidence.get(action.id));
+    const node = actionCard(action, false, thumbs.get(action.id) || null, thumbEvidence.get(action.id), draftLink);
     entry.node.replaceWith(node);
     entry.node = node;
     entry.action = action;
@@ -414,6 +419,7 @@ export function alertText(a, directory) {
     const known = ['action.officer_not_in_unit', 'action.two_officers_required', 'item.not_authorised'];
     return t(known.includes(code) ? `alarm.refused.${code}` : 'alarm.refused.other', { actor, name });
   }
+  if (a.type === 'document.overdue') return t('alarm.document.overdue', { number: d.number || '', due: d.due_on ? formatDate(d.due_on) : '' });
   if (a.type === 'case.review_required') return t('alarm.case.review_required', { number: d.number || '', actor });
   if (a.type === 'case.criminal_threshold') {
     return t('alarm.case.criminal_threshold', { number: d.number || '', amount: d.amount_involved ?? '—', actor });
@@ -432,7 +438,7 @@ function alertTitle(a) {
  * `onRaised(alert)` is called for an alert that arrives live (sound, map); `onChange(alert)` for every
  * new state.
  */
-export function alertList({ directory, maxHandled = 50, maxOpen = 200, onRaised = null, onChange = null, label = 'command.alerts' } = {}) {
+export function alertList({ directory, maxHandled = 50, maxOpen = 200, onRaised = null, onChange = null, label = 'command.alerts', draftLink = false } = {}) {
   const list = h('ol', { class: 'alarms', 'data-testid': 'alerts', 'aria-label': t(label) });
   const empty = h('p', { class: 'muted alarms__empty' }, t('alarm.none'));
   const byId = new Map();
@@ -477,6 +483,7 @@ export function alertList({ directory, maxHandled = 50, maxOpen = 200, onRaised 
       unit ? h('p', { class: 'alarm__unit' }, t('alarm.unit', { name: unit })) : null,
       handled,
       buttons.length ? h('div', { class: 'alarm__actions' }, buttons) : null,
+      draftLink ? h('a', { class: 'alarm__draft', href: `#/documents/new/alert/${encodeURIComponent(a.id)}`, 'data-testid': 'alert-draft' }, t('doc.draftFrom')) : null,
       error));
     node.addEventListener('click', (e) => {
       const btn = e.target.closest('button[data-status]');
@@ -593,12 +600,12 @@ export function region(titleKey, body, cls) {
  * and the value `load()` resolves to (requested alongside the records and alerts) goes to `apply`.
  * The view subscribes to further event types on `stream`, then calls start(); cleanup() ends it all.
  */
-export function liveWatch({ user, types, actionsLimit, feed: feedOptions, alerts: alertOptions, more = null }) {
+export function liveWatch({ user, types, actionsLimit, feed: feedOptions, alerts: alertOptions, more = null, links = {} }) {
   const directory = createDirectory();
   directory.learnUser(user.id, user.display_name);
   const stream = new LiveStream({ types });
   const status = liveStatus(stream);
-  const counts = counters();
+  const counts = counters({ links });
   const feed = actionFeed({ ...feedOptions, directory });
   const alerts = alertList({ ...alertOptions, directory });
   const summary = summaryFeed(counts.update);
@@ -640,6 +647,10 @@ export function liveWatch({ user, types, actionsLimit, feed: feedOptions, alerts
   stream.on('sync', ({ resumed }) => {
     summary.refresh();
     if (!resumed) loadAll();
+  });
+  // A document issued, answered or overdue changes the 超期文书 count.
+  stream.on('*', (ev) => {
+    if (isDocumentEvent(ev)) summary.refresh();
   });
 
   return {
