@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: db361ad44a67ceeafb12202f4164417d155f2c4f3bdb4f0c1c4310c48a7f5591
+// shell digest: 466b4b232df661810f3b26f3f38bd53c383c283d5de086902bf687e2cc5b359e
 
-const VERSION = 'fw-shell-v34';
+const VERSION = 'fw-shell-v35';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -19,6 +19,7 @@ const SHELL = [
   '/js/dom.js',
   '/js/duty.js',
   '/js/enforcement.js',
+  '/js/field-data.js',
   '/js/i18n.js',
   '/js/live.js',
   '/js/media.js',

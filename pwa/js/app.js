@@ -13,6 +13,7 @@ import {
 } from './api.js';
 import { getNetState, onNetChange, setServerReachable, withSync } from './net.js';
 import { flush } from './sender.js';
+import { keepFieldDataFresh, refreshFieldData } from './field-data.js';
 import { h, restoreValues } from './dom.js';
 import { loginPage } from './pages/login.js';
 import { officerPage } from './pages/officer.js';
@@ -169,6 +170,7 @@ function show(route, view, { quiet = false, restore = null, titleKey = null } = 
 }
 
 async function doLogout() {
+  keepFieldDataFresh(null);
   await logout();
   flash = 'login.loggedOut';
   go('login');
@@ -227,6 +229,7 @@ function render(opts = {}) {
       flash,
       onLoggedIn(u) {
         flash = null;
+        keepFieldDataFresh(u); // what the officer needs offline is on the phone before they go out
         const routes = userRoutes(u);
         go(routes[0] || 'home');
       },
@@ -290,6 +293,7 @@ async function sync() {
       await fetchMe();
       await flush();
     });
+    refreshFieldData(getCachedUser()).catch(() => {});
   } catch (e) {
     if (e && (e.code === 'network.offline' || e.code === 'network.timeout')) {
       retryTimer = setTimeout(sync, RETRY_MS);
@@ -340,5 +344,6 @@ onLangChange(() => {
 
 renderChrome();
 render();
+if (hasSession()) keepFieldDataFresh(getCachedUser());
 sync();
 registerServiceWorker();

@@ -49,6 +49,8 @@ const zh = {
   'account.loggingOut': '正在退出…',
 
   'officer.title': '今日执法',
+  'officer.fieldDataAt': '事项清单更新于 {time}（离线时也能新建执法记录）',
+  'officer.fieldDataNone': '事项清单尚未保存到手机，请在有网络时打开一次本应用。',
   'duty.title': '在岗状态',
   'duty.on': '在岗中：位置每分钟自动上报，指挥中心和抽查人员可以看到您。',
   'duty.off': '未在岗：位置不上报。开始执法前请点“上岗”。',
@@ -797,6 +799,8 @@ const en = {
   'account.loggingOut': 'Signing out…',
 
   'officer.title': 'Today’s enforcement',
+  'officer.fieldDataAt': 'Item list updated {time} (records can be made offline too)',
+  'officer.fieldDataNone': 'The item list is not on this phone yet: open the app once with a network.',
   'duty.title': 'Duty status',
   'duty.on': 'On duty: your position is reported every minute to the command center and spot-checkers.',
   'duty.off': 'Off duty: your position is not reported. Tap “Go on duty” before enforcement work.',

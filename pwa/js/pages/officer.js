@@ -7,6 +7,7 @@ import { cached } from '../offline-cache.js';
 import { onOutboxChange, pendingCount } from '../store.js';
 import { onDuty, onDutyChange, resumeDuty, setOnDuty, setShiftPartners, shiftPartners } from '../duty.js';
 import { api } from '../enforcement.js';
+import { fieldDataSavedAt, onFieldDataChange } from '../field-data.js';
 import { accountCard, pageHeading, unitNames } from './common.js';
 
 const SOS_HOLD_MS = 2000;
@@ -126,6 +127,17 @@ function partnerPicker(user) {
       }
     });
   return box;
+}
+
+/** How old the copy on the phone is of what the officer needs offline (items, partners, checklist). */
+function fieldDataAge(user) {
+  const line = h('p', { class: 'muted field-data', 'data-testid': 'field-data-age' });
+  const draw = () => {
+    const at = fieldDataSavedAt(user);
+    line.textContent = at ? t('officer.fieldDataAt', { time: formatDateTime(at) }) : t('officer.fieldDataNone');
+  };
+  draw();
+  return { node: line, cleanup: onFieldDataChange(draw) };
 }
 
 // ---- SOS ---------------------------------------------------------------------------------------
@@ -337,6 +349,7 @@ export function officerPage({ user, onLogout }) {
   const sos = sosControl();
   const duty = dutyCard(canAct, user);
   const outbox = outboxBadge();
+  const age = fieldDataAge(user);
   const node = h(
     'section',
     { class: 'page page--officer' },
@@ -347,6 +360,7 @@ export function officerPage({ user, onLogout }) {
     certificateCard(cert),
     duty.node,
     newRecordButton(canAct),
+    age.node,
     workLinks(),
     outbox.node,
     sos.node,
@@ -358,6 +372,7 @@ export function officerPage({ user, onLogout }) {
       sos.cleanup();
       duty.cleanup();
       outbox.cleanup();
+      age.cleanup();
     },
   };
 }
