@@ -47,6 +47,8 @@ const SUBPAGES = [
   ['officer/outbox', { roles: ['officer'], load: () => import('./pages/outbox.js'), name: 'outboxPage', title: 'outbox.title' }],
   ['officer/actions', { roles: ['officer'], load: () => import('./pages/actions.js'), name: 'actionsPage', title: 'actions.title' }],
   ['officer/actions/:id', { roles: ['officer'], load: () => import('./pages/actions.js'), name: 'actionPage', title: 'action.detailTitle' }],
+  // Any record shown anywhere (the feed, a case) opens here, for every role that may see it.
+  ['actions/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin'], load: () => import('./pages/actions.js'), name: 'actionPage', title: 'action.detailTitle' }],
   ['cases', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casesPage', title: 'cases.title' }],
   ['cases/:id', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casePage', title: 'case.title' }],
   ['spot-checks', { roles: ['supervisor'], load: () => import('./pages/spotcheck.js'), name: 'spotChecksPage', title: 'sc.supervisorTitle' }],

@@ -21,11 +21,15 @@ async def officer_phone(new_page, password: str, username: str = "officer1") -> 
     page = await new_page(permissions=["geolocation"], geolocation=GEO)
     await sign_in(page, username, password, "officer")
     # The app shell is on the phone once the service worker controls the page.
-    await page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    await page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null"
+    )
     return page
 
 
-async def test_signed_in_officer_can_record_offline_without_opening_the_form_first(new_page, password: str) -> None:
+async def test_signed_in_officer_can_record_offline_without_opening_the_form_first(
+    new_page, password: str
+) -> None:
     page = await officer_phone(new_page, password)
     # Only sign-in happened online: the items, partners and checklist are stored in the background.
     age = page.get_by_test_id("field-data-age")

@@ -22,6 +22,7 @@ import {
   takeFlash,
 } from '../enforcement.js';
 import { card, loadError, loadingLine, statusBadge } from '../widgets.js';
+import { evidenceGrid } from './actions.js';
 
 const PAGE_SIZE = 20;
 /** Service methods are stored as the words on the form of service (送达回证), whatever the UI language. */
@@ -180,6 +181,7 @@ function outcomeFacts(c) {
   return card(tr ? 'case.transfer' : 'case.decision', facts(rows));
 }
 
+/** The case's records, each opening its detail, with their evidence right there (what a reviewer weighs). */
 function actionsCard(c, isOfficer, state) {
   const ids = Array.isArray(c.action_ids) ? c.action_ids : [];
   if (!ids.length) return null;
@@ -196,9 +198,11 @@ function actionsCard(c, isOfficer, state) {
         a.address ? h('span', { class: 'row__meta' }, a.address) : null,
         a.notes ? h('span', { class: 'row__meta' }, a.notes) : null,
       ];
-      return h('li', {}, isOfficer
-        ? h('a', { class: 'row', href: `#/officer/actions/${encodeURIComponent(a.id)}` }, inner)
-        : h('div', { class: 'row row--static' }, inner));
+      const href = `#/${isOfficer ? 'officer/' : ''}actions/${encodeURIComponent(a.id)}`;
+      const evidence = Array.isArray(a.evidence) ? a.evidence : [];
+      return h('li', { class: 'case-action' },
+        h('a', { class: 'row', href, 'data-testid': 'case-action-link', 'data-id': a.id }, inner),
+        evidence.length ? evidenceGrid(evidence, state.urls, () => state.alive) : null);
     }));
   };
   if (state.actions) draw(state.actions);
@@ -465,7 +469,7 @@ export function casePage({ user, params, restore }) {
   const flash = takeFlash();
   const top = h('p', { class: 'notice notice--ok', role: 'status', 'data-testid': 'flash' }, flash);
   const body = h('div', { class: 'page__body' }, loadingLine());
-  const state = { actions: null };
+  const state = { actions: null, urls: [], alive: true };
   let c = null;
   let alive = true;
   let restored = false;
@@ -499,8 +503,8 @@ export function casePage({ user, params, restore }) {
       conflict ? h('p', { class: 'alert', role: 'alert', 'data-testid': 'conflict' }, t('case.conflict')) : null,
       conflict ? unsavedCard(conflict) : null,
       caseFacts(c),
-      actionsCard(c, isOfficer, state),
       editable ? null : proposalCard(c),
+      actionsCard(c, isOfficer, state),
       reviewsCard(c),
       outcomeFacts(c),
       inv ? inv.node : null,
@@ -557,5 +561,12 @@ export function casePage({ user, params, restore }) {
 
   const back = isOfficer ? backLink('#/cases', 'cases.title') : r.has('legal_reviewer') ? backLink('#/reviewer', 'reviewer.title') : backLink('#/cases', 'cases.title');
   const node = h('section', { class: 'page page--case' }, back, title, status, top, body);
-  return { node, cleanup: () => (alive = false) };
+  return {
+    node,
+    cleanup: () => {
+      alive = false;
+      state.alive = false;
+      for (const url of state.urls.splice(0)) URL.revokeObjectURL(url);
+    },
+  };
 }
