@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 0457c2683c4134f2bbddae34c7e0a64cf2d796ec1e588b83b725a3e7866c6c64
+// shell digest: ec4ad144efec9c2232ebdafd9f74d5bebcbb9742d9285d2b7dd635a46f2503d9
 
-const VERSION = 'fw-shell-v37';
+const VERSION = 'fw-shell-v38';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

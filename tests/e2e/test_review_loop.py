@@ -85,3 +85,42 @@ async def test_legal_reviewer_sees_the_evidence_beside_the_proposal(new_page, ap
     )
     await expect(page).to_have_url(re.compile(rf"#/evidence/{photo['id']}$"))
     await expect(page.get_by_test_id("show-watermarked")).to_be_visible()
+
+
+def review_required_alerts(api, case_id: str) -> list[dict]:
+    page = api("command").get("/alerts", type="case.review_required", limit=200)
+    return [a for a in page["items"] if a.get("object_id") == case_id]
+
+
+async def test_a_changed_decision_goes_back_to_review_with_one_tap_and_no_alarm(
+    new_page, api, password: str
+) -> None:
+    _, _, case = case_in_review(api)
+    reviewer = api("reviewer")
+    reviewer.post(
+        f"/cases/{case['id']}/review",
+        {"approved": True, "outcome": "approved", "opinion": "同意", "version": case["version"]},
+        expect=200,
+    )
+    page: Page = await new_page(
+        permissions=["geolocation"], geolocation={"latitude": 29.15, "longitude": 107.1}
+    )
+    await sign_in(page, "officer1", password, "officer")
+    await page.goto(f"/#/cases/{case['id']}")
+    await page.get_by_role("button", name="作出决定", exact=True).click()
+    await page.get_by_label("罚款", exact=True).fill("30000")
+    await page.get_by_role("button", name="确认作出决定", exact=True).click()
+    refusal = page.get_by_test_id("step-error")
+    await expect(refusal).to_contain_text("与审核意见不一致")
+    await expect(refusal).to_contain_text("20,000 元")
+    await expect(refusal).to_contain_text("30,000 元")
+    await expect(refusal).not_to_contain_text("请先点击")
+    assert review_required_alerts(api, case["id"]) == []
+
+    await page.get_by_test_id("resubmit-review").click()
+    await expect(page.get_by_test_id("flash")).to_contain_text("已提交法制审核")
+    await expect(page.get_by_test_id("case-fine")).to_have_text("30,000 元")
+    stored = api("officer1").get(f"/cases/{case['id']}")
+    assert stored["status"] == "review" and stored["review_pending"] is True
+    assert stored["proposed_decision"]["fine"] == 30000
+    assert review_required_alerts(api, case["id"]) == []

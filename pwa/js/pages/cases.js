@@ -483,6 +483,7 @@ export function casePage({ user, params, restore }) {
     const editable = Array.isArray(c.allowed_steps) ? allowed.has('update') : isOfficer && OPEN_STATUSES.includes(c.status);
     const stepMsg = h('div', { class: 'alert', role: 'alert', 'data-testid': 'step-error' });
     const stepOk = h('p', { class: 'notice notice--ok', role: 'status', 'data-testid': 'step-ok' });
+    const resubmitSlot = h('div', { class: 'slot' });
 
     const inv = editable
       ? investigationForm(c, {
@@ -513,12 +514,13 @@ export function casePage({ user, params, restore }) {
         ? h('p', { class: 'notice notice--ok', 'data-testid': 'review-approved' }, t('reviewer.approvedWaiting'))
         : null,
       steps.length || (isOfficer && !['closed', 'transferred'].includes(c.status))
-        ? stepsCard(c, steps, run, [stepMsg, stepOk])
+        ? stepsCard(c, steps, run, [stepMsg, resubmitSlot, stepOk])
         : null,
     );
     if (feedback) {
       const el = feedback.ok ? stepOk : stepMsg;
       say(el, feedback.text);
+      if (feedback.resubmit && c.status === 'review') resubmitSlot.replaceChildren(resubmitButton(feedback.resubmit));
     }
     if (restore && !restored) {
       restored = true;
@@ -535,14 +537,50 @@ export function casePage({ user, params, restore }) {
       say(top, t(step === 'review' ? 'review.done' : `step.${step}.done`));
       return '';
     } catch (err) {
-      const text = errorMessage(err);
+      const text = refusalText(err);
       if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 401) {
         // The case may have moved on: show it as it is now, with the reason next to the buttons.
-        await reload({ feedback: { ok: false, text } });
+        const changed = err.code === 'case.review_required' && err.extra && err.extra.reason === 'proposal_changed';
+        await reload({ feedback: { ok: false, text, resubmit: changed ? err.extra.decision : null } });
         return '';
       }
       return text;
     }
+  }
+
+  /** A decision refused for want of review says which way on: resubmit, or wait for the reviewer. */
+  function refusalText(err) {
+    if (!(err instanceof ApiError) || err.code !== 'case.review_required' || !err.extra) return errorMessage(err);
+    const { reason, approved, decision } = err.extra;
+    if (reason === 'proposal_changed' && approved && decision) {
+      return t('case.decisionDiffers', { approved: proposalText(approved), decision: proposalText(decision) });
+    }
+    if (reason === 'review_pending') return t('case.reviewPendingDecision');
+    return errorMessage(err);
+  }
+
+  function proposalText(p) {
+    const parts = [];
+    if (p.fine != null) parts.push(t('case.fineOf', { fine: money(p.fine) }));
+    if (Array.isArray(p.measures) && p.measures.length) parts.push(p.measures.join('、'));
+    return parts.join('，') || t('common.noValue');
+  }
+
+  /** One tap: the decision the unit means to take goes back to legal review as the new proposal. */
+  function resubmitButton(decision) {
+    const btn = h('button', { type: 'button', class: 'btn btn--primary btn--block', 'data-testid': 'resubmit-review' },
+      t('case.resubmitReview'));
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      const failed = await run('submit-review', {
+        proposed_decision: { fine: decision.fine, measures: Array.isArray(decision.measures) ? decision.measures : [] },
+      });
+      if (failed) {
+        btn.disabled = false;
+        say(btn.previousElementSibling || top, failed);
+      }
+    });
+    return btn;
   }
 
   async function reload(opts = {}) {
