@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: ec4ad144efec9c2232ebdafd9f74d5bebcbb9742d9285d2b7dd635a46f2503d9
+// shell digest: ffbbcec0535564988654251b400d46b9b61ae19794c2f21ce8c91f75a9d065f0
 
-const VERSION = 'fw-shell-v38';
+const VERSION = 'fw-shell-v41';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -12,7 +12,7 @@ import {
   setReachabilityHandler,
 } from './api.js';
 import { getNetState, onNetChange, setServerReachable, withSync } from './net.js';
-import { flush } from './sender.js';
+import { flush, serverReached } from './sender.js';
 import { keepFieldDataFresh, refreshFieldData } from './field-data.js';
 import { h, restoreValues } from './dom.js';
 import { loginPage } from './pages/login.js';
@@ -324,7 +324,10 @@ function registerServiceWorker() {
 
 // ---- boot ---------------------------------------------------------------------------------
 
-setReachabilityHandler(setServerReachable);
+setReachabilityHandler((ok) => {
+  setServerReachable(ok);
+  if (ok) serverReached();
+});
 setAuthLostHandler((reason) => {
   flash = reason === 'elsewhere' ? 'login.loggedOut' : 'login.expired';
   if (current.route !== 'login') go('login');

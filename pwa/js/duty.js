@@ -9,7 +9,21 @@ const EVERY_MS = 60_000;
 let timer = null;
 let watchId = null;
 let lastSent = 0;
+// What the duty card may honestly claim: when a position last reached the server, and whether the
+// latest attempt failed (offline, refused) or found no position.
+const SENT_KEY = 'fw.duty.sentAt';
+const report = { sentAt: null, failed: false, noGps: false };
+try {
+  report.sentAt = localStorage.getItem(SENT_KEY);
+} catch {
+  report.sentAt = null;
+}
 const listeners = new Set();
+
+/** { sentAt (ISO or null), failed, noGps } of the latest position report. */
+export function dutyReport() {
+  return { ...report };
+}
 
 export function onDuty() {
   return localStorage.getItem(KEY) === '1';
@@ -37,15 +51,34 @@ async function send(pos) {
         at: new Date(pos.timestamp || now).toISOString(),
       },
     });
+    report.sentAt = new Date(now).toISOString();
+    report.failed = false;
+    report.noGps = false;
+    try {
+      localStorage.setItem(SENT_KEY, report.sentAt);
+    } catch {
+      /* storage blocked: the time is still shown while the app is open */
+    }
     emit({ on: true, sentAt: new Date(now) });
-  } catch {
-    emit({ on: true, failed: true }); // offline or refused: the next tick tries again
+  } catch (e) {
+    if (e && e.status === 429) {
+      // The server has a position from moments ago: reachable, nothing lost.
+      report.failed = false;
+      emit({ on: true });
+      return;
+    }
+    lastSent = 0; // nothing reached the server: the next chance (a tick, the network back) may try
+    report.failed = true; // offline or refused: the next tick tries again
+    emit({ on: true, failed: true });
   }
 }
 
 function ping() {
   if (!navigator.geolocation) return;
-  navigator.geolocation.getCurrentPosition(send, () => emit({ on: true, noGps: true }), {
+  navigator.geolocation.getCurrentPosition(send, () => {
+    report.noGps = true;
+    emit({ on: true, noGps: true });
+  }, {
     enableHighAccuracy: true,
     timeout: 15000,
     maximumAge: 30000,
@@ -60,6 +93,11 @@ function start() {
     watchId = navigator.geolocation.watchPosition(send, () => {}, { enableHighAccuracy: true, maximumAge: 30000 });
   }
 }
+
+// Back in signal: report at once rather than at the next tick, so the card and the map catch up.
+window.addEventListener('online', () => {
+  if (timer) ping();
+});
 
 function stop() {
   if (timer) clearInterval(timer);

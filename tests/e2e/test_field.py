@@ -3,7 +3,10 @@ says about the connection, the duty status and the photos taken."""
 
 from __future__ import annotations
 
+import os
 import re
+import time
+import uuid
 
 import pytest
 from playwright.async_api import Page, expect
@@ -63,3 +66,135 @@ async def test_signed_in_officer_can_record_offline_without_opening_the_form_fir
         assert any(k.endswith(":checklist") for k in stored), stored
     finally:
         await page.context.set_offline(False)
+
+
+async def fill_record(page: Page, notes: str) -> None:
+    await page.get_by_role("button", name="新建执法记录").click()
+    await expect(page.get_by_role("heading", level=1, name="新建执法记录")).to_be_visible()
+    await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
+    await page.get_by_role("radio", name="检查", exact=True).check()
+    await page.get_by_test_id("partners").get_by_role("checkbox", name=re.compile("李强")).check()
+    await page.get_by_label("执法地点").fill("水江镇滨江路12号门前")
+    await page.get_by_label("备注").fill(notes)
+    await expect(page.get_by_test_id("location-status")).to_contain_text("已定位")
+
+
+async def take_photo(page: Page) -> None:
+    before = await page.get_by_test_id("media-item").count()
+    await page.get_by_test_id("take-photo").click()
+    shoot = page.get_by_role("button", name="拍照", exact=True)
+    await expect(shoot).to_be_enabled()
+    await shoot.click()
+    await page.get_by_role("button", name="使用这张照片").click()
+    await expect(page.get_by_test_id("media-item")).to_have_count(before + 1)
+
+
+def stored_with(api, notes: str) -> list[dict]:
+    client = api("officer1")
+    return [
+        a
+        for a in client.get("/actions", officer_id=client.user["id"], limit=200)["items"]
+        if a["notes"] == notes
+    ]
+
+
+async def test_duty_card_says_when_the_position_cannot_be_reported(new_page, password: str) -> None:
+    page = await officer_phone(new_page, password, "officer2")
+    status = page.get_by_test_id("duty-status")
+    await page.get_by_test_id("duty-toggle").click()
+    await expect(status).to_contain_text("位置已于")
+    sent = re.search(r"\d{4}年\d{2}月\d{2}日 \d{2}:\d{2}", await status.inner_text())
+    assert sent
+    await page.context.set_offline(True)
+    try:
+        # The command center sees the last position that reached it, and the card says so.
+        await expect(status).to_contain_text("现在没有网络")
+        await expect(status).to_contain_text(f"指挥中心看到的是您 {sent.group(0)} 的位置")
+        await expect(status).not_to_contain_text("可以看到您")
+        await page.reload()
+        await expect(status).to_contain_text("现在没有网络")
+    finally:
+        await page.context.set_offline(False)
+    await expect(status).to_contain_text("位置已于")
+    await page.get_by_test_id("duty-toggle").click()
+    await expect(status).to_contain_text("未在岗")
+
+
+async def test_each_photo_shows_when_and_where_it_was_taken(new_page, password: str) -> None:
+    page = await officer_phone(new_page, password)
+    await fill_record(page, "拍照取证")
+    await take_photo(page)
+    stamp = page.get_by_test_id("media-stamp")
+    await expect(stamp).to_contain_text(re.compile(r"拍摄于 \d{4}年\d{2}月\d{2}日 \d{2}:\d{2}"))
+    await expect(stamp).to_contain_text("位置 29.15000, 107.10000（精度约 12 米）")
+
+
+async def test_a_short_window_of_signal_is_used_at_once(new_page, api, password: str) -> None:
+    """The phone believes it is online but requests fail (no data in a weak cell); the record waits.
+    When requests get through again, the next one that does sends the outbox — not a 30 s timer."""
+    page = await officer_phone(new_page, password)
+    notes = f"信号时有时无 {uuid.uuid4().hex[:8]}"
+    await fill_record(page, notes)
+
+    async def no_data(route) -> None:
+        if route.request.method == "POST" and route.request.url.endswith("/api/v1/actions"):
+            await route.abort("internetdisconnected")
+        else:
+            await route.continue_()
+
+    await page.route("**/api/v1/**", no_data)
+    await page.get_by_role("button", name="保存并提交").click()
+    await expect(page).to_have_url(re.compile(r"#/officer/outbox$"))
+    await page.wait_for_timeout(7000)  # a few failed tries: the backoff has grown past this window
+    assert stored_with(api, notes) == []
+    await page.unroute("**/api/v1/**", no_data)
+    opened = time.monotonic()
+    # Any request that gets through (here the officer looks up their records) sends the outbox.
+    await page.get_by_role("link", name=re.compile("今日执法")).first.click()
+    await page.get_by_role("link", name="我的执法记录").click()
+    while not stored_with(api, notes):
+        assert time.monotonic() - opened < 4, "the record waited although requests got through"
+        await page.wait_for_timeout(250)
+
+    # The browser reporting a network sends at once as well.
+    await page.get_by_role("link", name=re.compile("今日执法")).first.click()
+    notes2 = f"信号恢复 {uuid.uuid4().hex[:8]}"
+    await fill_record(page, notes2)
+    await page.context.set_offline(True)
+    await page.get_by_role("button", name="保存并提交").click()
+    await expect(page).to_have_url(re.compile(r"#/officer/outbox$"))
+    await page.context.set_offline(False)
+    opened = time.monotonic()
+    while not stored_with(api, notes2):
+        assert time.monotonic() - opened < 4, "the record waited although the browser reported a network"
+        await page.wait_for_timeout(250)
+
+
+async def test_a_video_upload_shows_bytes_sent_and_left(new_page, password: str, tmp_path) -> None:
+    page = await officer_phone(new_page, password)
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(os.urandom(12 * 1024 * 1024))
+    held: list = []
+    patches = 0
+
+    async def second_patch_hangs(route) -> None:
+        nonlocal patches
+        if route.request.method == "PATCH":
+            patches += 1
+            if patches >= 2:
+                held.append(route)  # the signal went in the middle of the upload
+                return
+        await route.continue_()
+
+    await page.route("**/api/v1/uploads**", second_patch_hangs)
+    await fill_record(page, f"录像取证 {uuid.uuid4().hex[:8]}")
+    await page.get_by_test_id("video-input").set_input_files(video)
+    await expect(page.get_by_test_id("media-status")).to_contain_text("视频已保存在手机上")
+    await page.get_by_role("button", name="保存并提交").click()
+    await expect(page).to_have_url(re.compile(r"#/officer/actions/[0-9a-f-]{36}$"))
+    await page.goto("/#/officer/outbox")
+    state = page.locator('[data-testid="outbox-media-state"][data-state="sending"]')
+    await expect(state).to_contain_text(re.compile(r"已发送 \d+(\.\d)? MB，还剩 \d+(\.\d)? MB"))
+    text = await state.inner_text()
+    sent, left = (float(x) for x in re.findall(r"(\d+(?:\.\d)?) MB", text))
+    assert sent >= 4 and left > 0 and abs(sent + left - 12) < 0.2, text
