@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: ffbbcec0535564988654251b400d46b9b61ae19794c2f21ce8c91f75a9d065f0
+// shell digest: 6e181675c45134c7748eb4b191ba2725b43eada1d917742cff60ab91fedd622e
 
-const VERSION = 'fw-shell-v41';
+const VERSION = 'fw-shell-v42';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -198,3 +198,15 @@ async def test_a_video_upload_shows_bytes_sent_and_left(new_page, password: str,
     text = await state.inner_text()
     sent, left = (float(x) for x in re.findall(r"(\d+(?:\.\d)?) MB", text))
     assert sent >= 4 and left > 0 and abs(sent + left - 12) < 0.2, text
+
+
+async def test_the_duty_card_is_padded_like_every_other_card(new_page, password: str) -> None:
+    page = await officer_phone(new_page, password)
+    await expect(page.get_by_test_id("duty-status")).to_be_visible()
+    pads = await page.evaluate(
+        """() => ['[data-testid="certificate"]', '.card.duty'].map((sel) => {
+            const s = getComputedStyle(document.querySelector(sel));
+            return [s.paddingTop, s.paddingLeft];
+        })"""
+    )
+    assert pads[1] == pads[0] and pads[0] != ["0px", "0px"], pads

@@ -93,7 +93,7 @@ function officerMap({ directory }) {
   const listTitleId = nextId('sec');
   const canvas = h('div', { class: 'map__canvas', role: 'region', 'aria-label': t('command.mapLabel'), 'data-testid': 'map' });
   const note = h('p', { class: 'map__note', role: 'status', 'data-testid': 'map-note' });
-  const duty = h('ul', { class: 'duty', 'data-testid': 'duty-list' });
+  const duty = h('ul', { class: 'duty-list', 'data-testid': 'duty-list' });
   const dutyEmpty = h('p', { class: 'muted' }, t('command.dutyNone'));
   const entries = new Map(); // user_id → { pos, marker, sos }
   const sosHandled = new Map(); // user_id → when an SOS of theirs was last handled (ms)
