@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 6e181675c45134c7748eb4b191ba2725b43eada1d917742cff60ab91fedd622e
+// shell digest: dc830466407af72d8e8e69eef9a144fa80c6e3cb6eb2a0d1f8588901cb39e40c
 
-const VERSION = 'fw-shell-v42';
+const VERSION = 'fw-shell-v43';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

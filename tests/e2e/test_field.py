@@ -3,15 +3,19 @@ says about the connection, the duty status and the photos taken."""
 
 from __future__ import annotations
 
+import http.client
+import io
 import os
 import re
 import time
 import uuid
 
 import pytest
+from PIL import Image
 from playwright.async_api import Page, expect
 
 from tests.e2e.conftest import sign_in
+from tests.e2e.test_spotcheck import go_on_duty
 
 pytestmark = pytest.mark.e2e
 
@@ -210,3 +214,53 @@ async def test_the_duty_card_is_padded_like_every_other_card(new_page, password:
         })"""
     )
     assert pads[1] == pads[0] and pads[0] != ["0px", "0px"], pads
+
+
+def reviewed_spot_check(api, passed: bool) -> dict:
+    """A spot-check of officer1, answered with a photo and scored by the supervisor (all through the API)."""
+    supervisor, officer = api("supervisor"), api("officer1")
+    go_on_duty(api, "officer1")
+    check = supervisor.post("/spot-checks", {"officer_id": officer.user["id"]})
+    conn = http.client.HTTPConnection(officer.host, int(officer.port), timeout=30)
+    try:
+        buf = io.BytesIO()
+        Image.new("RGB", (320, 240), (20, 90, 160)).save(buf, "JPEG")
+        conn.request(
+            "POST",
+            f"/api/v1/spot-checks/{check['id']}/submission",
+            buf.getvalue(),
+            {"Authorization": f"Bearer {officer.token}", "Content-Type": "image/jpeg"},
+        )
+        res = conn.getresponse()
+        assert res.status == 201, res.read()
+        res.read()
+    finally:
+        conn.close()
+    results = {item["key"]: passed for item in check["checklist"]}
+    return supervisor.post(
+        f"/spot-checks/{check['id']}/review", {"results": results, "score": 90 if passed else 50}, expect=200
+    )
+
+
+async def test_spot_check_results_do_not_pile_up_on_every_page(new_page, api, password: str) -> None:
+    page = await officer_phone(new_page, password)
+    first = reviewed_spot_check(api, passed=True)
+    second = reviewed_spot_check(api, passed=False)
+    banners = page.get_by_test_id("sc-result-banner")
+    await expect(banners).to_have_count(1)
+    await expect(banners).to_have_attribute("data-check", second["id"])
+    await expect(page.get_by_test_id("sc-result-more")).to_contain_text("另有 1 条抽查结果")
+
+    # Another page: still one banner, not one per result.
+    await page.get_by_role("link", name="我的执法记录").click()
+    await expect(banners).to_have_count(1)
+
+    # The officer opens the newest result: it is seen and does not come back.
+    await banners.get_by_role("link", name="查看结果").click()
+    await expect(page).to_have_url(re.compile(rf"#/spot-checks/{second['id']}$"))
+    await page.go_back()
+    await expect(banners).to_have_count(1)
+    await expect(banners).to_have_attribute("data-check", first["id"])
+    await expect(page.get_by_test_id("sc-result-more")).to_have_count(0)
+    await banners.get_by_role("button", name="知道了").click()
+    await expect(banners).to_have_count(0)
