@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: aa6ac74a2f5f39a7c58c77ed3a8d96fa620c7d5f0e8b721f025a299e3e3cf39b
+// shell digest: feeb746b86685fc777084b7b59a2347d09ba8f25874ece5429e8b49c9bd494b2
 
-const VERSION = 'fw-shell-v44';
+const VERSION = 'fw-shell-v45';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

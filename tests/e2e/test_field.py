@@ -9,6 +9,7 @@ import os
 import re
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -264,3 +265,37 @@ async def test_spot_check_results_do_not_pile_up_on_every_page(new_page, api, pa
     await expect(page.get_by_test_id("sc-result-more")).to_have_count(0)
     await banners.get_by_role("button", name="知道了").click()
     await expect(banners).to_have_count(0)
+
+
+GEO_STUB = Path(__file__).with_name("geo_stub.js")
+
+
+async def test_on_duty_the_phone_watches_coarsely_and_sends_only_when_moved(new_page, password: str) -> None:
+    page = await new_page()
+    await page.add_init_script(path=str(GEO_STUB))
+    posts: list[float] = []
+
+    async def count(route) -> None:
+        if route.request.method == "POST":
+            posts.append(time.monotonic())
+            await route.fulfill(status=201, json={})
+        else:
+            await route.continue_()
+
+    await page.route("**/api/v1/positions", count)
+    await sign_in(page, "officer2", password, "officer")
+    await page.get_by_test_id("duty-toggle").click()
+    await expect(page.get_by_test_id("duty-status")).to_contain_text("位置已于")
+    await page.wait_for_timeout(15_000)  # standing at one place
+    geo = await page.evaluate("window.__geo")
+    assert geo["highWatching"] == 0 and geo["highFixes"] == 0, geo  # no GPS kept on between records
+    assert geo["watching"] == 1, geo
+    assert len(posts) == 1, posts  # jitter of a few metres is not a move
+
+    await page.evaluate("window.__move(150)")
+    moved_at = time.monotonic()
+    while len(posts) < 2:
+        assert time.monotonic() - moved_at < 5, "a move of 150 m was not reported"
+        await page.wait_for_timeout(200)
+    await page.get_by_test_id("duty-toggle").click()
+    assert (await page.evaluate("window.__geo"))["watching"] == 0

@@ -9,7 +9,7 @@ import { cached } from '../offline-cache.js';
 import { getEntry, keepStorage, saveAction } from '../store.js';
 import { requestFlush, sendNow } from '../sender.js';
 import { mediaSection } from '../media.js';
-import { shiftPartners } from '../duty.js';
+import { reportFix, shiftPartners } from '../duty.js';
 import { certificateState } from './officer.js';
 import {
   KINDS,
@@ -162,6 +162,7 @@ function locationBlock(d) {
         if (d.state === 'waiting' && d.location) return draw();
         const { latitude, longitude, accuracy } = pos.coords;
         d.location = { lat: latitude, lon: longitude, accuracy_m: Math.round(accuracy * 10) / 10 };
+        reportFix(pos); // the precise fix also updates the command map, at no extra GPS cost
         d.locError = '';
         draw();
       },
