@@ -44,6 +44,10 @@ class Settings:
     upload_expiry_hours: int = 72
     clock_skew_minutes: int = 10
     cjk_font: str | None = None
+    # Map tiles for the command center and supervisors: "osm", "tianditu" (needs tianditu_key),
+    # "offline" (no tiles: positions on a plain grid), or an https:// URL template.
+    map_tiles: str = "osm"
+    tianditu_key: str = ""
     debug: bool = False
     pwa_dir: Path = field(default_factory=lambda: default_pwa_dir())
 
@@ -59,6 +63,30 @@ class Settings:
             "document": self.max_document_mb,
         }[kind]
         return mb * 1024 * 1024
+
+    def tile_source(self) -> dict[str, object] | None:
+        """What the map draws under the officers (Leaflet tile layer options), or None for none."""
+        if self.map_tiles == "tianditu" and self.tianditu_key:
+            base = "https://t{s}.tianditu.gov.cn/DataServer?x={x}&y={y}&l={z}&tk=" + self.tianditu_key
+            return {
+                "url": base + "&T=vec_w",
+                "labels": base + "&T=cva_w",
+                "subdomains": "01234567",
+                "attribution": "天地图",
+                "maxZoom": 18,
+            }
+        if self.map_tiles == "osm":
+            return {
+                "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                "labels": None,
+                "subdomains": "abc",
+                "attribution": "© OpenStreetMap",
+                "maxZoom": 19,
+            }
+        if self.map_tiles.startswith("https://"):
+            template = self.map_tiles
+            return {"url": template, "labels": None, "subdomains": "abc", "attribution": "", "maxZoom": 18}
+        return None  # "offline", or 天地图 without its key
 
     @property
     def keys_dir(self) -> Path:
@@ -92,6 +120,8 @@ class Settings:
             upload_expiry_hours=_int("UPLOAD_EXPIRY_HOURS", 72),
             clock_skew_minutes=_int("CLOCK_SKEW_MINUTES", 10),
             cjk_font=_env("CJK_FONT"),
+            map_tiles=_env("MAP_TILES", "osm") or "osm",
+            tianditu_key=_env("TIANDITU_KEY", "") or "",
             debug=(_env("DEBUG", "0") == "1"),
         )
 

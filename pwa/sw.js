@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: feeb746b86685fc777084b7b59a2347d09ba8f25874ece5429e8b49c9bd494b2
+// shell digest: 3a524d2e33db64910b23032acd86b181d8327bf721a0b8b11f260bc1b25ae831
 
-const VERSION = 'fw-shell-v45';
+const VERSION = 'fw-shell-v46';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -493,3 +493,26 @@ async def test_officer_first_load_leaves_out_the_live_views_and_the_map(
     assert size <= 150_000, (size, served)
     raw = sum(len((PWA / p.lstrip("/")).read_bytes()) for p in assets)
     print(f"officer first load: {len(assets)} JS/CSS files, {raw} bytes, {size} bytes as served")
+
+
+async def test_the_map_follows_the_officers_and_shows_an_sos_far_away(new_page, api, password: str) -> None:
+    """An SOS 120 km outside the district view is on the screen; with no tiles the grid stands in."""
+    command = await command_page(new_page, password)
+    far = api("officer6")
+    status, body = far.call("POST", "/sos", {"lat": 30.25, "lon": 108.2, "accuracy_m": 20})
+    assert status in (200, 201), body
+    await expect(command.locator(".map-label--sos").filter(has_text="吴敏")).to_be_visible()
+    on_screen = await command.evaluate(
+        """() => {
+            const map = document.querySelector('[data-testid="map"]').getBoundingClientRect();
+            const sos = document.querySelectorAll('[data-testid="officer-marker"][data-sos="true"]');
+            return [...sos].map((el) => {
+                const r = el.getBoundingClientRect();
+                return r.width > 0 && r.left >= map.left && r.right <= map.right
+                    && r.top >= map.top && r.bottom <= map.bottom;
+            });
+        }"""
+    )
+    assert on_screen and all(on_screen), on_screen
+    # The tiles are unreachable here (a closed network): the positions sit on the offline grid.
+    await expect(command.get_by_test_id("map")).to_have_class(re.compile("map__canvas--offline"))
