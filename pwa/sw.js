@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 3a524d2e33db64910b23032acd86b181d8327bf721a0b8b11f260bc1b25ae831
+// shell digest: 702edc26a512bdcb47b18ec61770d9b32655e16c850d17b5a7d1c4f6df3350ce
 
-const VERSION = 'fw-shell-v46';
+const VERSION = 'fw-shell-v47';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -299,3 +299,29 @@ async def test_on_duty_the_phone_watches_coarsely_and_sends_only_when_moved(new_
         await page.wait_for_timeout(200)
     await page.get_by_test_id("duty-toggle").click()
     assert (await page.evaluate("window.__geo"))["watching"] == 0
+
+
+async def in_view(page: Page, locator) -> bool:
+    box = await locator.bounding_box()
+    height = await page.evaluate("window.innerHeight")
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+async def test_a_missing_field_is_shown_at_the_field_and_clears_when_fixed(new_page, password: str) -> None:
+    page = await officer_phone(new_page, password)
+    await page.get_by_role("button", name="新建执法记录").click()
+    await expect(page.get_by_test_id("items").get_by_role("radio").first).to_be_visible()
+    await page.get_by_role("button", name="保存并提交").click()
+    message = page.get_by_test_id("field-error")
+    await expect(message).to_have_text("请选择执法事项。")
+    await expect(page.get_by_test_id("items").get_by_test_id("field-error")).to_have_count(1)
+    assert await in_view(page, message), "the screen did not go to the field"
+    await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
+    await expect(message).to_have_count(0)  # fixed: the message goes
+    await expect(page.get_by_test_id("form-error")).to_have_text("")
+
+    await page.get_by_role("button", name="保存并提交").click()
+    await expect(message).to_have_text("请选择执法类型。")
+    assert await in_view(page, message)
+    await page.get_by_role("radio", name="检查", exact=True).check()
+    await expect(message).to_have_count(0)
