@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Router
 from litestar.channels import ChannelsPlugin
+from litestar.config.compression import CompressionConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -239,6 +240,16 @@ def create_app(
         security=[{"BearerAuth": []}],
     )
     handlers: list[Any] = [healthz, readyz, api]
+    if (settings.pwa_dir / "vendor").is_dir():
+        # Vendored libraries carry their version in the path: a new one is a new URL.
+        handlers.append(
+            create_static_files_router(
+                path="/vendor",
+                directories=[settings.pwa_dir / "vendor"],
+                name="pwa-vendor",
+                cache_control=CacheControlHeader(public=True, max_age=31_536_000, immutable=True),
+            )
+        )
     if settings.pwa_dir.is_dir():
         handlers.append(
             create_static_files_router(
@@ -258,6 +269,13 @@ def create_app(
         request_class=AppRequest,
         before_request=refuse_nul_in_url,
         before_send=[add_security_headers],
+        # Text (the app's JS and CSS, JSON answers) goes brotli or gzip; evidence bytes are already
+        # compressed media and are served with byte ranges, so they go as they are.
+        compression_config=CompressionConfig(
+            backend="brotli",
+            brotli_gzip_fallback=True,
+            exclude=[r"^/api/v1/evidence/[^/]+/(content|thumbnail|watermarked)", r"^/api/v1/uploads"],
+        ),
         plugins=[channels],
         lifespan=[lifespan],
         dependencies={

@@ -74,6 +74,10 @@ class Settings:
     document_default_days: int = 15
     document_review_request_days: int = 15
     document_check_interval_s: float = 60.0
+    # Map tiles for the command center and supervisors: "osm", "tianditu" (needs tianditu_key),
+    # "offline" (no tiles: positions on a plain grid), or an https:// URL template.
+    map_tiles: str = "osm"
+    tianditu_key: str = ""
     debug: bool = False
     pwa_dir: Path = field(default_factory=lambda: default_pwa_dir())
 
@@ -93,6 +97,30 @@ class Settings:
             "document": self.max_document_mb,
         }[kind]
         return mb * 1024 * 1024
+
+    def tile_source(self) -> dict[str, object] | None:
+        """What the map draws under the officers (Leaflet tile layer options), or None for none."""
+        if self.map_tiles == "tianditu" and self.tianditu_key:
+            base = "https://t{s}.tianditu.gov.cn/DataServer?x={x}&y={y}&l={z}&tk=" + self.tianditu_key
+            return {
+                "url": base + "&T=vec_w",
+                "labels": base + "&T=cva_w",
+                "subdomains": "01234567",
+                "attribution": "天地图",
+                "maxZoom": 18,
+            }
+        if self.map_tiles == "osm":
+            return {
+                "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                "labels": None,
+                "subdomains": "abc",
+                "attribution": "© OpenStreetMap",
+                "maxZoom": 19,
+            }
+        if self.map_tiles.startswith("https://"):
+            template = self.map_tiles
+            return {"url": template, "labels": None, "subdomains": "abc", "attribution": "", "maxZoom": 18}
+        return None  # "offline", or 天地图 without its key
 
     @property
     def keys_dir(self) -> Path:
@@ -140,6 +168,8 @@ class Settings:
             document_default_days=_int("DOCUMENT_DEFAULT_DAYS", 15),
             document_review_request_days=_int("DOCUMENT_REVIEW_REQUEST_DAYS", 15),
             document_check_interval_s=float(_int("DOCUMENT_CHECK_INTERVAL", 60)),
+            map_tiles=_env("MAP_TILES", "osm") or "osm",
+            tianditu_key=_env("TIANDITU_KEY", "") or "",
             debug=(_env("DEBUG", "0") == "1"),
         )
 

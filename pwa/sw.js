@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: ed01aaa938644e4c303a464f8cd695a53daae0877dede65be0810381f9389a1a
+// shell digest: 4dcaea9a3a6d1c16a1a80b66ee0506423c01c8574316f1165df495e8246b0732
 
-const VERSION = 'fw-shell-v45';
+const VERSION = 'fw-shell-v48';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -22,6 +22,7 @@ const SHELL = [
   '/js/dom.js',
   '/js/duty.js',
   '/js/enforcement.js',
+  '/js/field-data.js',
   '/js/i18n-docs.js',
   '/js/i18n.js',
   '/js/live.js',

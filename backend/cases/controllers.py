@@ -70,9 +70,9 @@ class CaseController(Controller):
         events: Events,
         user: SignedIn,
         case_id: CaseId,
-        data: JSONBody[schemas.Step | None] = None,
+        data: JSONBody[schemas.SubmitReview | None] = None,
     ) -> schemas.Case:
-        return await services.submit_review(user, case_id, data or schemas.Step(), events)
+        return await services.submit_review(user, case_id, data or schemas.SubmitReview(), events)
 
     @post(
         "/{case_id:uuid}/review",

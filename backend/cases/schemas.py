@@ -41,6 +41,11 @@ class Step(Strict):
     version: Version | None = None
 
 
+class SubmitReview(Step):
+    # A changed proposal sent back to review in one step (required when the case is already in review).
+    proposed_decision: ProposedDecision | None = None
+
+
 class ReviewCreate(Strict):
     approved: bool
     opinion: Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]

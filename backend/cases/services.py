@@ -36,7 +36,8 @@ from backend.org.tables import Item
 OPEN = ("filed", "investigating", "review", "decided", "served")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "update": ("filed", "investigating"),
-    "submit-review": ("investigating",),
+    # From review only with a changed proposal (e.g. the decision the unit means to take).
+    "submit-review": ("investigating", "review"),
     "review": ("review",),
     "decision": ("investigating", "review"),
     "serve": ("decided",),
@@ -109,7 +110,12 @@ def _allowed_steps(viewer: CurrentUser, row: dict[str, Any], approved: bool) -> 
     if _acts_for(viewer, row["unit"]):
         if status in TRANSITIONS["update"]:
             steps.append("update")
-        steps += [s for s in OFFICER_STEPS if status in TRANSITIONS[s]]
+        # Resubmitting from review takes a changed proposal: offered where a decision differs, not as a step.
+        steps += [
+            s
+            for s in OFFICER_STEPS
+            if status in TRANSITIONS[s] and not (s == "submit-review" and status == "review")
+        ]
     if (
         viewer.has_any("legal_reviewer")
         and row["unit"] in viewer.unit_ids
@@ -380,15 +386,37 @@ async def update_case(
     return await _save(events, actor, row, changes, "case.updated", audit_data)
 
 
+def _same_proposal(row: dict[str, Any], fine: float | None, measures: list[str]) -> bool:
+    return fine == _num(row["proposed_fine"]) and sorted(measures) == sorted(
+        json_value(row["proposed_measures"]) or []
+    )
+
+
 async def submit_review(
-    actor: CurrentUser, case_id: uuid.UUID, data: schemas.Step, events: Publisher
+    actor: CurrentUser, case_id: uuid.UUID, data: schemas.SubmitReview, events: Publisher
 ) -> schemas.Case:
     row = await _row(actor, case_id)
     _require_step(actor, row, "submit-review")
     _check_version(row, data.version)
-    if row["proposed_fine"] is None and not json_value(row["proposed_measures"]):
+    proposal = data.proposed_decision
+    changes: dict[Any, Any] = {Case.status: "review"}
+    audit_data: dict[str, Any] = {}
+    if proposal is not None and not _same_proposal(row, proposal.fine, list(proposal.measures)):
+        # The new version is what the reviewer sees; an approval of the old one no longer covers it.
+        changes[Case.proposed_fine] = _dec(proposal.fine)
+        changes[Case.proposed_measures] = list(proposal.measures)
+        audit_data["proposed_decision"] = msgspec.to_builtins(proposal)
+    elif row["status"] == "review":
+        raise AppError(
+            Errors.CASE_INVALID_TRANSITION,
+            "The case is already in legal review; only a changed proposal is sent again.",
+            status_now=row["status"],
+        )
+    fine = proposal.fine if proposal is not None else _num(row["proposed_fine"])
+    measures = list(proposal.measures) if proposal is not None else json_value(row["proposed_measures"]) or []
+    if fine is None and not measures:
         raise AppError(Errors.CASE_PROPOSAL_MISSING, "Record the proposed decision before asking for review.")
-    return await _save(events, actor, row, {Case.status: "review"}, "case.review_requested", {})
+    return await _save(events, actor, row, changes, "case.review_requested", audit_data)
 
 
 async def review(
@@ -446,7 +474,18 @@ async def decide(
             )
             .first()
         )
-        if approved is None or fine != proposed_fine or sorted(measures) != sorted(proposed_measures):
+        if approved is not None and not _same_proposal(row, fine, measures):
+            # Not a bypass: the unit means to decide otherwise than approved. Nothing is alerted;
+            # the answer names the approved proposal so the changed one can go back to review.
+            raise AppError(
+                Errors.CASE_REVIEW_REQUIRED,
+                "The decision differs from the proposal the legal review approved: send the changed "
+                "proposal back to review (submit-review with proposed_decision) first.",
+                reason="proposal_changed",
+                approved={"fine": proposed_fine, "measures": proposed_measures},
+                decision={"fine": fine, "measures": measures},
+            )
+        if approved is None:
             detail = (
                 "This is a major case (重大行政处罚): a decision needs an approved legal review "
                 "(法制审核) of the current proposal. Submit it for review first."
@@ -462,7 +501,11 @@ async def decide(
                 object_id=case_id,
                 data={"number": row["number"]},
             )
-            raise AppError(Errors.CASE_REVIEW_REQUIRED, detail)
+            raise AppError(
+                Errors.CASE_REVIEW_REQUIRED,
+                detail,
+                reason="review_pending" if row["status"] == "review" else "not_reviewed",
+            )
     if criminal_reached(item, _num(row["amount_involved"])):
         await _criminal_alert(
             events, actor, row, "Administrative decision on a case over the criminal threshold"

@@ -154,6 +154,10 @@ class PositionController(Controller):
     ) -> schemas.OfficerPosition:
         return await services.record_position(user, data, settings.position_min_interval_s, events)
 
+    @get("/map", summary="The map's tile source (a deployment setting); tiles null means none")
+    async def map_config(self, user: SignedIn, settings: AppSettings) -> dict[str, object]:
+        return {"tiles": settings.tile_source()}
+
     @get("/", summary="Officers on duty (seen within active_within seconds) in your scope")
     async def positions(
         self,

@@ -36,6 +36,15 @@ class InvitationController(Controller):
         return await services.list_invitations()
 
     @post(
+        "/check",
+        exclude_from_auth=True,
+        status_code=HTTP_200_OK,
+        summary="Whether an invitation link can still be accepted (the token in the body, never a URL)",
+    )
+    async def check(self, data: JSONBody[schemas.InvitationCheck]) -> schemas.InvitationPreview:
+        return await services.check_invitation(data)
+
+    @post(
         "/accept",
         exclude_from_auth=True,
         status_code=HTTP_201_CREATED,

@@ -44,6 +44,15 @@ class InvitationAccept(Strict):
     username: Username | None = None
 
 
+class InvitationCheck(Strict):
+    token: Annotated[str, msgspec.Meta(min_length=10, max_length=200)]
+
+
+class InvitationPreview(msgspec.Struct):
+    name: str  # whom the invitation is for, to greet them
+    expires_at: datetime
+
+
 class Accepted(msgspec.Struct):
     username: str
     session: TokenPair

@@ -133,16 +133,15 @@ async def list_invitations() -> list[schemas.Invitation]:
     ]
 
 
-async def accept_invitation(
-    data: schemas.InvitationAccept, settings: Settings, tokens: TokenService
-) -> schemas.Accepted:
-    prefix = data.token.split(".", 1)[0]
+async def _usable_invitation(token: str) -> dict[str, Any]:
+    """The invitation the token opens, if it can still be accepted; else the refusal saying why."""
+    prefix = token.split(".", 1)[0]
     try:
         invitation_id = uuid.UUID(hex=prefix)
     except ValueError:
         raise AppError(Errors.INVITATION_INVALID, "This invitation link is not valid.") from None
     row = await Invitation.select().where(Invitation.id == invitation_id).first()
-    if row is None or not hmac.compare_digest(row["token_hash"], _hash(data.token)):
+    if row is None or not hmac.compare_digest(row["token_hash"], _hash(token)):
         raise AppError(Errors.INVITATION_INVALID, "This invitation link is not valid.")
     if row["revoked_at"]:
         raise AppError(Errors.INVITATION_REVOKED, "This invitation was revoked.")
@@ -150,6 +149,20 @@ async def accept_invitation(
         raise AppError(Errors.INVITATION_USED, "This invitation link was already used.")
     if row["expires_at"] <= utcnow():
         raise AppError(Errors.INVITATION_EXPIRED, "This invitation link has expired.")
+    return row
+
+
+async def check_invitation(data: schemas.InvitationCheck) -> schemas.InvitationPreview:
+    """Whether a link still works, before its holder fills in anything; changes nothing."""
+    row = await _usable_invitation(data.token)
+    return schemas.InvitationPreview(name=row["name"], expires_at=row["expires_at"])
+
+
+async def accept_invitation(
+    data: schemas.InvitationAccept, settings: Settings, tokens: TokenService
+) -> schemas.Accepted:
+    row = await _usable_invitation(data.token)
+    invitation_id = row["id"]
     username = data.username or f"tyjd{secrets.randbelow(10**6):06d}"
     user = await accounts.create_user(
         None,

@@ -12,7 +12,8 @@ import {
   setReachabilityHandler,
 } from './api.js';
 import { getNetState, onNetChange, setServerReachable, withSync } from './net.js';
-import { flush } from './sender.js';
+import { flush, serverReached } from './sender.js';
+import { keepFieldDataFresh, refreshFieldData } from './field-data.js';
 import { h, restoreValues } from './dom.js';
 import { loginPage } from './pages/login.js';
 import { officerPage } from './pages/officer.js';
@@ -50,6 +51,8 @@ const SUBPAGES = [
   ['officer/outbox', { roles: ['officer'], load: () => import('./pages/outbox.js'), name: 'outboxPage', title: 'outbox.title' }],
   ['officer/actions', { roles: ['officer'], load: () => import('./pages/actions.js'), name: 'actionsPage', title: 'actions.title' }],
   ['officer/actions/:id', { roles: ['officer'], load: () => import('./pages/actions.js'), name: 'actionPage', title: 'action.detailTitle' }],
+  // Any record shown anywhere (the feed, a case) opens here, for every role that may see it.
+  ['actions/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin'], load: () => import('./pages/actions.js'), name: 'actionPage', title: 'action.detailTitle' }],
   ['cases', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casesPage', title: 'cases.title' }],
   ['cases/:id', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casePage', title: 'case.title' }],
   ['spot-checks', { roles: ['supervisor'], load: () => import('./pages/spotcheck.js'), name: 'spotChecksPage', title: 'sc.supervisorTitle' }],
@@ -181,6 +184,7 @@ function show(route, view, { quiet = false, restore = null, titleKey = null } = 
 }
 
 async function doLogout() {
+  keepFieldDataFresh(null);
   await logout();
   flash = 'login.loggedOut';
   go('login');
@@ -239,6 +243,7 @@ function render(opts = {}) {
       flash,
       onLoggedIn(u) {
         flash = null;
+        keepFieldDataFresh(u); // what the officer needs offline is on the phone before they go out
         const routes = userRoutes(u);
         go(routes[0] || 'home');
       },
@@ -302,6 +307,7 @@ async function sync() {
       await fetchMe();
       await flush();
     });
+    refreshFieldData(getCachedUser()).catch(() => {});
   } catch (e) {
     if (e && (e.code === 'network.offline' || e.code === 'network.timeout')) {
       retryTimer = setTimeout(sync, RETRY_MS);
@@ -330,7 +336,10 @@ function registerServiceWorker() {
 
 // ---- boot ---------------------------------------------------------------------------------
 
-setReachabilityHandler(setServerReachable);
+setReachabilityHandler((ok) => {
+  setServerReachable(ok);
+  if (ok) serverReached();
+});
 setAuthLostHandler((reason) => {
   flash = reason === 'elsewhere' ? 'login.loggedOut' : 'login.expired';
   if (current.route !== 'login') go('login');
@@ -352,5 +361,6 @@ onLangChange(() => {
 
 renderChrome();
 render();
+if (hasSession()) keepFieldDataFresh(getCachedUser());
 sync();
 registerServiceWorker();

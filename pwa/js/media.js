@@ -4,7 +4,7 @@
 // time and position when it is taken.
 
 import { h } from './dom.js';
-import { t } from './i18n.js';
+import { t, formatDateTime } from './i18n.js';
 import { cameraPanel, cameraSupported } from './camera.js';
 import { addMedia, discard, entries, keepStorage, nearQuota, onOutboxChange } from './store.js';
 
@@ -160,7 +160,17 @@ export function sizeText(bytes) {
   return `${Math.max(1, Math.round(bytes / 1024))} KB`;
 }
 
-/** One tile: the photo's preview, or a video's icon and size. */
+/** The stamp every shot carries: when it was taken, and where (or that there was no fix). */
+function stampText(entry) {
+  const when = entry.capturedAt ? t('media.takenAt', { time: formatDateTime(entry.capturedAt) }) : '';
+  const l = entry.location;
+  const where = l && l.lat != null
+    ? t('media.takenWhere', { lat: Number(l.lat).toFixed(5), lon: Number(l.lon).toFixed(5), m: Math.round(l.accuracy_m || 0) })
+    : t('media.noFix');
+  return [when, where].filter(Boolean).join(' · ');
+}
+
+/** One tile: the photo's preview, or a video's icon and size, with its time and place. */
 export function mediaTile(entry, extra = null) {
   const label = entry.media === 'photo' ? t('media.photo') : t('media.video');
   const picture = entry.thumb
@@ -168,7 +178,8 @@ export function mediaTile(entry, extra = null) {
     : h('span', { class: 'media__thumb media__thumb--video', 'aria-hidden': 'true' }, '▶');
   return h('li', { class: 'media__item', 'data-testid': 'media-item', 'data-media': entry.media },
     picture,
-    h('span', { class: 'media__label' }, label, h('span', { class: 'muted' }, ` · ${sizeText(entry.size)}`)),
+    h('span', { class: 'media__label' }, label, h('span', { class: 'muted' }, ` · ${sizeText(entry.size)}`),
+      h('span', { class: 'media__stamp', 'data-testid': 'media-stamp' }, stampText(entry))),
     extra);
 }
 

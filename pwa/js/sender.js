@@ -12,7 +12,11 @@ import { discard, emit, entries, getBlob, getEntry, me, put, putSent, waitingCou
 
 const SENT_KEEP_MS = 3 * 24 * 3600 * 1000;
 const CHUNK = 4 * 1024 * 1024; // one tus PATCH: small enough to lose little on a drop
-const RETRY_EVERY_MS = 30000;
+// In a flapping area a window of signal may last seconds: send the moment the browser reports a
+// network or any request gets through, and after a failure retry soon, backing off to a minute.
+const RETRY_FIRST_MS = 2000;
+const RETRY_MAX_MS = 60000;
+let retryDelay = RETRY_FIRST_MS;
 const PROGRESS_SAVE_MS = 1000;
 const SYNC_TAG = 'fw-outbox';
 // Whoever sends an entry holds the Web Lock `fw-entry-<id>`; an entry in `sending` whose lock nobody
@@ -323,9 +327,18 @@ export function flush() {
     const locks = navigator.locks;
     const go = () => run();
     flushing = (locks ? locks.request('fw-outbox', go) : go())
+      .then(() => {
+        clearTimeout(retryTimer);
+        retryTimer = null;
+        retryDelay = RETRY_FIRST_MS;
+      })
       .catch(() => {
         clearTimeout(retryTimer);
-        retryTimer = setTimeout(requestFlush, RETRY_EVERY_MS);
+        retryTimer = setTimeout(() => {
+          retryTimer = null;
+          requestFlush();
+        }, retryDelay);
+        retryDelay = Math.min(RETRY_MAX_MS, retryDelay * 2);
       })
       .then(() => waitingCount())
       .finally(() => {
@@ -362,6 +375,20 @@ export async function sendNow(id) {
   if (out && out.state === 'sent') requestFlush(); // its photos and videos follow
   return out;
 }
+
+/**
+ * A request just reached the server: if the outbox is waiting out a failure, the network is back —
+ * send now instead of at the end of the backoff.
+ */
+export function serverReached() {
+  if (retryTimer && !flushing) {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    flush();
+  }
+}
+
+window.addEventListener('online', () => flush());
 
 // The service worker's Background Sync asks an open page to send; it answers when done.
 if ('serviceWorker' in navigator) {

@@ -121,6 +121,63 @@ async def test_an_approval_covers_only_the_proposal_it_saw(client, as_user, worl
     assert (await _step(client, officer, case, "decision", {"fine": 12000})).json()["status"] == "decided"
 
 
+async def test_a_changed_decision_goes_back_to_review_in_one_step_without_an_alert(
+    client, as_user, world: World
+) -> None:
+    officer, reviewer = await as_user("officer_a1"), await as_user("reviewer_a")
+    case = await open_case(client, officer, world, [])
+    case = await _investigate(
+        client, officer, case, proposed_decision={"fine": 12000, "measures": ["责令改正"]}
+    )
+    case = (await _step(client, officer, case, "submit-review")).json()
+    case = (await _step(client, reviewer, case, "review", {"approved": True, "opinion": "同意"})).json()
+    assert "submit-review" not in case["allowed_steps"]  # a plain resubmission would change nothing
+
+    # Deciding another fine than approved is refused, names the approved proposal, and alarms nobody.
+    refused = assert_problem(
+        await _step(client, officer, case, "decision", {"fine": 30000}), 422, "case.review_required"
+    )
+    assert refused["reason"] == "proposal_changed"
+    assert refused["approved"] == {"fine": 12000, "measures": ["责令改正"]}
+    assert refused["decision"] == {"fine": 30000, "measures": ["责令改正"]}
+    assert await _alerts(case["id"], "case.review_required") == 0
+
+    # Bad input and an unchanged resubmission change nothing.
+    assert_problem(
+        await _step(
+            client,
+            officer,
+            case,
+            "submit-review",
+            {"version": case["version"], "proposed_decision": {"fine": -1}},
+        ),
+        400,
+        "validation.failed",
+    )
+    same = {"version": case["version"], "proposed_decision": {"fine": 12000, "measures": ["责令改正"]}}
+    assert_problem(await _step(client, officer, case, "submit-review", same), 422, "case.invalid_transition")
+    unchanged = (await client.get(f"/api/v1/cases/{case['id']}", headers=officer)).json()
+    assert unchanged["version"] == case["version"] and unchanged["proposed_decision"]["fine"] == 12000
+
+    # One step sends the changed proposal back to review; the old approval no longer covers it.
+    changed = {"version": case["version"], "proposed_decision": {"fine": 30000, "measures": ["责令改正"]}}
+    resubmitted = await _step(client, officer, case, "submit-review", changed)
+    assert resubmitted.status_code == 200, resubmitted.text
+    case = resubmitted.json()
+    assert case["status"] == "review" and case["review_pending"] is True
+    assert case["proposed_decision"]["fine"] == 30000 and case["version"] == unchanged["version"] + 1
+    reviewer_view = (await client.get(f"/api/v1/cases/{case['id']}", headers=reviewer)).json()
+    assert "review" in reviewer_view["allowed_steps"]
+    assert_problem(
+        await _step(client, officer, case, "decision", {"fine": 30000}), 422, "case.review_required"
+    )
+    assert await _alerts(case["id"], "case.review_required") == 1  # deciding before the new review is one
+    case = (await _step(client, reviewer, case, "review", {"approved": True, "opinion": "同意变更"})).json()
+    decided = await _step(client, officer, case, "decision", {"fine": 30000})
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["decision"]["fine"] == 30000
+
+
 async def test_minor_case_needs_no_review(client, as_user, world: World) -> None:
     officer = await as_user("officer_a2")
     case = await open_case(client, officer, world, [])

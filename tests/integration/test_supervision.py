@@ -111,6 +111,38 @@ async def test_a_revoked_invitation_stays_revoked_when_the_account_is_enabled_ag
     assert_problem(relogin, 401, "auth.account_disabled")
 
 
+async def test_a_link_is_checked_before_anything_is_filled_in(client, as_user, world: World) -> None:
+    supervisor = await as_user("supervisor")
+    invitation = await _invite(client, supervisor, world)
+    token = invitation["token"]
+    checked = await client.post("/api/v1/invitations/check", json={"token": token})
+    assert checked.status_code == 200, checked.text
+    assert checked.json()["name"] == "王代表" and token not in checked.text
+    assert_problem(await client.post("/api/v1/invitations/check", json={}), 400, "validation.failed")
+    tampered = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
+    assert_problem(
+        await client.post("/api/v1/invitations/check", json={"token": tampered}), 404, "invitation.invalid"
+    )
+    # Checking changes nothing: the link is accepted afterwards, and then reads as used.
+    stored = await Invitation.select().where(Invitation.id == invitation["invitation"]["id"]).first()
+    assert stored is not None and stored["accepted_at"] is None
+    username = unique("jiandu")
+    accepted = await client.post(
+        "/api/v1/invitations/accept", json={"token": token, "password": PASSWORD, "username": username}
+    )
+    assert accepted.status_code == 201 and accepted.json()["username"] == username
+    assert_problem(
+        await client.post("/api/v1/invitations/check", json={"token": token}), 410, "invitation.used"
+    )
+    other = await _invite(client, supervisor, world)
+    await client.delete(f"/api/v1/invitations/{other['invitation']['id']}", headers=supervisor)
+    assert_problem(
+        await client.post("/api/v1/invitations/check", json={"token": other["token"]}),
+        410,
+        "invitation.revoked",
+    )
+
+
 async def test_bad_invitation_links(client, as_user, world: World) -> None:
     supervisor = await as_user("supervisor")
     invitation = await _invite(client, supervisor, world)

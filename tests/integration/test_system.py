@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from backend.app import create_app
-from tests.conftest import assert_problem, make_settings, serve
+from tests.conftest import World, assert_problem, login, make_settings, serve
 
 FOUNDATION_PATHS = {
     ("post", "/api/v1/auth/login"),
@@ -83,3 +83,19 @@ async def test_the_pwa_is_served_with_its_manifest_and_worker(client) -> None:
         assert (await client.get(icon["src"])).status_code == 200
     api = await client.get("/healthz")
     assert api.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+async def test_the_map_tile_source_is_a_setting(world: World) -> None:
+    cases = {("osm", ""): "tile.openstreetmap.org", ("tianditu", "abc123"): "tianditu.gov.cn"}
+    for (tiles, key), host in cases.items():
+        async with serve(create_app(make_settings(map_tiles=tiles, tianditu_key=key))) as c:
+            headers = await login(c, world.username("command"))
+            config = (await c.get("/api/v1/positions/map", headers=headers)).json()
+            assert host in config["tiles"]["url"], config
+            assert (key in config["tiles"]["url"]) if key else True
+    # 天地图 without its key, or offline: no tiles, the map draws its grid.
+    for tiles in ("tianditu", "offline"):
+        async with serve(create_app(make_settings(map_tiles=tiles, tianditu_key=""))) as c:
+            headers = await login(c, world.username("command"))
+            assert (await c.get("/api/v1/positions/map", headers=headers)).json() == {"tiles": None}
+            assert_problem(await c.get("/api/v1/positions/map"), 401, "auth.required")

@@ -9,7 +9,7 @@ import { cached } from '../offline-cache.js';
 import { getEntry, keepStorage, saveAction } from '../store.js';
 import { requestFlush, sendNow } from '../sender.js';
 import { mediaSection } from '../media.js';
-import { shiftPartners } from '../duty.js';
+import { reportFix, shiftPartners } from '../duty.js';
 import { certificateState } from './officer.js';
 import {
   KINDS,
@@ -121,7 +121,7 @@ function locationErrorKey(err) {
   return 'action.locUnavailable';
 }
 
-function locationBlock(d) {
+function locationBlock(d, onLocated = () => {}) {
   const status = h('p', { class: 'loc__status', role: 'status', 'data-testid': 'location-status' });
   const coords = h('p', { class: 'muted loc__coords' });
   const retry = h('button', { type: 'button', class: 'btn btn--secondary btn--block' }, t('action.locRetry'));
@@ -162,8 +162,10 @@ function locationBlock(d) {
         if (d.state === 'waiting' && d.location) return draw();
         const { latitude, longitude, accuracy } = pos.coords;
         d.location = { lat: latitude, lon: longitude, accuracy_m: Math.round(accuracy * 10) / 10 };
+        reportFix(pos); // the precise fix also updates the command map, at no extra GPS cost
         d.locError = '';
         draw();
+        onLocated();
       },
       (err) => {
         if (!watching) return;
@@ -212,7 +214,9 @@ function formView({ user, restore, navigate }, d) {
   const pendingNote = h('p', { class: 'notice', role: 'status', 'data-testid': 'draft-note' },
     d.state === 'attention' ? t('action.refusedBefore') : d.saved ? t('action.draftResumed') : '');
   const body = h('div', { class: 'form-body' });
-  const loc = locationBlock(d);
+  const loc = locationBlock(d, () => {
+    if (inline && loc.node.contains(inline.box)) clearInvalid();
+  });
 
   const submit = h('button', { type: 'submit', class: 'btn btn--primary btn--xl btn--block' }, t('action.submit'));
   const form = h('form', { class: 'form', novalidate: true }, body, error, submit);
@@ -473,13 +477,47 @@ function formView({ user, restore, navigate }, d) {
 
   // -- submission
 
+  // A message about one field stands at that field (the screen goes there, not to the bottom) and
+  // goes away as soon as the field is changed; the line above the button repeats it.
+  let inline = null;
+
+  function clearInvalid() {
+    if (!inline) return;
+    inline.off();
+    inline.msg.remove();
+    if (inline.control) inline.control.removeAttribute('aria-invalid');
+    if (error.textContent === inline.text) error.textContent = '';
+    inline = null;
+  }
+
   function invalid(message, target) {
-    say(error, message);
-    if (target) {
-      const focusable = target.matches('input, textarea, button') ? target : target.querySelector('input:not([type=search]), button');
-      if (focusable) focusable.focus();
-      target.scrollIntoView({ block: 'center' });
+    clearInvalid();
+    if (!target) {
+      say(error, message);
+      return false;
     }
+    const box = target.matches('input, textarea') ? target.closest('.field') || target.parentNode : target;
+    const control = target.matches('input, textarea, button') ? target : target.querySelector('input:not([type=search]), button');
+    const msg = h('p', { class: 'field__error', role: 'alert', 'data-testid': 'field-error' }, message);
+    if (control && control.matches('input, textarea') && target.matches('input, textarea')) control.after(msg);
+    else box.append(msg);
+    if (control && control.matches('input, textarea')) control.setAttribute('aria-invalid', 'true');
+    const fixed = () => clearInvalid();
+    box.addEventListener('input', fixed);
+    box.addEventListener('change', fixed);
+    inline = {
+      msg,
+      control,
+      text: message,
+      box,
+      off: () => {
+        box.removeEventListener('input', fixed);
+        box.removeEventListener('change', fixed);
+      },
+    };
+    error.textContent = message;
+    if (control) control.focus({ preventScroll: true });
+    box.scrollIntoView({ block: 'center' });
     return false;
   }
 
@@ -519,6 +557,7 @@ function formView({ user, restore, navigate }, d) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (busy) return;
+    clearInvalid();
     say(error, '');
     if (!canAct) return invalid(t('officer.newBlocked'));
     if (!validate()) return;

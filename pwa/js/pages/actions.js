@@ -131,9 +131,12 @@ function fileCase(a, navigate) {
   return h('div', { class: 'action' }, h('p', { class: 'muted' }, t('action.fileCaseHint')), open, panel);
 }
 
-/** The action's evidence: a thumbnail per item (fetched with the token), each opening #/evidence/<id>. */
-function evidenceList(items, urls, isAlive) {
-  if (!items.length) return null;
+/**
+ * The action's evidence: a thumbnail per item (fetched with the token; a video shows its poster
+ * frame when the server made one), each opening #/evidence/<id> with the watermarked copy and the
+ * original. `urls` collects the object URLs for the page to release.
+ */
+export function evidenceGrid(items, urls, isAlive) {
   const list = h('ul', { class: 'evidence-grid', 'data-testid': 'action-evidence' });
   items.forEach((ev, i) => {
     const kind = String(ev.content_type || '').split('/')[0];
@@ -155,10 +158,33 @@ function evidenceList(items, urls, isAlive) {
       thumb.replaceChildren(h('img', { src: url, alt: '', decoding: 'async' }));
     }).catch(() => {});
   });
-  return card('action.evidence', list);
+  return list;
 }
 
-export function actionPage({ params, navigate }) {
+function evidenceList(items, urls, isAlive) {
+  if (!items.length) return null;
+  return card('action.evidence', evidenceGrid(items, urls, isAlive));
+}
+
+/** Where "back" leads from a record: the officer's list, else the viewer's home. */
+function homeOf(user) {
+  const roles = new Set(Array.isArray(user && user.roles) ? user.roles : []);
+  for (const [role, href, key] of [
+    ['command', '#/command', 'command.title'],
+    ['supervisor', '#/supervisor', 'supervisor.title'],
+    ['legal_reviewer', '#/reviewer', 'reviewer.title'],
+    ['admin', '#/admin', 'admin.title'],
+  ]) {
+    if (roles.has(role)) return [href, key];
+  }
+  return ['#/officer/actions', 'actions.title'];
+}
+
+export function actionPage({ user, params, navigate }) {
+  const officerView = /^#\/officer\//.test(location.hash);
+  const [backHref, backKey] = officerView ? ['#/officer/actions', 'actions.title'] : homeOf(user);
+  const mayFile = (a) => Boolean(user && Array.isArray(user.roles) && user.roles.includes('officer')
+    && Array.isArray(user.units) && user.units.some((u) => String(u.id) === String(a.unit_id)));
   const flash = takeFlash();
   const notice = h('p', { class: 'notice notice--ok', role: 'status', 'data-testid': 'flash' }, flash);
   const body = h('div', { class: 'page__body' }, loadingLine());
@@ -188,7 +214,7 @@ export function actionPage({ params, navigate }) {
             h('span', { class: 'row__meta' }, String(id).slice(0, 8)))))))
         : null,
       evidenceList(Array.isArray(a.evidence) ? a.evidence : [], thumbUrls, () => alive),
-      fileCase(a, navigate),
+      mayFile(a) ? fileCase(a, navigate) : null,
     );
     // Case numbers are friendlier than ids: fill them in when the cases answer.
     for (const link of body.querySelectorAll('a[href^="#/cases/"]')) {
@@ -213,7 +239,7 @@ export function actionPage({ params, navigate }) {
   load();
 
   const node = h('section', { class: 'page page--detail' },
-    backLink('#/officer/actions', 'actions.title'),
+    backLink(backHref, backKey),
     title,
     notice,
     body);

@@ -23,6 +23,7 @@ import {
 } from '../enforcement.js';
 import { card, loadError, loadingLine, statusBadge } from '../widgets.js';
 import { draftFromButton } from '../caps.js';
+import { evidenceGrid } from './actions.js';
 
 const PAGE_SIZE = 20;
 /** Service methods are stored as the words on the form of service (送达回证), whatever the UI language. */
@@ -181,6 +182,7 @@ function outcomeFacts(c) {
   return card(tr ? 'case.transfer' : 'case.decision', facts(rows));
 }
 
+/** The case's records, each opening its detail, with their evidence right there (what a reviewer weighs). */
 function actionsCard(c, isOfficer, state) {
   const ids = Array.isArray(c.action_ids) ? c.action_ids : [];
   if (!ids.length) return null;
@@ -197,9 +199,11 @@ function actionsCard(c, isOfficer, state) {
         a.address ? h('span', { class: 'row__meta' }, a.address) : null,
         a.notes ? h('span', { class: 'row__meta' }, a.notes) : null,
       ];
-      return h('li', {}, isOfficer
-        ? h('a', { class: 'row', href: `#/officer/actions/${encodeURIComponent(a.id)}` }, inner)
-        : h('div', { class: 'row row--static' }, inner));
+      const href = `#/${isOfficer ? 'officer/' : ''}actions/${encodeURIComponent(a.id)}`;
+      const evidence = Array.isArray(a.evidence) ? a.evidence : [];
+      return h('li', { class: 'case-action' },
+        h('a', { class: 'row', href, 'data-testid': 'case-action-link', 'data-id': a.id }, inner),
+        evidence.length ? evidenceGrid(evidence, state.urls, () => state.alive) : null);
     }));
   };
   if (state.actions) draw(state.actions);
@@ -466,7 +470,7 @@ export function casePage({ user, params, restore }) {
   const flash = takeFlash();
   const top = h('p', { class: 'notice notice--ok', role: 'status', 'data-testid': 'flash' }, flash);
   const body = h('div', { class: 'page__body' }, loadingLine());
-  const state = { actions: null };
+  const state = { actions: null, urls: [], alive: true };
   let c = null;
   let alive = true;
   let restored = false;
@@ -480,6 +484,7 @@ export function casePage({ user, params, restore }) {
     const editable = Array.isArray(c.allowed_steps) ? allowed.has('update') : isOfficer && OPEN_STATUSES.includes(c.status);
     const stepMsg = h('div', { class: 'alert', role: 'alert', 'data-testid': 'step-error' });
     const stepOk = h('p', { class: 'notice notice--ok', role: 'status', 'data-testid': 'step-ok' });
+    const resubmitSlot = h('div', { class: 'slot' });
 
     const inv = editable
       ? investigationForm(c, {
@@ -501,8 +506,8 @@ export function casePage({ user, params, restore }) {
       conflict ? unsavedCard(conflict) : null,
       caseFacts(c),
       draftFromButton(user, 'case', c.id),
-      actionsCard(c, isOfficer, state),
       editable ? null : proposalCard(c),
+      actionsCard(c, isOfficer, state),
       reviewsCard(c),
       outcomeFacts(c),
       inv ? inv.node : null,
@@ -511,12 +516,13 @@ export function casePage({ user, params, restore }) {
         ? h('p', { class: 'notice notice--ok', 'data-testid': 'review-approved' }, t('reviewer.approvedWaiting'))
         : null,
       steps.length || (isOfficer && !['closed', 'transferred'].includes(c.status))
-        ? stepsCard(c, steps, run, [stepMsg, stepOk])
+        ? stepsCard(c, steps, run, [stepMsg, resubmitSlot, stepOk])
         : null,
     );
     if (feedback) {
       const el = feedback.ok ? stepOk : stepMsg;
       say(el, feedback.text);
+      if (feedback.resubmit && c.status === 'review') resubmitSlot.replaceChildren(resubmitButton(feedback.resubmit));
     }
     if (restore && !restored) {
       restored = true;
@@ -533,14 +539,50 @@ export function casePage({ user, params, restore }) {
       say(top, t(step === 'review' ? 'review.done' : `step.${step}.done`));
       return '';
     } catch (err) {
-      const text = errorMessage(err);
+      const text = refusalText(err);
       if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 401) {
         // The case may have moved on: show it as it is now, with the reason next to the buttons.
-        await reload({ feedback: { ok: false, text } });
+        const changed = err.code === 'case.review_required' && err.extra && err.extra.reason === 'proposal_changed';
+        await reload({ feedback: { ok: false, text, resubmit: changed ? err.extra.decision : null } });
         return '';
       }
       return text;
     }
+  }
+
+  /** A decision refused for want of review says which way on: resubmit, or wait for the reviewer. */
+  function refusalText(err) {
+    if (!(err instanceof ApiError) || err.code !== 'case.review_required' || !err.extra) return errorMessage(err);
+    const { reason, approved, decision } = err.extra;
+    if (reason === 'proposal_changed' && approved && decision) {
+      return t('case.decisionDiffers', { approved: proposalText(approved), decision: proposalText(decision) });
+    }
+    if (reason === 'review_pending') return t('case.reviewPendingDecision');
+    return errorMessage(err);
+  }
+
+  function proposalText(p) {
+    const parts = [];
+    if (p.fine != null) parts.push(t('case.fineOf', { fine: money(p.fine) }));
+    if (Array.isArray(p.measures) && p.measures.length) parts.push(p.measures.join('、'));
+    return parts.join('，') || t('common.noValue');
+  }
+
+  /** One tap: the decision the unit means to take goes back to legal review as the new proposal. */
+  function resubmitButton(decision) {
+    const btn = h('button', { type: 'button', class: 'btn btn--primary btn--block', 'data-testid': 'resubmit-review' },
+      t('case.resubmitReview'));
+    btn.addEventListener('click', async () => {
+      btn.disabled = true;
+      const failed = await run('submit-review', {
+        proposed_decision: { fine: decision.fine, measures: Array.isArray(decision.measures) ? decision.measures : [] },
+      });
+      if (failed) {
+        btn.disabled = false;
+        say(btn.previousElementSibling || top, failed);
+      }
+    });
+    return btn;
   }
 
   async function reload(opts = {}) {
@@ -559,5 +601,12 @@ export function casePage({ user, params, restore }) {
 
   const back = isOfficer ? backLink('#/cases', 'cases.title') : r.has('legal_reviewer') ? backLink('#/reviewer', 'reviewer.title') : backLink('#/cases', 'cases.title');
   const node = h('section', { class: 'page page--case' }, back, title, status, top, body);
-  return { node, cleanup: () => (alive = false) };
+  return {
+    node,
+    cleanup: () => {
+      alive = false;
+      state.alive = false;
+      for (const url of state.urls.splice(0)) URL.revokeObjectURL(url);
+    },
+  };
 }

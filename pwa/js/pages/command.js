@@ -21,8 +21,9 @@ const TYPES = ['action.created', 'evidence.added', 'alert.raised', 'alert.acked'
 // ---- map tiles --------------------------------------------------------------------------------
 
 /*
- * Tiles come from OpenStreetMap unless localStorage 'fw.tiles' says otherwise: either a URL template,
- * or JSON such as (天地图, with its key):
+ * Tiles come from the server's setting (FIELDWATCH_MAP_TILES: osm, tianditu with FIELDWATCH_TIANDITU_KEY,
+ * offline, or a URL template; GET /positions/map). A screen may override it with localStorage
+ * 'fw.tiles': either a URL template, or JSON such as (天地图, with its key):
  *   {"url": "https://t{s}.tianditu.gov.cn/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk=KEY",
  *    "labels": "https://t{s}.tianditu.gov.cn/DataServer?T=cva_w&x={x}&y={y}&l={z}&tk=KEY",
  *    "subdomains": "01234567", "attribution": "天地图", "maxZoom": 18}
@@ -41,7 +42,8 @@ function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
 }
 
-export function tileConfig(raw) {
+/** The tile layer options from this screen's override, else from the server's `served` (null: no tiles). */
+export function tileConfig(raw, served = OSM) {
   if (raw === undefined) {
     try {
       raw = localStorage.getItem(TILES_KEY);
@@ -49,15 +51,19 @@ export function tileConfig(raw) {
       raw = null;
     }
   }
-  if (!raw || !raw.trim()) return OSM;
+  if (!raw || !raw.trim()) return served === null ? null : normalise(served) || OSM;
   let cfg;
   try {
     cfg = raw.trim().startsWith('{') ? JSON.parse(raw) : { url: raw.trim() };
   } catch {
     return OSM;
   }
+  return normalise(cfg) || OSM;
+}
+
+function normalise(cfg) {
   const usable = (u) => typeof u === 'string' && /^(https:\/\/|\/(?!\/))/.test(u);
-  if (!cfg || !usable(cfg.url)) return OSM;
+  if (!cfg || !usable(cfg.url)) return null;
   const zoom = Number(cfg.maxZoom);
   return {
     url: cfg.url,
@@ -94,7 +100,7 @@ function officerMap({ directory }) {
   const listTitleId = nextId('sec');
   const canvas = h('div', { class: 'map__canvas', role: 'region', 'aria-label': t('command.mapLabel'), 'data-testid': 'map' });
   const note = h('p', { class: 'map__note', role: 'status', 'data-testid': 'map-note' });
-  const duty = h('ul', { class: 'duty', 'data-testid': 'duty-list' });
+  const duty = h('ul', { class: 'duty-list', 'data-testid': 'duty-list' });
   const dutyEmpty = h('p', { class: 'muted' }, t('command.dutyNone'));
   const entries = new Map(); // user_id → { pos, marker, sos }
   const sosHandled = new Map(); // user_id → when an SOS of theirs was last handled (ms)
@@ -203,6 +209,8 @@ function officerMap({ directory }) {
     else entries.set(pos.user_id, { pos, marker: null, sos: false });
     draw(entries.get(pos.user_id));
     listSoon();
+    // Someone new, or an SOS, must be on the screen wherever they are.
+    if (!entry || isSos(pos)) fit();
     return !entry;
   }
 
@@ -235,10 +243,31 @@ function officerMap({ directory }) {
     listSoon();
   }
 
+  /**
+   * Show every officer on duty (an SOS wherever it is): the view follows the people, not a fixed
+   * district. Only when someone would be off the screen, so the view does not jump on every ping.
+   */
+  function fit(force = false) {
+    if (!map || !entries.size) return;
+    const points = [...entries.values()].map((e) => [e.pos.lat, e.pos.lon]);
+    const bounds = L.latLngBounds(points);
+    if (!force && map.getBounds().contains(bounds)) return;
+    map.fitBounds(bounds, { padding: [40, 40], maxZoom: 15, animate: false });
+  }
+
+  /** No tiles (none set, or none reachable): positions stay readable on a plain grid. */
+  function offlineBase(key) {
+    canvas.classList.add('map__canvas--offline');
+    note.textContent = t(key);
+  }
+
   async function init() {
     note.textContent = t('command.mapLoading');
+    let served = OSM;
     try {
-      L = await loadLeaflet();
+      const [leaflet, config] = await Promise.all([loadLeaflet(), request('GET', '/positions/map').catch(() => null)]);
+      L = leaflet;
+      if (config && 'tiles' in config) served = config.tiles;
     } catch {
       if (!destroyed) note.textContent = t('command.mapFailed');
       return;
@@ -246,22 +275,28 @@ function officerMap({ directory }) {
     if (destroyed) return;
     map = L.map(canvas, { center: CENTRE, zoom: ZOOM, zoomControl: true, attributionControl: true });
     map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-    const cfg = tileConfig();
-    const opts = { subdomains: cfg.subdomains, maxZoom: cfg.maxZoom, attribution: cfg.attribution, crossOrigin: false };
-    const base = L.tileLayer(cfg.url, opts);
-    let loaded = 0;
-    base.on('tileerror', () => {
-      if (!loaded) note.textContent = t('command.tilesFailed');
-    });
-    base.on('tileload', () => {
-      loaded += 1;
-      if (note.textContent === t('command.tilesFailed')) note.textContent = '';
-    });
-    base.addTo(map);
-    if (cfg.labels) L.tileLayer(cfg.labels, { ...opts, attribution: '' }).addTo(map);
-    layer = L.layerGroup().addTo(map);
     if (note.textContent === t('command.mapLoading')) note.textContent = '';
+    const cfg = tileConfig(undefined, served);
+    if (cfg) {
+      const opts = { subdomains: cfg.subdomains, maxZoom: cfg.maxZoom, attribution: cfg.attribution, crossOrigin: false };
+      const base = L.tileLayer(cfg.url, opts);
+      let loaded = 0;
+      base.on('tileerror', () => {
+        if (!loaded) offlineBase('command.tilesFailed');
+      });
+      base.on('tileload', () => {
+        loaded += 1;
+        canvas.classList.remove('map__canvas--offline');
+        if (note.textContent === t('command.tilesFailed')) note.textContent = '';
+      });
+      base.addTo(map);
+      if (cfg.labels) L.tileLayer(cfg.labels, { ...opts, attribution: '' }).addTo(map);
+    } else {
+      offlineBase('command.tilesNone');
+    }
+    layer = L.layerGroup().addTo(map);
     redrawAll();
+    fit(true);
     resize = new ResizeObserver(() => map && map.invalidateSize());
     resize.observe(canvas);
   }
@@ -275,6 +310,7 @@ function officerMap({ directory }) {
     redrawAll,
     replace(list) {
       for (const pos of list || []) upsert(pos);
+      fit(true);
     },
     cleanup() {
       destroyed = true;

@@ -237,6 +237,8 @@ export function evidencePage({ user, params }) {
         stage.replaceChildren(h('img', { src: url, alt, class: 'evidence__img', 'data-testid': `evidence-${which}` }));
       } else if (kind === 'video') {
         const video = h('video', { controls: true, playsinline: true, preload: 'metadata', class: 'evidence__video', 'data-testid': 'evidence-video', 'aria-label': alt });
+        // The poster frame, where the server made one, until the clip plays.
+        if (cache.has('thumbnail')) video.poster = cache.get('thumbnail');
         video.src = url;
         stage.replaceChildren(video);
       } else if (kind === 'audio') {

@@ -13,7 +13,6 @@ const MIN_PASSWORD = 8;
 const LINK_CODES = ['invitation.invalid', 'invitation.used', 'invitation.expired', 'invitation.revoked'];
 
 let token = null;
-let suggested = null;
 
 function remember(value) {
   try {
@@ -45,13 +44,6 @@ function takeToken() {
   return token;
 }
 
-function suggestUsername() {
-  if (!suggested) {
-    const n = crypto.getRandomValues(new Uint32Array(1))[0] % 1000000;
-    suggested = `jd${String(n).padStart(6, '0')}`;
-  }
-  return suggested;
-}
 
 function linkProblem(key) {
   const login = h('a', { class: 'btn btn--secondary btn--block', href: '#/login' }, t('invite.toLogin'));
@@ -86,7 +78,9 @@ export function invitePage({ navigate }) {
     maxlength: 64,
     'aria-describedby': 'invite-username-hint',
   });
-  username.value = suggestUsername();
+  // The invitee chooses the name they will sign in with (their phone number works too): a
+  // generated one is forgotten by the next visit.
+  username.placeholder = t('invite.usernamePlaceholder');
   const password = h('input', {
     id: 'invite-password',
     name: 'password',
@@ -129,6 +123,7 @@ export function invitePage({ navigate }) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const name = username.value.trim();
+    if (!name) return fail(t('invite.needUsername'), username);
     if (!USERNAME.test(name)) return fail(t('invite.badUsername'), username);
     if (password.value.length < MIN_PASSWORD) return fail(t('invite.shortPassword', { n: MIN_PASSWORD }), password);
     if (password.value !== again.value) return fail(t('invite.mismatch'), again);
@@ -155,13 +150,32 @@ export function invitePage({ navigate }) {
       return fail(errorMessage(err), null);
     }
     token = null;
-    suggested = null;
     remember(null);
     startSession(res.session);
     setFlash(t('invite.welcome', { username: res.username }));
     navigate('invited');
   });
 
-  body.append(form);
-  return { node, focus: password };
+  // Ask the server first whether the link still works, so a used or revoked one says so before the
+  // invitee types anything. Without an answer (no network) the form is shown: accepting tells.
+  const checking = h('p', { class: 'muted', role: 'status' }, t('invite.checking'));
+  body.append(checking);
+  request('POST', '/invitations/check', { body: { token: value }, auth: false })
+    .then((preview) => {
+      checking.remove();
+      if (preview && preview.name) form.prepend(h('p', { class: 'invite__greeting', 'data-testid': 'invite-greeting' }, t('invite.greeting', { name: preview.name })));
+      body.append(form);
+      username.focus();
+    })
+    .catch((err) => {
+      checking.remove();
+      if (err && LINK_CODES.includes(err.code)) {
+        token = null;
+        remember(null);
+        body.replaceChildren(linkProblem(`invite.${err.code.split('.')[1]}`));
+        return;
+      }
+      body.append(form);
+    });
+  return { node, focus: heading };
 }

@@ -5,8 +5,10 @@ import { h, nextId } from '../dom.js';
 import { t, formatDate, formatDateTime, daysUntil } from '../i18n.js';
 import { cached } from '../offline-cache.js';
 import { onOutboxChange, pendingCount } from '../store.js';
-import { onDuty, onDutyChange, resumeDuty, setOnDuty, setShiftPartners, shiftPartners } from '../duty.js';
+import { dutyReport, onDuty, onDutyChange, resumeDuty, setOnDuty, setShiftPartners, shiftPartners } from '../duty.js';
+import { isOnline, onNetChange } from '../net.js';
 import { api } from '../enforcement.js';
+import { fieldDataSavedAt, onFieldDataChange } from '../field-data.js';
 import { accountCard, pageHeading, unitNames } from './common.js';
 import { inboxLink, openTasks } from '../caps.js';
 
@@ -127,6 +129,17 @@ function partnerPicker(user) {
       }
     });
   return box;
+}
+
+/** How old the copy on the phone is of what the officer needs offline (items, partners, checklist). */
+function fieldDataAge(user) {
+  const line = h('p', { class: 'muted field-data', 'data-testid': 'field-data-age' });
+  const draw = () => {
+    const at = fieldDataSavedAt(user);
+    line.textContent = at ? t('officer.fieldDataAt', { time: formatDateTime(at) }) : t('officer.fieldDataNone');
+  };
+  draw();
+  return { node: line, cleanup: onFieldDataChange(draw) };
 }
 
 // ---- SOS ---------------------------------------------------------------------------------------
@@ -310,18 +323,29 @@ function dutyCard(canAct, user) {
   const button = h('button', { type: 'button', class: 'btn btn--secondary btn--block', 'data-testid': 'duty-toggle' });
   const blocked = canAct ? null : h('p', { class: 'alert alert--static', 'data-testid': 'duty-blocked' }, t('duty.blocked'));
   const partners = h('div', { class: 'slot' });
-  const render = (state = {}) => {
+  // Say only what is true now: without a network (or after a failed ping) the command center sees
+  // the last position that reached it, not this one.
+  const render = () => {
     const on = onDuty();
+    const r = dutyReport();
+    const cut = !isOnline() || r.failed;
     status.textContent = !on ? t('duty.off')
-      : state.noGps ? t('duty.noGps')
-        : state.sentAt ? t('duty.sent', { time: formatDateTime(state.sentAt) }) : t('duty.on');
+      : r.noGps ? t('duty.noGps')
+        : cut ? (r.sentAt ? t('duty.notSentSince', { time: formatDateTime(r.sentAt) }) : t('duty.notSentYet'))
+          : r.sentAt ? t('duty.sent', { time: formatDateTime(r.sentAt) }) : t('duty.on');
+    status.dataset.state = !on ? 'off' : r.noGps ? 'no-gps' : cut ? 'not-sent' : r.sentAt ? 'sent' : 'starting';
     button.textContent = on ? t('duty.stop') : t('duty.start');
     button.disabled = !on && !canAct;
     if (on && canAct && !partners.firstChild) partners.replaceChildren(partnerPicker(user));
     if (!on) partners.replaceChildren();
   };
   button.addEventListener('click', () => setOnDuty(!onDuty()));
-  const off = onDutyChange(render);
+  const offDuty = onDutyChange(render);
+  const offNet = onNetChange(render);
+  const off = () => {
+    offDuty();
+    offNet();
+  };
   render();
   if (canAct) resumeDuty();
   else if (onDuty()) setOnDuty(false); // an invalid certificate ends the shift
@@ -347,6 +371,7 @@ export function officerPage({ user, onLogout }) {
   const sos = sosControl();
   const duty = dutyCard(canAct, user);
   const outbox = outboxBadge();
+  const age = fieldDataAge(user);
   const node = h(
     'section',
     { class: 'page page--officer' },
@@ -357,6 +382,7 @@ export function officerPage({ user, onLogout }) {
     certificateCard(cert),
     duty.node,
     newRecordButton(canAct),
+    age.node,
     workLinks(),
     inboxLink(user),
     tasksSlot(user),
@@ -370,6 +396,7 @@ export function officerPage({ user, onLogout }) {
       sos.cleanup();
       duty.cleanup();
       outbox.cleanup();
+      age.cleanup();
     },
   };
 }

@@ -21,14 +21,23 @@ function section(entry) {
   return entry.state;
 }
 
+/** Bytes sent and left of a video (what decides whether the next window of signal is enough). */
+function bytesParams(entry, sent) {
+  const done = Math.max(0, Math.min(entry.size, Math.round(sent)));
+  return { pct: Math.floor((done / entry.size) * 100), sent: sizeText(done), left: sizeText(entry.size - done) };
+}
+
 function stateText(entry, parent) {
+  const video = entry.type === 'evidence' && entry.media !== 'photo' && entry.size > 0;
   if (entry.state === 'sending') {
     const p = progressOf(entry.id);
-    return p == null ? t('outbox.state.sending') : t('outbox.state.sendingPct', { pct: Math.floor(p * 100) });
+    if (p == null) return t('outbox.state.sending');
+    return video ? t('outbox.state.sendingBytes', bytesParams(entry, p * entry.size)) : t('outbox.state.sendingPct', { pct: Math.floor(p * 100) });
   }
   if (entry.state === 'waiting' && parent && parent.state !== 'sent') return t('outbox.state.afterRecord');
   if (entry.state === 'waiting' && entry.sentBytes && entry.size) {
-    return t('outbox.state.resume', { pct: Math.floor((entry.sentBytes / entry.size) * 100) });
+    return video ? t('outbox.state.resumeBytes', bytesParams(entry, entry.sentBytes))
+      : t('outbox.state.resume', { pct: Math.floor((entry.sentBytes / entry.size) * 100) });
   }
   return t(`outbox.state.${entry.state}`);
 }

@@ -183,7 +183,8 @@ function requestBanner(c) {
       h('span', { class: 'camera__dot', 'aria-hidden': 'true' }), t('sc.banner.answer')));
 }
 
-function resultBanner(c) {
+/** One banner for the newest result; older unseen ones are a line of links in it, not more banners. */
+function resultBanner(c, older = []) {
   const id = nextId('sc-result');
   const passed = c.status === 'passed';
   const ok = h('button', { type: 'button', class: 'btn btn--secondary' }, t('sc.dismiss'));
@@ -191,6 +192,11 @@ function resultBanner(c) {
     W.results.delete(c.id);
     draw();
   });
+  const more = older.length
+    ? h('p', { class: 'sc-banner__more', 'data-testid': 'sc-result-more' }, t('sc.banner.moreResults', { n: older.length }), ' ',
+      older.map((o, i) => [i ? '、' : '', h('a', { href: `#/spot-checks/${o.id}` },
+        `${t(o.status === 'passed' ? 'sc.pass' : 'sc.fail')}（${formatClock(o.reviewed_at || o.requested_at)}）`)]))
+    : null;
   return h('section', {
     class: `sc-banner sc-banner--result sc-banner--${passed ? 'pass' : 'fail'}`,
     'aria-labelledby': id,
@@ -201,6 +207,7 @@ function resultBanner(c) {
   h('p', { class: 'sc-banner__text', role: 'status' },
     h('span', { class: 'sc-banner__verdict' }, h('span', { 'aria-hidden': 'true' }, passed ? '✓ ' : '✗ '), t(passed ? 'sc.pass' : 'sc.fail')),
     c.score == null ? '' : ` · ${t('sc.scoreIs', { score: c.score })}`),
+  more,
   h('div', { class: 'sc-banner__row' },
     h('a', { class: 'btn btn--primary', href: `#/spot-checks/${c.id}` }, t('sc.banner.view')), ok));
 }
@@ -213,10 +220,12 @@ function draw() {
     return;
   }
   const here = pageCheckId();
+  // A result the officer has opened is seen: its banner does not come back on the next page.
+  if (here) W.results.delete(here);
   const host = hostEl();
   const waiting = [...W.requested.values()].filter((c) => c.id !== here).sort((a, b) => ms(a.due_at) - ms(b.due_at));
-  const done = [...W.results.values()].filter((c) => c.id !== here);
-  host.replaceChildren(...waiting.map(requestBanner), ...done.map(resultBanner));
+  const done = [...W.results.values()].reverse(); // newest first (Map keeps arrival order)
+  host.replaceChildren(...waiting.map(requestBanner), ...(done.length ? [resultBanner(done[0], done.slice(1))] : []));
   clearInterval(W.ticker);
   W.ticker = W.requested.size ? setInterval(remind, 1000) : null;
 }
@@ -286,6 +295,7 @@ export function watchSpotChecks(user) {
     const c = ev.data;
     if (!c || c.officer_id !== W.user.id) return;
     W.requested.delete(c.id);
+    W.results.delete(c.id); // a re-review moves it to the newest place
     W.results.set(c.id, c);
     if (c.id !== pageCheckId()) {
       beep(1);
