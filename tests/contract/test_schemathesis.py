@@ -5,6 +5,8 @@ request, valid or not, may produce a server error.
 The operations that end the caller's own session (logout, refresh, changing one's own password or
 account) are fuzzed apart, each example on a fresh session of a throw-away account, so they never
 sign the main identities out. The case review step only a legal reviewer may take is fuzzed as one.
+officer1 answers its unit's supervision documents (the demo makes it the unit's responder), and the
+supervisor is given signing rights to issue a document the demo's signer drafted.
 
 Examples per operation: ``FIELDWATCH_FUZZ_EXAMPLES`` (CI default below); the seed is fixed
 (Hypothesis ``derandomize``). ``scripts/fuzz.sh`` runs the long version.
@@ -194,7 +196,7 @@ def _seed(target: Target) -> None:
         "document_id": documents,
         "task_id": tasks,
         # the year the calendar library carries and one it does not (provisional)
-        "year": [datetime.now(UTC).year, 2099],
+        "year": [str(datetime.now(UTC).year), "2099"],
     }
 
 
@@ -212,6 +214,7 @@ def _seed_documents(target: Target, unit: str) -> tuple[list[str], list[str], li
             json={"signing": True, "responder_units": []},
         )
     )
+    assert _ok(httpx.get(f"{base}/me/capabilities", headers=supervisor))["signing"] is True
 
     def draft(by: dict[str, str], kind: str) -> str:
         return _ok(
