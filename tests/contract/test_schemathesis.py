@@ -5,6 +5,8 @@ request, valid or not, may produce a server error.
 The operations that end the caller's own session (logout, refresh, changing one's own password or
 account) are fuzzed apart, each example on a fresh session of a throw-away account, so they never
 sign the main identities out. The case review step only a legal reviewer may take is fuzzed as one.
+officer1 answers its unit's supervision documents (the demo makes it the unit's responder), and the
+supervisor is given signing rights to issue a document the demo's signer drafted.
 
 Examples per operation: ``FIELDWATCH_FUZZ_EXAMPLES`` (CI default below); the seed is fixed
 (Hypothesis ``derandomize``). ``scripts/fuzz.sh`` runs the long version.
@@ -42,6 +44,10 @@ DEMO_PASSWORD = "fuzz-demo-password"
 EXAMPLES = int(os.environ.get("FIELDWATCH_FUZZ_EXAMPLES", "10"))
 ROLES = {"officer": "officer1", "supervisor": "supervisor", "admin": "admin"}
 REVIEWER = "reviewer"
+# The demo's second supervisor, with signing rights: drafts documents for the fuzzing supervisor to
+# issue (签发 takes a second person) and issues the fuzzing supervisor's own. officer1, the fuzzing
+# officer, is the demo's responder of 水江镇, so it answers that unit's documents.
+SIGNER = "signer"
 CHECKS = (not_a_server_error, response_schema_conformance)
 # The tus handlers' 204 answers are documented as a JSON ``null`` body (Litestar's reading of
 # ``Response[None]``) but, as tus requires, carry none: response schema conformance is checked on
@@ -169,6 +175,7 @@ def _seed(target: Target) -> None:
         )
     )
     target.spare_admin = (spare_user["id"], spare)
+    documents, tasks, attachments = _seed_documents(target, unit)
     mine = {*target.user_ids.values(), spare_user["id"]}
     users = [u["id"] for u in _ok(httpx.get(f"{base}/users", params={"limit": 200}, headers=admin))["items"]]
     target.pools = {
@@ -181,12 +188,101 @@ def _seed(target: Target) -> None:
         ],
         "action_id": [action["id"]],
         "case_id": [case["id"]],
-        "evidence_id": [evidence["id"], answer["evidence_id"] or evidence["id"]],
+        "evidence_id": [evidence["id"], answer["evidence_id"] or evidence["id"], *attachments],
         "alert_id": [alert["id"]],
         "check_id": [check["id"], own_check["id"]],
         "invitation_id": [invitation["invitation"]["id"]],
         "upload_id": [upload.headers["Location"].rstrip("/").rsplit("/", 1)[-1]],
+        "document_id": documents,
+        "task_id": tasks,
+        # the year the calendar library carries and one it does not (provisional)
+        "year": [str(datetime.now(UTC).year), "2099"],
     }
+
+
+def _seed_documents(target: Target, unit: str) -> tuple[list[str], list[str], list[str]]:
+    """Supervision documents to the fuzzing officer's unit and corrective actions, with attachments:
+    (document ids, task ids, evidence ids). The fuzzing supervisor gets signing rights from the admin
+    (the demo's signer has them), so both may issue what the other drafted."""
+    base = f"{target.url}/api/v1"
+    admin, supervisor, officer = (target.headers[r] for r in ("admin", "supervisor", "officer"))
+    signer = {"Authorization": f"Bearer {target.login(SIGNER)['access_token']}"}
+    _ok(
+        httpx.put(
+            f"{base}/users/{target.user_ids['supervisor']}/capabilities",
+            headers=admin,
+            json={"signing": True, "responder_units": []},
+        )
+    )
+    assert _ok(httpx.get(f"{base}/me/capabilities", headers=supervisor))["signing"] is True
+
+    def draft(by: dict[str, str], kind: str) -> str:
+        return _ok(
+            httpx.post(
+                f"{base}/supervision-documents",
+                headers=by,
+                json={
+                    "type": kind,
+                    "unit_id": unit,
+                    "title": "模糊测试文书",
+                    "facts": "问题事实",
+                    "requirement": "限期整改",
+                    "deadline": {"days": 10, "working": True},
+                },
+            )
+        )["id"]
+
+    # issued by the signer: the officer answers it, the supervisor accepts, decides, closes it
+    issued = draft(supervisor, "correction_order")
+    _ok(httpx.post(f"{base}/supervision-documents/{issued}/issue", headers=signer))
+    # a second one the officer asks to have reviewed before answering
+    reviewed = draft(supervisor, "opinion")
+    _ok(httpx.post(f"{base}/supervision-documents/{reviewed}/issue", headers=signer))
+    _ok(
+        httpx.post(
+            f"{base}/supervision-documents/{reviewed}/review-request",
+            headers=officer,
+            json={"reason": "申请复查"},
+        )
+    )
+    # drafted by the signer: the fuzzing supervisor may issue it
+    drafted = draft(signer, "proposal")
+    photo = {**officer, "Content-Type": "image/jpeg"}
+    attachment = _ok(
+        httpx.post(
+            f"{base}/supervision-documents/{issued}/evidence",
+            headers=photo,
+            content=phone_photo(datetime.now(UTC).astimezone()),
+        )
+    )
+    # a task of the fuzzing officer's (it attaches and completes; the supervisor, who opened it,
+    # closes it), and the unit's own, opened from the first document
+    assigned = _ok(
+        httpx.post(
+            f"{base}/corrective-actions",
+            headers=supervisor,
+            json={"title": "模糊测试整改", "unit_id": unit, "assignee_user_id": target.user_ids["officer"]},
+        )
+    )
+    proof = _ok(
+        httpx.post(
+            f"{base}/corrective-actions/{assigned['id']}/evidence",
+            headers=photo,
+            content=phone_photo(datetime.now(UTC).astimezone()),
+        )
+    )
+    from_document = _ok(
+        httpx.post(
+            f"{base}/corrective-actions",
+            headers=supervisor,
+            json={"source": {"kind": "document", "id": issued}, "due_days": 5},
+        )
+    )
+    return (
+        [issued, reviewed, drafted],
+        [assigned["id"], from_document["id"]],
+        [attachment["id"], proof["id"]],
+    )
 
 
 @pytest.fixture(scope="module")

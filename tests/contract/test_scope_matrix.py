@@ -15,6 +15,7 @@ import contextlib
 import importlib
 import json
 import re
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -33,8 +34,12 @@ from tests.servers import api_process
 # Roles that are not bound to units (docs: "Every user except admin, command and supervisor acts
 # within the unit(s) they belong to"): for them nothing is foreign; they are the matrix's controls.
 ALL_SEEING = {"admin", "supervisor", "command"}
-# The organisation tree and the item catalogue are shared by design ("admin writes, all read").
-SHARED_KINDS = {"unit_id", "item_id"}
+# The organisation tree, the item catalogue and the working-day calendar's years are shared by design
+# ("admin writes, all read"): a year is nobody's record.
+SHARED_KINDS = {"unit_id", "item_id", "year"}
+# Probed like the roles: an officer who answers its unit's supervision documents (a capability).
+EXTRA_PROBERS = ["responder"]
+EVIDENCE_ID = str(uuid.uuid4())  # no evidence of the task: the control's completion is refused with 422
 SHARED_LISTS = {"/api/v1/units", "/api/v1/items"}
 # Lists whose rows are not township records (the checklist is one set of questions for everyone).
 NOT_RECORDS = {"/api/v1/spot-checks/checklist"}
@@ -64,6 +69,15 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/spot-checks/{check_id}/appeal": {"json": {"comment": "申诉理由"}},
     "POST /api/v1/spot-checks/{check_id}/appeal/decision": {"json": {"upheld": True}},
     "POST /api/v1/spot-checks/{check_id}/review": {"json": {"results": {}, "score": 90}},
+    "PUT /api/v1/users/{user_id}/capabilities": {"json": {"signing": False, "responder_units": []}},
+    "PUT /api/v1/calendar/years/{year}": {"json": {"holidays": [], "workdays": []}},
+    "POST /api/v1/supervision-documents/{document_id}/response": {"json": {"text": "已按要求整改"}},
+    "POST /api/v1/supervision-documents/{document_id}/review-request": {"json": {"reason": "申请复查"}},
+    "POST /api/v1/supervision-documents/{document_id}/review-decision": {"json": {"upheld": True}},
+    "POST /api/v1/supervision-documents/{document_id}/acceptance": {"json": {"passed": True}},
+    "POST /api/v1/corrective-actions/{task_id}/complete": {
+        "json": {"note": "已整改完毕", "evidence_ids": [EVIDENCE_ID]}
+    },
     "HEAD /api/v1/uploads/{upload_id}": {"headers": TUS},
     "DELETE /api/v1/uploads/{upload_id}": {"headers": TUS},
     "PATCH /api/v1/uploads/{upload_id}": {
@@ -164,7 +178,7 @@ async def run_matrix(
         with_ids = [op for op in with_ids if only in op.params]
         lists = [op for op in lists if only.removesuffix("_id") in op.path]
     home, foreign = world.home, world.foreign
-    probers = [r for r in roles if r not in ALL_SEEING]
+    probers = [*(r for r in roles if r not in ALL_SEEING), *EXTRA_PROBERS]
     for op in with_ids:
         absent = [p for p in op.params if p not in foreign.objects]
         if absent:
@@ -307,6 +321,7 @@ HOME_EVENTS = {
     "officer": {"action.created", "evidence.added", "case.updated"},  # alerts go to command and supervisors
     "legal_reviewer": {"action.created", "case.updated"},
     "invited_supervisor": {"position.updated"},
+    "responder": {"document.updated", "corrective_action.updated"},
 }
 
 
@@ -329,6 +344,27 @@ async def test_no_foreign_event_reaches_a_unit_bound_role(built: Built) -> None:
         if role in HOME_EVENTS:  # the control: this socket was open and served its own town
             got = {e["type"] for e in events if home & set(UUID.findall(json.dumps(e)))}
             assert HOME_EVENTS[role] <= got, (role, got)
+
+
+async def test_a_responder_sees_its_own_townships_document_only(
+    built: Built, client: httpx.AsyncClient
+) -> None:
+    """The documents' control, by the very person it is for: each town's responder reads and lists its
+    own town's document and may answer it; the other town's document is as missing to it."""
+    for town, other in ((built.world.home, built.world.foreign), (built.world.foreign, built.world.home)):
+        headers = town.headers["responder"]
+        own, foreign = town.objects["document_id"][0], other.objects["document_id"][0]
+        mine = await client.get(f"/api/v1/supervision-documents/{own}", headers=headers)
+        assert mine.status_code == 200, mine.text
+        assert "respond" in mine.json()["allowed"], mine.json()["allowed"]
+        theirs = await client.get(f"/api/v1/supervision-documents/{foreign}", headers=headers)
+        absent = await client.get(f"/api/v1/supervision-documents/{missing_id()}", headers=headers)
+        assert theirs.status_code == 404 and _shape(theirs) == _shape(absent), theirs.text
+        listed = {
+            d["id"]
+            for d in (await client.get("/api/v1/supervision-documents", headers=headers)).json()["items"]
+        }
+        assert own in listed and foreign not in listed, listed
 
 
 async def test_scope_matrix_finds_no_leak(built: Built, client: httpx.AsyncClient, app: Litestar) -> None:
@@ -354,6 +390,22 @@ REMOVED_CHECKS = {
         lambda viewer: None,
         "action_id",
         "officer GET /api/v1/actions ",
+    ),
+    # a document's scope: every issued document as if the viewer answered for its unit
+    "document detail": (
+        "backend.documents.services",
+        "_visible_in",
+        lambda scope, viewer, row: True,
+        "document_id",
+        "responder GET /api/v1/supervision-documents/{document_id}",
+    ),
+    # a corrective action's scope: every task as if it were the viewer's
+    "corrective action detail": (
+        "backend.corrective.services",
+        "_may_view",
+        lambda viewer, units, row: True,
+        "task_id",
+        "officer GET /api/v1/corrective-actions/{task_id}",
     ),
 }
 

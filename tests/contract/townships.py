@@ -1,6 +1,8 @@
-"""Two townships built through the API, each with a user of every role and an object of every kind
-(action, case, evidence of an action, a case and a spot-check, spot-check, alert, upload, invitation,
-position). The scope matrix probes one township's objects as the other's users."""
+"""Two townships built through the API, each with a user of every role (plus a second officer and the
+unit's document responder) and an object of every kind: action, case, evidence (of an action, a
+case, a spot-check, a document's answer, a corrective action), spot-check, alert, upload,
+invitation, position, an issued supervision document, corrective actions. The scope matrix probes
+one township's objects as the other's users."""
 
 from __future__ import annotations
 
@@ -15,12 +17,20 @@ import httpx
 from tests.conftest import PASSWORD, unique
 from tests.integration.evidence.photos import phone_photo
 
+# Path parameter kinds that are not township records: the item both towns act on, and calendar years
+# (one working-day calendar for everyone, "admin writes, all read", like the units and items).
+SHARED = {"item_id", "year"}
+YEAR = str(date.today().year)
+# Beyond one user per role: a second officer, and an officer who answers the unit's supervision
+# documents (its responder, an account capability).
+EXTRA = {"officer2": "officer", "responder": "officer"}
+
 
 @dataclass
 class Town:
     key: str
     unit: str
-    users: dict[str, str] = field(default_factory=dict)  # role (or officer2) → user id
+    users: dict[str, str] = field(default_factory=dict)  # role (or officer2, responder) → user id
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     # path parameter name → ids of this town's objects of that kind
@@ -28,8 +38,8 @@ class Town:
 
     def ids(self) -> set[str]:
         """Everything that identifies this town's records: its unit, its people, its objects (not
-        the item both towns act on)."""
-        own = (ids for kind, ids in self.objects.items() if kind != "item_id")
+        the item both towns act on, nor a calendar year)."""
+        own = (ids for kind, ids in self.objects.items() if kind not in SHARED)
         return {self.unit, *self.users.values(), *(i for ids in own for i in ids)}
 
 
@@ -38,6 +48,8 @@ class Townships:
     home: Town
     foreign: Town
     item: str
+    # a supervisor of the supervision office (no township) with signing rights: issues both towns' documents
+    signer: dict[str, str] = field(default_factory=dict)
 
 
 def _ok(response: httpx.Response) -> Any:
@@ -48,8 +60,9 @@ def _ok(response: httpx.Response) -> Any:
 async def people(
     client: httpx.AsyncClient, admin: dict[str, str], roles: list[str]
 ) -> tuple[Townships, dict[str, str]]:
-    """Units, an item delegated to both towns, and in each town one user per role (two officers),
-    signed in. Returns the townships and the first admin's headers."""
+    """Units, an item delegated to both towns, and in each town one user per role, a second officer
+    and the unit's document responder, signed in; and a signing supervisor of the department.
+    Returns the townships and the first admin's headers."""
     dept = _ok(
         await client.post(
             "/api/v1/units", json={"name": unique("matrix-dept"), "kind": "department"}, headers=admin
@@ -77,7 +90,7 @@ async def people(
             )
         )
         town = Town(key=key, unit=unit["id"])
-        for role in [*roles, "officer2"]:
+        for role in [*roles, *EXTRA]:
             username = unique(f"mx-{key}-{role}")
             user = _ok(
                 await client.post(
@@ -86,7 +99,7 @@ async def people(
                         "username": username,
                         "password": PASSWORD,
                         "display_name": f"矩阵{role}",
-                        "roles": ["officer" if role == "officer2" else role],
+                        "roles": [EXTRA.get(role, role)],
                         "unit_ids": [unit["id"]],
                         "phone": "13900001111",
                     },
@@ -94,6 +107,14 @@ async def people(
                 )
             )
             town.users[role] = user["id"]
+            if role == "responder":
+                _ok(
+                    await client.put(
+                        f"/api/v1/users/{user['id']}/capabilities",
+                        json={"signing": False, "responder_units": [{"unit_id": unit["id"], "leader": True}]},
+                        headers=admin,
+                    )
+                )
             if role in ("officer", "officer2"):
                 today = date.today()
                 _ok(
@@ -113,7 +134,31 @@ async def people(
             town.tokens[role] = login["access_token"]
             town.headers[role] = {"Authorization": f"Bearer {login['access_token']}"}
         towns.append(town)
-    return Townships(home=towns[0], foreign=towns[1], item=item["id"]), admin
+    signer = unique("mx-signer")
+    signer_user = _ok(
+        await client.post(
+            "/api/v1/users",
+            json={
+                "username": signer,
+                "password": PASSWORD,
+                "display_name": "矩阵签发人",
+                "roles": ["supervisor"],
+                "unit_ids": [dept["id"]],
+            },
+            headers=admin,
+        )
+    )
+    _ok(
+        await client.put(
+            f"/api/v1/users/{signer_user['id']}/capabilities",
+            json={"signing": True, "responder_units": []},
+            headers=admin,
+        )
+    )
+    login = _ok(await client.post("/api/v1/auth/login", json={"username": signer, "password": PASSWORD}))
+    world = Townships(home=towns[0], foreign=towns[1], item=item["id"])
+    world.signer = {"Authorization": f"Bearer {login['access_token']}"}
+    return world, admin
 
 
 async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> None:
@@ -209,17 +254,80 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
             headers=supervisor,
         )
     )
+    # A supervision document to the town, drafted by its supervisor and issued (签发) by the
+    # department's signer (a second person with signing rights); its responder attaches a photo.
+    draft = _ok(
+        await client.post(
+            "/api/v1/supervision-documents",
+            json={
+                "type": "correction_order",
+                "unit_id": town.unit,
+                "title": "矩阵责令纠正通知书",
+                "facts": "矩阵问题事实",
+                "requirement": "限期整改",
+                "deadline": {"days": 10, "working": True},
+                "links": [{"kind": "case", "id": case["id"]}],
+            },
+            headers=supervisor,
+        )
+    )
+    _ok(await client.post(f"/api/v1/supervision-documents/{draft['id']}/issue", headers=world.signer))
+    responder = town.headers["responder"]
+    attachment = _ok(
+        await client.post(
+            f"/api/v1/supervision-documents/{draft['id']}/evidence",
+            content=phone_photo(datetime.now(UTC).astimezone()),
+            headers={**responder, "Content-Type": "image/jpeg"},
+        )
+    )
+    # Corrective actions: one assigned to the town's officer (with its proof attached), one to the
+    # unit itself, opened from the document.
+    assigned = _ok(
+        await client.post(
+            "/api/v1/corrective-actions",
+            json={
+                "title": "矩阵整改任务",
+                "unit_id": town.unit,
+                "assignee_user_id": town.users["officer"],
+                "due_days": 5,
+            },
+            headers=supervisor,
+        )
+    )
+    proof = _ok(
+        await client.post(
+            f"/api/v1/corrective-actions/{assigned['id']}/evidence",
+            content=phone_photo(datetime.now(UTC).astimezone()),
+            headers=photo,
+        )
+    )
+    unit_task = _ok(
+        await client.post(
+            "/api/v1/corrective-actions",
+            json={"source": {"kind": "document", "id": draft["id"]}, "due_days": 5},
+            headers=supervisor,
+        )
+    )
     town.objects = {
         "unit_id": [town.unit],
         "user_id": [town.users["officer"]],
         "item_id": [world.item],
         "action_id": [action["id"]],
         "case_id": [case["id"]],
-        "evidence_id": [action_evidence["id"], case_evidence["id"], answered["evidence_id"]],
+        "evidence_id": [
+            action_evidence["id"],
+            case_evidence["id"],
+            answered["evidence_id"],
+            attachment["id"],
+            proof["id"],
+        ],
         "check_id": [check["id"], invited_check["id"]],
         "alert_id": [alert["id"]],
         "upload_id": [upload.headers["Location"].rstrip("/").rsplit("/", 1)[-1]],
         "invitation_id": [invitation["invitation"]["id"]],
+        "document_id": [draft["id"]],
+        "task_id": [assigned["id"], unit_task["id"]],
+        "year": [YEAR],
     }
 
 
