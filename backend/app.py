@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import mimetypes
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -36,11 +36,9 @@ from backend.cases.controllers import CaseController
 from backend.cases.evidence import CaseParent
 from backend.corrective import services as corrective_services
 from backend.corrective.controllers import CorrectiveController
-from backend.corrective.evidence import CorrectiveParent
 from backend.db import bind, engine_from_url, is_postgres
 from backend.documents import services as documents_services
 from backend.documents.controllers import DocumentController
-from backend.documents.evidence import DocumentParent
 from backend.evidence import parents as evidence_parents
 from backend.evidence import verify as evidence_verify
 from backend.evidence.backfill import backfill_periodically
@@ -83,14 +81,15 @@ async def _prune_periodically(settings: Settings) -> None:
         await asyncio.sleep(3600)
 
 
-async def _spot_check_deadlines(events: Publisher, every_s: float = 15) -> None:
-    """Marks unanswered spot-checks overdue at their deadline, whether or not anyone watches."""
+async def _every(seconds: float, what: str, job: Callable[[], Awaitable[object]]) -> None:
+    """Run ``job`` now and then every ``seconds``, whether or not anyone watches; a failure is
+    logged and retried at the next tick, never ends the loop."""
     while True:
         try:
-            await supervision_services.mark_overdue(events)
-        except Exception:  # retried at the next tick
-            logging.getLogger(__name__).exception("spot-check deadline check failed")
-        await asyncio.sleep(every_s)
+            await job()
+        except Exception:
+            logging.getLogger(__name__).exception("%s failed", what)
+        await asyncio.sleep(seconds)
 
 
 async def _sign_tree_heads(key: IntegrityKey, settings: Settings, tick_s: float = 15) -> None:
@@ -110,24 +109,18 @@ async def _sign_tree_heads(key: IntegrityKey, settings: Settings, tick_s: float 
             log.exception("signing an audit tree head failed")
 
 
-async def _document_deadlines(events: Publisher, every_s: float) -> None:
-    """Marks supervision documents overdue once their deadline passes, whether or not anyone watches."""
-    while True:
-        try:
-            await documents_services.mark_overdue(events)
-        except Exception:  # retried at the next tick
-            logging.getLogger(__name__).exception("document deadline check failed")
-        await asyncio.sleep(every_s)
-
-
 def register_domains() -> None:
     """Fill the extension points lower domains offer to higher ones."""
     audit_services.register_check(evidence_verify.check_records)
     evidence_parents.register("action", ActionParent())
     evidence_parents.register("case", CaseParent())
     evidence_parents.register("spot_check", SpotCheckParent())
-    evidence_parents.register(documents_services.PARENT_TYPE, DocumentParent())
-    evidence_parents.register(corrective_services.PARENT_TYPE, CorrectiveParent())
+    # Who sees a document or a task sees its attachments.
+    for parent_type, find in (
+        (documents_services.PARENT_TYPE, documents_services.evidence_parent),
+        (corrective_services.PARENT_TYPE, corrective_services.evidence_parent),
+    ):
+        evidence_parents.register(parent_type, evidence_parents.LookedUpParent(find))
     workdays_services.on_year_loaded(documents_services.recompute_provisional)
     supervision_services.on_review_failed(corrective_services.from_failed_spot_check)
     supervision_services.on_appeal_overturned(corrective_services.withdraw_for_spot_check)
@@ -180,7 +173,11 @@ def create_app(
             await engine.start_connection_pool()
         await hub.start()
         pruner = asyncio.create_task(_prune_periodically(settings), name="prune")
-        deadlines = asyncio.create_task(_spot_check_deadlines(events), name="spot-check-deadlines")
+        # Unanswered spot-checks and documents become overdue at their deadline by themselves.
+        deadlines = asyncio.create_task(
+            _every(15, "spot-check deadline check", lambda: supervision_services.mark_overdue(events)),
+            name="spot-check-deadlines",
+        )
         sweeper = asyncio.create_task(sweep_periodically(settings, store), name="sweep-uploads")
         backfill = asyncio.create_task(backfill_periodically(store, settings), name="watermarks")
         signer = (
@@ -189,7 +186,12 @@ def create_app(
             else None
         )
         documents = asyncio.create_task(
-            _document_deadlines(events, settings.document_check_interval_s), name="document-deadlines"
+            _every(
+                settings.document_check_interval_s,
+                "document deadline check",
+                lambda: documents_services.mark_overdue(events),
+            ),
+            name="document-deadlines",
         )
         try:
             yield

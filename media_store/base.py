@@ -55,10 +55,18 @@ async def file_chunks(path: str | os.PathLike[str], chunk_size: int = 1024 * 102
         await run_sync(fh.close)
 
 
-def remove_stale(directory: str | os.PathLike[str], prefix: str, older_than_s: float) -> int:
-    """Delete files named ``prefix*`` in ``directory`` not modified for ``older_than_s`` seconds:
-    the temporary files of uploads whose process died (SIGKILL, power loss). A live upload writes
-    to its file as bytes arrive, so its file stays younger than any sensible age."""
+def remove_stale(
+    directory: str | os.PathLike[str],
+    prefix: str,
+    older_than_s: float,
+    *,
+    suffix: str = "",
+    keep: frozenset[str] | set[str] = frozenset(),
+) -> int:
+    """Delete files named ``prefix*suffix`` in ``directory`` (but those in ``keep``) not modified for
+    ``older_than_s`` seconds: the temporary files of uploads whose process died (SIGKILL, power
+    loss). A live upload writes to its file as bytes arrive, so its file stays younger than any
+    sensible age."""
     cutoff = time.time() - older_than_s
     removed = 0
     try:
@@ -66,7 +74,10 @@ def remove_stale(directory: str | os.PathLike[str], prefix: str, older_than_s: f
     except FileNotFoundError:
         return 0
     for entry in entries:
-        if not entry.name.startswith(prefix) or not entry.is_file(follow_symlinks=False):
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(suffix)) or name in keep:
+            continue
+        if not entry.is_file(follow_symlinks=False):
             continue
         with contextlib.suppress(FileNotFoundError):
             if entry.stat(follow_symlinks=False).st_mtime < cutoff:

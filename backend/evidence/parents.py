@@ -5,6 +5,7 @@ it who may see or add to a record."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -40,6 +41,28 @@ class ParentKind(Protocol):
     async def attached(self, parent_id: uuid.UUID) -> None:
         """Runs inside the transaction that records new evidence (a counter, a status)."""
         ...
+
+
+class LookedUpParent:
+    """A parent kind whose domain has one lookup, ``find(actor, id, write=…)``, that answers
+    ``not_found`` for a record outside the actor's reach: who may see the record sees its evidence,
+    and attaching changes nothing else."""
+
+    def __init__(self, find: Callable[..., Awaitable[Parent]]) -> None:
+        self._find = find
+
+    async def resolve(self, actor: CurrentUser, parent_id: uuid.UUID, *, write: bool) -> Parent:
+        return await self._find(actor, parent_id, write=write)
+
+    async def visible(self, actor: CurrentUser, parent_id: uuid.UUID, unit_id: uuid.UUID) -> bool:
+        try:
+            await self._find(actor, parent_id, write=False)
+        except AppError:
+            return False
+        return True
+
+    async def attached(self, parent_id: uuid.UUID) -> None:
+        return None
 
 
 _kinds: dict[str, ParentKind] = {}

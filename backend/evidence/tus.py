@@ -11,9 +11,9 @@ import base64
 import binascii
 import contextlib
 import fcntl
+import functools
 import hashlib
 import os
-import time
 import uuid
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
@@ -33,7 +33,7 @@ from backend.lib.errors import AppError, Errors
 from backend.lib.requests import no_nul
 from backend.live.publish import Publisher
 from backend.settings import Settings
-from media_store import MediaStore, file_chunks, open_binary, run_sync
+from media_store import MediaStore, file_chunks, open_binary, remove_stale, run_sync
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,termination,expiration,checksum"
@@ -368,29 +368,14 @@ async def terminate(actor: CurrentUser, upload_id: uuid.UUID, settings: Settings
     await run_sync(_path(settings, upload_id).unlink, True)
 
 
-def _remove_orphans(directory: Path, keep: set[str], older_than_s: float) -> int:
-    cutoff = time.time() - older_than_s
-    removed = 0
-    try:
-        entries = list(os.scandir(directory))
-    except FileNotFoundError:
-        return 0
-    for entry in entries:
-        if not entry.name.endswith(".part") or entry.name in keep:
-            continue
-        with contextlib.suppress(FileNotFoundError):
-            if entry.stat().st_mtime < cutoff:
-                os.unlink(entry.path)
-                removed += 1
-    return removed
-
-
 async def remove_orphans(settings: Settings, older_than_s: float) -> int:
     """Partial files no unfinished upload owns: created just before a crash kept the row from being
     written, or left by a crash after the upload was attached. Unfinished, unexpired uploads keep theirs."""
     rows = await Upload.select(Upload.id).where(Upload.evidence_id.is_null())
     keep = {_path(settings, row["id"]).name for row in rows}
-    return await run_sync(_remove_orphans, settings.uploads_dir, keep, older_than_s)
+    return await run_sync(
+        functools.partial(remove_stale, settings.uploads_dir, "", older_than_s, suffix=".part", keep=keep)
+    )
 
 
 async def prune(settings: Settings) -> int:
