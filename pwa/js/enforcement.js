@@ -75,7 +75,7 @@ export function actionPayload(draft, meId) {
     kind: draft.kind,
     officer_ids: [meId, ...draft.partnerIds.filter((p) => p !== meId)],
     occurred_at: draft.occurredAt,
-    location: { ...draft.location },
+    location: draft.location ? { ...draft.location } : null, // null: 未定位, the address says where
     address: draft.address.trim(),
     ...(party ? { party } : {}),
     notes: draft.notes.trim(),

@@ -21,6 +21,7 @@ from playwright.async_api import BrowserContext, Page, Route, expect
 from media_store import open_store
 from media_store.base import key_for
 from media_store.s3 import S3Store
+from tests.e2e import record_form
 from tests.e2e.conftest import CHROMIUM_ARGS, VIEWPORT, ApiClient, app_server, sign_in, watch_for_problems
 from tests.e2e.test_enforcement import assert_phone_layout
 from tests.e2e.test_evidence_view import shot
@@ -135,21 +136,21 @@ async def record(page: Page, notes: str, video: Path | None = None) -> None:
     """Fill a new record on the form (the partner comes from the shift), with one photo, maybe a video."""
     await page.get_by_role("button", name="新建执法记录").click()
     await expect(page.get_by_role("heading", level=1, name="新建执法记录")).to_be_visible()
-    await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
-    await page.get_by_role("radio", name="检查", exact=True).check()
-    await expect(
-        page.get_by_test_id("partners").get_by_role("checkbox", name=re.compile(PARTNER))
-    ).to_be_checked()
-    await page.get_by_label("执法地点").fill("水江镇滨江路12号门前")
-    await page.get_by_label("备注").fill(notes)
-    await expect(page.get_by_test_id("location-status")).to_contain_text("已定位")
-    await take_photo(page)
-    if video is not None:
-        await page.get_by_test_id("video-input").set_input_files(video)
-        await expect(page.get_by_test_id("media-item")).to_have_count(2)
-        await expect(page.get_by_test_id("media-status")).to_contain_text("视频已保存在手机上")
-        await shot(page, "offline-form-media")
-    await page.get_by_role("button", name="保存并提交").click()
+
+    async def shift_partner(page: Page) -> None:
+        partners = page.get_by_test_id("partners")
+        await expect(partners.get_by_role("checkbox", name=re.compile(PARTNER))).to_be_checked()
+
+    async def media(page: Page) -> None:
+        await take_photo(page)
+        if video is not None:
+            await page.get_by_test_id("video-input").set_input_files(video)
+            await expect(page.get_by_test_id("media-item")).to_have_count(2)
+            await expect(page.get_by_test_id("media-status")).to_contain_text("视频已保存在手机上")
+            await shot(page, "offline-form-media")
+
+    await record_form.fill_record(page, CG001_NAME, notes, on_people=shift_partner, on_evidence=media)
+    await record_form.submit(page)
 
 
 async def outbox_entries(page: Page) -> list[dict[str, Any]]:
@@ -400,7 +401,9 @@ async def test_a_video_recorded_in_the_app_is_sent_with_its_record(phone, s3_app
     await page.get_by_role("button", name="新建执法记录").click()
     await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
     await page.get_by_role("radio", name="调查取证", exact=True).check()
-    await expect(page.get_by_test_id("location-status")).to_contain_text("已定位")
+    await expect(page.get_by_test_id("location-status")).to_contain_text("已定位")  # else 现场 asks the address
+    await record_form.go_to_step(page, "取证")
+    await record_form.expect_step(page, "取证")
     await page.get_by_test_id("take-video").click()
     start = page.get_by_role("button", name="开始录像")
     await expect(start).to_be_enabled()
@@ -412,7 +415,9 @@ async def test_a_video_recorded_in_the_app_is_sent_with_its_record(phone, s3_app
     # A frame of the video is its preview, shown at once.
     thumb = page.get_by_test_id("media-item").get_by_test_id("media-thumb")
     await expect(thumb).to_have_attribute("src", re.compile(r"^data:image/jpeg;base64,"))
-    await page.get_by_role("button", name="保存并提交").click()
+    await record_form.go_to_step(page, "提交")
+    await expect(page.get_by_test_id("review-scene").nth(1)).to_contain_text("精度约")
+    await record_form.submit(page)
     await expect(page).to_have_url(re.compile(r"#/officer/actions/[0-9a-f-]{36}$"))
     action_id = page.url.rsplit("/", 1)[1]
     await page.goto("/#/officer/outbox")
@@ -549,6 +554,10 @@ async def test_a_full_phone_is_told_before_and_when_a_video_does_not_fit(
     page.on("dialog", answer)
     await page.get_by_role("button", name="新建执法记录").click()
     await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
+    await page.get_by_role("radio", name="检查", exact=True).check()
+    await expect(page.get_by_test_id("location-status")).to_contain_text("已定位")  # else 现场 asks the address
+    await record_form.go_to_step(page, "取证")
+    await record_form.expect_step(page, "取证")
     await page.get_by_test_id("video-input").set_input_files(video)
     await expect(page.get_by_test_id("media-warning")).to_contain_text("手机存储空间已满，没能保存")
     assert questions and "存储空间不足" in questions[0]  # asked before trying

@@ -64,7 +64,7 @@ export function actionsPage({ user }) {
 
 function location(a) {
   const l = a.location;
-  if (!l || l.lat == null) return '';
+  if (!l || l.lat == null) return t('action.unlocated'); // recorded without a GPS fix; the address says where
   return t('action.coords', { lat: Number(l.lat).toFixed(5), lon: Number(l.lon).toFixed(5), m: Math.round(l.accuracy_m) });
 }
 
@@ -204,7 +204,7 @@ export function actionPage({ user, params, navigate }) {
           [t('action.officers'), (a.officers || []).map(personName).join('、'), 'action-officers'],
           [t('action.party'), partyText(a.party), 'action-party'],
           [t('action.address'), a.address],
-          [t('action.location'), location(a)],
+          [t('action.location'), location(a), 'action-location'],
           a.notes ? [t('action.notes'), a.notes] : null,
           [t('action.evidence'), t('action.evidenceCount', { n: a.evidence_count || 0 })],
         ])),
