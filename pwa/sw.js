@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 0cbe029856c2cdf81b220a5d3e59254559582ec7c850a8e7be6d6533f7055bd5
+// shell digest: 657105f6e8092030881f803dafe5e739a67a2279ec4b04b53f961a2fb3dd0024
 
-const VERSION = 'fw-shell-v50';
+const VERSION = 'fw-shell-v51';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -30,7 +30,7 @@ async def next_step(page: Page, then: str | None = None) -> None:
 
 async def go_to_step(page: Page, name: str) -> None:
     """A tap on the step strip (going forward checks each step on the way)."""
-    await page.get_by_test_id("stepper").get_by_role("button", name=name, exact=True).click()
+    await page.get_by_test_id("form-steps").get_by_role("button", name=name, exact=True).click()
 
 
 async def fill_record(

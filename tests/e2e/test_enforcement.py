@@ -409,9 +409,9 @@ async def test_language_switch_keeps_the_draft(new_page, password: str) -> None:
     await officer.get_by_role("button", name="切换为英文界面").click()
     await expect(officer.get_by_role("heading", level=1, name="New enforcement record")).to_be_visible()
     await expect(officer.get_by_label("Notes")).to_have_value("草稿内容")  # still on the step it was on
-    await officer.get_by_test_id("stepper").get_by_role("button", name="Officers", exact=True).click()
+    await officer.get_by_test_id("form-steps").get_by_role("button", name="Officers", exact=True).click()
     await expect(officer.get_by_role("checkbox", name=re.compile("李强"))).to_be_checked()
-    await officer.get_by_test_id("stepper").get_by_role("button", name="Item", exact=True).click()
+    await officer.get_by_test_id("form-steps").get_by_role("button", name="Item", exact=True).click()
     await expect(officer.get_by_role("radio", name=re.compile(CG001_NAME))).to_be_checked()
     await officer.get_by_role("button", name=re.compile("Switch to Chinese")).click()
     await expect(officer.get_by_role("heading", level=1, name="新建执法记录")).to_be_visible()

@@ -226,11 +226,11 @@ function formView({ user, restore, navigate }, d) {
     if (inline && loc.node.contains(inline.box)) clearInvalid();
   }, () => onLocationChange());
 
-  const stepper = h('ol', { class: 'stepper', 'aria-label': t('action.steps'), 'data-testid': 'stepper' },
-    STEPS.map((name, i) => h('li', { class: 'stepper__item' },
-      h('button', { type: 'button', class: 'stepper__step', 'data-step': name },
-        h('span', { class: 'stepper__n', 'aria-hidden': 'true' }, String(i + 1)),
-        h('span', { class: 'stepper__label' }, t(`action.step.${name}`))))));
+  const stepper = h('ol', { class: 'formsteps', 'aria-label': t('action.steps'), 'data-testid': 'form-steps' },
+    STEPS.map((name, i) => h('li', { class: 'formsteps__item' },
+      h('button', { type: 'button', class: 'formsteps__step', 'data-step': name },
+        h('span', { class: 'formsteps__n', 'aria-hidden': 'true' }, String(i + 1)),
+        h('span', { class: 'formsteps__label' }, t(`action.step.${name}`))))));
   const back = h('button', { type: 'button', class: 'btn btn--secondary btn--xl', 'data-testid': 'step-back' }, t('action.prev'));
   const submit = h('button', { type: 'submit', class: 'btn btn--primary btn--xl', 'data-testid': 'step-next' }, t('action.next'));
   const nav = h('div', { class: 'form-nav' }, back, submit);
@@ -501,7 +501,7 @@ function formView({ user, restore, navigate }, d) {
   }
 
   const offlineNote = h('p', { class: 'notice', role: 'status', 'data-testid': 'catalogue-note' });
-  const reviewBox = h('div', { class: 'review', 'data-testid': 'review' });
+  const reviewBox = h('div', { class: 'summary-list', 'data-testid': 'review' });
   const contents = {
     item: [unitGroup, offlineNote, itemSlot, kind.node],
     people: [partnerSlot],
@@ -544,7 +544,7 @@ function formView({ user, restore, navigate }, d) {
       ['scene', t('action.address'), d.address.trim() || t('action.notGiven')],
       ['evidence', t('action.evidence'), t('action.evidenceCount', { n: mediaCount() })],
     ];
-    reviewBox.replaceChildren(h('dl', { class: 'review__list' }, rows.map(([step, label, value]) => h('div', { class: 'review__row', 'data-testid': `review-${step}` },
+    reviewBox.replaceChildren(h('dl', { class: 'summary-list__list' }, rows.map(([step, label, value]) => h('div', { class: 'summary-list__row', 'data-testid': `review-${step}` },
       h('dt', {}, label),
       h('dd', {}, value || t('action.notGiven'), ' ',
         h('button', { type: 'button', class: 'btn btn--link', 'data-goto': step },
@@ -555,10 +555,10 @@ function formView({ user, restore, navigate }, d) {
     d.step = STEPS.includes(name) ? name : 'item';
     const at = STEPS.indexOf(d.step);
     for (const [step, panel] of panels) panel.hidden = step !== d.step;
-    stepper.querySelectorAll('.stepper__step').forEach((b, i) => {
+    stepper.querySelectorAll('.formsteps__step').forEach((b, i) => {
       if (i === at) b.setAttribute('aria-current', 'step');
       else b.removeAttribute('aria-current');
-      b.classList.toggle('stepper__step--done', i < at);
+      b.classList.toggle('formsteps__step--done', i < at);
     });
     back.hidden = at === 0;
     submit.textContent = d.step === 'review' ? t('action.submit') : t('action.next');
