@@ -50,7 +50,8 @@ def install() -> None:
         sys.exit("Lighthouse needs Node.js and npm (Debian: apt-get install nodejs npm)")
     PREFIX.mkdir(parents=True, exist_ok=True)
     subprocess.run(  # noqa: S603 - fixed arguments
-        [npm, "install", "--prefix", str(PREFIX), "--no-audit", "--no-fund", f"lighthouse@{VERSION}"], check=True
+        [npm, "install", "--prefix", str(PREFIX), "--no-audit", "--no-fund", f"lighthouse@{VERSION}"],
+        check=True,
     )
 
 
@@ -86,7 +87,16 @@ def lighthouse(url: str) -> dict[str, Any]:
 
 def plain_server(port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(  # noqa: S603 - fixed arguments
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(REPO / "pwa")],
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(REPO / "pwa"),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

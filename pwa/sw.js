@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 657105f6e8092030881f803dafe5e739a67a2279ec4b04b53f961a2fb3dd0024
+// shell digest: a8b2378cbde3799c5055ddcf557d4d07e1e24908fbdc559eb6f10ea16185974e
 
-const VERSION = 'fw-shell-v51';
+const VERSION = 'fw-shell-v52';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -314,7 +314,9 @@ def _view(
         occurred_at=r["occurred_at"],
         created_at=r["created_at"],
         location=(
-            schemas.Location(lat=r["lat"], lon=r["lon"], accuracy_m=r["accuracy_m"]) if r["lat"] is not None else None
+            schemas.Location(lat=r["lat"], lon=r["lon"], accuracy_m=r["accuracy_m"])
+            if r["lat"] is not None
+            else None
         ),
         address=r["address"],
         party=party,

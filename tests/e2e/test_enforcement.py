@@ -358,7 +358,9 @@ async def test_a_record_without_a_gps_fix_is_saved_with_its_address(new_page, ap
     await officer.get_by_label("备注").fill(notes)
     await next_step(officer)
     message = officer.get_by_test_id("field-error")
-    await expect(message).to_have_text("还没有定位。没有定位也可以保存，记录将标为“未定位”，请填写详细的执法地点。")
+    await expect(message).to_have_text(
+        "还没有定位。没有定位也可以保存，记录将标为“未定位”，请填写详细的执法地点。"
+    )
     await expect(officer.get_by_label("执法地点")).to_be_focused()
     await expect_step(officer, "现场")
     await officer.get_by_label("执法地点").fill("水江镇农贸市场二楼东侧")

@@ -401,7 +401,9 @@ async def test_a_video_recorded_in_the_app_is_sent_with_its_record(phone, s3_app
     await page.get_by_role("button", name="新建执法记录").click()
     await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
     await page.get_by_role("radio", name="调查取证", exact=True).check()
-    await expect(page.get_by_test_id("location-status")).to_contain_text("已定位")  # else 现场 asks the address
+    await expect(page.get_by_test_id("location-status")).to_contain_text(
+        "已定位"
+    )  # else 现场 asks the address
     await record_form.go_to_step(page, "取证")
     await record_form.expect_step(page, "取证")
     await page.get_by_test_id("take-video").click()
@@ -430,6 +432,19 @@ async def test_a_video_recorded_in_the_app_is_sent_with_its_record(phone, s3_app
     assert video["size"] > 1000
     assert video["upload"] == "resumable"
     assert video["captured_at"] <= video["received_at"]
+
+    # The phone's preview frame follows the video: the reviewer sees a poster, said to be one.
+    for _ in range(40):
+        video = officer.get(f"/evidence/{only['id']}")
+        if video["renditions"]["thumbnail"]:
+            break
+        await page.wait_for_timeout(250)
+    assert video["renditions"]["thumbnail_source"] == "phone_frame"
+    await page.goto(f"/#/evidence/{only['id']}")
+    await expect(page.get_by_test_id("evidence-thumbnail")).to_be_visible()
+    await expect(page.locator(".evidence__caption")).to_have_text(
+        "视频封面（录像手机截取的一帧，不是证据原件）"
+    )
 
 
 async def test_a_video_interrupted_by_closing_the_app_continues_when_it_reopens(
@@ -555,7 +570,9 @@ async def test_a_full_phone_is_told_before_and_when_a_video_does_not_fit(
     await page.get_by_role("button", name="新建执法记录").click()
     await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
     await page.get_by_role("radio", name="检查", exact=True).check()
-    await expect(page.get_by_test_id("location-status")).to_contain_text("已定位")  # else 现场 asks the address
+    await expect(page.get_by_test_id("location-status")).to_contain_text(
+        "已定位"
+    )  # else 现场 asks the address
     await record_form.go_to_step(page, "取证")
     await record_form.expect_step(page, "取证")
     await page.get_by_test_id("video-input").set_input_files(video)

@@ -178,7 +178,9 @@ def test_migrating_an_existing_sqlite_database_lets_actions_go_without_a_gps_fix
         create = db.execute("SELECT sql FROM sqlite_master WHERE name = 'actions'").fetchone()[0]
         old = create
         for name in ("lat", "lon", "accuracy_m"):
-            old = old.replace(f'"{name}" DOUBLE PRECISION DEFAULT null', f'"{name}" DOUBLE PRECISION NOT NULL DEFAULT 0.0')
+            old = old.replace(
+                f'"{name}" DOUBLE PRECISION DEFAULT null', f'"{name}" DOUBLE PRECISION NOT NULL DEFAULT 0.0'
+            )
         version = db.execute("PRAGMA schema_version").fetchone()[0]
         db.execute("PRAGMA writable_schema = ON")
         db.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'actions'", (old,))
@@ -187,10 +189,13 @@ def test_migrating_an_existing_sqlite_database_lets_actions_go_without_a_gps_fix
         db.execute("DELETE FROM migration WHERE name = '2026-12-03T09:00:00:000000'")
         db.execute(
             "INSERT INTO actions (id, kind, lat, lon, accuracy_m, address, notes, status, request_hash)"
-            " VALUES ('a0000000-0000-0000-0000-000000000001', 'inspection', 29.5, 107.1, 8, '和平路', '', 'recorded', '')"
+            " VALUES ('a0000000-0000-0000-0000-000000000001', 'inspection', 29.5, 107.1, 8,"
+            " '和平路', '', 'recorded', '')"
         )
     with sqlite3.connect(path) as db:
-        assert [r[3] for r in db.execute("PRAGMA table_info(actions)") if r[1] == "lat"] == [1]  # NOT NULL again
+        assert [r[3] for r in db.execute("PRAGMA table_info(actions)") if r[1] == "lat"] == [
+            1
+        ]  # NOT NULL again
     migrated = _run(tmp_path, "migrate")
     assert migrated.returncode == 0, migrated.stderr
     with sqlite3.connect(path) as db:
