@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: a8b2378cbde3799c5055ddcf557d4d07e1e24908fbdc559eb6f10ea16185974e
+// shell digest: 0c044b6e4640b3f9ec948fbf4d3299faeaf59566fa63ad1be81baa3d57589d25
 
-const VERSION = 'fw-shell-v52';
+const VERSION = 'fw-shell-v53';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -5,10 +5,13 @@ import { t, formatDateTime } from '../i18n.js';
 import { errorMessage, requestBlob } from '../api.js';
 import { cached } from '../offline-cache.js';
 import {
+  MY_ACTIONS_KEY,
+  MY_ACTIONS_PAGE,
   api,
   backLink,
   facts,
   field,
+  myActions,
   newId,
   pagedList,
   partyText,
@@ -19,7 +22,6 @@ import {
 } from '../enforcement.js';
 import { card, loadError, loadingLine } from '../widgets.js';
 
-const PAGE_SIZE = 20;
 
 function actionItem(a) {
   const party = a.party && a.party.name ? partyText(a.party) : '';
@@ -38,9 +40,8 @@ export function actionsPage({ user }) {
   const list = pagedList({
     // The first page is kept on the phone, so recent records can be looked up without signal.
     fetchPage: async (cursor) => {
-      const load = () => api.actions({ officer_id: user.id, limit: PAGE_SIZE, cursor });
-      if (cursor) return load();
-      const got = await cached('actions:mine', load);
+      if (cursor) return api.actions({ officer_id: user.id, limit: MY_ACTIONS_PAGE, cursor });
+      const got = await cached(MY_ACTIONS_KEY, () => myActions(user));
       offline.hidden = !got.offline;
       offline.textContent = got.offline ? t('actions.offline', { time: formatDateTime(got.savedAt) }) : '';
       return got.offline ? { ...got.value, next_cursor: null } : got.value;
