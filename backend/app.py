@@ -32,7 +32,8 @@ from backend.audit import heads as audit_heads
 from backend.audit import services as audit_services
 from backend.audit.controllers import AuditController, AuditKeyController
 from backend.cases import services as cases_services
-from backend.cases.controllers import CaseController
+from backend.cases import clocks as case_clocks
+from backend.cases.controllers import CaseController, ClockController
 from backend.cases.evidence import CaseParent
 from backend.corrective import services as corrective_services
 from backend.corrective.controllers import CorrectiveController
@@ -127,6 +128,20 @@ def register_domains() -> None:
     actions_services.link_cases(cases_services.cases_of_actions)
 
 
+def configure_domains(settings: Settings) -> None:
+    """Hand the domains the settings their rules need outside a request (the periodic checks)."""
+    case_clocks.configure(settings.clock_warn_days)
+    actions_services.configure_recording(
+        settings.recording_kinds, settings.recording_item_kinds, settings.recording_grace_h
+    )
+
+
+async def check_clocks(events: Publisher) -> None:
+    """One pass of the statutory clocks and of acts still without their recording."""
+    await case_clocks.check(events)
+    await actions_services.check_recordings(events)
+
+
 def _value(value: Any) -> Provide:
     """A dependency that is the same object for every request."""
 
@@ -152,6 +167,7 @@ def create_app(
     engine = engine or engine_from_url(settings.database_url)
     bind(engine)
     register_domains()
+    configure_domains(settings)
     store = store or open_store(settings.media_url, spool_dir=str(settings.data_dir / "tmp"))
     tokens = TokenService.for_settings(settings)
     integrity = load_or_create(settings.integrity_key_path)
@@ -193,9 +209,14 @@ def create_app(
             ),
             name="document-deadlines",
         )
+        statutory = asyncio.create_task(
+            _every(settings.clock_check_interval_s, "statutory clock check", lambda: check_clocks(events)),
+            name="statutory-clocks",
+        )
         try:
             yield
         finally:
+            statutory.cancel()
             pruner.cancel()
             deadlines.cancel()
             sweeper.cancel()
@@ -223,6 +244,7 @@ def create_app(
             AuditKeyController,
             ActionController,
             CaseController,
+            ClockController,
             AlertController,
             PositionController,
             SosController,

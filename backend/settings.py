@@ -74,12 +74,30 @@ class Settings:
     document_default_days: int = 15
     document_review_request_days: int = 15
     document_check_interval_s: float = 60.0
+    # Statutory clocks on cases (docs/publication.md): warn this many working days before a due
+    # date; how often the clock and recording checks run.
+    clock_warn_days: int = 2
+    clock_check_interval_s: float = 60.0
+    # 全过程记录: action kinds and item kinds whose acts need an audio or video file, and the hours
+    # an action may stay without one before it is alerted.
+    recording_kinds: tuple[str, ...] = ("coercive", "hearing", "service_left")
+    recording_item_kinds: tuple[str, ...] = ("coercion",)
+    recording_grace_h: float = 24.0
+    # 执法公示: working days from the decision to its publication, per item kind ("*" the rest),
+    # working days to withdraw one, and public requests per client address per minute.
+    publication_days: tuple[tuple[str, int], ...] = (("penalty", 7), ("*", 20))
+    withdrawal_days: int = 3
+    public_rate_per_minute: int = 120
     # Map tiles for the command center and supervisors: "osm", "tianditu" (needs tianditu_key),
     # "offline" (no tiles: positions on a plain grid), or an https:// URL template.
     map_tiles: str = "osm"
     tianditu_key: str = ""
     debug: bool = False
     pwa_dir: Path = field(default_factory=lambda: default_pwa_dir())
+
+    def publication_days_for(self, item_kind: str) -> int:
+        days = dict(self.publication_days)
+        return days.get(item_kind, days.get("*", 20))
 
     def document_code(self, document_type: str) -> str:
         """The 机关代字 in a document number of this type, e.g. 南川司监意 in 南川司监意〔2026〕7号."""
@@ -168,10 +186,36 @@ class Settings:
             document_default_days=_int("DOCUMENT_DEFAULT_DAYS", 15),
             document_review_request_days=_int("DOCUMENT_REVIEW_REQUEST_DAYS", 15),
             document_check_interval_s=float(_int("DOCUMENT_CHECK_INTERVAL", 60)),
+            clock_warn_days=_int("CLOCK_WARN_DAYS", 2),
+            clock_check_interval_s=float(_int("CLOCK_CHECK_INTERVAL", 60)),
+            recording_kinds=_names(_env("RECORDING_KINDS"), ("coercive", "hearing", "service_left")),
+            recording_item_kinds=_names(_env("RECORDING_ITEM_KINDS"), ("coercion",)),
+            recording_grace_h=float(_int("RECORDING_GRACE_HOURS", 24)),
+            publication_days=_days(_env("PUBLICATION_DAYS")),
+            withdrawal_days=_int("WITHDRAWAL_DAYS", 3),
+            public_rate_per_minute=_int("PUBLIC_RATE_PER_MINUTE", 120),
             map_tiles=_env("MAP_TILES", "osm") or "osm",
             tianditu_key=_env("TIANDITU_KEY", "") or "",
             debug=(_env("DEBUG", "0") == "1"),
         )
+
+
+def _names(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list; unset keeps the default, an empty value means none."""
+    if value is None:
+        return default
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _days(value: str | None) -> tuple[tuple[str, int], ...]:
+    """``penalty=7,*=20``: working days per item kind; kinds not named keep their default."""
+    days = {"penalty": 7, "*": 20}
+    for part in (value or "").split(","):
+        if "=" in part:
+            kind, _, number = part.partition("=")
+            if number.strip().isdigit():
+                days[kind.strip()] = int(number)
+    return tuple(days.items())
 
 
 @lru_cache(maxsize=1)

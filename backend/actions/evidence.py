@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from backend.actions.services import mark_recorded
 from backend.actions.tables import Action
 from backend.evidence.parents import Parent
 from backend.lib.auth import CurrentUser
@@ -41,6 +42,7 @@ class ActionParent:
             .where(Action.id == parent_id)
             .run()
         )
+        await mark_recorded(parent_id)
 
 
 def _adds(actor: CurrentUser, unit_id: uuid.UUID) -> bool:

@@ -8,7 +8,7 @@ import msgspec
 
 from backend.lib.schema import LongText, Strict
 
-ActionKind = Literal["inspection", "evidence", "service", "coercive", "other"]
+ActionKind = Literal["inspection", "evidence", "service", "coercive", "hearing", "service_left", "other"]
 PartyType = Literal["person", "organisation"]
 
 
@@ -65,4 +65,7 @@ class Action(msgspec.Struct):
     created_by: uuid.UUID
     evidence_count: int
     evidence: list[dict] = []
+    # 全过程记录: needs an audio or video file, and has none yet.
+    recording_required: bool = False
+    recording_missing: bool = False
     case_ids: list[uuid.UUID] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,11 +17,12 @@ from backend.accounts.services import certificate_view
 from backend.accounts.tables import User
 from backend.actions import schemas
 from backend.actions.tables import Action, ActionOfficer
-from backend.alerts.services import raise_alert
+from backend.alerts.services import announce, raise_alert, record_alert
 from backend.audit import services as audit
 from backend.db import atomic, is_postgres, is_unique_violation
 from backend.db.querystrings import SelectHead, expand_in
 from backend.evidence.services import list_for
+from backend.evidence.tables import Evidence
 from backend.lib import idempotency
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import BEIJING, utcnow
@@ -70,7 +72,8 @@ async def _refuse(
 # unit's name, the item, and whether the unit may act on it that day.
 _CONTEXT_SQL = f"""
 SELECT a.request_hash AS existing_hash, a.created_by AS existing_by, u.name AS unit_name,
-  i.id AS item_id, i.code AS item_code, i.name AS item_name, {MAY_ACT_SQL} AS may_act
+  i.id AS item_id, i.code AS item_code, i.name AS item_name, i.kind AS item_kind,
+  {MAY_ACT_SQL} AS may_act
 FROM (SELECT 1 AS one) x
 LEFT JOIN actions a ON a.id = {{}}
 LEFT JOIN units u ON u.id = {{}}
@@ -205,6 +208,9 @@ async def create_action(
         "created_at": utcnow(),
         "request_hash": digest,
         "evidence_count": 0,
+        "recording_required": needs_recording(data.kind, context["item_kind"]),
+        "recording_at": None,
+        "recording_alerted_at": None,
     }
     try:
         async with atomic():
@@ -325,6 +331,8 @@ def _view(
         created_by=r["created_by"],
         evidence_count=r["evidence_count"],
         case_ids=case_ids,
+        recording_required=bool(r["recording_required"]),
+        recording_missing=bool(r["recording_required"]) and r["recording_at"] is None,
     )
 
 
@@ -423,3 +431,111 @@ def _feed_conditions(units: list[uuid.UUID] | None, filters: ActionFilter, curso
     if after is not None:
         conditions.append(after)
     return conditions
+
+
+# --- 全过程记录 (full audio-video recording) --------------------------------------------------------
+
+
+@dataclass
+class RecordingRule:
+    """Which acts need an audio or video file: by action kind, or for every act on an item of a kind."""
+
+    kinds: tuple[str, ...] = ("coercive", "hearing", "service_left")
+    item_kinds: tuple[str, ...] = ("coercion",)
+    grace: timedelta = timedelta(hours=24)
+
+
+RULE = RecordingRule()
+
+
+def configure_recording(kinds: tuple[str, ...], item_kinds: tuple[str, ...], grace_h: float) -> None:
+    RULE.kinds, RULE.item_kinds, RULE.grace = tuple(kinds), tuple(item_kinds), timedelta(hours=grace_h)
+
+
+def needs_recording(kind: str, item_kind: str | None) -> bool:
+    return kind in RULE.kinds or (item_kind is not None and item_kind in RULE.item_kinds)
+
+
+RECORDING_TYPES = ("video/%", "audio/%")
+
+
+async def mark_recorded(action_id: uuid.UUID) -> None:
+    """In the transaction that attached evidence: the first audio or video file completes the act."""
+    has_media = Evidence.select(Evidence.parent_id).where(
+        (Evidence.parent_type == "action")
+        & (Evidence.parent_id == action_id)
+        & (Evidence.content_type.like(RECORDING_TYPES[0]) | Evidence.content_type.like(RECORDING_TYPES[1]))
+    )
+    await (
+        Action.update({Action.recording_at: utcnow()})
+        .where((Action.id == action_id) & Action.recording_at.is_null() & Action.id.is_in(has_media))
+        .run()
+    )
+
+
+async def missing_recordings(action_ids: list[uuid.UUID], inspections_too: bool) -> list[dict[str, Any]]:
+    """The actions among ``action_ids`` still without their recording. ``inspections_too``: a major
+    case's on-site inspections (现场检查) need one as well."""
+    if not action_ids:
+        return []
+    needed: Combinable = Action.recording_required.eq(True)
+    if inspections_too:
+        needed = needed | (Action.kind == "inspection")
+    return await Action.select(Action.id, Action.kind, Action.occurred_at).where(
+        Action.id.is_in(action_ids) & needed & Action.recording_at.is_null()
+    )
+
+
+async def count_missing_recordings(unit_ids: list[uuid.UUID] | None) -> dict[str, int]:
+    """Per unit: acts still without their recording (``missing``) and those past the grace period."""
+    query = Action.select(Action.unit, Action.created_at).where(
+        Action.recording_required.eq(True) & Action.recording_at.is_null()
+    )
+    if unit_ids is not None:
+        query = query.where(Action.unit.is_in(unit_ids or [uuid.UUID(int=0)]))
+    cutoff = utcnow() - RULE.grace
+    missing = overdue = 0
+    for row in await query:
+        missing += 1
+        overdue += row["created_at"] < cutoff
+    return {"missing": missing, "overdue": overdue}
+
+
+async def check_recordings(events: Publisher) -> int:
+    """Periodic: an act still without its recording a grace period after it reached the server
+    raises one alert. State-based (``recording_alerted_at``), so a restart raises no second one."""
+    cutoff = utcnow() - RULE.grace
+    due = await Action.select(Action.id, Action.unit, Action.kind, Action.occurred_at).where(
+        Action.recording_required.eq(True)
+        & Action.recording_at.is_null()
+        & Action.recording_alerted_at.is_null()
+        & (Action.created_at < cutoff)
+    )
+    raised = 0
+    for row in due:
+        alert = None
+        async with atomic():
+            won = await (
+                Action.update({Action.recording_alerted_at: utcnow()})
+                .where(
+                    (Action.id == row["id"])
+                    & Action.recording_alerted_at.is_null()
+                    & Action.recording_at.is_null()
+                )
+                .returning(Action.id)
+            )
+            if won:
+                alert = await record_alert(
+                    "action.recording_missing",
+                    f"No audio-video recording (全过程记录) for the {row['kind']} act of "
+                    f"{row['occurred_at'].astimezone(BEIJING):%Y-%m-%d %H:%M}",
+                    severity="medium",
+                    unit_id=row["unit"],
+                    object_type="action",
+                    object_id=row["id"],
+                    data={"kind": row["kind"], "occurred_at": row["occurred_at"].isoformat()},
+                )
+        if alert is not None:
+            raised += 1
+            await announce(events, alert)
+    return raised

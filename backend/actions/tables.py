@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from piccolo.columns import (
     UUID,
+    Boolean,
     DoublePrecision,
     ForeignKey,
     Integer,
@@ -20,7 +21,8 @@ if TYPE_CHECKING:
     from backend.org.tables import Item, Unit
 
 
-ACTION_KINDS = ("inspection", "evidence", "service", "coercive", "other")
+# hearing: 听证; service_left: 留置送达 (a document left at the party's home, recorded on video).
+ACTION_KINDS = ("inspection", "evidence", "service", "coercive", "hearing", "service_left", "other")
 
 
 def _ref(name: str, module: str) -> LazyTableReference:
@@ -50,6 +52,11 @@ class Action(Table, tablename="actions"):
     # SHA-256 of the canonical request, to tell a retry from a different record reusing an id.
     request_hash = Varchar(length=64)
     evidence_count = Integer(default=0)
+    # 全过程记录: the act needs an audio or video file; when the first one arrived; when the one
+    # alert for a missing recording was raised.
+    recording_required = Boolean(default=False)
+    recording_at = Timestamptz(null=True, default=None)
+    recording_alerted_at = Timestamptz(null=True, default=None)
 
 
 class ActionOfficer(Table, tablename="action_officers"):

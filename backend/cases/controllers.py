@@ -7,10 +7,12 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from backend.cases import schemas, services
+from backend.actions.services import count_missing_recordings
+from backend.cases import clocks, schemas, services
 from backend.lib.auth import CurrentUser, requires_roles
 from backend.lib.deps import SignedIn
 from backend.lib.pagination import Page
+from backend.lib.scope import enforcement_units
 from backend.lib.params import DEFAULT_LIMIT, Cursor, IdempotencyKey, Limit
 from backend.live.publish import Events
 
@@ -19,6 +21,7 @@ Status = Annotated[
     QueryParameter(),
 ]
 CaseId = FromPath[uuid.UUID]
+ClockKind = Literal["decision", "delivery", "publication", "withdrawal"]
 User = Request[CurrentUser, Any, Any]
 
 
@@ -147,3 +150,50 @@ class CaseController(Controller):
         self, events: Events, user: SignedIn, case_id: CaseId, data: JSONBody[schemas.OverrideCreate]
     ) -> schemas.Case:
         return await services.override(user, case_id, data, events)
+
+    @post(
+        "/{case_id:uuid}/hearing",
+        guards=[requires_roles("officer")],
+        status_code=HTTP_200_OK,
+        summary="听证: the party told of the right, the party's request, the hearing notice",
+    )
+    async def hearing(
+        self, events: Events, user: SignedIn, case_id: CaseId, data: JSONBody[schemas.HearingStep]
+    ) -> schemas.Case:
+        return await services.hearing(user, case_id, data, events)
+
+    @post(
+        "/{case_id:uuid}/clocks/{kind:str}/extension",
+        guards=[requires_roles("supervisor")],
+        status_code=HTTP_200_OK,
+        summary="Approve a later due date for a running clock (延长), with a reason",
+    )
+    async def extend_clock(
+        self,
+        user: SignedIn,
+        case_id: CaseId,
+        kind: FromPath[ClockKind],
+        data: JSONBody[schemas.ExtensionCreate],
+    ) -> list[schemas.Clock]:
+        return await clocks.extend(user, case_id, kind, data)
+
+
+class ClockController(Controller):
+    path = "/clocks"
+    tags = ["enforcement"]
+
+    @get("/", summary="The statutory clocks of the units in scope, what is due first on top")
+    async def list_clocks(
+        self,
+        user: SignedIn,
+        unit_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        include_done: Annotated[bool, QueryParameter()] = False,
+    ) -> schemas.UnitClocks:
+        items = await clocks.of_units(user, unit_id, include_done)
+        units = enforcement_units(user)
+        if unit_id is not None:
+            units = [unit_id] if units is None or unit_id in units else [uuid.UUID(int=0)]
+        counts = await count_missing_recordings(units)
+        return schemas.UnitClocks(
+            items=items, recordings_missing=counts["missing"], recordings_overdue=counts["overdue"]
+        )

@@ -120,3 +120,52 @@ class Case(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     allowed_steps: list[str]
+    clocks: list[Clock] = []
+    hearing: dict[str, Any] | None = None
+
+
+class Clock(msgspec.Struct):
+    """A statutory period: ``counts`` says whether ``days`` are working days (工作日) or calendar days."""
+
+    kind: str
+    law: str
+    started_on: date
+    days: int
+    counts: Literal["working", "calendar"]
+    due_on: date
+    provisional: bool
+    status: str
+    # running | due_soon | overdue | met | stopped
+    state: str
+    met_on: date | None
+    extension: dict[str, Any] | None
+
+
+class UnitClock(Clock):
+    case_id: uuid.UUID
+    case_number: str
+    unit_id: uuid.UUID
+
+
+class UnitClocks(msgspec.Struct):
+    items: list[UnitClock]
+    # 全过程记录: the unit's acts still without their recording, and those past the grace period.
+    recordings_missing: int
+    recordings_overdue: int
+
+
+class ExtensionCreate(Strict):
+    """延长办案期限: a supervisor's approval with a reason and the new due date."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=5, max_length=2000)]
+    due_on: date
+
+
+class HearingStep(Strict):
+    """听证 (第六十四条). ``notified``: the party told of the right (the 5 working days start);
+    ``requested``: the party asked; ``scheduled``: the notice sent on ``notice_on`` for ``hearing_on``."""
+
+    step: Literal["notified", "requested", "scheduled"]
+    on: date
+    hearing_on: date | None = None
+    version: Version | None = None

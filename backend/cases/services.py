@@ -8,7 +8,8 @@ closed with a fine (防止以罚代刑), unless a supervisor records a justified
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,10 +18,11 @@ import msgspec
 from backend.accounts.services import certificate_view
 from backend.accounts.tables import Certificate
 from backend.actions.schemas import Party
+from backend.actions.services import missing_recordings
 from backend.actions.tables import Action
 from backend.alerts.services import raise_alert
 from backend.audit import services as audit
-from backend.cases import schemas
+from backend.cases import clocks, schemas
 from backend.cases.tables import Case, CaseAction, CaseReview
 from backend.db import atomic, is_unique_violation, json_value
 from backend.lib import idempotency
@@ -32,6 +34,7 @@ from backend.lib.scope import can_see, enforcement_units, mask_id_number, sees_p
 from backend.live.publish import Publisher
 from backend.org.services import unit_may_act
 from backend.org.tables import Item
+from backend.workdays.services import calendar as work_calendar
 
 OPEN = ("filed", "investigating", "review", "decided", "served")
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -44,8 +47,19 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "close": ("served",),
     "transfer": ("investigating", "review", "decided", "served"),
     "override": OPEN,
+    "hearing": ("filed", "investigating", "review"),
 }
-OFFICER_STEPS = ("submit-review", "decision", "serve", "close", "transfer")
+OFFICER_STEPS = ("submit-review", "decision", "serve", "close", "transfer", "hearing")
+
+# Higher domains act on a decision in its transaction (publication starts its clock):
+# hook(case row, item row, decided_on).
+Decided = Callable[[dict[str, Any], dict[str, Any], date], Awaitable[None]]
+_on_decided: list[Decided] = []
+
+
+def on_decided(hook: Decided) -> None:
+    if hook not in _on_decided:
+        _on_decided.append(hook)
 
 
 def _num(value: Decimal | float | None) -> float | None:
@@ -187,6 +201,8 @@ async def _view(viewer: CurrentUser, row: dict[str, Any], item: dict[str, Any] |
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         allowed_steps=_allowed_steps(viewer, row, approved),
+        clocks=await clocks.of_case(row["id"]),
+        hearing=json_value(row["hearing"]),
     )
 
 
@@ -264,8 +280,10 @@ async def _save(
     audit_data: dict[str, Any],
     *,
     bump: bool = True,
+    then: Callable[[], Awaitable[None]] | None = None,
 ) -> schemas.Case:
-    """Apply ``changes`` only if nobody changed the case meanwhile (compare-and-set on version)."""
+    """Apply ``changes`` only if nobody changed the case meanwhile (compare-and-set on version);
+    ``then`` runs in the same transaction (the clocks)."""
     values = {**changes, Case.updated_at: utcnow()}
     if bump:
         values[Case.version] = row["version"] + 1
@@ -278,6 +296,8 @@ async def _save(
         if not updated:
             raise AppError(Errors.CASE_VERSION_CONFLICT, "The case was changed by someone else; reload it.")
         await audit.record(actor, action, "case", row["id"], audit_data)
+        if then is not None:
+            await then()
     view = await get_case(actor, row["id"])
     await events.publish(
         "case.updated",
@@ -345,6 +365,7 @@ async def create_case(
                 case_id,
                 {"number": number, "action_ids": [str(a) for a in action_ids]},
             )
+            await clocks.start(case_id, data.unit_id, "decision", today_local())
     except Exception as exc:
         if is_unique_violation(exc):
             return await get_case(actor, case_id), True
@@ -506,6 +527,7 @@ async def decide(
                 detail,
                 reason="review_pending" if row["status"] == "review" else "not_reviewed",
             )
+    await _require_recordings(row, is_major(item, fine, measures))
     if criminal_reached(item, _num(row["amount_involved"])):
         await _criminal_alert(
             events, actor, row, "Administrative decision on a case over the criminal threshold"
@@ -517,9 +539,37 @@ async def decide(
         "decided_at": datetime.now(UTC).isoformat(),
         "decided_by": str(actor.id),
     }
+    decided_on = today_local()
+
+    async def start_clocks() -> None:
+        await clocks.meet(case_id, "decision", decided_on)
+        await clocks.start(case_id, row["unit"], "delivery", decided_on)
+        for hook in _on_decided:
+            await hook(row, item, decided_on)
+
     return await _save(
-        events, actor, row, {Case.status: "decided", Case.decision: decision}, "case.decided", decision
+        events,
+        actor,
+        row,
+        {Case.status: "decided", Case.decision: decision},
+        "case.decided",
+        decision,
+        then=start_clocks,
     )
+
+
+async def _require_recordings(row: dict[str, Any], major: bool) -> None:
+    """全过程记录: every act the case is built on that needs an audio-video recording has one (a
+    major case's on-site inspections too)."""
+    linked = [a["action"] for a in await CaseAction.select(CaseAction.action).where(CaseAction.case == row["id"])]
+    missing = await missing_recordings(linked, inspections_too=major)
+    if missing:
+        raise AppError(
+            Errors.CASE_RECORDING_MISSING,
+            "The case cannot be decided: the audio-video recording (全过程记录) of "
+            f"{len(missing)} of its acts is missing. Attach the video or audio file to each act first.",
+            action_ids=sorted(str(m["id"]) for m in missing),
+        )
 
 
 async def _criminal_alert(events: Publisher, actor: CurrentUser, row: dict[str, Any], what: str) -> None:
@@ -547,8 +597,18 @@ async def serve(
     if data.served_on > today_local():
         raise AppError(Errors.VALIDATION, "served_on is in the future.", errors=[{"key": "served_on"}])
     changes = {Case.status: "served", Case.served_on: data.served_on, Case.serve_method: data.method}
+
+    async def met() -> None:
+        await clocks.meet(case_id, "delivery", data.served_on)
+
     return await _save(
-        events, actor, row, changes, "case.served", {"served_on": str(data.served_on), "method": data.method}
+        events,
+        actor,
+        row,
+        changes,
+        "case.served",
+        {"served_on": str(data.served_on), "method": data.method},
+        then=met,
     )
 
 
@@ -588,8 +648,76 @@ async def transfer(
         "transferred_on": str(data.transferred_on),
         "receipt_number": data.receipt_number,
     }
+    async def stopped() -> None:
+        await clocks.stop(case_id)
+
     return await _save(
-        events, actor, row, {Case.status: "transferred", Case.transfer: record}, "case.transferred", record
+        events,
+        actor,
+        row,
+        {Case.status: "transferred", Case.transfer: record},
+        "case.transferred",
+        record,
+        then=stopped,
+    )
+
+
+async def hearing(
+    actor: CurrentUser, case_id: uuid.UUID, data: schemas.HearingStep, events: Publisher
+) -> schemas.Case:
+    """听证 (第六十四条): the party told of the right starts 5 working days for a request; a request
+    after them is refused; the hearing notice must be sent at least 7 working days before it."""
+    row = await _row(actor, case_id)
+    _require_step(actor, row, "hearing")
+    _check_version(row, data.version)
+    if data.on > today_local():
+        raise AppError(Errors.VALIDATION, "on is in the future.", errors=[{"key": "on"}])
+    record = dict(json_value(row["hearing"]) or {})
+    then: Callable[[], Awaitable[None]] | None = None
+
+    async def start_window() -> None:
+        await clocks.start(case_id, row["unit"], "hearing_request", data.on)
+
+    async def close_window() -> None:
+        await clocks.meet(case_id, "hearing_request", data.on)
+
+    if data.step == "notified":
+        record, then = {"notified_on": str(data.on)}, start_window
+
+    elif data.step == "requested":
+        if "notified_on" not in record:
+            raise AppError(
+                Errors.CASE_INVALID_TRANSITION, "Record first that the party was told of the right."
+            )
+        due = (await work_calendar()).deadline(date.fromisoformat(record["notified_on"]), 5, True)[0]
+        if data.on > due:
+            raise AppError(
+                Errors.CASE_HEARING_REQUEST_LATE,
+                f"The party was told on {record['notified_on']}; a request was possible until {due}.",
+                due_on=str(due),
+            )
+        record["requested_on"] = str(data.on)
+        then = close_window
+
+    else:
+        if data.hearing_on is None:
+            raise AppError(
+                Errors.VALIDATION,
+                "hearing_on is required to schedule a hearing.",
+                errors=[{"key": "hearing_on", "message": "required"}],
+            )
+        earliest = (await work_calendar()).add_working_days(data.on, 7)[0]
+        if data.hearing_on < earliest:
+            raise AppError(
+                Errors.CASE_HEARING_NOTICE_LATE,
+                f"A notice sent on {data.on} allows a hearing on {earliest} at the earliest "
+                "(7 working days ahead, 第六十四条).",
+                earliest=str(earliest),
+            )
+        record.update(notice_on=str(data.on), hearing_on=str(data.hearing_on))
+    audit_data = {"step": data.step, **record}
+    return await _save(
+        events, actor, row, {Case.hearing: record}, "case.hearing", audit_data, then=then
     )
 
 

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from piccolo.columns import (
     JSON,
     UUID,
+    Boolean,
     Date,
     ForeignKey,
     Integer,
@@ -53,6 +54,8 @@ class Case(Table, tablename="cases"):
     closed_at = Timestamptz(null=True, default=None)
     transfer = JSON(null=True, default=None)
     override = JSON(null=True, default=None)
+    # 听证 (第六十四条): notified_on, requested_on, notice_on, hearing_on as ISO dates.
+    hearing = JSON(null=True, default=None)
     created_by: ForeignKey[User] = ForeignKey(references=_ref("User", "backend.accounts.tables"))
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow())
@@ -74,4 +77,29 @@ class CaseReview(Table, tablename="case_reviews"):
     outcome = Varchar(length=20)
     opinion = Text()
     case_version = Integer()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+CLOCK_KINDS = ("decision", "delivery", "hearing_request", "publication", "withdrawal")
+CLOCK_STATES = ("running", "met", "stopped")
+
+
+class CaseClock(Table, tablename="case_clocks"):
+    """A statutory period on a case: from ``started_on``, ``days`` working or calendar days, due on
+    ``due_on``. ``warned_at`` and ``overdue_at`` are set once, with the one alert each."""
+
+    id = UUID(primary_key=True)
+    case = ForeignKey(references=Case, index=True)
+    unit = UUID(index=True)
+    kind = Varchar(length=20)
+    started_on = Date()
+    days = Integer()
+    working = Boolean(default=False)
+    provisional = Boolean(default=False)
+    due_on = Date(index=True)
+    status = Varchar(length=10, default="running", index=True)
+    met_on = Date(null=True, default=None)
+    warned_at = Timestamptz(null=True, default=None)
+    overdue_at = Timestamptz(null=True, default=None)
+    extension = JSON(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())

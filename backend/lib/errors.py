@@ -104,6 +104,25 @@ class Errors:
     CASE_PROPOSAL_MISSING = ErrorCode(
         "case.proposal_missing", 422, "Record the proposed decision before asking for legal review"
     )
+    CASE_RECORDING_MISSING = ErrorCode(
+        "case.recording_missing",
+        422,
+        "An action of this case needs its audio-video recording (全过程记录) before a decision",
+    )
+    CASE_HEARING_NOTICE_LATE = ErrorCode(
+        "case.hearing_notice_late", 422, "The hearing notice must reach the party 7 working days ahead"
+    )
+    CASE_HEARING_REQUEST_LATE = ErrorCode(
+        "case.hearing_request_late", 422, "The party asked for a hearing after the 5 working days"
+    )
+    CLOCK_EXTENSION_INVALID = ErrorCode(
+        "clock.extension_invalid", 422, "An extension needs a running clock and a later date"
+    )
+    PUBLICATION_NOT_DECIDED = ErrorCode(
+        "publication.not_decided", 422, "Only a decided case is published"
+    )
+    PUBLICATION_EXISTS = ErrorCode("publication.exists", 409, "The decision is already published")
+    PUBLICATION_WITHDRAWN = ErrorCode("publication.withdrawn", 409, "The publication is already withdrawn")
     CASE_INVALID_TRANSITION = ErrorCode("case.invalid_transition", 422, "This step is not allowed now")
     CASE_VERSION_CONFLICT = ErrorCode(
         "case.version_conflict", 409, "The case was changed by someone else; reload it and try again"
