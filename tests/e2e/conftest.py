@@ -247,6 +247,19 @@ class ApiClient:
         finally:
             conn.close()
 
+    def upload(self, path: str, content: bytes, content_type: str) -> Any:
+        """POST raw bytes (an evidence file) and return the created record."""
+        conn = http.client.HTTPConnection(self.host, int(self.port), timeout=30)
+        headers = {"Content-Type": content_type, "Authorization": f"Bearer {self.token}"}
+        try:
+            conn.request("POST", "/api/v1" + path, content, headers)
+            res = conn.getresponse()
+            raw = res.read()
+            assert res.status == 201, (path, res.status, raw[:500])
+            return json.loads(raw)
+        finally:
+            conn.close()
+
     def get(self, path: str, **params: Any) -> Any:
         query = urlencode({k: v for k, v in params.items() if v is not None})
         status, data = self.call("GET", path + (f"?{query}" if query else ""))

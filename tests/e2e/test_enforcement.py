@@ -14,6 +14,7 @@ from playwright.async_api import Page, expect
 from tests.e2e import record_form
 from tests.e2e.conftest import sign_in
 from tests.e2e.record_form import expect_step, go_to_step, next_step, submit
+from tests.integration.evidence.photos import mp4
 
 pytestmark = pytest.mark.e2e
 
@@ -218,6 +219,9 @@ async def test_action_to_case_through_review_to_closed(new_page, api, password: 
     await expect(reviewer.get_by_test_id("reviews")).to_contain_text("事实清楚，证据充分")
     await expect(reviewer.get_by_test_id("review-form")).to_have_count(0)
     await expect(reviewer.get_by_test_id("review-approved")).to_be_visible()
+
+    # A major case's inspection needs its video (全过程记录) before the decision; it arrives now.
+    client.upload(f"/actions/{action_id}/evidence", mp4(60_000), "video/mp4")
 
     # back on the officer's phone: decide, serve, close
     await officer.reload()

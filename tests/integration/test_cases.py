@@ -7,6 +7,7 @@ from backend.cases.tables import Case
 from backend.lib.clock import today_local
 from tests.conftest import World, assert_problem
 from tests.integration.enforcement_helpers import open_case, record_action
+from tests.integration.evidence.photos import mp4
 
 TODAY = str(today_local())
 
@@ -30,6 +31,13 @@ async def _alerts(case_id: str, type_: str) -> int:
 async def test_major_case_walks_review_decision_service_and_closing(client, as_user, world: World) -> None:
     officer = await as_user("officer_a1")
     action = await record_action(client, officer, world)
+    # A major case's on-site inspection is recorded on video (全过程记录; tests/integration/test_recording.py).
+    video = await client.post(
+        f"/api/v1/actions/{action['id']}/evidence",
+        content=mp4(50_000),
+        headers={**officer, "Content-Type": "video/mp4"},
+    )
+    assert video.status_code == 201, video.text
     case = await open_case(client, officer, world, [action["id"]])
     assert (
         case["status"] == "filed"
