@@ -57,6 +57,14 @@ from backend.live.controllers import PositionController, live_socket
 from backend.live.hub import Hub
 from backend.live.publish import Publisher, channel_name
 from backend.org.controllers import ItemController, UnitController
+from backend.publication import services as publication_services
+from backend.publication.controllers import (
+    PublicationController,
+    PublicController,
+    public_page,
+    public_rate_limit,
+    public_record,
+)
 from backend.settings import Settings, get_settings
 from backend.summary.controllers import SummaryController
 from backend.supervision import services as supervision_services
@@ -126,6 +134,7 @@ def register_domains() -> None:
     supervision_services.on_review_failed(corrective_services.from_failed_spot_check)
     supervision_services.on_appeal_overturned(corrective_services.withdraw_for_spot_check)
     actions_services.link_cases(cases_services.cases_of_actions)
+    cases_services.on_decided(publication_services.start_clock)
 
 
 def configure_domains(settings: Settings) -> None:
@@ -134,6 +143,7 @@ def configure_domains(settings: Settings) -> None:
     actions_services.configure_recording(
         settings.recording_kinds, settings.recording_item_kinds, settings.recording_grace_h
     )
+    publication_services.configure(settings.publication_days, settings.withdrawal_days)
 
 
 async def check_clocks(events: Publisher) -> None:
@@ -258,12 +268,23 @@ def create_app(
             DocumentController,
             CorrectiveController,
             CapabilityController,
+            PublicationController,
+            Router(
+                path="/",
+                route_handlers=[PublicController],
+                middleware=[public_rate_limit(settings.public_rate_per_minute).middleware],
+            ),
             live_socket,
         ],
         middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens)],
         security=[{"BearerAuth": []}],
     )
-    handlers: list[Any] = [healthz, readyz, api]
+    public = Router(
+        path="/",
+        route_handlers=[public_page, public_record],
+        middleware=[public_rate_limit(settings.public_rate_per_minute).middleware],
+    )
+    handlers: list[Any] = [healthz, readyz, api, public]
     if (settings.pwa_dir / "vendor").is_dir():
         # Vendored libraries carry their version in the path: a new one is a new URL.
         handlers.append(

@@ -34,6 +34,7 @@ LAYERS: list[set[str]] = [
     {"evidence"},
     {"actions"},
     {"cases"},
+    {"publication"},
     {"supervision"},
     {"documents"},
     {"corrective"},
