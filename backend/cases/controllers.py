@@ -21,7 +21,6 @@ Status = Annotated[
     QueryParameter(),
 ]
 CaseId = FromPath[uuid.UUID]
-ClockKind = Literal["decision", "delivery", "publication", "withdrawal"]
 User = Request[CurrentUser, Any, Any]
 
 
@@ -163,7 +162,7 @@ class CaseController(Controller):
         return await services.hearing(user, case_id, data, events)
 
     @post(
-        "/{case_id:uuid}/clocks/{kind:str}/extension",
+        "/{case_id:uuid}/extension",
         guards=[requires_roles("supervisor")],
         status_code=HTTP_200_OK,
         summary="Approve a later due date for a running clock (延长), with a reason",
@@ -172,10 +171,9 @@ class CaseController(Controller):
         self,
         user: SignedIn,
         case_id: CaseId,
-        kind: FromPath[ClockKind],
         data: JSONBody[schemas.ExtensionCreate],
     ) -> list[schemas.Clock]:
-        return await clocks.extend(user, case_id, kind, data)
+        return await clocks.extend(user, case_id, data.clock, data)
 
 
 class ClockController(Controller):

@@ -155,10 +155,11 @@ class UnitClocks(msgspec.Struct):
 
 
 class ExtensionCreate(Strict):
-    """延长办案期限: a supervisor's approval with a reason and the new due date."""
+    """延长办案期限: a supervisor's approval with a reason and the new due date of a running clock."""
 
     reason: Annotated[str, msgspec.Meta(min_length=5, max_length=2000)]
     due_on: date
+    clock: Literal["decision", "delivery", "publication", "withdrawal"] = "decision"
 
 
 class HearingStep(Strict):

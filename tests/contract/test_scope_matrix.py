@@ -43,6 +43,9 @@ EVIDENCE_ID = str(uuid.uuid4())  # no evidence of the task: the control's comple
 SHARED_LISTS = {"/api/v1/units", "/api/v1/items"}
 # Lists whose rows are not township records (the checklist is one set of questions for everyone).
 NOT_RECORDS = {"/api/v1/spot-checks/checklist"}
+# 执法公示 is public by design (no sign-in, published records only, nothing personal):
+# tests/integration/test_publication.py checks what it shows and that it never finds an unpublished case.
+PUBLIC_PREFIX = "/api/v1/public/"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TUS = {"Tus-Resumable": "1.0.0"}
 
@@ -66,6 +69,9 @@ BODIES: dict[str, dict[str, Any]] = {
         "json": {"organ": "区公安局", "transferred_on": _today(), "receipt_number": "R-1"}
     },
     "PATCH /api/v1/cases/{case_id}": {"json": {"version": 1, "investigation": "补充调查"}},
+    "POST /api/v1/cases/{case_id}/hearing": {"json": {"step": "notified", "on": _today()}},
+    "POST /api/v1/cases/{case_id}/extension": {"json": {"reason": "案情复杂，需要延长", "due_on": "2099-01-01"}},
+    "POST /api/v1/publications/{publication_id}/withdraw": {"json": {"reason": "原处罚决定已撤销"}},
     "POST /api/v1/spot-checks/{check_id}/appeal": {"json": {"comment": "申诉理由"}},
     "POST /api/v1/spot-checks/{check_id}/appeal/decision": {"json": {"upheld": True}},
     "POST /api/v1/spot-checks/{check_id}/review": {"json": {"results": {}, "score": 90}},
@@ -104,6 +110,8 @@ def operations(openapi: dict[str, Any]) -> tuple[list[Operation], list[Operation
     """(operations with an object id in the path, list operations) of the document."""
     with_ids, lists = [], []
     for path, item in openapi["paths"].items():
+        if path.startswith(PUBLIC_PREFIX):
+            continue
         for method, op in item.items():
             if method not in {"get", "post", "put", "patch", "delete", "head"}:
                 continue

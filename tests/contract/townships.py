@@ -205,6 +205,25 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
             headers=officer,
         )
     )
+    # A second case, decided and published (执法公示).
+    decided = _ok(
+        await client.post(
+            "/api/v1/cases",
+            json={"unit_id": town.unit, "item_id": world.item, "action_ids": [], "summary": "矩阵公示案件"},
+            headers=officer,
+        )
+    )
+    _ok(
+        await client.patch(
+            f"/api/v1/cases/{decided['id']}",
+            json={"version": decided["version"], "investigation": "已调查"},
+            headers=officer,
+        )
+    )
+    _ok(await client.post(f"/api/v1/cases/{decided['id']}/decision", json={"fine": 100}, headers=officer))
+    published = _ok(
+        await client.post("/api/v1/publications", json={"case_id": decided["id"]}, headers=officer)
+    )
     check = _ok(
         await client.post(
             "/api/v1/spot-checks", json={"officer_id": town.users["officer"]}, headers=supervisor
@@ -314,6 +333,7 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
         "item_id": [world.item],
         "action_id": [action["id"]],
         "case_id": [case["id"]],
+        "publication_id": [published["id"]],
         "evidence_id": [
             action_evidence["id"],
             case_evidence["id"],

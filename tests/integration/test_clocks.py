@@ -150,7 +150,7 @@ async def test_a_supervisor_extends_the_decision_clock_with_a_reason_and_it_is_a
 ) -> None:
     case, officer = await _case(client, world)
     supervisor = await login(client, world.username("supervisor"))
-    url = f"/api/v1/cases/{case['id']}/clocks/decision/extension"
+    url = f"/api/v1/cases/{case['id']}/extension"
     before = _clock(case, "decision")["due_on"]
     # Not later than the current date: refused, nothing written.
     earlier = await client.post(url, json={"reason": "案情复杂，需延长", "due_on": before}, headers=supervisor)
@@ -178,8 +178,8 @@ async def test_a_supervisor_extends_the_decision_clock_with_a_reason_and_it_is_a
     )
     assert entries == 1
     missing = await client.post(
-        f"/api/v1/cases/{case['id']}/clocks/delivery/extension",
-        json={"reason": "案情复杂，需延长", "due_on": "2099-01-01"},
+        url,
+        json={"clock": "delivery", "reason": "案情复杂，需延长", "due_on": "2099-01-01"},
         headers=supervisor,
     )
     assert_problem(missing, 422, "clock.extension_invalid")
