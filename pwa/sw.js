@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 0c044b6e4640b3f9ec948fbf4d3299faeaf59566fa63ad1be81baa3d57589d25
+// shell digest: 78875a743682902c175750181bb070720258ee6b19831b42b91b48a0fd3fc1f0
 
-const VERSION = 'fw-shell-v53';
+const VERSION = 'fw-shell-v54';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -32,6 +32,7 @@ const SHELL = [
   '/js/pages/action-new.js',
   '/js/pages/actions.js',
   '/js/pages/cases.js',
+  '/js/pages/clocks.js',
   '/js/pages/command.js',
   '/js/pages/common.js',
   '/js/pages/documents-card.js',

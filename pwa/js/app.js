@@ -54,6 +54,7 @@ const SUBPAGES = [
   // Any record shown anywhere (the feed, a case) opens here, for every role that may see it.
   ['actions/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin'], load: () => import('./pages/actions.js'), name: 'actionPage', title: 'action.detailTitle' }],
   ['cases', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casesPage', title: 'cases.title' }],
+  ['clocks', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command'], load: () => import('./pages/clocks.js'), name: 'clocksPage', title: 'clock.listTitle' }],
   ['cases/:id', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casePage', title: 'case.title' }],
   ['spot-checks', { roles: ['supervisor'], load: () => import('./pages/spotcheck.js'), name: 'spotChecksPage', title: 'sc.supervisorTitle' }],
   ['spot-checks/:id', { roles: ['supervisor', 'invited_supervisor', 'officer'], load: () => import('./pages/spotcheck-view.js'), name: 'spotCheckPage', title: 'sc.title' }],

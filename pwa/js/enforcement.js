@@ -2,10 +2,13 @@
 
 import { request } from './api.js';
 import { h } from './dom.js';
-import { t, getLang } from './i18n.js';
+import { t, getLang, formatDate } from './i18n.js';
 import { loadError, loadingLine } from './widgets.js';
 
-export const KINDS = ['inspection', 'evidence', 'service', 'coercive', 'other'];
+export const KINDS = ['inspection', 'evidence', 'service', 'coercive', 'hearing', 'service_left', 'other'];
+/** Kinds the server's default rule says need an audio-video recording (全过程记录); the record's own
+ * answer (recording_required) is what counts once it is sent. */
+export const RECORDING_KINDS = ['coercive', 'hearing', 'service_left'];
 /** Workflow steps an officer may be offered, in the order the buttons appear. */
 export const STEPS = ['submit-review', 'decision', 'serve', 'close', 'transfer'];
 export const OUTCOMES = ['approved', 'rejected', 'returned'];
@@ -34,6 +37,7 @@ async function allPages(path, params) {
 }
 
 export const api = {
+  clocks: (params) => request('GET', `/clocks${query(params)}`),
   items: (unitId) => allPages('/items', { unit_id: unitId, limit: 200 }),
   officers: (unitId) => allPages('/users', { role: 'officer', unit_id: unitId, limit: 200 }),
   createAction: (payload) => request('POST', '/actions', { body: payload }),
@@ -248,4 +252,20 @@ export function pagedList({ fetchPage, renderItem, emptyKey, errorMessage, testi
   more.addEventListener('click', () => load(false));
   load(true);
   return { node: h('div', { class: 'paged' }, list, status, more), reload: () => load(true) };
+}
+
+/** One statutory clock as a list row: what, until when, in which state (plain words, no codes). */
+export function clockRow(c, withCase = false) {
+  const counts = t(c.counts === 'working' ? 'clock.working' : 'clock.calendar', { n: c.days });
+  const until = c.status === 'met' ? t('clock.metOn', { date: formatDate(c.met_on) }) : t('clock.dueOn', { date: formatDate(c.due_on) });
+  const label = withCase ? `${c.case_number} · ${t(`clock.${c.kind}`)}` : t(`clock.${c.kind}`);
+  const content = [
+    h('span', { class: 'row__title' }, label),
+    h('span', { class: 'row__meta' }, `${until} · ${counts}`),
+    h('span', { class: `status status--${c.state}`, 'data-testid': 'clock-state' }, t(`clock.state.${c.state}`)),
+  ];
+  return withCase
+    ? h('li', { 'data-testid': 'clock', 'data-kind': c.kind },
+      h('a', { class: 'row', href: `#/cases/${encodeURIComponent(c.case_id)}` }, ...content))
+    : h('li', { class: 'row', 'data-testid': 'clock', 'data-kind': c.kind }, ...content);
 }

@@ -16,6 +16,7 @@ import { reportFix, shiftPartners } from '../duty.js';
 import { certificateState } from './officer.js';
 import {
   KINDS,
+  RECORDING_KINDS,
   actionPayload,
   api,
   backLink,
@@ -502,12 +503,21 @@ function formView({ user, restore, navigate }, d) {
 
   const offlineNote = h('p', { class: 'notice', role: 'status', 'data-testid': 'catalogue-note' });
   const reviewBox = h('div', { class: 'summary-list', 'data-testid': 'review' });
+  // 全过程记录: this kind of act needs a video or an audio recording; say so while still on site.
+  const recordingNote = h('p', { class: 'notice notice--warn', role: 'status', 'data-testid': 'recording-needed', hidden: true },
+    t('form.recordingNeeded'));
+  function drawRecordingNote() {
+    const needed = RECORDING_KINDS.includes(d.kind);
+    const hasVideo = media.node.querySelector('[data-testid="media-item"]:not([data-media="photo"])') !== null;
+    recordingNote.hidden = !needed || hasVideo;
+  }
+  new MutationObserver(drawRecordingNote).observe(media.node, { childList: true, subtree: true });
   const contents = {
     item: [unitGroup, offlineNote, itemSlot, kind.node],
     people: [partnerSlot],
     party: [party],
     scene: [whenWhere, unlocatedNote, address.node, notes.node],
-    evidence: [media.node],
+    evidence: [recordingNote, media.node],
     review: [reviewBox],
   };
   const panels = new Map(STEPS.map((name, i) => {
@@ -544,7 +554,10 @@ function formView({ user, restore, navigate }, d) {
       ['scene', t('action.address'), d.address.trim() || t('action.notGiven')],
       ['evidence', t('action.evidence'), t('action.evidenceCount', { n: mediaCount() })],
     ];
-    reviewBox.replaceChildren(h('dl', { class: 'summary-list__list' }, rows.map(([step, label, value]) => h('div', { class: 'summary-list__row', 'data-testid': `review-${step}` },
+    const missing = RECORDING_KINDS.includes(d.kind)
+      && media.node.querySelector('[data-testid="media-item"]:not([data-media="photo"])') === null;
+    reviewBox.replaceChildren(missing ? h('p', { class: 'notice notice--warn', 'data-testid': 'review-recording' }, t('form.recordingNeeded')) : '');
+    reviewBox.append(h('dl', { class: 'summary-list__list' }, rows.map(([step, label, value]) => h('div', { class: 'summary-list__row', 'data-testid': `review-${step}` },
       h('dt', {}, label),
       h('dd', {}, value || t('action.notGiven'), ' ',
         h('button', { type: 'button', class: 'btn btn--link', 'data-goto': step },
@@ -562,6 +575,7 @@ function formView({ user, restore, navigate }, d) {
     });
     back.hidden = at === 0;
     submit.textContent = d.step === 'review' ? t('action.submit') : t('action.next');
+    drawRecordingNote();
     if (d.step === 'review') drawReview();
     if (focus) {
       const heading = panels.get(d.step).querySelector('.step__title');

@@ -196,6 +196,9 @@ export function actionPage({ user, params, navigate }) {
   function draw(a) {
     const cases = Array.isArray(a.case_ids) ? a.case_ids : [];
     fill(body,
+      a.recording_missing
+        ? h('p', { class: 'notice notice--warn', role: 'alert', 'data-testid': 'recording-missing' }, t('action.recordingMissing'))
+        : null,
       card({ text: a.item_name || a.item_code },
         facts([
           [t('action.item'), `${a.item_code} ${a.item_name}`],
@@ -208,6 +211,9 @@ export function actionPage({ user, params, navigate }) {
           [t('action.location'), location(a), 'action-location'],
           a.notes ? [t('action.notes'), a.notes] : null,
           [t('action.evidence'), t('action.evidenceCount', { n: a.evidence_count || 0 })],
+          a.recording_required
+            ? [t('action.recording'), t(a.recording_missing ? 'action.recordingNone' : 'action.recordingDone'), 'action-recording']
+            : null,
         ])),
       cases.length
         ? card('action.cases', h('ul', { class: 'list' }, cases.map((id) => h('li', {},

@@ -10,6 +10,7 @@ import {
   api,
   backLink,
   choices,
+  clockRow,
   facts,
   field,
   money,
@@ -505,6 +506,9 @@ export function casePage({ user, params, restore }) {
       conflict ? h('p', { class: 'alert', role: 'alert', 'data-testid': 'conflict' }, t('case.conflict')) : null,
       conflict ? unsavedCard(conflict) : null,
       caseFacts(c),
+      Array.isArray(c.clocks) && c.clocks.length
+        ? card('clock.title', h('ul', { class: 'list', 'data-testid': 'case-clocks' }, c.clocks.map((k) => clockRow(k))))
+        : null,
       draftFromButton(user, 'case', c.id),
       editable ? null : proposalCard(c),
       actionsCard(c, isOfficer, state),

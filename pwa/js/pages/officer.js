@@ -81,7 +81,8 @@ function newRecordButton(canAct) {
 function workLinks() {
   return h('nav', { class: 'links', 'aria-label': t('officer.title') },
     h('a', { class: 'btn btn--secondary btn--block', href: '#/officer/actions' }, t('officer.myActions')),
-    h('a', { class: 'btn btn--secondary btn--block', href: '#/cases' }, t('officer.cases')));
+    h('a', { class: 'btn btn--secondary btn--block', href: '#/cases' }, t('officer.cases')),
+    h('a', { class: 'btn btn--secondary btn--block', href: '#/clocks', 'data-testid': 'clocks-link' }, t('clock.listTitle')));
 }
 
 function outboxBadge() {
