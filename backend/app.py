@@ -31,8 +31,8 @@ from backend.alerts.controllers import AlertController, SosController
 from backend.audit import heads as audit_heads
 from backend.audit import services as audit_services
 from backend.audit.controllers import AuditController, AuditKeyController
-from backend.cases import services as cases_services
 from backend.cases import clocks as case_clocks
+from backend.cases import services as cases_services
 from backend.cases.controllers import CaseController, ClockController
 from backend.cases.evidence import CaseParent
 from backend.corrective import services as corrective_services

@@ -133,7 +133,9 @@ async def run(pg_url: str, rows: int, requests: int) -> dict[str, Any]:
         log(f"writing {rows} publications …")
         raw = await asyncpg.connect(url)
         try:
-            await raw.copy_records_to_table("publications", records=_rows(rows, units, items), columns=COLUMNS)
+            await raw.copy_records_to_table(
+                "publications", records=_rows(rows, units, items), columns=COLUMNS
+            )
             await raw.execute("ANALYZE publications")
             newest = await raw.fetch(
                 "SELECT published_at, id FROM publications WHERE status = 'published' "
@@ -210,10 +212,19 @@ async def run(pg_url: str, rows: int, requests: int) -> dict[str, Any]:
                                 "raw_p50_ms": round(statistics.median(raw_times) * 1000, 2),
                             }
                         )
-                        log(f"  {label}: app p95 {results[-1]['app_p95_ms']} ms, raw {results[-1]['raw_p95_ms']} ms")
+                        log(
+                            f"  {label}: app p95 {results[-1]['app_p95_ms']} ms, "
+                            f"raw {results[-1]['raw_p95_ms']} ms"
+                        )
             finally:
                 await raw.close()
-    return {"rows": rows, "requests": requests, "goal_p95_ms": GOAL_P95_MS, "results": results, "machine": machine()}
+    return {
+        "rows": rows,
+        "requests": requests,
+        "goal_p95_ms": GOAL_P95_MS,
+        "results": results,
+        "machine": machine(),
+    }
 
 
 def main() -> int:
@@ -233,12 +244,21 @@ def main() -> int:
         table(
             ["scenario", "rows", "app p50 ms", "app p95 ms", "asyncpg p50 ms", "asyncpg p95 ms"],
             [
-                [r["scenario"], r["rows_on_page"], r["app_p50_ms"], r["app_p95_ms"], r["raw_p50_ms"], r["raw_p95_ms"]]
+                [
+                    r["scenario"],
+                    r["rows_on_page"],
+                    r["app_p50_ms"],
+                    r["app_p95_ms"],
+                    r["raw_p50_ms"],
+                    r["raw_p95_ms"],
+                ]
                 for r in out["results"]
             ],
         )
     )
-    print(f"\n{out['rows']} publications, {out['requests']} requests per scenario; goal p95 ≤ {GOAL_P95_MS} ms")
+    print(
+        f"\n{out['rows']} publications, {out['requests']} requests per scenario; goal p95 ≤ {GOAL_P95_MS} ms"
+    )
     write_json(args.json, out)
     return 0 if all(r["app_p95_ms"] <= GOAL_P95_MS for r in out["results"]) else 1
 

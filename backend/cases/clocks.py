@@ -3,7 +3,7 @@ days (工作日, with 调休) or calendar days as the law says, with one alert b
 
 | clock | from | period | counts |
 |---|---|---|---|
-| decision (第六十条) | filing | 90 days | calendar (a period ending on a day off ends on the next working day) |
+| decision (第六十条) | filing | 90 days | calendar (ending on a day off: the next working day) |
 | delivery (第六十一条) | decision | 7 days | working (第八十五条: 七日 are working days) |
 | hearing_request (第六十四条) | the party told of the right | 5 days | working |
 | publication (执法公示) | decision | 7 (penalty) / 20 days | working |
@@ -172,7 +172,9 @@ async def of_case(case_id: uuid.UUID) -> list[schemas.Clock]:
     return [schemas.Clock(**_clock(r, cal, today)) for r in rows]
 
 
-async def of_units(viewer: CurrentUser, unit_id: uuid.UUID | None, include_done: bool) -> list[schemas.UnitClock]:
+async def of_units(
+    viewer: CurrentUser, unit_id: uuid.UUID | None, include_done: bool
+) -> list[schemas.UnitClock]:
     """The clocks of the units in scope, what is due first at the top."""
     units = enforcement_units(viewer)
     if units is not None and unit_id is not None and unit_id not in units:
@@ -251,13 +253,12 @@ async def check(events: Publisher) -> int:
     due date, one ``clock.overdue`` after it. Each is a compare-and-set on its timestamp, so a restart
     or a second process raises none again."""
     cal, today = await calendar(), today_local()
-    rows = await (
-        CaseClock.select(*CaseClock.all_columns(), CaseClock.case.number.as_alias("case_number"))
-        .where(
-            (CaseClock.status == "running")
-            & CaseClock.kind.not_in(list(PARTY_CLOCKS))
-            & (CaseClock.warned_at.is_null() | CaseClock.overdue_at.is_null())
-        )
+    rows = await CaseClock.select(
+        *CaseClock.all_columns(), CaseClock.case.number.as_alias("case_number")
+    ).where(
+        (CaseClock.status == "running")
+        & CaseClock.kind.not_in(list(PARTY_CLOCKS))
+        & (CaseClock.warned_at.is_null() | CaseClock.overdue_at.is_null())
     )
     raised = 0
     for row in rows:

@@ -12,8 +12,8 @@ from backend.cases import clocks, schemas, services
 from backend.lib.auth import CurrentUser, requires_roles
 from backend.lib.deps import SignedIn
 from backend.lib.pagination import Page
-from backend.lib.scope import enforcement_units
 from backend.lib.params import DEFAULT_LIMIT, Cursor, IdempotencyKey, Limit
+from backend.lib.scope import enforcement_units
 from backend.live.publish import Events
 
 Status = Annotated[

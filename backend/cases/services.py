@@ -561,7 +561,9 @@ async def decide(
 async def _require_recordings(row: dict[str, Any], major: bool) -> None:
     """全过程记录: every act the case is built on that needs an audio-video recording has one (a
     major case's on-site inspections too)."""
-    linked = [a["action"] for a in await CaseAction.select(CaseAction.action).where(CaseAction.case == row["id"])]
+    linked = [
+        a["action"] for a in await CaseAction.select(CaseAction.action).where(CaseAction.case == row["id"])
+    ]
     missing = await missing_recordings(linked, inspections_too=major)
     if missing:
         raise AppError(
@@ -648,6 +650,7 @@ async def transfer(
         "transferred_on": str(data.transferred_on),
         "receipt_number": data.receipt_number,
     }
+
     async def stopped() -> None:
         await clocks.stop(case_id)
 
@@ -716,9 +719,7 @@ async def hearing(
             )
         record.update(notice_on=str(data.on), hearing_on=str(data.hearing_on))
     audit_data = {"step": data.step, **record}
-    return await _save(
-        events, actor, row, {Case.hearing: record}, "case.hearing", audit_data, then=then
-    )
+    return await _save(events, actor, row, {Case.hearing: record}, "case.hearing", audit_data, then=then)
 
 
 async def override(

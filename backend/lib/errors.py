@@ -118,9 +118,7 @@ class Errors:
     CLOCK_EXTENSION_INVALID = ErrorCode(
         "clock.extension_invalid", 422, "An extension needs a running clock and a later date"
     )
-    PUBLICATION_NOT_DECIDED = ErrorCode(
-        "publication.not_decided", 422, "Only a decided case is published"
-    )
+    PUBLICATION_NOT_DECIDED = ErrorCode("publication.not_decided", 422, "Only a decided case is published")
     PUBLICATION_EXISTS = ErrorCode("publication.exists", 409, "The decision is already published")
     PUBLICATION_WITHDRAWN = ErrorCode("publication.withdrawn", 409, "The publication is already withdrawn")
     CASE_INVALID_TRANSITION = ErrorCode("case.invalid_transition", 422, "This step is not allowed now")

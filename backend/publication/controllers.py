@@ -95,9 +95,7 @@ class PublicController(Controller):
         return await services.public_filters()
 
     @get("/{publication_id:uuid}", exclude_from_auth=True, security=[{}], summary="One publication")
-    async def public_get(
-        self, publication_id: PublicationId
-    ) -> schemas.PublicRecord | schemas.Withdrawn:
+    async def public_get(self, publication_id: PublicationId) -> schemas.PublicRecord | schemas.Withdrawn:
         return await services.public_get(publication_id)
 
 
@@ -110,7 +108,7 @@ def _page(title: str, body: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title>"
         '<link rel="stylesheet" href="/public.css"></head>'
-        f'<body><header><h1>{html.escape(title)}</h1></header><main>{body}</main></body></html>'
+        f"<body><header><h1>{html.escape(title)}</h1></header><main>{body}</main></body></html>"
     )
 
 
@@ -164,15 +162,19 @@ async def public_page(
     page = await services.public_list(query)
     filters = await services.public_filters()
     e = html.escape
+    units = _options(filters["units"], unit_id, "全部")
+    items = _options(filters["items"], item_id, "全部")
     form = (
         '<form method="get" action="/public" class="search" role="search">'
-        f'<label>执法单位<select name="unit_id">{_options(filters["units"], unit_id, "全部")}</select></label>'
-        f'<label>执法事项<select name="item_id">{_options(filters["items"], item_id, "全部")}</select></label>'
+        f'<label>执法单位<select name="unit_id">{units}</select></label>'
+        f'<label>执法事项<select name="item_id">{items}</select></label>'
         f'<label>决定日期自<input type="date" name="decided_from" value="{decided_from or ""}"></label>'
         f'<label>至<input type="date" name="decided_to" value="{decided_to or ""}"></label>'
         '<button type="submit">查询</button></form>'
     )
-    records = "".join(_record(r, link=True) for r in page.items) or '<p class="empty">没有符合条件的公示。</p>'
+    records = (
+        "".join(_record(r, link=True) for r in page.items) or '<p class="empty">没有符合条件的公示。</p>'
+    )
     more = ""
     if page.next_cursor:
         params = {

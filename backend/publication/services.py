@@ -79,12 +79,16 @@ async def start_clock(case: dict[str, Any], item: dict[str, Any], decided_on: da
 async def reversal_recorded(case_id: uuid.UUID, on: date | None = None) -> date | None:
     """A published decision was changed, revoked or confirmed illegal: the withdrawal period (3
     working days) starts. Returns its due date, or None when nothing is published."""
-    row = await Publication.select(Publication.unit).where(
-        (Publication.case == case_id) & (Publication.status == "published")
-    ).first()
+    row = (
+        await Publication.select(Publication.unit)
+        .where((Publication.case == case_id) & (Publication.status == "published"))
+        .first()
+    )
     if row is None:
         return None
-    return await clocks.start(case_id, row["unit"], "withdrawal", on or today_local(), CONFIG.withdrawal_days, True)
+    return await clocks.start(
+        case_id, row["unit"], "withdrawal", on or today_local(), CONFIG.withdrawal_days, True
+    )
 
 
 # --- views --------------------------------------------------------------------------------------
@@ -132,7 +136,11 @@ def _internal(row: dict[str, Any]) -> schemas.Publication:
 
 
 async def publish(actor: CurrentUser, case_id: uuid.UUID, events: Publisher) -> schemas.Publication:
-    case = await Case.select(*Case.all_columns(), Case.unit.name.as_alias("unit_name")).where(Case.id == case_id).first()
+    case = (
+        await Case.select(*Case.all_columns(), Case.unit.name.as_alias("unit_name"))
+        .where(Case.id == case_id)
+        .first()
+    )
     if case is None or not can_see(actor, case["unit"]):
         raise AppError(Errors.NOT_FOUND, "No such case.")
     if not (actor.has_any("officer") and case["unit"] in actor.unit_ids):
@@ -144,9 +152,15 @@ async def publish(actor: CurrentUser, case_id: uuid.UUID, events: Publisher) -> 
             f"The case is {case['status']}: only a decision is published.",
             status_now=case["status"],
         )
-    existing = await Publication.select(Publication.id, Publication.status).where(Publication.case == case_id).first()
+    existing = (
+        await Publication.select(Publication.id, Publication.status)
+        .where(Publication.case == case_id)
+        .first()
+    )
     if existing is not None:
-        raise AppError(Errors.PUBLICATION_EXISTS, "The decision is already published.", id=str(existing["id"]))
+        raise AppError(
+            Errors.PUBLICATION_EXISTS, "The decision is already published.", id=str(existing["id"])
+        )
     item = await Item.select().where(Item.id == case["item"]).first()
     assert item is not None
     decided_at = datetime.fromisoformat(decision["decided_at"]) if decision.get("decided_at") else utcnow()
@@ -242,9 +256,11 @@ async def withdraw_publication(
 ) -> schemas.Publication | None:
     """For a reversal recorded elsewhere (a changed, revoked or illegal decision): withdraw the case's
     publication, if it has one that is still public."""
-    row = await Publication.select(Publication.id).where(
-        (Publication.case == case_id) & (Publication.status == "published")
-    ).first()
+    row = (
+        await Publication.select(Publication.id)
+        .where((Publication.case == case_id) & (Publication.status == "published"))
+        .first()
+    )
     if row is None:
         return None
     return await withdraw(actor, row["id"], reason, events)
@@ -313,9 +329,7 @@ def public_sql(q: PublicQuery, placeholder: Any) -> tuple[str, list[Any]]:
     if after is not None:
         at, last = after
         # The leading bound lets the database range-scan its (published_at, id) index from the cursor.
-        where.append(
-            f"published_at <= {arg(at)} AND (published_at < {arg(at)} OR id < {arg(last)})"
-        )
+        where.append(f"published_at <= {arg(at)} AND (published_at < {arg(at)} OR id < {arg(last)})")
     limit = arg(q.limit + 1)
     sql = (
         f"SELECT {PUBLIC_COLUMNS} FROM publications WHERE {' AND '.join(where)} "  # noqa: S608
@@ -367,14 +381,20 @@ async def public_get(publication_id: uuid.UUID) -> schemas.PublicRecord | schema
 
 async def public_filters() -> dict[str, list[dict[str, str]]]:
     """The units and items that have something published: the public page's search choices."""
-    units = await Publication.select(Publication.unit, Publication.unit_name).where(
-        Publication.status == "published"
-    ).distinct()
-    items = await Publication.select(Publication.item, Publication.item_code, Publication.item_name).where(
-        Publication.status == "published"
-    ).distinct()
+    units = (
+        await Publication.select(Publication.unit, Publication.unit_name)
+        .where(Publication.status == "published")
+        .distinct()
+    )
+    items = (
+        await Publication.select(Publication.item, Publication.item_code, Publication.item_name)
+        .where(Publication.status == "published")
+        .distinct()
+    )
     return {
-        "units": sorted(({"id": str(u["unit"]), "name": u["unit_name"]} for u in units), key=lambda u: u["name"]),
+        "units": sorted(
+            ({"id": str(u["unit"]), "name": u["unit_name"]} for u in units), key=lambda u: u["name"]
+        ),
         "items": sorted(
             ({"id": str(i["item"]), "name": f"{i['item_code']} {i['item_name']}"} for i in items),
             key=lambda i: i["name"],

@@ -70,7 +70,9 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "PATCH /api/v1/cases/{case_id}": {"json": {"version": 1, "investigation": "补充调查"}},
     "POST /api/v1/cases/{case_id}/hearing": {"json": {"step": "notified", "on": _today()}},
-    "POST /api/v1/cases/{case_id}/extension": {"json": {"reason": "案情复杂，需要延长", "due_on": "2099-01-01"}},
+    "POST /api/v1/cases/{case_id}/extension": {
+        "json": {"reason": "案情复杂，需要延长", "due_on": "2099-01-01"}
+    },
     "POST /api/v1/publications/{publication_id}/withdraw": {"json": {"reason": "原处罚决定已撤销"}},
     "POST /api/v1/spot-checks/{check_id}/appeal": {"json": {"comment": "申诉理由"}},
     "POST /api/v1/spot-checks/{check_id}/appeal/decision": {"json": {"upheld": True}},

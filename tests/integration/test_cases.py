@@ -31,7 +31,7 @@ async def _alerts(case_id: str, type_: str) -> int:
 async def test_major_case_walks_review_decision_service_and_closing(client, as_user, world: World) -> None:
     officer = await as_user("officer_a1")
     action = await record_action(client, officer, world)
-    # A major case's on-site inspection is recorded on video (全过程记录; tests/integration/test_recording.py).
+    # A major case's on-site inspection is recorded on video (全过程记录, see test_recording.py).
     video = await client.post(
         f"/api/v1/actions/{action['id']}/evidence",
         content=mp4(50_000),

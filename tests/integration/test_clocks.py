@@ -131,7 +131,9 @@ async def test_the_units_clocks_are_listed_due_first_and_only_in_scope(client, w
         .where((CaseClock.case == second["id"]) & (CaseClock.kind == "decision"))
         .run()
     )
-    listed = (await client.get("/api/v1/clocks", params={"unit_id": str(world.town_a)}, headers=officer)).json()
+    listed = (
+        await client.get("/api/v1/clocks", params={"unit_id": str(world.town_a)}, headers=officer)
+    ).json()
     due = [c["due_on"] for c in listed["items"]]
     assert due == sorted(due)
     ids = [c["case_id"] for c in listed["items"]]
@@ -141,7 +143,9 @@ async def test_the_units_clocks_are_listed_due_first_and_only_in_scope(client, w
     other = await login(client, world.username("officer_b1"))
     theirs = (await client.get("/api/v1/clocks", headers=other)).json()["items"]
     assert first["id"] not in [c["case_id"] for c in theirs]
-    foreign = (await client.get("/api/v1/clocks", params={"unit_id": str(world.town_a)}, headers=other)).json()
+    foreign = (
+        await client.get("/api/v1/clocks", params={"unit_id": str(world.town_a)}, headers=other)
+    ).json()
     assert foreign["items"] == []
 
 
@@ -153,7 +157,9 @@ async def test_a_supervisor_extends_the_decision_clock_with_a_reason_and_it_is_a
     url = f"/api/v1/cases/{case['id']}/extension"
     before = _clock(case, "decision")["due_on"]
     # Not later than the current date: refused, nothing written.
-    earlier = await client.post(url, json={"reason": "案情复杂，需延长", "due_on": before}, headers=supervisor)
+    earlier = await client.post(
+        url, json={"reason": "案情复杂，需延长", "due_on": before}, headers=supervisor
+    )
     assert_problem(earlier, 422, "clock.extension_invalid")
     short = await client.post(url, json={"reason": "长", "due_on": "2099-01-01"}, headers=supervisor)
     assert_problem(short, 400, "validation.failed")
@@ -162,7 +168,11 @@ async def test_a_supervisor_extends_the_decision_clock_with_a_reason_and_it_is_a
         403,
         "auth.forbidden",
     )
-    row = await CaseClock.select().where((CaseClock.case == case["id"]) & (CaseClock.kind == "decision")).first()
+    row = (
+        await CaseClock.select()
+        .where((CaseClock.case == case["id"]) & (CaseClock.kind == "decision"))
+        .first()
+    )
     assert str(row["due_on"]) == before and row["extension"] in (None, "null")
     new_due = date.fromisoformat(before) + timedelta(days=30)
     response = await client.post(
@@ -223,6 +233,7 @@ async def test_a_foreign_case_is_404_for_hearing_and_extension(client, world: Wo
         f"/api/v1/cases/{case['id']}/hearing", json={"step": "notified", "on": "2025-09-26"}, headers=other
     )
     assert_problem(response, 404, "not_found")
-    assert await CaseClock.count().where(
-        (CaseClock.case == case["id"]) & (CaseClock.kind == "hearing_request")
-    ) == 0
+    assert (
+        await CaseClock.count().where((CaseClock.case == case["id"]) & (CaseClock.kind == "hearing_request"))
+        == 0
+    )

@@ -71,9 +71,12 @@ async def test_a_penalty_decision_is_published_masked_and_its_clock_met(client, 
     assert next(c for c in shown["clocks"] if c["kind"] == "publication")["status"] == "met"
     again = await client.post("/api/v1/publications", json={"case_id": case["id"]}, headers=officer)
     assert_problem(again, 409, "publication.exists")
-    assert await AuditEntry.count().where(
-        (AuditEntry.action == "publication.published") & (AuditEntry.object_id == published["id"])
-    ) == 1
+    assert (
+        await AuditEntry.count().where(
+            (AuditEntry.action == "publication.published") & (AuditEntry.object_id == published["id"])
+        )
+        == 1
+    )
 
     # An anonymous phone: the JSON and the HTML carry no personal identifier.
     async with httpx.AsyncClient(transport=client._transport, base_url=str(client.base_url)) as anonymous:
@@ -135,7 +138,9 @@ async def test_search_by_unit_item_and_date_pages_by_keyset(client, world: World
     assert seen[:3] == list(reversed(ids))  # newest first
     assert len(seen) == len(set(seen))
     today = str(today_local())
-    on_day = (await client.get(PUBLIC, params={**params, "limit": 50, "decided_from": today, "decided_to": today})).json()
+    on_day = (
+        await client.get(PUBLIC, params={**params, "limit": 50, "decided_from": today, "decided_to": today})
+    ).json()
     assert set(ids) <= {p["id"] for p in on_day["items"]}
     before = str(today_local() - timedelta(days=400))
     old = (await client.get(PUBLIC, params={**params, "decided_to": before})).json()
@@ -176,7 +181,9 @@ async def test_withdrawal_shows_its_reason_and_leaves_the_public_list(client, wo
     withdrawn = await client.post(url, json={"reason": reason}, headers=officer)
     assert withdrawn.status_code == 200, withdrawn.text
     assert withdrawn.json()["status"] == "withdrawn" and withdrawn.json()["withdrawal_reason"] == reason
-    assert_problem(await client.post(url, json={"reason": reason}, headers=officer), 409, "publication.withdrawn")
+    assert_problem(
+        await client.post(url, json={"reason": reason}, headers=officer), 409, "publication.withdrawn"
+    )
     listed = (await client.get(PUBLIC, params={"unit_id": str(world.town_a), "limit": 50})).json()
     assert published["id"] not in [p["id"] for p in listed["items"]]
     detail = (await client.get(f"{PUBLIC}/{published['id']}")).json()
@@ -184,14 +191,19 @@ async def test_withdrawal_shows_its_reason_and_leaves_the_public_list(client, wo
     assert "party" not in detail and "case_number" not in detail
     record = await client.get(f"/public/{published['id']}")
     assert reason in record.text and "张**" not in record.text
-    mine = (await client.get("/api/v1/publications", params={"unit_id": str(world.town_a)}, headers=officer)).json()
+    mine = (
+        await client.get("/api/v1/publications", params={"unit_id": str(world.town_a)}, headers=officer)
+    ).json()
     kept = next(p for p in mine["items"] if p["id"] == published["id"])
     assert kept["withdrawal_reason"] == reason
     shown = (await client.get(f"/api/v1/cases/{case['id']}", headers=officer)).json()
     assert next(c for c in shown["clocks"] if c["kind"] == "withdrawal")["status"] == "met"
-    assert await AuditEntry.count().where(
-        (AuditEntry.action == "publication.withdrawn") & (AuditEntry.object_id == published["id"])
-    ) == 1
+    assert (
+        await AuditEntry.count().where(
+            (AuditEntry.action == "publication.withdrawn") & (AuditEntry.object_id == published["id"])
+        )
+        == 1
+    )
 
 
 async def test_publishing_needs_a_decision_and_the_unit(client, world: World) -> None:

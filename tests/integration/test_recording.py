@@ -38,7 +38,11 @@ async def _alerts(action_id: str) -> int:
 
 async def _age(action_id: str, hours: float) -> None:
     """The act reached the server ``hours`` ago."""
-    await Action.update({Action.created_at: utcnow() - timedelta(hours=hours)}).where(Action.id == action_id).run()
+    await (
+        Action.update({Action.created_at: utcnow() - timedelta(hours=hours)})
+        .where(Action.id == action_id)
+        .run()
+    )
 
 
 async def _resumable_video(client, headers, action_id: str) -> None:
@@ -142,12 +146,16 @@ async def test_after_the_grace_period_one_alert_and_the_unit_counts_it(client, a
     await _age(action["id"], 3)
     await actions_services.check_recordings(events)
     assert await _alerts(action["id"]) == 0  # within the 24 hours
-    counts = (await client.get("/api/v1/clocks", params={"unit_id": str(world.town_a)}, headers=officer)).json()
+    counts = (
+        await client.get("/api/v1/clocks", params={"unit_id": str(world.town_a)}, headers=officer)
+    ).json()
     await _age(action["id"], 25)
     await actions_services.check_recordings(events)
     await actions_services.check_recordings(events)
     assert await _alerts(action["id"]) == 1
-    after = (await client.get("/api/v1/clocks", params={"unit_id": str(world.town_a)}, headers=officer)).json()
+    after = (
+        await client.get("/api/v1/clocks", params={"unit_id": str(world.town_a)}, headers=officer)
+    ).json()
     assert after["recordings_overdue"] == counts["recordings_overdue"] + 1
     assert after["recordings_missing"] == counts["recordings_missing"]
     other = await as_user("officer_b1")
