@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 78875a743682902c175750181bb070720258ee6b19831b42b91b48a0fd3fc1f0
+// shell digest: ababdb83706af5ab12469acf77ce88e4dbfb5fe0386683a58a8011c42a450b80
 
-const VERSION = 'fw-shell-v54';
+const VERSION = 'fw-shell-v55';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -7,7 +7,7 @@ import { isOnline, onNetChange } from '../net.js';
 import { discard, entries, nearQuota, onOutboxChange, storageInfo } from '../store.js';
 import { flush, progressOf, retry } from '../sender.js';
 import { mediaTile, sizeText } from '../media.js';
-import { backLink, takeFlash } from '../enforcement.js';
+import { RECORDING_KINDS, backLink, takeFlash } from '../enforcement.js';
 
 const SECTIONS = [
   ['attention', 'outbox.attention'],
@@ -88,12 +88,15 @@ function actionCard(entry, children, navigate) {
     .filter(Boolean)
     .join(' · ');
   const why = reason(entry);
+  // 全过程记录: a kind that needs a video or audio file, and this phone holds none for it.
+  const noRecording = RECORDING_KINDS.includes(d.kind) && !children.some((m) => m.media && m.media !== 'photo');
   return h('li', { class: `outbox-entry outbox-entry--${entry.state}`, 'data-testid': 'outbox-entry', 'data-id': entry.id, 'data-state': entry.state },
     h('p', { class: 'outbox-entry__head' },
       h('strong', {}, title),
       h('span', { class: `state state--${entry.state}`, 'data-testid': 'outbox-state' }, stateText(entry))),
     sub ? h('p', { class: 'muted' }, sub) : null,
     why ? h('p', { class: 'alert alert--static', 'data-testid': 'outbox-reason' }, t('outbox.refused'), why) : null,
+    noRecording ? h('p', { class: 'notice notice--warn', 'data-testid': 'outbox-recording' }, t('action.recordingNone')) : null,
     children.length
       ? h('ul', { class: 'media' }, children.map((m) => mediaTile(m, h('span', { class: 'outbox-media' },
         h('span', { class: `state state--${m.state}`, 'data-testid': 'outbox-media-state', 'data-state': m.state }, stateText(m, entry)),
