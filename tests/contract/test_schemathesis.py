@@ -128,6 +128,23 @@ def _seed(target: Target) -> None:
             json={"unit_id": unit, "item_id": item, "action_ids": [action["id"]], "summary": "模糊测试案件"},
         )
     )
+    # a decided case, published (执法公示), for the publication ids
+    decided = _ok(
+        httpx.post(
+            f"{base}/cases",
+            headers=officer2,
+            json={"unit_id": unit, "item_id": item, "action_ids": [], "summary": "模糊测试公示案件"},
+        )
+    )
+    _ok(
+        httpx.patch(
+            f"{base}/cases/{decided['id']}",
+            headers=officer2,
+            json={"version": decided["version"], "investigation": "已调查"},
+        )
+    )
+    _ok(httpx.post(f"{base}/cases/{decided['id']}/decision", headers=officer2, json={"fine": 100}))
+    published = _ok(httpx.post(f"{base}/publications", headers=officer2, json={"case_id": decided["id"]}))
     alert = _ok(httpx.post(f"{base}/sos", headers=officer2, json={}))
     check = _ok(httpx.post(f"{base}/spot-checks", headers=supervisor, json={"officer_id": me["id"]}))
     # one the fuzzing officer must answer itself (only the target officer may submit)
@@ -188,6 +205,7 @@ def _seed(target: Target) -> None:
         ],
         "action_id": [action["id"]],
         "case_id": [case["id"]],
+        "publication_id": [published["id"]],
         "evidence_id": [evidence["id"], answer["evidence_id"] or evidence["id"], *attachments],
         "alert_id": [alert["id"]],
         "check_id": [check["id"], own_check["id"]],
