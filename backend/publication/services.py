@@ -212,7 +212,7 @@ async def publish(actor: CurrentUser, case_id: uuid.UUID, events: Publisher) -> 
 
 
 async def withdraw(
-    actor: CurrentUser, publication_id: uuid.UUID, reason: str, events: Publisher
+    actor: CurrentUser, publication_id: uuid.UUID, reason: str, events: Publisher | None
 ) -> schemas.Publication:
     row = await Publication.select().where(Publication.id == publication_id).first()
     if row is None or not can_see(actor, row["unit"]):
@@ -245,17 +245,21 @@ async def withdraw(
             publication_id,
             {"case_id": str(row["case"]), "reason": reason},
         )
-    await events.publish("publication.withdrawn", row["unit"], {"id": str(publication_id), "reason": reason})
+    if events is not None:
+        await events.publish(
+            "publication.withdrawn", row["unit"], {"id": str(publication_id), "reason": reason}
+        )
     fresh = await Publication.select().where(Publication.id == publication_id).first()
     assert fresh is not None
     return _internal(fresh)
 
 
 async def withdraw_publication(
-    case_id: uuid.UUID, reason: str, actor: CurrentUser, events: Publisher
+    case_id: uuid.UUID, reason: str, actor: CurrentUser, events: Publisher | None = None
 ) -> schemas.Publication | None:
-    """For a reversal recorded elsewhere (a changed, revoked or illegal decision): withdraw the case's
-    publication, if it has one that is still public."""
+    """For a reversal recorded elsewhere (a decision changed, revoked or confirmed illegal: the
+    channels' ``reversal`` on the case): withdraw the case's publication if it is still public, with
+    the reason, audited and meeting the withdrawal clock. None when nothing is published."""
     row = (
         await Publication.select(Publication.id)
         .where((Publication.case == case_id) & (Publication.status == "published"))

@@ -240,3 +240,28 @@ def test_publication_days_per_item_kind_from_the_environment(monkeypatch) -> Non
         assert publication.days_for("inspection") == 20
     finally:
         publication.configure((("penalty", 7), ("*", 20)), 3)
+
+
+async def test_a_reversal_withdraws_through_the_service_within_its_clock(client, world: World) -> None:
+    from backend.lib.auth import CurrentUser
+
+    officer = await login(client, world.username("officer_a1"))
+    case = await decided_case(client, officer, world, COMPANY)
+    published = await _publish(client, officer, case["id"])
+    await publication.reversal_recorded(uuid.UUID(case["id"]))
+    supervisor = CurrentUser(
+        id=world.users["supervisor"],
+        username=world.username("supervisor"),
+        display_name="测试supervisor",
+        roles=frozenset({"supervisor"}),
+        unit_ids=frozenset(),
+        session_id=uuid.uuid4(),
+    )
+    reason = "行政复议决定确认原处罚决定违法"
+    withdrawn = await publication.withdraw_publication(uuid.UUID(case["id"]), reason, supervisor)
+    assert withdrawn is not None and withdrawn.status == "withdrawn" and withdrawn.withdrawal_reason == reason
+    assert await publication.withdraw_publication(uuid.UUID(case["id"]), reason, supervisor) is None
+    listed = (await client.get(PUBLIC, params={"unit_id": str(world.town_a), "limit": 50})).json()
+    assert published["id"] not in [p["id"] for p in listed["items"]]
+    shown = (await client.get(f"/api/v1/cases/{case['id']}", headers=officer)).json()
+    assert next(c for c in shown["clocks"] if c["kind"] == "withdrawal")["status"] == "met"
