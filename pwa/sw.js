@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: ababdb83706af5ab12469acf77ce88e4dbfb5fe0386683a58a8011c42a450b80
+// shell digest: 5d3e94d946aca61cad25786b7aa88e543fec53a76698ec24c416f8df66f7bc4a
 
-const VERSION = 'fw-shell-v55';
+const VERSION = 'fw-shell-v56';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

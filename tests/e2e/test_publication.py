@@ -56,6 +56,9 @@ async def test_the_officer_sees_the_missing_video_and_the_public_sees_a_masked_d
     await expect(missing).to_be_visible()
     await expect(missing).to_contain_text("缺少全过程录音录像")
     await expect(phone.get_by_test_id("action-recording")).to_contain_text("缺少录音录像")
+    await phone.goto("/#/officer/actions")
+    row = phone.locator(f'[data-testid="action-row"][data-id="{action["id"]}"]')
+    await expect(row.get_by_test_id("row-recording-missing")).to_have_text("缺少录音录像")
     await phone.goto("/#/clocks")
     await expect(phone.get_by_test_id("recordings-missing")).to_contain_text("缺少全过程录音录像")
 

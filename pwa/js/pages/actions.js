@@ -31,7 +31,8 @@ function actionItem(a) {
       h('span', { class: 'row__meta' }, `${t(`kind.${a.kind}`)} · ${formatDateTime(a.occurred_at)}`),
       h('span', { class: 'row__meta' }, a.unit_name),
       party ? h('span', { class: 'row__meta' }, `${t('action.party')}${t('common.colon')}${party}`) : null,
-      a.address ? h('span', { class: 'row__meta' }, a.address) : null));
+      a.address ? h('span', { class: 'row__meta' }, a.address) : null,
+      a.recording_missing ? h('span', { class: 'row__meta row__warn', 'data-testid': 'row-recording-missing' }, t('action.recordingNone')) : null));
 }
 
 export function actionsPage({ user }) {
