@@ -5,7 +5,7 @@ steps; bad input changes nothing; a foreign case is 404."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from backend.alerts.tables import Alert
 from backend.app import create_app
@@ -237,3 +237,28 @@ async def test_a_foreign_case_is_404_for_hearing_and_extension(client, world: Wo
         await CaseClock.count().where((CaseClock.case == case["id"]) & (CaseClock.kind == "hearing_request"))
         == 0
     )
+
+
+async def test_cases_filed_before_the_clocks_get_theirs_from_the_migration(client, world: World) -> None:
+    import importlib
+
+    migration = importlib.import_module("backend.cases.piccolo_migrations.cases_2026_12_03t10_00_00_000000")
+    case, officer = await _case(client, world)
+    decided, _ = await _case(client, world)
+    assert (await decide(client, officer, decided)).status_code == 200
+    filed_on = date(2025, 7, 4)
+    await (
+        Case.update({Case.created_at: datetime(2025, 7, 4, 2, 0, tzinfo=UTC)})
+        .where(Case.id == case["id"])
+        .run()
+    )
+    await CaseClock.delete().where(CaseClock.case.is_in([case["id"], decided["id"]])).run()
+    await migration.backfill(Case, CaseClock)
+    await migration.backfill(Case, CaseClock)  # twice: nothing doubled
+    shown = (await client.get(f"/api/v1/cases/{case['id']}", headers=officer)).json()
+    assert [c["kind"] for c in shown["clocks"]] == ["decision"]
+    assert _clock(shown, "decision")["started_on"] == str(filed_on)
+    assert _clock(shown, "decision")["due_on"] == "2025-10-09"  # 90 days end in 国庆: the next working day
+    again = (await client.get(f"/api/v1/cases/{decided['id']}", headers=officer)).json()
+    assert [c["kind"] for c in again["clocks"]] == ["delivery"]
+    assert _clock(again, "delivery")["due_on"] == str(CAL.add_working_days(today_local(), 7)[0])
