@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from litestar import Litestar, Request, Router
 from litestar.channels import ChannelsPlugin
 from litestar.config.compression import CompressionConfig
@@ -61,6 +62,8 @@ from backend.summary.controllers import SummaryController
 from backend.supervision import services as supervision_services
 from backend.supervision.controllers import InvitationController, SpotCheckController
 from backend.supervision.evidence import SpotCheckParent
+from backend.webhooks import services as webhook_services
+from backend.webhooks.controllers import WebhookController
 from backend.workdays import services as workdays_services
 from backend.workdays.controllers import CalendarController
 from media_store import MediaStore, open_store
@@ -193,9 +196,21 @@ def create_app(
             ),
             name="document-deadlines",
         )
+        # Outbound webhooks: one client for every delivery; it never follows redirects.
+        webhook_http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+        webhooks = asyncio.create_task(
+            _every(
+                settings.webhook_interval_s,
+                "webhook deliveries",
+                lambda: webhook_services.run_once(webhook_http),
+            ),
+            name="webhooks",
+        )
         try:
             yield
         finally:
+            webhooks.cancel()
+            await webhook_http.aclose()
             pruner.cancel()
             deadlines.cancel()
             sweeper.cancel()
@@ -236,6 +251,7 @@ def create_app(
             DocumentController,
             CorrectiveController,
             CapabilityController,
+            WebhookController,
             live_socket,
         ],
         middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens)],

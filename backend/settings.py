@@ -76,6 +76,7 @@ class Settings:
     document_default_days: int = 15
     document_review_request_days: int = 15
     document_check_interval_s: float = 60.0
+    webhook_interval_s: float = 2.0  # how often due webhook deliveries are looked for and sent
     # Map tiles for the command center and supervisors: "osm", "tianditu" (needs tianditu_key),
     # "offline" (no tiles: positions on a plain grid), or an https:// URL template.
     map_tiles: str = "osm"
@@ -171,6 +172,7 @@ class Settings:
             document_default_days=_int("DOCUMENT_DEFAULT_DAYS", 15),
             document_review_request_days=_int("DOCUMENT_REVIEW_REQUEST_DAYS", 15),
             document_check_interval_s=float(_int("DOCUMENT_CHECK_INTERVAL", 60)),
+            webhook_interval_s=float(_int("WEBHOOK_INTERVAL", 2)),
             map_tiles=_env("MAP_TILES", "osm") or "osm",
             tianditu_key=_env("TIANDITU_KEY", "") or "",
             debug=(_env("DEBUG", "0") == "1"),
