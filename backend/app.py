@@ -34,6 +34,8 @@ from backend.audit.controllers import AuditController, AuditKeyController
 from backend.cases import services as cases_services
 from backend.cases.controllers import CaseController
 from backend.cases.evidence import CaseParent
+from backend.channels import services as channels_services
+from backend.channels.controllers import ChannelController
 from backend.corrective import services as corrective_services
 from backend.corrective.controllers import CorrectiveController
 from backend.db import bind, engine_from_url, is_postgres
@@ -119,6 +121,7 @@ def register_domains() -> None:
     for parent_type, find in (
         (documents_services.PARENT_TYPE, documents_services.evidence_parent),
         (corrective_services.PARENT_TYPE, corrective_services.evidence_parent),
+        (channels_services.PARENT_TYPE, channels_services.evidence_parent),
     ):
         evidence_parents.register(parent_type, evidence_parents.LookedUpParent(find))
     workdays_services.on_year_loaded(documents_services.recompute_provisional)
@@ -193,9 +196,19 @@ def create_app(
             ),
             name="document-deadlines",
         )
+        # Transfers (移送) left unanswered past transfer_answer_days raise an alert.
+        transfers = asyncio.create_task(
+            _every(
+                settings.document_check_interval_s,
+                "transfer answer check",
+                lambda: channels_services.alert_unanswered(settings, events),
+            ),
+            name="transfer-answers",
+        )
         try:
             yield
         finally:
+            transfers.cancel()
             pruner.cancel()
             deadlines.cancel()
             sweeper.cancel()
@@ -235,6 +248,7 @@ def create_app(
             CalendarController,
             DocumentController,
             CorrectiveController,
+            ChannelController,
             CapabilityController,
             live_socket,
         ],
