@@ -146,24 +146,27 @@ class ChannelController(Controller):
             headers={"Content-Disposition": 'attachment; filename="channel-items.csv"'},
         )
 
-    @get("/items/{item_id:uuid}", summary="One channel item")
-    async def get_item(self, user: SignedIn, item_id: ItemId) -> schemas.Item:
-        return await services.get_item(user, item_id)
+    @get("/items/{channel_item_id:uuid}", summary="One channel item")
+    async def get_item(self, user: SignedIn, channel_item_id: ItemId) -> schemas.Item:
+        return await services.get_item(user, channel_item_id)
 
-    @get("/items/{item_id:uuid}/history", summary="Its steps (the unit never sees an anonymous reporter)")
-    async def history(self, user: SignedIn, item_id: ItemId) -> list[schemas.Step]:
-        return await services.history(user, item_id)
+    @get(
+        "/items/{channel_item_id:uuid}/history",
+        summary="Its steps (the unit never sees an anonymous reporter)",
+    )
+    async def history(self, user: SignedIn, channel_item_id: ItemId) -> list[schemas.Step]:
+        return await services.history(user, channel_item_id)
 
     @post(
-        "/items/{item_id:uuid}/evidence",
+        "/items/{channel_item_id:uuid}/evidence",
         request_max_body_size=MAX_UPLOAD,
         summary="A photo for a report (its reporter, while it is new; streamed body like evidence)",
     )
     async def attach(
-        self, request: User, settings: AppSettings, store: Store, events: Events, item_id: ItemId
+        self, request: User, settings: AppSettings, store: Store, events: Events, channel_item_id: ItemId
     ) -> Response[evidence_schemas.Evidence]:
         upload = upload_request(request)
-        parent = await services.evidence_parent(request.user, item_id, write=True)
+        parent = await services.evidence_parent(request.user, channel_item_id, write=True)
         stored, created = await evidence.attach(request.user, parent, upload, store, settings, events)
         headers = {} if created else {"Idempotent-Replayed": "true"}
         return Response(stored, status_code=HTTP_201_CREATED, headers=headers)
@@ -171,14 +174,14 @@ class ChannelController(Controller):
     # --- outcomes -------------------------------------------------------------------------------
 
     @post(
-        "/items/{item_id:uuid}/outcomes",
+        "/items/{channel_item_id:uuid}/outcomes",
         status_code=HTTP_201_CREATED,
         summary="Record an outcome (维持/驳回/确认违法/撤销/变更/责令履行), once per decision number",
     )
     async def record_outcome(
-        self, user: SignedIn, events: Events, item_id: ItemId, data: JSONBody[schemas.OutcomeCreate]
+        self, user: SignedIn, events: Events, channel_item_id: ItemId, data: JSONBody[schemas.OutcomeCreate]
     ) -> schemas.Item:
-        return await services.record_outcome(user, item_id, data, events)
+        return await services.record_outcome(user, channel_item_id, data, events)
 
     @post(
         "/outcomes/{outcome_id:uuid}/change",
@@ -196,38 +199,42 @@ class ChannelController(Controller):
 
     # --- triage ---------------------------------------------------------------------------------
 
-    @post("/items/{item_id:uuid}/assign", status_code=HTTP_200_OK, summary="Assign to a colleague")
+    @post("/items/{channel_item_id:uuid}/assign", status_code=HTTP_200_OK, summary="Assign to a colleague")
     async def assign(
-        self, user: SignedIn, events: Events, item_id: ItemId, data: JSONBody[schemas.Assign]
+        self, user: SignedIn, events: Events, channel_item_id: ItemId, data: JSONBody[schemas.Assign]
     ) -> schemas.Item:
-        return await services.assign(user, item_id, data, events)
+        return await services.assign(user, channel_item_id, data, events)
 
-    @post("/items/{item_id:uuid}/forward", status_code=HTTP_200_OK, summary="Ask the unit to explain")
+    @post("/items/{channel_item_id:uuid}/forward", status_code=HTTP_200_OK, summary="Ask the unit to explain")
     async def forward(
-        self, user: SignedIn, events: Events, item_id: ItemId, data: JSONBody[schemas.Forward]
+        self, user: SignedIn, events: Events, channel_item_id: ItemId, data: JSONBody[schemas.Forward]
     ) -> schemas.Item:
-        return await services.forward(user, item_id, data, events)
+        return await services.forward(user, channel_item_id, data, events)
 
-    @post("/items/{item_id:uuid}/explain", status_code=HTTP_200_OK, summary="The unit's explanation")
+    @post("/items/{channel_item_id:uuid}/explain", status_code=HTTP_200_OK, summary="The unit's explanation")
     async def explain(
-        self, user: SignedIn, events: Events, item_id: ItemId, data: JSONBody[schemas.Explain]
+        self, user: SignedIn, events: Events, channel_item_id: ItemId, data: JSONBody[schemas.Explain]
     ) -> schemas.Item:
-        return await services.explain(user, item_id, data, events)
+        return await services.explain(user, channel_item_id, data, events)
 
-    @post("/items/{item_id:uuid}/dismiss", status_code=HTTP_200_OK, summary="Dismiss with a reason")
+    @post("/items/{channel_item_id:uuid}/dismiss", status_code=HTTP_200_OK, summary="Dismiss with a reason")
     async def dismiss(
-        self, user: SignedIn, events: Events, item_id: ItemId, data: JSONBody[schemas.Dismiss]
+        self, user: SignedIn, events: Events, channel_item_id: ItemId, data: JSONBody[schemas.Dismiss]
     ) -> schemas.Item:
-        return await services.dismiss(user, item_id, data, events)
+        return await services.dismiss(user, channel_item_id, data, events)
 
-    @post("/items/{item_id:uuid}/note", status_code=HTTP_200_OK, summary="Close as taken note of")
+    @post("/items/{channel_item_id:uuid}/note", status_code=HTTP_200_OK, summary="Close as taken note of")
     async def note(
-        self, user: SignedIn, events: Events, item_id: ItemId, data: JSONBody[schemas.Note | None] = None
+        self,
+        user: SignedIn,
+        events: Events,
+        channel_item_id: ItemId,
+        data: JSONBody[schemas.Note | None] = None,
     ) -> schemas.Item:
-        return await services.note(user, item_id, data or schemas.Note(), events)
+        return await services.note(user, channel_item_id, data or schemas.Note(), events)
 
     @post(
-        "/items/{item_id:uuid}/document",
+        "/items/{channel_item_id:uuid}/document",
         status_code=HTTP_200_OK,
         summary="Turn into a supervision document (a draft to the unit)",
     )
@@ -236,13 +243,15 @@ class ChannelController(Controller):
         user: SignedIn,
         settings: AppSettings,
         events: Events,
-        item_id: ItemId,
+        channel_item_id: ItemId,
         data: JSONBody[schemas.ToDocument | None] = None,
     ) -> schemas.Item:
-        return await services.to_document(user, item_id, data or schemas.ToDocument(), settings, events)
+        return await services.to_document(
+            user, channel_item_id, data or schemas.ToDocument(), settings, events
+        )
 
     @post(
-        "/items/{item_id:uuid}/corrective",
+        "/items/{channel_item_id:uuid}/corrective",
         status_code=HTTP_200_OK,
         summary="Turn into a corrective action for the unit",
     )
@@ -250,10 +259,10 @@ class ChannelController(Controller):
         self,
         user: SignedIn,
         events: Events,
-        item_id: ItemId,
+        channel_item_id: ItemId,
         data: JSONBody[schemas.ToCorrective | None] = None,
     ) -> schemas.Item:
-        return await services.to_corrective(user, item_id, data or schemas.ToCorrective(), events)
+        return await services.to_corrective(user, channel_item_id, data or schemas.ToCorrective(), events)
 
     # --- transfers, 两法衔接, counts -------------------------------------------------------------
 
@@ -269,33 +278,35 @@ class ChannelController(Controller):
     ) -> list[schemas.Transfer]:
         return await services.list_transfers(user, settings, status, unit_id, since, until)
 
-    @get("/transfers/{case_id:uuid}", summary="One transfer")
+    @get("/transfers/{transfer_id:uuid}", summary="One transfer")
     async def get_transfer(
-        self, user: SignedIn, settings: AppSettings, case_id: FromPath[uuid.UUID]
+        self, user: SignedIn, settings: AppSettings, transfer_id: FromPath[uuid.UUID]
     ) -> schemas.Transfer:
-        return await services.get_transfer(user, case_id, settings)
+        return await services.get_transfer(user, transfer_id, settings)
 
-    @post("/transfers/{case_id:uuid}/accept", status_code=HTTP_200_OK, summary="受理回执: date and number")
+    @post(
+        "/transfers/{transfer_id:uuid}/accept", status_code=HTTP_200_OK, summary="受理回执: date and number"
+    )
     async def accept(
         self,
         user: SignedIn,
         settings: AppSettings,
         events: Events,
-        case_id: FromPath[uuid.UUID],
+        transfer_id: FromPath[uuid.UUID],
         data: JSONBody[schemas.TransferAccept],
     ) -> schemas.Transfer:
-        return await services.accept_transfer(user, case_id, data, settings, events)
+        return await services.accept_transfer(user, transfer_id, data, settings, events)
 
-    @post("/transfers/{case_id:uuid}/return", status_code=HTTP_200_OK, summary="退回, with the reason")
+    @post("/transfers/{transfer_id:uuid}/return", status_code=HTTP_200_OK, summary="退回, with the reason")
     async def return_(
         self,
         user: SignedIn,
         settings: AppSettings,
         events: Events,
-        case_id: FromPath[uuid.UUID],
+        transfer_id: FromPath[uuid.UUID],
         data: JSONBody[schemas.TransferReturn],
     ) -> schemas.Transfer:
-        return await services.return_transfer(user, case_id, data, settings, events)
+        return await services.return_transfer(user, transfer_id, data, settings, events)
 
     @get(
         "/criminal-check",

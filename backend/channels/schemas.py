@@ -207,6 +207,7 @@ class Step(msgspec.Struct):
 
 
 class Transfer(msgspec.Struct):
+    id: uuid.UUID
     case_id: uuid.UUID
     case_number: str | None
     unit_id: uuid.UUID

@@ -63,7 +63,6 @@ PARENT_TYPE = "channel_item"
 BUREAU = ("supervisor", "admin")
 REGISTRANT_KIND = {"petition_office": "petition", "court": "lawsuit"}
 ORGAN_ROLES = ("procuratorate", "public_security")
-ORGAN_KINDS = ("procuratorate", "police")
 API = "/api/v1/channels"
 _log = logging.getLogger(__name__)
 
@@ -142,7 +141,7 @@ def _allowed(scope: Scope, row: dict[str, Any]) -> list[str]:
             steps.append("forward")
     if status == "forwarded" and scope.concerned(row):
         steps.append("explain")
-    if scope.reporter(row) and row["kind"] == "report" and status == "new":
+    if scope.reporter(row) and status == "new":
         steps.append("attach")
     if row["kind"] != "report" and (scope.registrant(row) or scope.bureau):
         steps.append("outcome")
@@ -252,10 +251,14 @@ async def _fresh(item_id: uuid.UUID) -> dict[str, Any]:
     return row
 
 
+def _may_view(scope: Scope, row: dict[str, Any]) -> bool:
+    return scope.may_view(row)
+
+
 async def _row(viewer: CurrentUser, item_id: uuid.UUID) -> tuple[dict[str, Any], Scope]:
     row = await ChannelItem.select().where(ChannelItem.id == item_id).first()
     scope = await _scope(viewer)
-    if row is None or not scope.may_view(row):
+    if row is None or not _may_view(scope, row):
         raise _not_found()
     return row, scope
 
@@ -330,7 +333,7 @@ def _scoped(query: Any, scope: Scope) -> Any:
         return query
     viewer = scope.viewer
     none = [uuid.UUID(int=0)]
-    condition = ChannelItem.reporter_id == viewer.id
+    condition: Any = ChannelItem.reporter_id == viewer.id
     if scope.registers:
         condition = condition | (
             ChannelItem.kind.is_in(sorted(scope.registers))
@@ -514,7 +517,9 @@ async def update_point(actor: CurrentUser, point_id: uuid.UUID, data: schemas.Po
             changes[name] = value
     if "liaison_user_id" in changes:
         await _check_liaison(changes["liaison_user_id"])
-    _check_period(changes.get("active_from", row["active_from"]), changes.get("active_to", row["active_to"]))
+    _check_period(
+        changes.get("active_from") or row["active_from"], changes.get("active_to", row["active_to"])
+    )
     if changes:
         async with atomic():
             await (
@@ -755,8 +760,10 @@ async def evidence_parent(actor: CurrentUser, item_id: uuid.UUID, *, write: bool
     except the unit when the reporter is anonymous (the watermark and custody name the uploader)."""
     row, scope = await _row(actor, item_id)
     if write:
-        if not scope.reporter(row) or row["status"] != "new":
-            raise _not_found()
+        if not scope.reporter(row):
+            raise AppError(Errors.FORBIDDEN, "Only whoever filed it adds photos or files.")
+        if row["status"] != "new":
+            raise AppError(Errors.CHANNEL_STATE, "It is already being handled; it takes no more attachments.")
     elif not scope.sees_evidence(row):
         raise _not_found()
     unit_id = row["unit_id"] or row["registrant_unit_id"] or uuid.UUID(int=0)
@@ -1184,14 +1191,16 @@ WHERE c.status = 'transferred' AND t.id IS NULL
 
 
 async def sync_transfers() -> int:
-    """Track every transferred case not yet tracked; ``organ`` is matched to a procuratorate or
-    police unit by name. Cases do not know this domain, so it reads what they recorded."""
+    """Track every transferred case not yet tracked; ``organ`` is matched to a unit by its name.
+    Cases do not know this domain, so it reads what they recorded."""
     rows = await Case.raw(_UNTRACKED_SQL)
     if not rows:
         return 0
+    # Unit names are unique; a procuratorate or police unit is the usual addressee, but the name
+    # decides (only procuratorate / public-security users of that unit answer).
+    wanted = sorted({str((json_value(r["transfer"], {}) or {}).get("organ") or "").strip() for r in rows})
     organs = {
-        u["name"]: u["id"]
-        for u in await Unit.select(Unit.id, Unit.name).where(Unit.kind.is_in(list(ORGAN_KINDS)))
+        u["name"]: u["id"] for u in await Unit.select(Unit.id, Unit.name).where(Unit.name.is_in(wanted))
     }
     added = 0
     for r in rows:
@@ -1248,6 +1257,7 @@ async def _transfer_views(
         )
         out.append(
             schemas.Transfer(
+                id=r["id"],
                 case_id=r["case_id"],
                 case_number=numbers.get(r["case_id"]),
                 unit_id=r["unit_id"],
@@ -1302,29 +1312,29 @@ async def list_transfers(
     return await _transfer_views(viewer, await query, settings)
 
 
-async def _transfer_row(viewer: CurrentUser, case_id: uuid.UUID) -> dict[str, Any]:
+async def _transfer_row(viewer: CurrentUser, transfer_id: uuid.UUID) -> dict[str, Any]:
     organs = _organ_scope(viewer)
-    await sync_transfers()
-    row = await TransferAnswer.select().where(TransferAnswer.case_id == case_id).first()
+    row = await TransferAnswer.select().where(TransferAnswer.id == transfer_id).first()
     if row is None or (organs is not None and row["organ_unit_id"] not in organs):
         raise AppError(Errors.NOT_FOUND, "No such transfer addressed to your organ.")
     return row
 
 
-async def get_transfer(viewer: CurrentUser, case_id: uuid.UUID, settings: Settings) -> schemas.Transfer:
-    return (await _transfer_views(viewer, [await _transfer_row(viewer, case_id)], settings))[0]
+async def get_transfer(viewer: CurrentUser, transfer_id: uuid.UUID, settings: Settings) -> schemas.Transfer:
+    return (await _transfer_views(viewer, [await _transfer_row(viewer, transfer_id)], settings))[0]
 
 
 async def _answer(
     actor: CurrentUser,
-    case_id: uuid.UUID,
+    transfer_id: uuid.UUID,
     changes: dict[Any, Any],
     action: str,
     data: dict[str, Any],
     settings: Settings,
     events: Publisher,
 ) -> schemas.Transfer:
-    row = await _transfer_row(actor, case_id)
+    row = await _transfer_row(actor, transfer_id)
+    case_id = row["case_id"]
     if not actor.has_any(*ORGAN_ROLES) or row["organ_unit_id"] not in actor.unit_ids:
         raise AppError(Errors.FORBIDDEN, "Only the organ the case was transferred to answers.")
     if row["status"] != "pending":
@@ -1345,12 +1355,12 @@ async def _answer(
         row["unit_id"],
         {"case_id": str(case_id), "status": changes[TransferAnswer.status]},
     )
-    return await get_transfer(actor, case_id, settings)
+    return await get_transfer(actor, transfer_id, settings)
 
 
 async def accept_transfer(
     actor: CurrentUser,
-    case_id: uuid.UUID,
+    transfer_id: uuid.UUID,
     data: schemas.TransferAccept,
     settings: Settings,
     events: Publisher,
@@ -1366,12 +1376,12 @@ async def accept_transfer(
         TransferAnswer.receipt_number: number,
     }
     record = {"received_on": str(data.received_on), "number": number}
-    return await _answer(actor, case_id, changes, "transfer.accepted", record, settings, events)
+    return await _answer(actor, transfer_id, changes, "transfer.accepted", record, settings, events)
 
 
 async def return_transfer(
     actor: CurrentUser,
-    case_id: uuid.UUID,
+    transfer_id: uuid.UUID,
     data: schemas.TransferReturn,
     settings: Settings,
     events: Publisher,
@@ -1381,7 +1391,7 @@ async def return_transfer(
         raise _field("returned_on", "returned_on is in the future.")
     changes = {TransferAnswer.status: "returned", TransferAnswer.return_reason: reason}
     record = {"returned_on": str(data.returned_on), "reason": reason}
-    return await _answer(actor, case_id, changes, "transfer.returned", record, settings, events)
+    return await _answer(actor, transfer_id, changes, "transfer.returned", record, settings, events)
 
 
 async def alert_unanswered(settings: Settings, events: Publisher) -> int:

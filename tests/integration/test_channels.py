@@ -466,6 +466,11 @@ async def _transferred(client, officer, world: World, organ: str, on) -> dict[st
     return response.json()
 
 
+async def _transfer_id(client, headers, case_id: str) -> str:
+    listed = (await client.get(f"{API}/transfers", headers=headers)).json()
+    return next(t["id"] for t in listed if t["case_id"] == case_id)
+
+
 async def test_the_organ_answers_the_transfers_addressed_to_it(client, as_user, world: World) -> None:
     o = await organs(world)
     officer = await as_user("officer_a1")
@@ -475,11 +480,11 @@ async def test_the_organ_answers_the_transfers_addressed_to_it(client, as_user, 
     )
     police = await as_organ(client, world, "public_security_a")
     case = await _transferred(client, officer, world, o["units"]["procuratorate_a"].name, TODAY)
-    path = f"{API}/transfers/{case['id']}"
 
     listed = (await client.get(f"{API}/transfers", headers=procurator)).json()
     assert case["id"] in [t["case_id"] for t in listed]
     mine = next(t for t in listed if t["case_id"] == case["id"])
+    path = f"{API}/transfers/{mine['id']}"
     assert mine["status"] == "pending" and mine["allowed"] == ["accept", "return"]
     for headers in (procurator_b, police):
         assert case["id"] not in [
@@ -519,7 +524,7 @@ async def test_the_organ_answers_the_transfers_addressed_to_it(client, as_user, 
 
     returned = await _transferred(client, officer, world, o["units"]["police_a"].name, TODAY)
     back = await client.post(
-        f"{API}/transfers/{returned['id']}/return",
+        f"{API}/transfers/{await _transfer_id(client, police, returned['id'])}/return",
         json={"returned_on": str(TODAY), "reason": "不构成犯罪"},
         headers=police,
     )
@@ -728,7 +733,7 @@ async def test_the_new_roles_meet_only_their_own_objects(client, as_user, world:
             and report["id"] not in exported.text
             and lawsuit["id"] not in exported.text
         )
-    tpath = f"{API}/transfers/{transfer['id']}"
+    tpath = f"{API}/transfers/{await _transfer_id(client, supervisor, transfer['id'])}"
     expected = (
         (404, "not_found")
         if who.startswith(("procuratorate", "public_security"))
