@@ -20,6 +20,7 @@ from backend.lib.clock import today_local
 from tests.conftest import PASSWORD, World, assert_problem, login, make_settings, serve, unique
 from tests.integration.document_helpers import ensure_people
 from tests.integration.enforcement_helpers import open_case, record_action
+from tests.integration.evidence.photos import phone_photo
 
 API = "/api/v1/channels"
 TODAY = today_local()
@@ -120,6 +121,12 @@ async def test_an_anonymous_report_reaches_the_unit_without_its_reporter(
     assert report["status"] == "new" and report["reporter_id"] == reporter_id
     assert "attach" in report["allowed"] and report["reversed"] is False
     item = f"{API}/items/{report['id']}"
+    photo = await client.post(
+        f"{item}/evidence", content=phone_photo(), headers={**liaison, "Content-Type": "image/jpeg"}
+    )
+    assert photo.status_code == 201, photo.text
+    evidence = f"/api/v1/evidence/{photo.json()['id']}"
+    assert (await client.get(evidence, headers=liaison)).status_code == 200
 
     # Nobody but the reporter and the bureau sees it before it is forwarded.
     for headers in (other_liaison, officer_a, officer_b):
@@ -162,6 +169,14 @@ async def test_an_anonymous_report_reaches_the_unit_without_its_reporter(
         assert reporter_id not in response.text and reporter_name not in response.text
         assert str(world.names["liaison"]) not in response.text
     assert_problem(await client.get("/api/v1/audit", headers=officer_a), 403, "auth.forbidden")
+    # Its photo would name the reporter (watermark, custody): the unit does not get it at all.
+    assert seen.json()["evidence_ids"] == []
+    assert_problem(await client.get(evidence, headers=officer_a), 404, "not_found")
+    assert (await client.get(evidence, headers=supervisor)).status_code == 200
+    late = await client.post(
+        f"{item}/evidence", content=phone_photo(), headers={**liaison, "Content-Type": "image/jpeg"}
+    )
+    assert_problem(late, 409, "channel_item.invalid_state")
     assert_problem(await client.get(item, headers=officer_b), 404, "not_found")
     # The bureau's own export does name the reporter (the bureau knows who reported).
     bureau_export = await client.get(f"{API}/items.csv", headers=supervisor)
