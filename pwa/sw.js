@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 4dcaea9a3a6d1c16a1a80b66ee0506423c01c8574316f1165df495e8246b0732
+// shell digest: 810af6cacd64882df4ebdb92f9fa398065c07a08b6450f6b226b650133e3be3f
 
-const VERSION = 'fw-shell-v48';
+const VERSION = 'fw-shell-v49';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -23,6 +23,7 @@ const SHELL = [
   '/js/duty.js',
   '/js/enforcement.js',
   '/js/field-data.js',
+  '/js/i18n-channels.js',
   '/js/i18n-docs.js',
   '/js/i18n.js',
   '/js/live.js',
@@ -32,6 +33,7 @@ const SHELL = [
   '/js/pages/action-new.js',
   '/js/pages/actions.js',
   '/js/pages/cases.js',
+  '/js/pages/channels.js',
   '/js/pages/command.js',
   '/js/pages/common.js',
   '/js/pages/documents-card.js',
@@ -69,7 +71,9 @@ const SHELL = [
 const SHELL_SET = new Set(SHELL);
 const ON_DEMAND = new Set([
   '/js/documents.js',
+  '/js/i18n-channels.js',
   '/js/i18n-docs.js',
+  '/js/pages/channels.js',
   '/js/pages/command.js',
   '/js/pages/documents-card.js',
   '/js/pages/documents.js',
