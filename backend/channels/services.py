@@ -441,9 +441,14 @@ async def export_csv(viewer: CurrentUser, **filters: Any) -> str:
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     for item in await _views(scope, rows):
-        values = {k: getattr(item, k) for k in EXPORT_COLUMNS}
-        writer.writerow(["" if values[k] is None else str(values[k]) for k in EXPORT_COLUMNS])
+        writer.writerow([_cell(getattr(item, k)) for k in EXPORT_COLUMNS])
     return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell; text a spreadsheet would run as a formula (=, +, -, @) is quoted with '."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- liaison points -----------------------------------------------------------------------------

@@ -256,6 +256,14 @@ async def test_dismissing_needs_a_reason_and_tells_the_reporter(client, as_user,
     assert told["status"] == "closed" and "不属于执法监督范围" in told["reply"]
 
 
+async def test_the_export_does_not_hand_a_spreadsheet_a_formula(client, as_user, world: World) -> None:
+    liaison, supervisor = await as_user("liaison"), await as_user("supervisor")
+    report = await _report(client, liaison, world, title='=HYPERLINK("http://x") 执法', description="@SUM(1)")
+    rows = list(csv.DictReader(io.StringIO((await client.get(f"{API}/items.csv", headers=supervisor)).text)))
+    row = next(r for r in rows if r["id"] == report["id"])
+    assert row["title"] == '\'=HYPERLINK("http://x") 执法' and row["description"] == "'@SUM(1)"
+
+
 async def test_bad_reports_are_refused_and_write_nothing(client, as_user, world: World) -> None:
     liaison, officer = await as_user("liaison"), await as_user("officer_a1")
     before = await _counts()
