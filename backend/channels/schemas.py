@@ -105,6 +105,7 @@ class Assign(Strict):
 
 class Forward(Strict):
     question: Annotated[str, msgspec.Meta(min_length=2, max_length=4000)]
+    unit_id: uuid.UUID | None = None  # for an item that names no unit (the reporter did not know)
 
 
 class Explain(Strict):

@@ -138,8 +138,8 @@ def _allowed(scope: Scope, row: dict[str, Any]) -> list[str]:
     status = row["status"]
     if scope.bureau and status != "closed":
         steps += ["assign", "dismiss", "note", "document", "corrective"]
-        if row["unit_id"] is not None and status in ("new", "assigned", "explained"):
-            steps.append("forward")
+        if status in ("new", "assigned", "explained"):
+            steps.append("forward")  # an item naming no unit takes one with the step
     if status == "forwarded" and scope.concerned(row):
         steps.append("explain")
     if scope.reporter(row) and status == "new":
@@ -1020,8 +1020,18 @@ async def forward(
     """Ask the unit to explain: from now on the unit sees the item (never an anonymous reporter)."""
     _require_bureau(actor)
     row, scope = await _row(actor, item_id)
-    if row["unit_id"] is None:
-        raise AppError(Errors.CHANNEL_STATE, "The item names no unit; set none to forward to.")
+    unit_id = row["unit_id"]
+    if data.unit_id is not None and data.unit_id != unit_id:
+        if unit_id is not None:
+            raise _field(
+                "unit_id", "The item already names its unit; it is forwarded there.", Errors.CHANNEL_STATE
+            )
+        await _check_unit(data.unit_id)
+        unit_id = data.unit_id
+    if unit_id is None:
+        raise _field(
+            "unit_id", "The item names no unit: say which unit to forward it to.", Errors.CHANNEL_STATE
+        )
     question = _text(data.question, "question")
     fresh = await _move(
         actor,
@@ -1029,11 +1039,12 @@ async def forward(
         ("new", "assigned", "explained"),
         {
             ChannelItem.status: "forwarded",
+            ChannelItem.unit_id: unit_id,
             ChannelItem.question: question,
             ChannelItem.forwarded_at: row["forwarded_at"] or utcnow(),
         },
         "forwarded",
-        {"unit_id": str(row["unit_id"]), "question": question},
+        {"unit_id": str(unit_id), "question": question},
         events,
     )
     return (await _views(scope, [fresh]))[0]

@@ -221,9 +221,32 @@ async def test_a_named_report_shows_its_reporter_to_the_unit_and_can_become_a_co
         await as_user("supervisor"),
         await as_user("officer_a1"),
     )
-    report = await _report(client, liaison, world, anonymous=False, category="执法扰企", title="多头重复检查")
+    report = await _report(
+        client,
+        liaison,
+        world,
+        anonymous=False,
+        category="执法扰企",
+        title="多头重复检查",
+        unit_id=None,
+        officer_ids=[],
+    )
     item = f"{API}/items/{report['id']}"
-    await client.post(f"{item}/forward", json={"question": "请说明检查计划。"}, headers=supervisor)
+    assert_problem(await client.get(item, headers=officer_a), 404, "not_found")
+    # The reporter did not know the unit: the bureau names it when forwarding.
+    forwarded = await client.post(
+        f"{item}/forward",
+        json={"question": "请说明检查计划。", "unit_id": str(world.town_a)},
+        headers=supervisor,
+    )
+    assert forwarded.status_code == 200 and forwarded.json()["unit_id"] == str(world.town_a), forwarded.text
+    assert_problem(
+        await client.post(
+            f"{item}/forward", json={"question": "再说明", "unit_id": str(world.town_b)}, headers=supervisor
+        ),
+        409,
+        "channel_item.invalid_state",
+    )
     assert (await client.get(item, headers=officer_a)).json()["reporter_name"] == "测试liaison"
     turned = await client.post(f"{item}/corrective", json={"due_days": 5}, headers=supervisor)
     assert turned.status_code == 200 and turned.json()["resolution"] == "corrective", turned.text
@@ -250,6 +273,14 @@ async def test_dismissing_needs_a_reason_and_tells_the_reporter(client, as_user,
         409,
         "channel_item.invalid_state",
     )
+    assert_problem(
+        await client.post(
+            f"{item}/forward", json={"question": "请说明", "unit_id": str(uuid.uuid4())}, headers=supervisor
+        ),
+        422,
+        "unit.not_found",
+    )
+    assert (await client.get(item, headers=supervisor)).json()["status"] == "new"
     done = await client.post(f"{item}/dismiss", json={"reason": "不属于执法监督范围"}, headers=supervisor)
     assert done.status_code == 200 and done.json()["resolution"] == "dismissed"
     told = (await client.get(item, headers=liaison)).json()

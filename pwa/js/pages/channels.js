@@ -219,9 +219,12 @@ export function channelItemPage({ user, params }) {
     const parts = [];
     if (allowed.has('forward')) {
       const q = field({ id: 'ch-question', label: t('ch.forwardQuestion'), multiline: true, rows: 2, maxlength: 4000, 'data-testid': 'ch-question' });
+      // The reporter may not have known the unit: the bureau names it here.
+      const unit = x.unit_id ? null : h('select', { id: 'ch-forward-unit', name: 'ch-forward-unit', 'data-testid': 'ch-forward-unit' });
+      if (unit) unitOptions(unit, { optional: false });
       const btn = h('button', { type: 'button', class: 'btn btn--secondary btn--block', 'data-testid': 'ch-forward' }, t('ch.forward'));
-      btn.addEventListener('click', () => run('forward', { question: q.input.value.trim() }, btn, msg));
-      parts.push(q.node, btn);
+      btn.addEventListener('click', () => run('forward', unit ? { question: q.input.value.trim(), unit_id: unit.value } : { question: q.input.value.trim() }, btn, msg));
+      parts.push(q.node, unit ? h('div', { class: 'field' }, h('label', { for: 'ch-forward-unit' }, t('ch.unit')), unit) : null, btn);
     }
     if (allowed.has('document')) {
       const req = field({ id: 'ch-requirement', label: t('ch.requirement'), multiline: true, rows: 2, maxlength: 4000, optional: true, 'data-testid': 'ch-requirement' });
