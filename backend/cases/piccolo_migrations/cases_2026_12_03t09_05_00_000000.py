@@ -2,7 +2,7 @@
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
-ID = "2026-12-03T09:00:00:000000"
+ID = "2026-12-03T09:05:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "criminal check index"
 
