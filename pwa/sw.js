@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: aab1492ab95d64ee035323da628e730a6ca36a644392dc34162c2f400cb12626
+// shell digest: 85e74cbd47aab6c5c4e3f0bbc7299350e60cf441b2a4bc310dfcc1be82221bbf
 
-const VERSION = 'fw-shell-v50';
+const VERSION = 'fw-shell-v54';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -43,8 +43,9 @@ class Progress:
         self.stream.flush()
 
 
-# Entries that vouch for renditions added after the upload (a watermark rendered later by the backfill).
-_RENDITIONS_ADDED = "evidence.watermark_backfilled"
+# Entries that vouch for renditions added after the upload: a watermark rendered later by the
+# backfill, a video's poster frame sent by its phone.
+_RENDITIONS_ADDED = ("evidence.watermark_backfilled", "evidence.poster_added")
 
 
 async def _upload_entries() -> dict[str, dict[str, Any]]:
@@ -53,7 +54,7 @@ async def _upload_entries() -> dict[str, dict[str, Any]]:
     rows = (
         await AuditEntry.select(AuditEntry.object_id, AuditEntry.action, AuditEntry.data)
         .where(
-            AuditEntry.action.is_in(["evidence.uploaded", _RENDITIONS_ADDED])
+            AuditEntry.action.is_in(["evidence.uploaded", *_RENDITIONS_ADDED])
             & (AuditEntry.object_type == "evidence")
         )
         .order_by(AuditEntry.seq)
