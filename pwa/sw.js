@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 85e74cbd47aab6c5c4e3f0bbc7299350e60cf441b2a4bc310dfcc1be82221bbf
+// shell digest: 01e727fb1460a5a9a0fb18f13ee697ed0f72b601a93a25869837f8fd51e8d110
 
-const VERSION = 'fw-shell-v54';
+const VERSION = 'fw-shell-v55';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.async_api import expect
@@ -98,3 +99,53 @@ async def test_a_liaison_report_becomes_a_document_and_the_liaison_sees_the_repl
     # The reporter is told the outcome, not the exchange between the bureau and the unit.
     await expect(liaison.get_by_test_id("ch-explanation")).to_have_count(0)
     await expect(liaison.get_by_test_id("ch-question-shown")).to_have_count(0)
+
+
+async def test_a_revoked_act_is_marked_on_the_action_and_the_case(new_page, api, password: str) -> None:
+    """The court records 撤销 on a lawsuit about an action and its case: the unit's officer sees the
+    mark on the action's page, in the case list and on the case's page."""
+    officer, other = api("officer1"), api("officer2")
+    unit = officer.user["units"][0]["id"]
+    item = officer.get("/items", unit_id=unit)["items"][0]["id"]
+    action = officer.post(
+        "/actions",
+        {
+            "unit_id": unit,
+            "item_id": item,
+            "kind": "inspection",
+            "officer_ids": [officer.user["id"], other.user["id"]],
+            "occurred_at": (datetime.now(UTC) - timedelta(hours=3)).isoformat(),
+            "location": {"lat": 29.157, "lon": 107.098, "accuracy_m": 8},
+            "address": "水江镇和平路",
+        },
+    )
+    case = officer.post(
+        "/cases", {"unit_id": unit, "item_id": item, "action_ids": [action["id"]], "summary": "诉讼案件"}
+    )
+    court = api("court")
+    number = f"(2026)渝0119行初{uuid.uuid4().hex[:4]}号"
+    lawsuit = court.post(
+        "/channels/lawsuits",
+        {
+            "title": "某商户诉水江镇行政强制案",
+            "reference": number,
+            "received_on": datetime.now(UTC).date().isoformat(),
+            "unit_id": unit,
+            "action_id": action["id"],
+            "case_id": case["id"],
+        },
+    )
+    court.post(
+        f"/channels/items/{lawsuit['id']}/outcomes",
+        {"outcome": "撤销", "decided_on": datetime.now(UTC).date().isoformat(), "decision_number": number},
+    )
+
+    page = await new_page(viewport=PHONE)
+    await sign_in(page, "officer1", password, "officer")
+    await page.goto(f"/#/officer/actions/{action['id']}")
+    await expect(page.get_by_test_id("reversed")).to_contain_text(f"已被撤销（{number}）")
+    await page.goto("/#/cases")
+    row = page.locator(f'[data-testid="case-row"][data-id="{case["id"]}"]')
+    await expect(row.get_by_test_id("reversed")).to_contain_text("已被撤销")
+    await row.click()
+    await expect(page.get_by_test_id("reversed")).to_contain_text(number)
