@@ -35,6 +35,8 @@ from backend.audit.controllers import AuditController, AuditKeyController
 from backend.cases import services as cases_services
 from backend.cases.controllers import CaseController
 from backend.cases.evidence import CaseParent
+from backend.channels import services as channels_services
+from backend.channels.controllers import ChannelController
 from backend.corrective import services as corrective_services
 from backend.corrective.controllers import CorrectiveController
 from backend.db import bind, engine_from_url, is_postgres
@@ -122,6 +124,7 @@ def register_domains() -> None:
     for parent_type, find in (
         (documents_services.PARENT_TYPE, documents_services.evidence_parent),
         (corrective_services.PARENT_TYPE, corrective_services.evidence_parent),
+        (channels_services.PARENT_TYPE, channels_services.evidence_parent),
     ):
         evidence_parents.register(parent_type, evidence_parents.LookedUpParent(find))
     workdays_services.on_year_loaded(documents_services.recompute_provisional)
@@ -196,6 +199,15 @@ def create_app(
             ),
             name="document-deadlines",
         )
+        # Transfers (移送) left unanswered past transfer_answer_days raise an alert.
+        transfers = asyncio.create_task(
+            _every(
+                settings.document_check_interval_s,
+                "transfer answer check",
+                lambda: channels_services.alert_unanswered(settings, events),
+            ),
+            name="transfer-answers",
+        )
         # Outbound webhooks: one client for every delivery; it never follows redirects.
         webhook_http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
         webhooks = asyncio.create_task(
@@ -211,6 +223,7 @@ def create_app(
         finally:
             webhooks.cancel()
             await webhook_http.aclose()
+            transfers.cancel()
             pruner.cancel()
             deadlines.cancel()
             sweeper.cancel()
@@ -250,6 +263,7 @@ def create_app(
             CalendarController,
             DocumentController,
             CorrectiveController,
+            ChannelController,
             CapabilityController,
             WebhookController,
             live_socket,

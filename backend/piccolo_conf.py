@@ -26,6 +26,7 @@ APP_REGISTRY = AppRegistry(
         "backend.documents.piccolo_app",
         "backend.corrective.piccolo_app",
         "backend.webhooks.piccolo_app",
+        "backend.channels.piccolo_app",
     ]
 )
 

@@ -77,6 +77,10 @@ class Settings:
     document_review_request_days: int = 15
     document_check_interval_s: float = 60.0
     webhook_interval_s: float = 2.0  # how often due webhook deliveries are looked for and sent
+    # Channels (docs/channels.md): calendar days a procuratorate / public-security organ has to
+    # answer a transfer (移送) before an alert is raised, and a liaison's reports per hour.
+    transfer_answer_days: int = 10
+    liaison_reports_per_hour: int = 10
     # Map tiles for the command center and supervisors: "osm", "tianditu" (needs tianditu_key),
     # "offline" (no tiles: positions on a plain grid), or an https:// URL template.
     map_tiles: str = "osm"
@@ -173,6 +177,8 @@ class Settings:
             document_review_request_days=_int("DOCUMENT_REVIEW_REQUEST_DAYS", 15),
             document_check_interval_s=float(_int("DOCUMENT_CHECK_INTERVAL", 60)),
             webhook_interval_s=float(_int("WEBHOOK_INTERVAL", 2)),
+            transfer_answer_days=_int("TRANSFER_ANSWER_DAYS", 10),
+            liaison_reports_per_hour=_int("LIAISON_REPORTS_PER_HOUR", 10),
             map_tiles=_env("MAP_TILES", "osm") or "osm",
             tianditu_key=_env("TIANDITU_KEY", "") or "",
             debug=(_env("DEBUG", "0") == "1"),

@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 0c044b6e4640b3f9ec948fbf4d3299faeaf59566fa63ad1be81baa3d57589d25
+// shell digest: 01e727fb1460a5a9a0fb18f13ee697ed0f72b601a93a25869837f8fd51e8d110
 
-const VERSION = 'fw-shell-v53';
+const VERSION = 'fw-shell-v55';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -23,6 +23,7 @@ const SHELL = [
   '/js/duty.js',
   '/js/enforcement.js',
   '/js/field-data.js',
+  '/js/i18n-channels.js',
   '/js/i18n-docs.js',
   '/js/i18n.js',
   '/js/live.js',
@@ -32,6 +33,7 @@ const SHELL = [
   '/js/pages/action-new.js',
   '/js/pages/actions.js',
   '/js/pages/cases.js',
+  '/js/pages/channels.js',
   '/js/pages/command.js',
   '/js/pages/common.js',
   '/js/pages/documents-card.js',
@@ -69,7 +71,9 @@ const SHELL = [
 const SHELL_SET = new Set(SHELL);
 const ON_DEMAND = new Set([
   '/js/documents.js',
+  '/js/i18n-channels.js',
   '/js/i18n-docs.js',
+  '/js/pages/channels.js',
   '/js/pages/command.js',
   '/js/pages/documents-card.js',
   '/js/pages/documents.js',

@@ -8,7 +8,20 @@ import msgspec
 
 from backend.lib.schema import Code, Name, Password, Phone, Strict, Username
 
-Role = Literal["officer", "legal_reviewer", "supervisor", "invited_supervisor", "liaison", "command", "admin"]
+Role = Literal[
+    "officer",
+    "legal_reviewer",
+    "supervisor",
+    "invited_supervisor",
+    "liaison",
+    "command",
+    "admin",
+    # The channels' outside organs, each bound to its own unit(s) by membership (docs/channels.md).
+    "petition_office",
+    "court",
+    "procuratorate",
+    "public_security",
+]
 CertificateStatus = Literal["valid", "expired", "suspended", "revoked"]
 
 
@@ -42,7 +55,7 @@ class UserCreate(Strict):
     username: Username
     password: Password
     display_name: Name
-    roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=7)]
+    roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=11)]
     unit_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=50)] = []
     phone: Phone | None = None
     id: uuid.UUID | None = None
@@ -50,7 +63,9 @@ class UserCreate(Strict):
 
 class UserUpdate(Strict):
     display_name: Name | msgspec.UnsetType = msgspec.UNSET
-    roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=7)] | msgspec.UnsetType = msgspec.UNSET
+    roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=11)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
     unit_ids: Annotated[list[uuid.UUID], msgspec.Meta(max_length=50)] | msgspec.UnsetType = msgspec.UNSET
     phone: Phone | msgspec.UnsetType | None = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET

@@ -28,6 +28,10 @@ ROLES = (
     "liaison",
     "command",
     "admin",
+    "petition_office",
+    "court",
+    "procuratorate",
+    "public_security",
 )
 
 

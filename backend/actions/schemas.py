@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -66,3 +66,6 @@ class Action(msgspec.Struct):
     evidence_count: int
     evidence: list[dict] = []
     case_ids: list[uuid.UUID] = []
+    # The outcome that confirmed it illegal, revoked or changed it ({outcome, decision_number,
+    # decided_on}); null while the act stands.
+    reversed: dict[str, Any] | None = None

@@ -18,7 +18,7 @@ from backend.actions import schemas
 from backend.actions.tables import Action, ActionOfficer
 from backend.alerts.services import raise_alert
 from backend.audit import services as audit
-from backend.db import atomic, is_postgres, is_unique_violation
+from backend.db import atomic, is_postgres, is_unique_violation, json_value
 from backend.db.querystrings import SelectHead, expand_in
 from backend.evidence.services import list_for
 from backend.lib import idempotency
@@ -256,6 +256,14 @@ def link_cases(case_links: CaseLinks) -> None:
     _case_links = case_links
 
 
+async def set_reversal(action_ids: list[uuid.UUID], reversal: dict[str, Any] | None) -> None:
+    """Mark actions as reversed by a reconsideration or court outcome (or clear the mark). The
+    outcome is recorded by the channels domain, above this one; the mark is kept on the row so the
+    feed shows it without a join. Runs in the caller's transaction, which audits the change."""
+    if action_ids:
+        await Action.update({Action.reversal: reversal}).where(Action.id.is_in(action_ids)).run()
+
+
 _PAGE_OFFICERS_SQL = """
 SELECT ao.action, u.id AS officer_id, u.display_name
 FROM action_officers ao LEFT JOIN users u ON u.id = ao.officer
@@ -325,6 +333,7 @@ def _view(
         created_by=r["created_by"],
         evidence_count=r["evidence_count"],
         case_ids=case_ids,
+        reversed=json_value(r.get("reversal")),
     )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from piccolo.columns import (
+    JSON,
     UUID,
     DoublePrecision,
     ForeignKey,
@@ -50,6 +51,9 @@ class Action(Table, tablename="actions"):
     # SHA-256 of the canonical request, to tell a retry from a different record reusing an id.
     request_hash = Varchar(length=64)
     evidence_count = Integer(default=0)
+    # Set when a reconsideration or court outcome recorded in the channels domain confirmed the act
+    # illegal, revoked or changed it: {outcome, decision_number, decided_on}; null while it stands.
+    reversal = JSON(null=True, default=None)
 
 
 class ActionOfficer(Table, tablename="action_officers"):

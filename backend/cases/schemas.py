@@ -120,3 +120,4 @@ class Case(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     allowed_steps: list[str]
+    reversed: dict[str, Any] | None = None  # the reversing outcome (确认违法 / 撤销 / 变更), if any

@@ -181,6 +181,7 @@ async def _view(viewer: CurrentUser, row: dict[str, Any], item: dict[str, Any] |
         action_ids=[a["action"] for a in actions],
         transfer=json_value(row["transfer"]),
         override=json_value(row["override"]),
+        reversed=json_value(row.get("reversal")),
         served_on=row["served_on"],
         closed_at=row["closed_at"],
         created_by=row["created_by"],
@@ -608,6 +609,13 @@ async def override(
         "at": datetime.now(UTC).isoformat(),
     }
     return await _save(events, actor, row, {Case.override: record}, "case.override", record)
+
+
+async def set_reversal(case_ids: list[uuid.UUID], reversal: dict[str, Any] | None) -> None:
+    """Mark cases as reversed by a reconsideration or court outcome (or clear it); see
+    ``actions.services.set_reversal``. Not a change of the case's own content: the version stays."""
+    if case_ids:
+        await Case.update({Case.reversal: reversal}).where(Case.id.is_in(case_ids)).run()
 
 
 async def cases_of_actions(action_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:

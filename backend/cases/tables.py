@@ -53,6 +53,8 @@ class Case(Table, tablename="cases"):
     closed_at = Timestamptz(null=True, default=None)
     transfer = JSON(null=True, default=None)
     override = JSON(null=True, default=None)
+    # As on actions: the reversing outcome (确认违法 / 撤销 / 变更) from the channels domain, or null.
+    reversal = JSON(null=True, default=None)
     created_by: ForeignKey[User] = ForeignKey(references=_ref("User", "backend.accounts.tables"))
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow())

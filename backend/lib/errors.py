@@ -166,6 +166,7 @@ class Errors:
     CORRECTIVE_STATE = ErrorCode(
         "corrective_action.invalid_state", 409, "Not possible in the corrective action's state"
     )
+    CHANNEL_STATE = ErrorCode("channel_item.invalid_state", 409, "Not possible in the channel item's state")
     INTERNAL = ErrorCode("internal", 500, "Internal server error")
     UNAVAILABLE = ErrorCode("service.unavailable", 503, "A backing service is unavailable")
 

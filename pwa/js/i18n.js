@@ -37,6 +37,11 @@ const zh = {
   'role.invited_supervisor': '特邀监督员',
   'role.legal_reviewer': '法制审核',
   'role.liaison': '监督联系点',
+  'role.petition_office': '信访办',
+  'reversed.note': '已被{outcome}（{number}）：该执法行为经复议或诉讼被确认违法、撤销或变更',
+  'role.court': '法院',
+  'role.procuratorate': '检察院',
+  'role.public_security': '公安机关',
   'role.officer': '今日执法',
 
   'account.title': '当前账号',
@@ -177,7 +182,8 @@ const zh = {
   'invited.spotCheck': '发起抽查',
 
   'liaison.title': '监督联系点',
-  'liaison.intro': '您是区司法局执法监督联系点的联络员。在本应用中提交反映的功能尚未开通；反映执法问题和群众意见，请直接联系区司法局执法监督科。',
+  'registrar.title': '涉法涉诉和信访登记',
+  'organ.title': '移送案件',
 
   'command.title': '指挥中心',
   'command.counters': '今日概况',
@@ -818,6 +824,11 @@ const en = {
   'role.invited_supervisor': 'Invited supervisor',
   'role.legal_reviewer': 'Legal review',
   'role.liaison': 'Liaison point',
+  'role.petition_office': 'Petition office',
+  'reversed.note': '{outcome} ({number}): a reconsideration or a court confirmed this act illegal, revoked or changed it',
+  'role.court': 'Court',
+  'role.procuratorate': 'Procuratorate',
+  'role.public_security': 'Public security',
   'role.officer': 'Today',
 
   'account.title': 'Account',
@@ -958,7 +969,8 @@ const en = {
   'invited.spotCheck': 'Start a spot-check',
 
   'liaison.title': 'Liaison point',
-  'liaison.intro': 'You are the contact person of a supervision liaison point. Reports cannot be filed in this app yet: to report an enforcement problem or public feedback, contact the justice bureau’s supervision office directly.',
+  'registrar.title': 'Lawsuits and petitions',
+  'organ.title': 'Transferred cases',
 
   'command.title': 'Command center',
   'command.counters': 'Today at a glance',

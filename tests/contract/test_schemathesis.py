@@ -44,6 +44,14 @@ DEMO_PASSWORD = "fuzz-demo-password"
 EXAMPLES = int(os.environ.get("FIELDWATCH_FUZZ_EXAMPLES", "10"))
 ROLES = {"officer": "officer1", "supervisor": "supervisor", "admin": "admin"}
 REVIEWER = "reviewer"
+# The channels' outside roles (demo accounts), fuzzed on the channels' operations only.
+CHANNEL_ROLES = {
+    "liaison": "liaison",
+    "petition_office": "petition",
+    "court": "court",
+    "procuratorate": "procurator",
+    "public_security": "police",
+}
 # The demo's second supervisor, with signing rights: drafts documents for the fuzzing supervisor to
 # issue (签发 takes a second person) and issues the fuzzing supervisor's own. officer1, the fuzzing
 # officer, is the demo's responder of 水江镇, so it answers that unit's documents.
@@ -176,6 +184,7 @@ def _seed(target: Target) -> None:
     )
     target.spare_admin = (spare_user["id"], spare)
     documents, tasks, attachments = _seed_documents(target, unit)
+    channel_pools = _seed_channels(target, unit, item, case["id"], action["id"], officer2)
     mine = {*target.user_ids.values(), spare_user["id"]}
     users = [u["id"] for u in _ok(httpx.get(f"{base}/users", params={"limit": 200}, headers=admin))["items"]]
     target.pools = {
@@ -195,8 +204,79 @@ def _seed(target: Target) -> None:
         "upload_id": [upload.headers["Location"].rstrip("/").rsplit("/", 1)[-1]],
         "document_id": documents,
         "task_id": tasks,
+        **channel_pools,
         # the year the calendar library carries and one it does not (provisional)
         "year": [str(datetime.now(UTC).year), "2099"],
+    }
+
+
+def _seed_channels(
+    target: Target, unit: str, item: str, case_id: str, action_id: str, officer: dict[str, str]
+) -> dict[str, list[str]]:
+    """A liaison's report (forwarded to the unit), a lawsuit with an outcome and a petition about
+    the case, and a case transferred to the demo's procuratorate: the channels' path parameters."""
+    base = f"{target.url}/api/v1"
+    supervisor, today = target.headers["supervisor"], datetime.now(UTC).date().isoformat()
+    report = _ok(
+        httpx.post(
+            f"{base}/channels/reports",
+            headers=target.headers["liaison"],
+            json={"title": "模糊测试反映", "category": "其他", "address": "水江镇", "unit_id": unit},
+        )
+    )
+    _ok(
+        httpx.post(
+            f"{base}/channels/items/{report['id']}/forward", headers=supervisor, json={"question": "请说明"}
+        )
+    )
+    registration = {"received_on": today, "unit_id": unit, "case_id": case_id, "action_id": action_id}
+    lawsuit = _ok(
+        httpx.post(
+            f"{base}/channels/lawsuits",
+            headers=target.headers["court"],
+            json={"title": "模糊测试诉讼", "reference": f"FZ-{uuid.uuid4().hex[:8]}", **registration},
+        )
+    )
+    judged = _ok(
+        httpx.post(
+            f"{base}/channels/items/{lawsuit['id']}/outcomes",
+            headers=target.headers["court"],
+            json={"outcome": "撤销", "decided_on": today, "decision_number": f"FZ-{uuid.uuid4().hex[:8]}"},
+        )
+    )
+    petition = _ok(
+        httpx.post(
+            f"{base}/channels/petitions",
+            headers=target.headers["petition_office"],
+            json={"title": "模糊测试信访", "reference": f"FZ-{uuid.uuid4().hex[:8]}", **registration},
+        )
+    )
+    moved = _ok(
+        httpx.post(
+            f"{base}/cases",
+            headers=officer,
+            json={"unit_id": unit, "item_id": item, "summary": "模糊测试移送"},
+        )
+    )
+    moved = _ok(
+        httpx.patch(
+            f"{base}/cases/{moved['id']}", headers=officer, json={"version": 1, "investigation": "涉嫌犯罪"}
+        )
+    )
+    _ok(
+        httpx.post(
+            f"{base}/cases/{moved['id']}/transfer",
+            headers=officer,
+            json={"organ": "区人民检察院", "transferred_on": today, "receipt_number": "FZ-1"},
+        )
+    )
+    transfers = _ok(httpx.get(f"{base}/channels/transfers", headers=supervisor))
+    points = _ok(httpx.get(f"{base}/channels/points", headers=supervisor))
+    return {
+        "channel_item_id": [report["id"], lawsuit["id"], petition["id"]],
+        "outcome_id": [judged["outcomes"][0]["id"]],
+        "transfer_id": [t["id"] for t in transfers if t["case_id"] == moved["id"]],
+        "point_id": [p["id"] for p in points],
     }
 
 
@@ -305,7 +385,7 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
         assert demo.returncode == 0, demo.stderr
         with api_process(data, **env) as url:
             target = Target(url=url, log_dir=data, headers={}, user_ids={})
-            for role, username in {**ROLES, "legal_reviewer": REVIEWER}.items():
+            for role, username in {**ROLES, "legal_reviewer": REVIEWER, **CHANNEL_ROLES}.items():
                 pair = target.login(username)
                 target.headers[role] = {"Authorization": f"Bearer {pair['access_token']}"}
                 target.user_ids[role] = pair["user"]["id"]
@@ -402,6 +482,25 @@ def test_no_server_error_as_legal_reviewer(fuzz_target: Target, fuzz_schema: sch
     )
     me = httpx.get(f"{fuzz_target.url}/api/v1/me", headers=fuzz_target.headers["legal_reviewer"])
     assert me.status_code == 200, me.text
+
+
+@pytest.mark.parametrize("role", list(CHANNEL_ROLES))
+def test_no_server_error_in_the_channels(
+    role: str, fuzz_target: Target, fuzz_schema: schemathesis.BaseSchema
+) -> None:
+    """The channels' outside roles on the channels' operations (elsewhere they hold no rights)."""
+
+    def prepare(case: schemathesis.Case, data: st.DataObject) -> dict[str, str]:
+        _aim(case, fuzz_target, data)
+        return fuzz_target.headers[role]
+
+    _fuzz(
+        _operations(fuzz_schema, lambda method, path: path.startswith("/api/v1/channels")),
+        fuzz_target,
+        prepare,
+    )
+    me = httpx.get(f"{fuzz_target.url}/api/v1/me", headers=fuzz_target.headers[role])
+    assert me.status_code == 200 and role in me.json()["roles"], me.text
 
 
 def test_no_server_error_ending_its_own_session(

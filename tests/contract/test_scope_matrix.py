@@ -78,6 +78,22 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/corrective-actions/{task_id}/complete": {
         "json": {"note": "已整改完毕", "evidence_ids": [EVIDENCE_ID]}
     },
+    "POST /api/v1/channels/items/{channel_item_id}/assign": {"json": {"user_id": str(uuid.uuid4())}},
+    "POST /api/v1/channels/items/{channel_item_id}/forward": {"json": {"question": "矩阵说明"}},
+    "POST /api/v1/channels/items/{channel_item_id}/explain": {"json": {"text": "矩阵单位说明"}},
+    "POST /api/v1/channels/items/{channel_item_id}/dismiss": {"json": {"reason": "矩阵不予处理"}},
+    "POST /api/v1/channels/items/{channel_item_id}/outcomes": {
+        "json": {"outcome": "维持", "decided_on": _today(), "decision_number": f"MX-{uuid.uuid4().hex[:8]}"}
+    },
+    "POST /api/v1/channels/outcomes/{outcome_id}/change": {
+        "json": {"outcome": "维持", "decided_on": _today(), "reason": "矩阵改判"}
+    },
+    "POST /api/v1/channels/transfers/{transfer_id}/accept": {
+        "json": {"received_on": _today(), "number": "MX-R"}
+    },
+    "POST /api/v1/channels/transfers/{transfer_id}/return": {
+        "json": {"returned_on": _today(), "reason": "矩阵退回"}
+    },
     "HEAD /api/v1/uploads/{upload_id}": {"headers": TUS},
     "DELETE /api/v1/uploads/{upload_id}": {"headers": TUS},
     "PATCH /api/v1/uploads/{upload_id}": {
@@ -398,6 +414,14 @@ REMOVED_CHECKS = {
         lambda scope, viewer, row: True,
         "document_id",
         "responder GET /api/v1/supervision-documents/{document_id}",
+    ),
+    # a channel item's scope: every report, petition and lawsuit as if it were the viewer's
+    "channel item detail": (
+        "backend.channels.services",
+        "_may_view",
+        lambda scope, row: True,
+        "channel_item_id",
+        "liaison GET /api/v1/channels/items/{channel_item_id}",
     ),
     # a corrective action's scope: every task as if it were the viewer's
     "corrective action detail": (

@@ -20,7 +20,7 @@ import {
   setFlash,
   takeFlash,
 } from '../enforcement.js';
-import { card, loadError, loadingLine } from '../widgets.js';
+import { card, loadError, loadingLine, reversedNote } from '../widgets.js';
 
 
 function actionItem(a) {
@@ -31,7 +31,8 @@ function actionItem(a) {
       h('span', { class: 'row__meta' }, `${t(`kind.${a.kind}`)} · ${formatDateTime(a.occurred_at)}`),
       h('span', { class: 'row__meta' }, a.unit_name),
       party ? h('span', { class: 'row__meta' }, `${t('action.party')}${t('common.colon')}${party}`) : null,
-      a.address ? h('span', { class: 'row__meta' }, a.address) : null));
+      a.address ? h('span', { class: 'row__meta' }, a.address) : null,
+      reversedNote(a, { inline: true })));
 }
 
 export function actionsPage({ user }) {
@@ -196,6 +197,7 @@ export function actionPage({ user, params, navigate }) {
   function draw(a) {
     const cases = Array.isArray(a.case_ids) ? a.case_ids : [];
     fill(body,
+      reversedNote(a),
       card({ text: a.item_name || a.item_code },
         facts([
           [t('action.item'), `${a.item_code} ${a.item_name}`],
