@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -85,6 +86,8 @@ class Target:
     user_ids: dict[str, str]
     # path parameter name → ids of real objects the fuzzer may aim at (never its own accounts)
     pools: dict[str, list[str]] = field(default_factory=dict)
+    # objects a fuzzed DELETE may remove, apart from the pools the other operations aim at
+    disposable: dict[str, list[str]] = field(default_factory=dict)
     spare_admin: tuple[str, str] = ("", "")  # (id, username) of the throw-away account
 
     def login(self, username: str, password: str = DEMO_PASSWORD) -> dict[str, Any]:
@@ -185,6 +188,7 @@ def _seed(target: Target) -> None:
     target.spare_admin = (spare_user["id"], spare)
     documents, tasks, attachments = _seed_documents(target, unit)
     channel_pools = _seed_channels(target, unit, item, case["id"], action["id"], officer2)
+    webhook_pools = _seed_webhooks(target, officer2)
     mine = {*target.user_ids.values(), spare_user["id"]}
     users = [u["id"] for u in _ok(httpx.get(f"{base}/users", params={"limit": 200}, headers=admin))["items"]]
     target.pools = {
@@ -205,9 +209,51 @@ def _seed(target: Target) -> None:
         "document_id": documents,
         "task_id": tasks,
         **channel_pools,
+        **webhook_pools,
         # the year the calendar library carries and one it does not (provisional)
         "year": [str(datetime.now(UTC).year), "2099"],
     }
+
+
+def _seed_webhooks(target: Target, officer: dict[str, str]) -> dict[str, list[str]]:
+    """Webhook endpoints (to a closed loopback port) with a delivery each: their path parameters;
+    and two more that only the fuzzed DELETE aims at, so it never removes the others."""
+    base, admin = f"{target.url}/api/v1", target.headers["admin"]
+    endpoints = [
+        _ok(
+            httpx.post(
+                f"{base}/webhooks",
+                headers=admin,
+                json={"url": "http://127.0.0.1:9/fuzz", "event_types": ["action.created"]},
+            )
+        )["id"]
+        for _ in range(3)
+    ]
+    page = _ok(httpx.get(f"{base}/actions", params={"limit": 1}, headers=officer))["items"][0]
+    body = {k: page[k] for k in ("unit_id", "item_id", "kind", "officer_ids", "address")}
+    body |= {"occurred_at": datetime.now(UTC).isoformat(), "location": page["location"] or None}
+    _ok(httpx.post(f"{base}/actions", headers=officer, json=body))
+    deliveries: list[str] = []
+    deadline = time.monotonic() + 20  # the server's webhook job turns the event into deliveries
+    while len(deliveries) < len(endpoints) and time.monotonic() < deadline:
+        deliveries = [
+            d["id"]
+            for e in endpoints
+            for d in _ok(httpx.get(f"{base}/webhooks/{e}/deliveries", headers=admin))
+        ]
+        time.sleep(0.2)
+    assert len(deliveries) >= len(endpoints), "no webhook deliveries were made"
+    target.disposable["endpoint_id"] = [
+        _ok(
+            httpx.post(
+                f"{base}/webhooks",
+                headers=admin,
+                json={"url": "http://127.0.0.1:9/fuzz-delete", "event_types": ["alert.raised"]},
+            )
+        )["id"]
+        for _ in range(2)
+    ]
+    return {"endpoint_id": endpoints, "delivery_id": deliveries}
 
 
 def _seed_channels(
@@ -414,8 +460,11 @@ def _operations(schema: schemathesis.BaseSchema, keep: Callable[[str, str], bool
 
 def _aim(case: schemathesis.Case, target: Target, data: st.DataObject) -> None:
     """Point each path parameter at a real object about half the time, so the fuzzer gets past 404."""
+    deleting = case.method.upper() == "DELETE"
     for name in list(case.path_parameters or {}):
-        pool = target.pools.get(name)
+        pool = (
+            target.disposable.get(name) if deleting and name in target.disposable else target.pools.get(name)
+        )
         if pool:
             chosen = data.draw(st.sampled_from([None, *pool]), label=name)
             if chosen is not None:

@@ -36,13 +36,15 @@ from tests.servers import api_process
 ALL_SEEING = {"admin", "supervisor", "command"}
 # The organisation tree, the item catalogue and the working-day calendar's years are shared by design
 # ("admin writes, all read"): a year is nobody's record.
-SHARED_KINDS = {"unit_id", "item_id", "year"}
+# Webhook endpoints are the admin's district-wide configuration, nobody's township record.
+SHARED_KINDS = {"unit_id", "item_id", "year", "endpoint_id", "delivery_id"}
 # Probed like the roles: an officer who answers its unit's supervision documents (a capability).
 EXTRA_PROBERS = ["responder"]
 EVIDENCE_ID = str(uuid.uuid4())  # no evidence of the task: the control's completion is refused with 422
 SHARED_LISTS = {"/api/v1/units", "/api/v1/items"}
-# Lists whose rows are not township records (the checklist is one set of questions for everyone).
-NOT_RECORDS = {"/api/v1/spot-checks/checklist"}
+# Lists whose rows are not township records (the checklist is one set of questions for everyone;
+# webhook endpoints are the admin's configuration, refused to every other role: test_webhooks.py).
+NOT_RECORDS = {"/api/v1/spot-checks/checklist", "/api/v1/webhooks"}
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TUS = {"Tus-Resumable": "1.0.0"}
 

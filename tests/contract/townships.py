@@ -433,7 +433,23 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
         )
     )
     _ok(await client.post(f"/api/v1/cases/{fined['id']}/close", json={}, headers=officer))
+    # A webhook endpoint: district-wide configuration an admin keeps (no township's record).
+    endpoint = _ok(
+        await client.post(
+            "/api/v1/webhooks",
+            json={
+                "url": "http://127.0.0.1:9/matrix",
+                "event_types": ["alert.raised"],
+                "unit_ids": [town.unit],
+            },
+            headers=town.headers["admin"],
+        )
+    )
     town.objects = {
+        "endpoint_id": [endpoint["id"]],
+        # Admin-only operations, compared as shared kinds: the guard refuses a unit-bound role before
+        # any lookup, so no delivery need exist for the probe.
+        "delivery_id": [missing_id()],
         "unit_id": [town.unit],
         "user_id": [town.users["officer"]],
         "item_id": [world.item],
