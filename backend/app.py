@@ -112,15 +112,17 @@ async def _sign_tree_heads(key: IntegrityKey, settings: Settings, tick_s: float 
 def register_domains() -> None:
     """Fill the extension points lower domains offer to higher ones."""
     audit_services.register_check(evidence_verify.check_records)
-    evidence_parents.register("action", ActionParent())
-    evidence_parents.register("case", CaseParent())
-    evidence_parents.register("spot_check", SpotCheckParent())
-    # Who sees a document or a task sees its attachments.
-    for parent_type, find in (
-        (documents_services.PARENT_TYPE, documents_services.evidence_parent),
-        (corrective_services.PARENT_TYPE, corrective_services.evidence_parent),
+    # Adding evidence to these is an enforcement act: an officer needs a valid certificate.
+    evidence_parents.register("action", ActionParent(), enforcement=True)
+    evidence_parents.register("case", CaseParent(), enforcement=True)
+    evidence_parents.register("spot_check", SpotCheckParent(), enforcement=True)
+    # Who sees a document or a task sees its attachments. An officer answering a document for the
+    # unit acts in office; a task's proof of completion is the unit's, not an enforcement act.
+    for parent_type, find, enforcement in (
+        (documents_services.PARENT_TYPE, documents_services.evidence_parent, True),
+        (corrective_services.PARENT_TYPE, corrective_services.evidence_parent, False),
     ):
-        evidence_parents.register(parent_type, evidence_parents.LookedUpParent(find))
+        evidence_parents.register(parent_type, evidence_parents.LookedUpParent(find), enforcement=enforcement)
     workdays_services.on_year_loaded(documents_services.recompute_provisional)
     supervision_services.on_review_failed(corrective_services.from_failed_spot_check)
     supervision_services.on_appeal_overturned(corrective_services.withdraw_for_spot_check)

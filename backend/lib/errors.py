@@ -71,6 +71,9 @@ class Errors:
     USER_NOT_FOUND = ErrorCode("user.not_found", 422, "A referenced user does not exist")
     DELEGATION_INVALID = ErrorCode("delegation.invalid", 422, "The delegation is not valid")
     CERTIFICATE_INVALID = ErrorCode("certificate.invalid", 422, "The enforcement certificate is not valid")
+    CERTIFICATE_TRANSITION = ErrorCode(
+        "certificate.invalid_transition", 409, "The certificate's status does not allow this change"
+    )
     CERTIFICATE_NOT_OFFICER = ErrorCode(
         "certificate.not_officer", 422, "Only officers hold enforcement certificates"
     )
