@@ -22,7 +22,16 @@ from piccolo.engine.base import Engine
 
 from backend.accounts import services as accounts_services
 from backend.accounts.capability_controllers import CapabilityController
-from backend.accounts.controllers import AuthController, MeController, UserController, auth_rate_limit
+from backend.accounts.controllers import (
+    AuthController,
+    CertificateController,
+    MeController,
+    PublicCertificateApi,
+    PublicCertificatePage,
+    UserController,
+    auth_rate_limit,
+    public_check_rate_limit,
+)
 from backend.accounts.middleware import JWTAuthMiddleware
 from backend.actions import services as actions_services
 from backend.actions.controllers import ActionController
@@ -217,8 +226,14 @@ def create_app(
                 route_handlers=[AuthController],
                 middleware=[auth_rate_limit(settings.login_rate_per_minute).middleware],
             ),
+            Router(
+                path="/",
+                route_handlers=[PublicCertificateApi],
+                middleware=[public_check_rate_limit(settings.public_check_rate_per_minute).middleware],
+            ),
             MeController,
             UserController,
+            CertificateController,
             UnitController,
             ItemController,
             AuditController,
@@ -243,7 +258,13 @@ def create_app(
         middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens)],
         security=[{"BearerAuth": []}],
     )
-    handlers: list[Any] = [healthz, readyz, api]
+    # The page a card's QR opens (short path: a smaller QR), rate-limited with the JSON check.
+    public_page = Router(
+        path="/",
+        route_handlers=[PublicCertificatePage],
+        middleware=[public_check_rate_limit(settings.public_check_rate_per_minute).middleware],
+    )
+    handlers: list[Any] = [healthz, readyz, api, public_page]
     if (settings.pwa_dir / "vendor").is_dir():
         # Vendored libraries carry their version in the path: a new one is a new URL.
         handlers.append(

@@ -93,7 +93,9 @@ async def require_valid_certificate(
         name = user["display_name"] if user else str(user_id)
     reason = status_reason(row)
     detail = f"The enforcement certificate of {name} is {status}"
-    detail += f" ({reason}): no enforcement act is possible." if reason else ": no enforcement act is possible."
+    detail += (
+        f" ({reason}): no enforcement act is possible." if reason else ": no enforcement act is possible."
+    )
     raise AppError(
         Errors.CERTIFICATE_INVALID,
         detail,
@@ -130,7 +132,7 @@ def check_transition(change: str, row: dict[str, Any] | None) -> str:
 # it was replaced. It holds nothing secret and never expires (the status it shows is read live), but
 # nobody without the server's key can make one: ids are random and the tag is 128 bits.
 
-_TOKEN_PURPOSE = "fieldwatch certificate check v1\x00"
+_MAC_DOMAIN = "fieldwatch certificate check v1\x00"
 _TAG_BYTES = 16
 
 
@@ -141,7 +143,7 @@ class CardToken:
 
 
 def _tag(key: IntegrityKey, body: bytes) -> bytes:
-    return bytes.fromhex(key.mac(_TOKEN_PURPOSE + body.hex()))[:_TAG_BYTES]
+    return bytes.fromhex(key.mac(_MAC_DOMAIN + body.hex()))[:_TAG_BYTES]
 
 
 def card_token(key: IntegrityKey, certificate_id: uuid.UUID, number: str) -> str:

@@ -72,6 +72,7 @@ class Certificate(Table, tablename="certificates"):
     revoked_reason = Text(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
+    field = Varchar(length=60, default="")  # 执法领域 / 执法类别 printed on the card
     # Why and from which date the current status holds (suspension, revocation, loss, re-issue).
     status_reason = Text(null=True, default=None)
     status_on = Date(null=True, default=None)

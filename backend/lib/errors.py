@@ -74,6 +74,9 @@ class Errors:
     CERTIFICATE_TRANSITION = ErrorCode(
         "certificate.invalid_transition", 409, "The certificate's status does not allow this change"
     )
+    CERTIFICATE_TOKEN_INVALID = ErrorCode(
+        "certificate.token_invalid", 404, "The code was not issued by the server or was altered"
+    )
     CERTIFICATE_NOT_OFFICER = ErrorCode(
         "certificate.not_officer", 422, "Only officers hold enforcement certificates"
     )

@@ -77,7 +77,9 @@ async def _set_state(user_id: uuid.UUID, state: str) -> None:
         Certificate.status: "valid" if state == "expired" else state,
         Certificate.status_reason: REASONS.get(state),
         Certificate.revoked_reason: REASONS["revoked"] if state == "revoked" else None,
-        Certificate.expires_on: today - timedelta(days=1) if state == "expired" else today + timedelta(days=300),
+        Certificate.expires_on: today - timedelta(days=1)
+        if state == "expired"
+        else today + timedelta(days=300),
     }
     await Certificate.update(values).where(Certificate.user == user_id).run()
 
@@ -112,7 +114,9 @@ async def act_action_evidence(client, world, me, user_id) -> httpx.Response:
     action = await _partner_action(client, world)
     photo = phone_photo(datetime.now(UTC).astimezone(), seed=uuid.uuid4().int % 1000)
     return await client.post(
-        f"/api/v1/actions/{action['id']}/evidence", content=photo, headers={**me, "Content-Type": "image/jpeg"}
+        f"/api/v1/actions/{action['id']}/evidence",
+        content=photo,
+        headers={**me, "Content-Type": "image/jpeg"},
     )
 
 
@@ -144,7 +148,9 @@ async def act_case_open(client, world, me, user_id) -> httpx.Response:
 
 async def act_case_update(client, world, me, user_id) -> httpx.Response:
     case = await _case_at(client, world, "investigating")
-    return await client.patch(f"/api/v1/cases/{case['id']}", json={"version": case["version"], "summary": "补充调查"}, headers=me)
+    return await client.patch(
+        f"/api/v1/cases/{case['id']}", json={"version": case["version"], "summary": "补充调查"}, headers=me
+    )
 
 
 async def act_case_submit_review(client, world, me, user_id) -> httpx.Response:
@@ -230,7 +236,9 @@ async def _footprint(user_id: uuid.UUID) -> tuple[int, int, int, int, int]:
 
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("act", list(ACTS))
-async def test_every_officer_act_needs_a_valid_certificate(client, world: World, act: str, state: str) -> None:
+async def test_every_officer_act_needs_a_valid_certificate(
+    client, world: World, act: str, state: str
+) -> None:
     user_id, username = await _officer(client, world, state)
     me = await login(client, username)
     run, ok_status = ACTS[act]

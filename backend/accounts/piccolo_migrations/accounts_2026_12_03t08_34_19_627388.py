@@ -28,7 +28,7 @@ class User(Table, tablename="users", schema=None):
     )
 
 
-ID = "2026-12-03T08:29:26:122977"
+ID = "2026-12-03T08:34:19:627388"
 VERSION = "1.38.0"
 DESCRIPTION = ""
 
@@ -254,6 +254,28 @@ async def forwards():
             "primary_key": False,
             "unique": False,
             "index": True,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Certificate",
+        tablename="certificates",
+        column_name="field",
+        db_column_name="field",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 60,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
