@@ -70,6 +70,7 @@ from backend.summary.controllers import SummaryController
 from backend.supervision import services as supervision_services
 from backend.supervision.controllers import InvitationController, SpotCheckController
 from backend.supervision.evidence import SpotCheckParent
+from backend.training.controllers import AssessmentController, TrainingController
 from backend.workdays import services as workdays_services
 from backend.workdays.controllers import CalendarController
 from media_store import MediaStore, open_store
@@ -252,6 +253,8 @@ def create_app(
             CalendarController,
             DocumentController,
             CorrectiveController,
+            TrainingController,
+            AssessmentController,
             CapabilityController,
             live_socket,
         ],

@@ -25,6 +25,7 @@ APP_REGISTRY = AppRegistry(
         "backend.supervision.piccolo_app",
         "backend.documents.piccolo_app",
         "backend.corrective.piccolo_app",
+        "backend.training.piccolo_app",
     ]
 )
 

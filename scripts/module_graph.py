@@ -37,6 +37,7 @@ LAYERS: list[set[str]] = [
     {"supervision"},
     {"documents"},
     {"corrective"},
+    {"training"},
     {"summary", "health"},
     {"app", "cli", "demo", "piccolo_conf"},  # composition: wires the domains together
 ]

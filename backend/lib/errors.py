@@ -77,6 +77,13 @@ class Errors:
     CERTIFICATE_TOKEN_INVALID = ErrorCode(
         "certificate.token_invalid", 404, "The code was not issued by the server or was altered"
     )
+    TRAINING_NO_EXAM = ErrorCode("training.no_exam", 422, "The training has no exam")
+    TRAINING_IMPORT_INVALID = ErrorCode(
+        "training.import_invalid", 422, "Some rows cannot be matched or are wrong; nothing was written"
+    )
+    ASSESSMENT_CHANGED = ErrorCode(
+        "assessment.changed", 409, "The annual run's result changed since the preview"
+    )
     CERTIFICATE_NOT_OFFICER = ErrorCode(
         "certificate.not_officer", 422, "Only officers hold enforcement certificates"
     )
