@@ -77,6 +77,9 @@ class Errors:
     CERTIFICATE_TOKEN_INVALID = ErrorCode(
         "certificate.token_invalid", 404, "The code was not issued by the server or was altered"
     )
+    TRAINING_NOT_ON_LIST = ErrorCode(
+        "training.not_on_list", 422, "The officer is not on the training's list (or the card is not genuine)"
+    )
     TRAINING_NO_EXAM = ErrorCode("training.no_exam", 422, "The training has no exam")
     TRAINING_IMPORT_INVALID = ErrorCode(
         "training.import_invalid", 422, "Some rows cannot be matched or are wrong; nothing was written"

@@ -310,29 +310,36 @@ async def record_attendance(
     required = (await _required([training_id]))[training_id]
     resolved: dict[uuid.UUID, schemas.AttendanceEntry] = {}
     errors: list[dict[str, str]] = []
+    off_list: list[dict[str, str]] = []  # well-formed entries for people not on this training's list
     for i, entry in enumerate(data.entries):
         officer_id = entry.officer_id
         if entry.card_token is not None:
             officer_id = await _officer_of_card(key, entry.card_token)
             if officer_id is None:
-                errors.append(
+                off_list.append(
                     {"key": f"entries[{i}].card_token", "message": "not a card issued by the bureau"}
                 )
                 continue
         if officer_id is None:
             errors.append({"key": f"entries[{i}]", "message": "officer_id or card_token is required"})
             continue
-        if officer_id not in required:
-            errors.append(
-                {"key": f"entries[{i}].officer_id", "message": "not required to attend this training"}
-            )
-            continue
         if entry.status == "excused" and len(entry.reason.strip()) < 2:
             errors.append({"key": f"entries[{i}].reason", "message": "an excused absence needs its reason"})
+            continue
+        if officer_id not in required:
+            off_list.append(
+                {"key": f"entries[{i}].officer_id", "message": "not required to attend this training"}
+            )
             continue
         resolved[officer_id] = entry
     if errors:
         raise AppError(Errors.VALIDATION, "Some entries cannot be recorded; nothing was.", errors=errors)
+    if off_list:
+        raise AppError(
+            Errors.TRAINING_NOT_ON_LIST,
+            "Some entries are for people not on this training's list; nothing was recorded.",
+            errors=off_list,
+        )
     now = utcnow()
     async with atomic():
         await (

@@ -157,7 +157,12 @@ async def test_attendance_by_tap_and_by_card(client, as_user, world: World) -> N
     problem = assert_problem(
         await client.post(url, json={"entries": bad}, headers=supervisor), 400, "validation.failed"
     )
-    assert [e["key"] for e in problem["errors"]] == ["entries[1].reason", "entries[2].officer_id"]
+    assert [e["key"] for e in problem["errors"]] == ["entries[1].reason"]
+    bad[1]["reason"] = "请假"
+    problem = assert_problem(
+        await client.post(url, json={"entries": bad}, headers=supervisor), 422, "training.not_on_list"
+    )
+    assert [e["key"] for e in problem["errors"]] == ["entries[2].officer_id"]
     assert await Attendance.count().where(Attendance.training_id == uuid.UUID(training["id"])) == 0
     card = (await client.get(f"/api/v1/users/{o['c']}/certificate/qr", headers=supervisor)).json()["token"]
     entries = [
@@ -183,8 +188,8 @@ async def test_attendance_by_tap_and_by_card(client, as_user, world: World) -> N
         await client.post(
             url, json={"entries": [{"card_token": forged, "status": "present"}]}, headers=supervisor
         ),
-        400,
-        "validation.failed",
+        422,
+        "training.not_on_list",
     )
     assert problem["errors"][0]["key"] == "entries[0].card_token"
 
