@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 4dcaea9a3a6d1c16a1a80b66ee0506423c01c8574316f1165df495e8246b0732
+// shell digest: 653db4ee9f27348e2f1055c92bfe238a09d0de60a8cfa7f60843d4cc19e8b0d4
 
-const VERSION = 'fw-shell-v48';
+const VERSION = 'fw-shell-v49';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -24,6 +24,7 @@ const SHELL = [
   '/js/enforcement.js',
   '/js/field-data.js',
   '/js/i18n-docs.js',
+  '/js/i18n-training.js',
   '/js/i18n.js',
   '/js/live.js',
   '/js/media.js',
@@ -51,6 +52,7 @@ const SHELL = [
   '/js/pages/spotcheck.js',
   '/js/pages/supervisor.js',
   '/js/pages/tasks.js',
+  '/js/pages/training.js',
   '/js/pages/watch.js',
   '/js/sender.js',
   '/js/store.js',
@@ -70,12 +72,14 @@ const SHELL_SET = new Set(SHELL);
 const ON_DEMAND = new Set([
   '/js/documents.js',
   '/js/i18n-docs.js',
+  '/js/i18n-training.js',
   '/js/pages/command.js',
   '/js/pages/documents-card.js',
   '/js/pages/documents.js',
   '/js/pages/inbox.js',
   '/js/pages/supervisor.js',
   '/js/pages/tasks.js',
+  '/js/pages/training.js',
   '/js/pages/watch.js',
   '/vendor/leaflet-1.9.4/leaflet.css',
   '/vendor/leaflet-1.9.4/leaflet.js',
