@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 653db4ee9f27348e2f1055c92bfe238a09d0de60a8cfa7f60843d4cc19e8b0d4
+// shell digest: be27d6d0f304d82ce0ed5165094b9013661508218a3b45dc0a4a111dff186106
 
-const VERSION = 'fw-shell-v49';
+const VERSION = 'fw-shell-v50';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

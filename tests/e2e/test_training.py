@@ -149,6 +149,10 @@ async def test_attendance_on_the_phone_the_annual_run_and_the_revocation_on_the_
     await expect(card).to_have_attribute("data-state", "revoked", timeout=REVOCATION_SHOWS_WITHIN_MS)
     await expect(officer.get_by_test_id("certificate-reason")).to_contain_text(f"{year}年度考核")
     await expect(officer.get_by_test_id("duty-toggle")).to_be_disabled()
+    await officer.get_by_text("证件变更记录").click()
+    history = officer.get_by_test_id("certificate-history")
+    await expect(history.locator('[data-change="revoked"]')).to_contain_text(f"注销：{year}年度考核")
+    await expect(history.locator('[data-change="issued"]')).to_be_visible()
     assert people["absent"].get("/me")["certificate"]["status"] == "revoked"
     assert people["present"].get("/me")["certificate"]["status"] == "valid"
 

@@ -68,6 +68,24 @@ function certificateQr(user, cert) {
   return box;
 }
 
+const CHANGE_KEYS = ['issued', 'suspended', 'reinstated', 'revoked', 'lost', 'reissued', 'recalled'];
+
+/** The certificate's changes, each with its date and reason, read when opened. */
+function certificateHistory(user, cert) {
+  if (!cert || !cert.number) return null;
+  const list = h('ol', { class: 'cert__history', 'data-testid': 'certificate-history' });
+  const box = h('details', { class: 'cert__changes' }, h('summary', {}, t('cert.history')), list);
+  box.addEventListener('toggle', () => {
+    if (!box.open) return;
+    request('GET', `/users/${encodeURIComponent(user.id)}/certificate/history`).then((rows) => {
+      list.replaceChildren(...rows.map((r) => h('li', { 'data-change': r.change },
+        `${formatDate(r.effective_on)} ${t(CHANGE_KEYS.includes(r.change) ? `cert.change.${r.change}` : 'cert.change.other')}`,
+        r.reason ? `：${r.reason}` : '')));
+    }, (err) => list.replaceChildren(h('li', { class: 'muted' }, errorMessage(err))));
+  });
+  return box;
+}
+
 function certificateCard(cert, user) {
   const id = nextId('cert');
   const state = certificateState(cert);
@@ -85,6 +103,7 @@ function certificateCard(cert, user) {
       left !== null && left <= EXPIRY_WARNING_DAYS ? h('p', { class: 'cert__soon' }, t('cert.expiresSoon', { days: left })) : null,
       number,
       certificateQr(user, cert),
+      certificateHistory(user, cert),
     );
   }
 
@@ -100,6 +119,7 @@ function certificateCard(cert, user) {
     h('p', { class: 'cert__consequence' }, t('cert.cannotAct')),
     number,
     certificateQr(user, cert),
+    certificateHistory(user, cert),
   );
 }
 
