@@ -1,7 +1,8 @@
 """Training in real browsers on phones (390×844): the supervisor takes attendance with one tap per
 officer, previews and applies the annual run (年度考核), and the revoked officer's phone, open on
 its home page, shows the revocation within seconds; the card's QR opens the public check, which
-says 已注销 too."""
+says 已注销 too. Another revoked officer's record made without signal stays on the phone, marked
+and explained, when the server refuses it."""
 
 from __future__ import annotations
 
@@ -11,23 +12,28 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Page, expect
 
 from tests.e2e.conftest import ApiClient, sign_in
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
+GEO = {"latitude": 29.158, "longitude": 107.097, "accuracy": 12}
+ITEM_NAME = "对占用城市道路违法经营的行政处罚"
+PARTNER = "到场甲"
 REVOCATION_SHOWS_WITHIN_MS = 5000
+PEOPLE = (("present", "到场甲"), ("excused", "请假乙"), ("absent", "缺席丙"), ("outbox", "离线丁"))
 
 
 def township_with_officers(api, password: str) -> tuple[dict, dict[str, ApiClient]]:
-    """A fresh township and three certified officers (the demo's officers are left as they are)."""
+    """A fresh township with certified officers (the demo's officers are left as they are), which may
+    act on the item 水江镇 acts on."""
     admin = api("admin")
     unit = admin.post("/units", {"name": f"培训测试镇{uuid.uuid4().hex[:4]}", "kind": "township"})
     today = date.today()
     people = {}
-    for key, name in (("present", "到场甲"), ("excused", "请假乙"), ("absent", "缺席丙")):
+    for key, name in PEOPLE:
         username = f"tr-{key}-{uuid.uuid4().hex[:6]}"
         user = admin.post(
             "/users",
@@ -51,7 +57,50 @@ def township_with_officers(api, password: str) -> tuple[dict, dict[str, ApiClien
         )
         assert status == 200, cert
         people[key] = api(username)
+    shuijiang = next(u for u in admin.get("/units", limit=200)["items"] if u["name"] == "水江镇")
+    items = admin.get("/items", unit_id=shuijiang["id"], limit=200)["items"]
+    item = next(i for i in items if i["name"] == ITEM_NAME)
+    admin.post(f"/items/{item['id']}/delegations", {"unit_id": unit["id"], "effective_from": "2020-01-01"})
     return unit, people
+
+
+async def record_offline(phone: Page, notes: str) -> None:
+    """On duty with the partner and the form opened once online; then, without signal, one record."""
+    await phone.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)")
+    await phone.reload()
+    await phone.wait_for_function("Boolean(navigator.serviceWorker.controller)")
+    await phone.get_by_test_id("duty-toggle").click()
+    await phone.get_by_test_id("shift-partners").get_by_role("checkbox", name=PARTNER).check()
+    await phone.get_by_role("button", name="新建执法记录").click()
+    await expect(phone.get_by_test_id("items").get_by_role("radio").first).to_be_visible()
+    await phone.context.set_offline(True)
+    await phone.get_by_role("radio", name=re.compile(ITEM_NAME)).check()
+    await phone.get_by_role("radio", name="检查", exact=True).check()
+    partners = phone.get_by_test_id("partners")
+    await expect(partners.get_by_role("checkbox", name=re.compile(PARTNER))).to_be_checked()
+    await phone.get_by_label("执法地点").fill("培训测试镇和平路1号")
+    await phone.get_by_label("备注").fill(notes)
+    await expect(phone.get_by_test_id("location-status")).to_contain_text("已定位")
+    await phone.get_by_role("button", name="保存并提交").click()
+    await expect(phone.get_by_test_id("flash")).to_contain_text("已保存在手机上")
+
+
+async def outbox_entries(phone: Page) -> list[dict]:
+    """The outbox as IndexedDB holds it (what survives a closed app)."""
+    return await phone.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const req = indexedDB.open('fieldwatch');
+            req.onerror = () => reject(req.error);
+            req.onsuccess = () => {
+              const all = req.result.transaction('outbox').objectStore('outbox').getAll();
+              all.onsuccess = () => { resolve(all.result); req.result.close(); };
+            };
+          })"""
+    )
+
+
+def line_of(phone: Page, person: ApiClient):
+    return phone.locator(f'[data-officer="{person.user["id"]}"]')
 
 
 async def test_attendance_on_the_phone_the_annual_run_and_the_revocation_on_the_officers_phone(
@@ -60,14 +109,13 @@ async def test_attendance_on_the_phone_the_annual_run_and_the_revocation_on_the_
     unit, people = township_with_officers(api, password)
     supervisor_api = api("supervisor")
     year = random.randint(2001, date.today().year - 2)  # a past year of its own
+    justice = next(u for u in supervisor_api.get("/units", limit=200)["items"] if u["kind"] == "justice")
     training = supervisor_api.post(
         "/trainings",
         {
             "title": "年度通用法律知识培训",
             "format": "法律知识培训",
-            "organiser_unit_id": next(
-                u["id"] for u in supervisor_api.get("/units", limit=200)["items"] if u["kind"] == "justice"
-            ),
+            "organiser_unit_id": justice["id"],
             "held_on": str(date(year, 3, 1)),
             "hours": 8,
             "trainer": "区司法局",
@@ -79,7 +127,14 @@ async def test_attendance_on_the_phone_the_annual_run_and_the_revocation_on_the_
     )
     assert status == 200, rules
 
-    # The officer who will miss it has the app open on the home page, certificate valid, with its QR.
+    # One who will miss it recorded an act without signal; it is still on the phone, unsent.
+    field_phone = await new_page(viewport=PHONE, permissions=["geolocation"], geolocation=GEO)
+    await sign_in(field_phone, people["outbox"].user["username"], password, "officer")
+    await record_offline(field_phone, "离线时记录，尚未发出")
+    [unsent] = [e for e in await outbox_entries(field_phone) if e["type"] == "action"]
+    assert unsent["state"] == "waiting"
+
+    # Another has the app open on the home page: certificate valid, with its check code.
     officer = await new_page(viewport=PHONE)
     await sign_in(officer, people["absent"].user["username"], password, "officer")
     card = officer.get_by_test_id("certificate")
@@ -96,32 +151,24 @@ async def test_attendance_on_the_phone_the_annual_run_and_the_revocation_on_the_
     await expect(phone).to_have_url(re.compile(r"#/trainings$"))
     await phone.goto(f"/#/trainings/{training['id']}")
     await expect(phone.get_by_test_id("training-title")).to_have_text("年度通用法律知识培训")
-    lines = phone.get_by_test_id("attendance-line")
-    await expect(lines).to_have_count(3)
-    line = {key: phone.locator(f'[data-officer="{people[key].user["id"]}"]') for key in people}
-    await line["present"].get_by_test_id("attend-present").click()
-    await expect(line["present"]).to_have_attribute("data-status", "present")
-    await line["excused"].get_by_test_id("attend-excused").click()
-    await line["excused"].get_by_label("请假原因").fill("执勤")
-    await line["excused"].get_by_test_id("attend-reason-save").click()
-    await expect(phone.locator(f'[data-officer="{people["excused"].user["id"]}"]')).to_have_attribute(
-        "data-status", "excused"
+    await expect(phone.get_by_test_id("attendance-line")).to_have_count(len(PEOPLE))
+    await line_of(phone, people["present"]).get_by_test_id("attend-present").click()
+    await expect(line_of(phone, people["present"])).to_have_attribute("data-status", "present")
+    await line_of(phone, people["excused"]).get_by_test_id("attend-excused").click()
+    await line_of(phone, people["excused"]).get_by_label("请假原因").fill("执勤")
+    await line_of(phone, people["excused"]).get_by_test_id("attend-reason-save").click()
+    await expect(line_of(phone, people["excused"])).to_have_attribute("data-status", "excused")
+    await expect(line_of(phone, people["excused"]).get_by_test_id("attendance-state")).to_have_text(
+        "请假：执勤"
     )
-    await expect(
-        phone.locator(f'[data-officer="{people["excused"].user["id"]}"]').get_by_test_id("attendance-state")
-    ).to_have_text("请假：执勤")
-    await (
-        phone.locator(f'[data-officer="{people["absent"].user["id"]}"]')
-        .get_by_test_id("attend-absent")
-        .click()
-    )
-    await expect(phone.locator(f'[data-officer="{people["absent"].user["id"]}"]')).to_have_attribute(
-        "data-status", "absent"
-    )
-    roster = {
-        r["officer_id"]: r["status"] for r in supervisor_api.get(f"/trainings/{training['id']}/attendance")
+    for key in ("absent", "outbox"):
+        await line_of(phone, people[key]).get_by_test_id("attend-absent").click()
+        await expect(line_of(phone, people[key])).to_have_attribute("data-status", "absent")
+    stored = supervisor_api.get(f"/trainings/{training['id']}/attendance")
+    expected = {"present": "present", "excused": "excused", "absent": "absent", "outbox": "absent"}
+    assert {r["officer_id"]: r["status"] for r in stored} == {
+        people[k].user["id"]: v for k, v in expected.items()
     }
-    assert roster == {p.user["id"]: key for key, p in people.items()}
 
     # The annual run: the preview names who is revoked and why, and who is exempt.
     await phone.goto(f"/#/assessments/{year}")
@@ -129,9 +176,11 @@ async def test_attendance_on_the_phone_the_annual_run_and_the_revocation_on_the_
     absent_card = revoke.locator(f'[data-officer="{people["absent"].user["id"]}"]')
     await expect(absent_card).to_contain_text("缺席丙")
     await expect(absent_card).to_contain_text("无故缺席必训课程《年度通用法律知识培训》")
-    await expect(
-        phone.get_by_test_id("run-exempt").locator(f'[data-officer="{people["excused"].user["id"]}"]')
-    ).to_contain_text("请假：执勤")
+    await expect(revoke.locator(f'[data-officer="{people["outbox"].user["id"]}"]')).to_be_visible()
+    exempt = phone.get_by_test_id("run-exempt")
+    await expect(exempt.locator(f'[data-officer="{people["excused"].user["id"]}"]')).to_contain_text(
+        "请假：执勤"
+    )
     assert not await revoke.locator(f'[data-officer="{people["present"].user["id"]}"]').count()
 
     async def confirm(dialog) -> None:
@@ -141,11 +190,10 @@ async def test_attendance_on_the_phone_the_annual_run_and_the_revocation_on_the_
     phone.on("dialog", confirm)
     await phone.get_by_test_id("run-apply").click()
     await expect(phone.get_by_test_id("run-message")).to_contain_text("已执行")
-    await expect(
-        phone.get_by_test_id("run-already").locator(f'[data-officer="{people["absent"].user["id"]}"]')
-    ).to_be_visible()
+    already = phone.get_by_test_id("run-already")
+    await expect(already.locator(f'[data-officer="{people["absent"].user["id"]}"]')).to_be_visible()
 
-    # The officer's phone shows it within seconds, without a reload.
+    # The officer's phone shows it within seconds, without a reload, with its reason and history.
     await expect(card).to_have_attribute("data-state", "revoked", timeout=REVOCATION_SHOWS_WITHIN_MS)
     await expect(officer.get_by_test_id("certificate-reason")).to_contain_text(f"{year}年度考核")
     await expect(officer.get_by_test_id("duty-toggle")).to_be_disabled()
@@ -164,3 +212,18 @@ async def test_attendance_on_the_phone_the_annual_run_and_the_revocation_on_the_
     await expect(citizen.locator("body")).to_contain_text("缺席丙")
     assert await citizen.locator("script").count() == 0
     assert len(await response.body()) < 4096
+
+    # Back in signal, the phone that recorded offline is refused over its own certificate: the record
+    # stays on the phone, marked and explained, and nothing reached the server.
+    await field_phone.context.set_offline(False)
+    await field_phone.goto("/#/officer/outbox")
+    held = field_phone.get_by_test_id("outbox-held")
+    await expect(held).to_contain_text("已注销", timeout=30_000)
+    await expect(held).to_contain_text("保留在本手机上")
+    entry = field_phone.get_by_test_id("outbox-attention").locator(f'[data-id="{unsent["id"]}"]')
+    await expect(entry).to_have_attribute("data-held", "certificate")
+    [kept] = [e for e in await outbox_entries(field_phone) if e["id"] == unsent["id"]]
+    assert kept["state"] == "attention" and kept["error"]["code"] == "certificate.invalid"
+    assert kept["payload"]["notes"] == "离线时记录，尚未发出"
+    status, _ = people["outbox"].call("GET", f"/actions/{unsent['id']}")
+    assert status == 404
