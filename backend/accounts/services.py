@@ -898,7 +898,10 @@ async def recall_certificate(
 
 
 async def certificate_history(viewer: CurrentUser, user_id: uuid.UUID) -> list[schemas.CertificateChange]:
-    """The officer's own history, or one a supervisor or admin (or a unit colleague) may see."""
+    """The officer's own history, or any for a supervisor or admin (the reasons may be personal:
+    a colleague sees the status, not its history)."""
+    if viewer.id != user_id and not viewer.has_any("admin", "supervisor"):
+        raise AppError(Errors.NOT_FOUND, "No such user.")
     await get_user(viewer, user_id)
     rows = await (
         CertificateEvent.select()

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from backend.lib.auth import CurrentUser, requires_roles
@@ -15,7 +15,7 @@ from backend.lib.errors import AppError, Errors
 from backend.training import schemas, services
 
 SUPERVISOR = [requires_roles("supervisor")]
-YearPath = FromPath[Annotated[int, msgspec.Meta(ge=2000, le=2999)]]
+YearPath = Annotated[int, Parameter(ge=2000, le=2999)]
 MAX_SHEET = 5 * 2**20  # a score sheet of a few thousand rows is well under this
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

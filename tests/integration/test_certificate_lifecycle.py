@@ -173,8 +173,8 @@ async def test_bad_changes_change_nothing(client, as_user, world: World) -> None
         403,
         "auth.forbidden",
     )
-    foreign = await as_user("officer_b1")
-    assert_problem(await client.get(f"{url}/history", headers=foreign), 404, "not_found")
+    for other in ("officer_b1", "officer_a1"):  # another township's officer; a colleague
+        assert_problem(await client.get(f"{url}/history", headers=await as_user(other)), 404, "not_found")
     row = await Certificate.select(Certificate.status).where(Certificate.user == uuid.UUID(user_id)).first()
     assert row == {"status": "valid"}
     assert await CertificateEvent.count().where(CertificateEvent.user == uuid.UUID(user_id)) == before

@@ -501,3 +501,57 @@ async def test_only_supervisors_run_the_year(client, as_user, world: World) -> N
         400,
         "validation.failed",
     )
+
+
+async def test_odd_requests_get_a_clear_refusal(client, as_user, world: World) -> None:
+    supervisor = await as_user("supervisor")
+    town = await _town(client, world, ["a"])
+    training = await _training(client, supervisor, world, unit_ids=[town.unit_id], has_exam=True)
+    scores = f"{T}/{training['id']}/scores"
+    cases = [
+        ("GET", "/api/v1/assessments/99999/preview", {}, 400, "validation.failed"),
+        ("POST", "/api/v1/assessments/2020/run", {"json": {"digest": "short"}}, 400, "validation.failed"),
+        (
+            "POST",
+            f"{T}/{uuid.uuid4()}/attendance",
+            {"json": {"entries": [{"officer_id": town.officers["a"], "status": "present"}]}},
+            404,
+            "not_found",
+        ),
+        (
+            "POST",
+            scores,
+            {"content": b"hello", "headers": {"Content-Type": "text/plain"}},
+            415,
+            "request.unsupported_media_type",
+        ),
+        (
+            "POST",
+            scores,
+            {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+            400,
+            "validation.failed",
+        ),
+        (
+            "POST",
+            scores,
+            {"content": b'{"scores": []}', "headers": {"Content-Type": "application/json"}},
+            400,
+            "validation.failed",
+        ),
+        (
+            "POST",
+            scores,
+            {"content": b"\xff\xfe\x00\x81", "headers": {"Content-Type": "text/csv"}},
+            400,
+            "validation.failed",
+        ),
+        ("POST", scores, {"content": b"", "headers": {"Content-Type": "text/csv"}}, 400, "validation.failed"),
+        ("GET", "/api/v1/public/certificates/" + "A" * 300, {}, 404, "certificate.token_invalid"),
+        ("GET", f"{T}?year=1", {}, 400, "validation.failed"),
+    ]
+    for method, url, extra, status, code in cases:
+        headers = {**supervisor, **extra.pop("headers", {})}
+        response = await client.request(method, url, headers=headers, **extra)
+        assert_problem(response, status, code)
+    assert await ExamScore.count().where(ExamScore.training_id == uuid.UUID(training["id"])) == 0
