@@ -65,6 +65,7 @@ const SUBPAGES = [
   ['tasks', { roles: ['supervisor', 'officer'], allow: isResponder, load: () => import('./pages/tasks.js'), name: 'tasksPage', title: 'task.title' }],
   ['tasks/:id', { roles: ['supervisor', 'officer'], allow: isResponder, load: () => import('./pages/tasks.js'), name: 'taskPage', title: 'task.detailTitle' }],
   ['trainings', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'trainingsPage', title: 'tr.listTitle' }],
+  ['trainings/year/:year', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'trainingsPage', title: 'tr.listTitle' }],
   ['trainings/:id', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'trainingPage', title: 'tr.title' }],
   ['assessments/:year', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'assessmentPage', title: 'tr.runTitle' }],
   ['officer/training', { roles: ['officer'], load: () => import('./pages/training.js'), name: 'myTrainingPage', title: 'tr.mineTitle' }],

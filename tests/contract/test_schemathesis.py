@@ -176,6 +176,22 @@ def _seed(target: Target) -> None:
     )
     target.spare_admin = (spare_user["id"], spare)
     documents, tasks, attachments = _seed_documents(target, unit)
+    training = _ok(
+        httpx.post(
+            f"{base}/trainings",
+            headers=supervisor,
+            json={
+                "title": "模糊测试培训",
+                "format": "以案释法",
+                "organiser_unit_id": unit,
+                "held_on": datetime.now(UTC).date().isoformat(),
+                "hours": 2,
+                "unit_ids": [unit],
+                "has_exam": True,
+            },
+        )
+    )
+    card = _ok(httpx.get(f"{base}/users/{me['id']}/certificate/qr", headers=supervisor))
     mine = {*target.user_ids.values(), spare_user["id"]}
     users = [u["id"] for u in _ok(httpx.get(f"{base}/users", params={"limit": 200}, headers=admin))["items"]]
     target.pools = {
@@ -195,6 +211,8 @@ def _seed(target: Target) -> None:
         "upload_id": [upload.headers["Location"].rstrip("/").rsplit("/", 1)[-1]],
         "document_id": documents,
         "task_id": tasks,
+        "training_id": [training["id"]],
+        "token": [card["token"]],  # a card's QR (the public check)
         # the year the calendar library carries and one it does not (provisional)
         "year": [str(datetime.now(UTC).year), "2099"],
     }

@@ -104,7 +104,10 @@ export function trainingsPage({ params }) {
     node: h('section', { class: 'page page--training' },
       backLink('#/supervisor', 'supervisor.title'),
       pageHeading('tr.listTitle'),
-      h('p', { class: 'lead' }, `${t('tr.year')} ${year}`),
+      h('nav', { class: 'lead', 'aria-label': t('tr.year') },
+        h('a', { href: `#/trainings/year/${year - 1}`, 'data-testid': 'year-prev' }, `‹ ${year - 1}`), ' ',
+        h('strong', { 'data-testid': 'year' }, `${t('tr.year')} ${year}`), ' ',
+        h('a', { href: `#/trainings/year/${year + 1}`, 'data-testid': 'year-next' }, `${year + 1} ›`)),
       h('a', { class: 'btn btn--primary btn--block', href: `#/assessments/${year}`, 'data-testid': 'assessment-link' }, t('tr.runLink', { year })),
       add, formSlot, list),
   };
