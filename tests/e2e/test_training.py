@@ -1,8 +1,8 @@
-"""Training in real browsers on phones (390×844): the supervisor takes attendance with one tap per
-officer, previews and applies the annual run (年度考核), and the revoked officer's phone, open on
-its home page, shows the revocation within seconds; the card's QR opens the public check, which
-says 已注销 too. Another revoked officer's record made without signal stays on the phone, marked
-and explained, when the server refuses it."""
+"""Training in real browsers on phones (390×844): the supervisor takes attendance by the card's QR
+and with one tap per officer, previews and applies the annual run (年度考核), and the revoked
+officer's phone, open on its home page, shows the revocation within seconds; the card's QR opens
+the public check, which says 已注销 too. Another revoked officer's record made without signal
+stays on the phone, marked and explained, when the server refuses it."""
 
 from __future__ import annotations
 
@@ -152,8 +152,16 @@ async def test_attendance_on_the_phone_the_annual_run_and_the_revocation_on_the_
     await phone.goto(f"/#/trainings/{training['id']}")
     await expect(phone.get_by_test_id("training-title")).to_have_text("年度通用法律知识培训")
     await expect(phone.get_by_test_id("attendance-line")).to_have_count(len(PEOPLE))
-    await line_of(phone, people["present"]).get_by_test_id("attend-present").click()
+    # 到场甲 signs in at the door with the card's QR (a scanner types its link).
+    present_card = supervisor_api.get(f"/users/{people['present'].user['id']}/certificate/qr")
+    await phone.get_by_test_id("card-input").fill(present_card["url"])
+    await phone.get_by_role("button", name="签到", exact=True).click()
+    await expect(phone.get_by_test_id("card-message")).to_have_text("已签到。")
     await expect(line_of(phone, people["present"])).to_have_attribute("data-status", "present")
+    forged = present_card["url"][:-4] + ("AAAA" if not present_card["url"].endswith("AAAA") else "BBBB")
+    await phone.get_by_test_id("card-input").fill(forged)
+    await phone.get_by_role("button", name="签到", exact=True).click()
+    await expect(phone.get_by_test_id("card-message")).to_contain_text("不是区司法局发放的执法证")
     await line_of(phone, people["excused"]).get_by_test_id("attend-excused").click()
     await line_of(phone, people["excused"]).get_by_label("请假原因").fill("执勤")
     await line_of(phone, people["excused"]).get_by_test_id("attend-reason-save").click()

@@ -212,12 +212,49 @@ function scoreImport(training, onWritten) {
     out, write);
 }
 
+/** The token of a card's check code: the scanned link (…/c/<token>) or the token itself. */
+export function cardToken(text) {
+  const s = String(text || '').trim();
+  const m = /\/c\/([A-Za-z0-9_-]+)\/?$/.exec(s);
+  if (m) return m[1];
+  return /^[A-Za-z0-9_-]{20,200}$/.test(s) ? s : null;
+}
+
+/** Sign-in at the door by the card: a scanner that types the QR's link (or a pasted one) marks present. */
+function cardSignIn(trainingId, redraw) {
+  const input = field({ id: nextId('card'), label: t('tr.cardLabel'), hint: t('tr.cardHint'), autocomplete: 'off', 'data-testid': 'card-input' });
+  const msg = h('p', { class: 'notice', role: 'status', 'aria-live': 'polite', 'data-testid': 'card-message' });
+  const form = h('form', { class: 'card', 'data-testid': 'card-signin' }, h('h3', {}, t('tr.cardTitle')), input.node,
+    h('button', { type: 'submit', class: 'btn btn--primary btn--block' }, t('tr.cardSubmit')), msg);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const token = cardToken(input.input.value);
+    if (!token) {
+      say(msg, t('err.training.not_on_list'));
+      return;
+    }
+    try {
+      const roster = await request('POST', `/trainings/${encodeURIComponent(trainingId)}/attendance`, {
+        body: { entries: [{ card_token: token, status: 'present' }] },
+      });
+      input.input.value = '';
+      redraw(roster);
+      say(msg, t('tr.cardDone'));
+    } catch (err) {
+      say(msg, errorMessage(err));
+    }
+    input.input.focus();
+  });
+  return form;
+}
+
 export function trainingPage({ params }) {
   const head = h('div', {}, loadingLine());
   const list = h('ul', { class: 'list attend-list', 'data-testid': 'attendance' });
   const scores = h('div');
   const id = params.id;
   const draw = (roster) => fill(list, roster.map((line) => rosterLine(id, line, draw)));
+  const byCard = cardSignIn(id, draw);
   const load = async () => {
     try {
       const [x, roster] = await Promise.all([
@@ -239,7 +276,7 @@ export function trainingPage({ params }) {
   load();
   return {
     node: h('section', { class: 'page page--training' },
-      backLink('#/trainings', 'tr.listTitle'), pageHeading('tr.title'), head, list, scores),
+      backLink('#/trainings', 'tr.listTitle'), pageHeading('tr.title'), head, byCard, list, scores),
   };
 }
 
