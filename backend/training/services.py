@@ -23,7 +23,7 @@ from backend.accounts import services as accounts
 from backend.accounts.certificates import effective_status, read_card_token
 from backend.accounts.tables import Certificate, Membership, User
 from backend.audit import services as audit
-from backend.db import atomic, json_value
+from backend.db import atomic, current_engine, is_postgres, json_value
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import today_local, utcnow
 from backend.lib.deps import Notifier
@@ -42,6 +42,7 @@ from backend.training.tables import (
 )
 
 PLANNERS = ("supervisor",)
+_RUN_LOCK = 0x66770000  # + the year: the advisory lock key of one year's annual run
 READERS = ("supervisor", "admin", "command")
 
 
@@ -923,6 +924,10 @@ async def apply(
     _plans(actor)
     today = today_local()
     async with atomic():
+        # One run of a year at a time: a second, concurrent apply waits here, then sees the first
+        # one's result (and answers it as a replay). SQLite's write transaction already waits.
+        if is_postgres(current_engine()):
+            await AssessmentRun.raw("SELECT pg_advisory_xact_lock({})", _RUN_LOCK + year).run()
         plan = await _plan(year)
         if plan.digest != data.digest:
             done = await (

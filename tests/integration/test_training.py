@@ -3,6 +3,7 @@ that writes nothing when any row is bad), the officer's own year, and the annual
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
 import uuid
@@ -555,3 +556,27 @@ async def test_odd_requests_get_a_clear_refusal(client, as_user, world: World) -
         response = await client.request(method, url, headers=headers, **extra)
         assert_problem(response, status, code)
     assert await ExamScore.count().where(ExamScore.training_id == uuid.UUID(training["id"])) == 0
+
+
+async def test_two_applies_at_once_revoke_once(client, as_user, world: World) -> None:
+    """Two supervisors press 执行 at the same moment: one run revokes, the other answers it as a
+    replay; each certificate changes once."""
+    supervisor = await as_user("supervisor")
+    year, town, t = await _year_setup(client, supervisor, world, ["fail_a", "fail_b"])
+    entries = [{"officer_id": town.officers[k], "status": "absent"} for k in ("fail_a", "fail_b")]
+    r = await client.post(f"{T}/{t['main']['id']}/attendance", json={"entries": entries}, headers=supervisor)
+    assert r.status_code == 200, r.text
+    plan = (await client.get(f"/api/v1/assessments/{year}/preview", headers=supervisor)).json()
+    mine = {town.officers["fail_a"], town.officers["fail_b"]}
+    assert mine <= {x["officer_id"] for x in plan["revoke"]}
+    ids = [uuid.UUID(o) for o in mine]
+    before = await CertificateEvent.count().where(CertificateEvent.user.is_in(ids))
+    other = await as_user("supervisor")
+    first, second = await asyncio.gather(
+        client.post(f"/api/v1/assessments/{year}/run", json={"digest": plan["digest"]}, headers=supervisor),
+        client.post(f"/api/v1/assessments/{year}/run", json={"digest": plan["digest"]}, headers=other),
+    )
+    assert first.status_code == second.status_code == 200, (first.text, second.text)
+    assert sorted([first.json()["replayed"], second.json()["replayed"]]) == [False, True]
+    assert first.json()["run_id"] == second.json()["run_id"]
+    assert await CertificateEvent.count().where(CertificateEvent.user.is_in(ids)) == before + 2
