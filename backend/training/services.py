@@ -700,7 +700,7 @@ async def set_rules(actor: CurrentUser, year: int, data: schemas.YearRules) -> s
             "training.rules",
             "training_year",
             str(year),
-            {**values, "updated_by": str(actor.id), "updated_at": None},
+            {k: values[k] for k in ("min_hours", "compulsory_ids", "pass_mark", "resit")},
         )
     return await _rules(year)
 
