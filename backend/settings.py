@@ -42,6 +42,8 @@ class Settings:
     data_dir: Path
     database_url: str
     media_url: str
+    # How long `serve`/`migrate` wait for an unreachable database at start before giving up.
+    database_wait_s: int = 60
     redis_url: str | None = None
     redis_prefix: str = "fieldwatch"
     jwt_issuer: str = "fieldwatch"
@@ -139,6 +141,7 @@ class Settings:
             data_dir=data_dir,
             database_url=_env("DATABASE_URL") or f"sqlite:///{data_dir / 'fieldwatch.sqlite3'}",
             media_url=_env("MEDIA_URL") or f"file://{data_dir / 'media'}",
+            database_wait_s=_int("DATABASE_WAIT_SECONDS", 60),
             redis_url=_env("REDIS_URL"),
             redis_prefix=_env("REDIS_PREFIX", "fieldwatch") or "fieldwatch",
             jwt_issuer=_env("JWT_ISSUER", "fieldwatch") or "fieldwatch",

@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: b091ee8398c0f903c17c85d0de51596177f2803e46e57550dcd107b2af6ee5c7
+// shell digest: bbc9efd5855c119496d27f6622e45c2c6ed3b544db15ecceedbe182d25951e1e
 
-const VERSION = 'fw-shell-v52';
+const VERSION = 'fw-shell-v54';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

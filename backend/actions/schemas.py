@@ -32,7 +32,8 @@ class ActionCreate(Strict):
     kind: ActionKind
     officer_ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=20)]
     occurred_at: Annotated[datetime, msgspec.Meta(tz=True)]
-    location: Location
+    # None when the phone had no GPS fix (未定位): the address is then required instead.
+    location: Location | None = None
     address: Annotated[str, msgspec.Meta(max_length=300)] = ""
     party: Party | None = None
     notes: LongText = ""
@@ -56,7 +57,7 @@ class Action(msgspec.Struct):
     officers: list[OfficerRef]
     occurred_at: datetime
     created_at: datetime
-    location: Location
+    location: Location | None
     address: str
     party: Party | None
     notes: str

@@ -159,6 +159,12 @@ async def create_action(
     actor: CurrentUser, data: schemas.ActionCreate, idempotency_key: str | None, events: Publisher
 ) -> tuple[schemas.Action, bool]:
     """Returns the action and whether this was a replay of an earlier identical request."""
+    if data.location is None and not data.address.strip():
+        raise AppError(
+            Errors.VALIDATION,
+            "Without a GPS fix (location) the address of the scene is required.",
+            errors=[{"key": "address", "message": "required when location is missing"}],
+        )
     action_id = idempotency.resource_id(data.id, idempotency_key, actor.id, "action")
     data = msgspec.structs.replace(data, id=action_id, occurred_at=data.occurred_at.astimezone(UTC))
     digest = idempotency.request_hash(data)
@@ -177,9 +183,9 @@ async def create_action(
         "item": data.item_id,
         "kind": data.kind,
         "occurred_at": data.occurred_at,
-        "lat": data.location.lat,
-        "lon": data.location.lon,
-        "accuracy_m": data.location.accuracy_m,
+        "lat": data.location.lat if data.location else None,
+        "lon": data.location.lon if data.location else None,
+        "accuracy_m": data.location.accuracy_m if data.location else None,
         "address": data.address,
         "party_name": party.name if party else None,
         "party_type": party.type if party else None,
@@ -299,7 +305,11 @@ def _view(
         officers=officers,
         occurred_at=r["occurred_at"],
         created_at=r["created_at"],
-        location=schemas.Location(lat=r["lat"], lon=r["lon"], accuracy_m=r["accuracy_m"]),
+        location=(
+            schemas.Location(lat=r["lat"], lon=r["lon"], accuracy_m=r["accuracy_m"])
+            if r["lat"] is not None
+            else None
+        ),
         address=r["address"],
         party=party,
         notes=r["notes"],

@@ -35,9 +35,10 @@ class Action(Table, tablename="actions"):
     item: ForeignKey[Item] = ForeignKey(references=_ref("Item", "backend.org.tables"), index=True)
     kind = Varchar(length=20)
     occurred_at = Timestamptz()
-    lat = DoublePrecision()
-    lon = DoublePrecision()
-    accuracy_m = DoublePrecision()
+    # All three null when the record was made without a GPS fix (未定位); the address says where.
+    lat = DoublePrecision(null=True, default=None)
+    lon = DoublePrecision(null=True, default=None)
+    accuracy_m = DoublePrecision(null=True, default=None)
     address = Varchar(length=300, default="")
     party_name = Varchar(length=100, null=True, default=None)
     party_type = Varchar(length=20, null=True, default=None)

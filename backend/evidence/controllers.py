@@ -6,12 +6,12 @@ import re
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, head, patch, post, route
+from litestar import Controller, Request, Response, delete, get, head, patch, post, put, route
 from litestar.params import FromPath
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from backend.evidence import parents, schemas, services, tus
+from backend.evidence import parents, poster, schemas, services, tus
 from backend.evidence.uploads import MAX_UPLOAD, upload_request
 from backend.lib.auth import CurrentUser, requires_roles
 from backend.lib.deps import AppSettings, Integrity, SignedIn, Store
@@ -160,6 +160,19 @@ class EvidenceController(Controller):
         events: Events,
     ) -> Stream:
         return await _send(request, evidence_id, "watermarked", store, integrity, events)
+
+    @put(
+        "/{evidence_id:uuid}/poster",
+        guards=OFFICER,
+        request_max_body_size=poster.POSTER_MAX_BYTES,
+        summary="A video's poster frame (a JPEG still sent by the phone that recorded it)",
+    )
+    async def set_poster(
+        self, request: User, evidence_id: FromPath[uuid.UUID], store: Store, settings: AppSettings
+    ) -> schemas.Evidence:
+        body = await request.body()
+        content_type = request.headers.get("content-type", "")
+        return await poster.add_poster(request.user, evidence_id, content_type, body, store, settings)
 
     @get(
         "/{evidence_id:uuid}/custody",

@@ -15,6 +15,8 @@ class Renditions(msgspec.Struct):
     thumbnail: str | None = None  # API paths, present when the rendition exists
     watermarked: str | None = None
     content: str = ""
+    # "server" (made from the original) or "phone_frame" (a video's poster frame sent by its phone).
+    thumbnail_source: str | None = None
 
 
 class CustodySummary(msgspec.Struct):

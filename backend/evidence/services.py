@@ -363,6 +363,9 @@ def _view(row: dict[str, Any], custody: schemas.CustodySummary | None = None) ->
             thumbnail=f"{base}/thumbnail" if "thumbnail" in renditions else None,
             watermarked=f"{base}/watermarked" if "watermarked" in renditions else None,
             content=f"{base}/content",
+            thumbnail_source=(
+                (renditions["thumbnail"].get("source") or "server") if "thumbnail" in renditions else None
+            ),
         ),
         upload=row["upload"],
         custody=custody,
@@ -373,7 +376,8 @@ async def _visible(actor: CurrentUser, row: dict[str, Any]) -> bool:
     return await parents.visible(actor, row["parent_type"], row["parent_id"], row["unit_id"])
 
 
-async def _row(actor: CurrentUser, evidence_id: uuid.UUID) -> dict[str, Any]:
+async def visible_row(actor: CurrentUser, evidence_id: uuid.UUID) -> dict[str, Any]:
+    """The evidence row, or 404 when it does not exist or is outside the actor's scope."""
     row = await Evidence.select().where(Evidence.id == evidence_id).first()
     if row is None or not await _visible(actor, row):
         raise AppError(Errors.NOT_FOUND, "No such evidence.")
@@ -383,7 +387,7 @@ async def _row(actor: CurrentUser, evidence_id: uuid.UUID) -> dict[str, Any]:
 async def get_evidence(
     actor: CurrentUser, evidence_id: uuid.UUID, *, custody: bool = True
 ) -> schemas.Evidence:
-    row = await _row(actor, evidence_id)
+    row = await visible_row(actor, evidence_id)
     summary = await custody_summary(evidence_id, row) if custody else None
     return _view(row, summary)
 
@@ -430,7 +434,7 @@ async def content_for(
 ) -> Content:
     """The object to send for ``which`` (content | thumbnail | watermarked), once its bytes are known
     to be genuine: altered or missing bytes are refused (and raise the hash-mismatch alert)."""
-    row = await _row(actor, evidence_id)
+    row = await visible_row(actor, evidence_id)
     target = integrity.target(row, which)
     if target is None:
         raise AppError(Errors.NOT_FOUND, f"This evidence has no {which} rendition.")
@@ -479,5 +483,5 @@ async def _rest(first: bytes, chunks: AsyncIterator[bytes] | None) -> AsyncItera
 
 
 async def custody(evidence_id: uuid.UUID, actor: CurrentUser) -> list[dict[str, Any]]:
-    await _row(actor, evidence_id)
+    await visible_row(actor, evidence_id)
     return await custody_entries(evidence_id)

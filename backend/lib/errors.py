@@ -131,6 +131,10 @@ class Errors:
         "evidence.type_mismatch", 415, "The content is not of the declared type"
     )
     EVIDENCE_IMAGE_REJECTED = ErrorCode("evidence.image_rejected", 422, "The image is damaged or too large")
+    EVIDENCE_NOT_VIDEO = ErrorCode("evidence.not_video", 409, "Only a video has a poster frame")
+    EVIDENCE_NOT_UPLOADER = ErrorCode(
+        "evidence.not_uploader", 403, "Only the officer who recorded the video sets its poster frame"
+    )
     UPLOAD_TRUNCATED = ErrorCode("upload.truncated", 400, "The body ended before its declared length")
     UPLOAD_OFFSET = ErrorCode(
         "upload.offset_mismatch", 409, "Upload-Offset does not match the bytes received"

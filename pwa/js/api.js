@@ -291,16 +291,16 @@ export async function request(method, path, { body, auth = true } = {}) {
  * Send a Blob as the raw body (evidence). `headers` travel with it; renews the token once on 401.
  * Rejects like `request`.
  */
-export async function uploadBlob(path, blob, headers = {}, { timeout = 120000 } = {}) {
+export async function uploadBlob(path, blob, headers = {}, { timeout = 120000, method = 'POST' } = {}) {
   const opts = { raw: blob, headers, timeout };
   if (!accessToken && getRefreshToken()) await renewOrLose();
   try {
-    return await send('POST', path, undefined, accessToken, opts);
+    return await send(method, path, undefined, accessToken, opts);
   } catch (e) {
     if (e.status !== 401) throw e;
   }
   await renewOrLose();
-  return send('POST', path, undefined, accessToken, opts);
+  return send(method, path, undefined, accessToken, opts);
 }
 
 async function sendForBlob(path, token, { signal = null, onProgress = null, timeout = TIMEOUT_MS } = {}) {

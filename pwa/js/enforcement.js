@@ -46,6 +46,12 @@ export const api = {
   step: (id, step, body) => request('POST', `/cases/${enc(id)}/${step}`, { body }),
 };
 
+// The first page of the officer's own records, kept on the phone (offline-cache key) from sign-in on
+// so "我的执法记录" opens without signal.
+export const MY_ACTIONS_KEY = 'actions:mine';
+export const MY_ACTIONS_PAGE = 20;
+export const myActions = (user) => api.actions({ officer_id: user.id, limit: MY_ACTIONS_PAGE });
+
 /** A random UUID; crypto.randomUUID needs a secure context, so fall back to getRandomValues. */
 export function newId() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -75,7 +81,7 @@ export function actionPayload(draft, meId) {
     kind: draft.kind,
     officer_ids: [meId, ...draft.partnerIds.filter((p) => p !== meId)],
     occurred_at: draft.occurredAt,
-    location: { ...draft.location },
+    location: draft.location ? { ...draft.location } : null, // null: 未定位, the address says where
     address: draft.address.trim(),
     ...(party ? { party } : {}),
     notes: draft.notes.trim(),

@@ -1,9 +1,9 @@
 // What an officer needs without signal, kept on the phone from sign-in on: the items each of their
 // units may act on (own and delegated), the unit's officers with their certificate status (the
-// partners), and the spot-check checklist. Refreshed in the background while the app is open, so
+// partners), the spot-check checklist, and the first page of their own records. Refreshed in the background while the app is open, so
 // the copy is never older than the last time the phone had a network.
 
-import { api } from './enforcement.js';
+import { MY_ACTIONS_KEY, api, myActions } from './enforcement.js';
 import { cached } from './offline-cache.js';
 import { request } from './api.js';
 
@@ -45,7 +45,10 @@ export function refreshFieldData(user) {
   if (!isOfficer(user) || !navigator.onLine) return Promise.resolve(null);
   if (running) return running;
   running = (async () => {
-    const loads = [cached('checklist', () => request('GET', '/spot-checks/checklist'))];
+    const loads = [
+      cached('checklist', () => request('GET', '/spot-checks/checklist')),
+      cached(MY_ACTIONS_KEY, () => myActions(user)),
+    ];
     for (const u of unitsOf(user)) {
       loads.push(cached(`items:${u.id}`, () => api.items(u.id)));
       loads.push(cached(`officers:${u.id}`, () => api.officers(u.id)));

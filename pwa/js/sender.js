@@ -248,8 +248,44 @@ async function delivered(entry, evidenceId) {
   entry.evidenceId = evidenceId || null;
   entry.error = null;
   entry.sentBytes = entry.size;
+  // A video's preview frame becomes its poster for the people who review it (sent next).
+  entry.posterPending = entry.media === 'video' && Boolean(entry.thumb && entry.evidenceId);
   // The server has the original now; the phone keeps only the small preview.
-  return putSent(entry);
+  await putSent(entry);
+  if (entry.posterPending) await sendPoster(entry);
+  return entry;
+}
+
+/** A `data:` URL as a Blob (decoded here: the page's CSP does not let fetch() read data: URLs). */
+function dataUrlBlob(url) {
+  const [head, data] = String(url).split(',', 2);
+  const type = (/^data:([^;,]+)/.exec(head) || [])[1] || 'image/jpeg';
+  const bytes = Uint8Array.from(atob(data || ''), (c) => c.charCodeAt(0));
+  return new Blob([bytes], { type });
+}
+
+/**
+ * The poster frame of a delivered video (PUT /evidence/{id}/poster). A convenience for viewers: a
+ * failure never holds the outbox up; the frame is offered again on the next send (the server keeps
+ * the first it gets, so a repeat is harmless), and a refusal is final.
+ */
+async function sendPoster(entry) {
+  let blob = null;
+  try {
+    blob = dataUrlBlob(entry.thumb);
+  } catch {
+    blob = null; // a preview that cannot be read is never offered
+  }
+  if (blob) {
+    try {
+      await uploadBlob(`/evidence/${encodeURIComponent(entry.evidenceId)}/poster`, blob,
+        { 'Content-Type': blob.type }, { timeout: 30000, method: 'PUT' });
+    } catch (e) {
+      if (!isRefusal(e)) return; // no network now: offered again on the next send
+    }
+  }
+  entry.posterPending = false;
+  await put(entry);
 }
 
 async function lost(entry) {
@@ -328,6 +364,9 @@ function sendOne(id) {
 
 async function run() {
   await recover();
+  for (const e of await entries()) {
+    if (e.state === 'sent' && e.posterPending) await sendPoster(e);
+  }
   for (let round = 0; round < 1000; round += 1) {
     let tried = 0;
     for (const entry of nextBatch(await entries())) {

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.e2e import record_form
 from tests.e2e.conftest import sign_in
+from tests.e2e.record_form import expect_step, go_to_step, next_step, submit
 
 pytestmark = pytest.mark.e2e
 
@@ -69,17 +71,10 @@ async def open_new_record(page: Page) -> None:
     await expect(page.get_by_test_id("items").get_by_role("radio").first).to_be_visible()
 
 
-async def fill_record(page: Page, item_name: str, partner: str, notes: str) -> None:
-    await page.get_by_role("searchbox", name="搜索事项名称或编号").fill(item_name[:6])
-    await page.get_by_role("radio", name=re.compile(item_name)).check()
-    await page.get_by_role("radio", name="检查", exact=True).check()
-    await page.get_by_role("checkbox", name=re.compile(partner)).check()
-    await page.get_by_label("当事人名称").fill("滨江小吃店")
-    await page.get_by_role("radio", name="单位", exact=True).check()
-    await page.get_by_label("证件号码").fill("91500119MA5U7X2K3B")
-    await page.get_by_label("执法地点").fill("水江镇滨江路12号门前")
-    await page.get_by_label("备注").fill(notes)
-    await expect(page.get_by_test_id("location-status")).to_contain_text("已定位，精度约 12 米")
+async def fill_record(page: Page, item_name: str, partner: str, notes: str, **kw) -> None:
+    await record_form.fill_record(
+        page, item_name, notes, partner=partner, search=True, party=True, located="已定位，精度约 12 米", **kw
+    )
 
 
 def my_actions(client, notes: str) -> list[dict]:
@@ -102,18 +97,27 @@ async def test_action_to_case_through_review_to_closed(new_page, api, password: 
     await open_new_record(officer)
     await shot(officer, "action-form-top")
 
-    # partners: officer2 is offered, the officers without a valid certificate are not
-    partners = officer.get_by_test_id("partners")
-    await expect(partners.get_by_role("checkbox", name=re.compile("李强"))).to_be_visible()
-    await expect(partners.get_by_role("checkbox", name=re.compile("冯军"))).to_have_count(0)
-    await expect(partners.get_by_role("checkbox", name=re.compile("张伟"))).to_have_count(0)
-    await expect(officer.get_by_test_id("partners-blocked")).to_contain_text("冯军（执法证已注销）")
-    await expect(officer.get_by_test_id("partners-blocked")).to_contain_text("郑刚（执法证已过期）")
     # items: only what 水江镇 may act on; SC-001 is not delegated
     await expect(officer.get_by_role("radio", name=re.compile(CG001_NAME))).to_be_visible()
     await expect(officer.get_by_role("radio", name=re.compile(SC001_NAME))).to_have_count(0)
 
-    await fill_record(officer, CG001_NAME, "李强", notes)
+    async def offered_partners(page: Page) -> None:
+        # officer2 is offered, the officers without a valid certificate are not
+        partners = page.get_by_test_id("partners")
+        await expect(partners.get_by_role("checkbox", name=re.compile("李强"))).to_be_visible()
+        await expect(page.get_by_test_id("partners-blocked")).to_contain_text("冯军（执法证已注销）")
+        await expect(page.get_by_test_id("partners-blocked")).to_contain_text("郑刚（执法证已过期）")
+        await expect(partners.get_by_role("checkbox", name=re.compile("冯军"))).to_have_count(0)
+        await expect(partners.get_by_role("checkbox", name=re.compile("张伟"))).to_have_count(0)
+        await assert_phone_layout(page)
+
+    await fill_record(officer, CG001_NAME, "李强", notes, on_people=offered_partners)
+    # the last step sums the record up before it goes
+    review = officer.get_by_test_id("review")
+    await expect(review.get_by_test_id("review-item").first).to_contain_text("CG-001")
+    await expect(review.get_by_test_id("review-people")).to_contain_text("李强")
+    await expect(review.get_by_test_id("review-party")).to_contain_text("滨江小吃店（单位）")
+    await expect(review.get_by_test_id("review-scene").nth(2)).to_contain_text("水江镇滨江路12号门前")
     await assert_phone_layout(officer)
     await shot(officer, "action-form")
 
@@ -268,17 +272,19 @@ async def test_item_not_delegated_is_refused_in_plain_chinese(new_page, api, pas
     notes = f"食品抽检 {uuid.uuid4().hex[:8]}"
     await open_new_record(officer)
     await fill_record(officer, SC001_NAME, "李强", notes)
-    await officer.get_by_role("button", name="保存并提交").click()
+    await submit(officer)
     alert = officer.get_by_test_id("form-error")
     await expect(alert).to_contain_text("本单位无权实施该执法事项")
     await expect(alert).to_contain_text("请重新选择事项")
     await assert_plain_chinese(alert)
     await expect(officer).to_have_url(re.compile(r"#/officer/new$"))
+    await expect_step(officer, "事项")  # the refusal opens the step of the field it is about
     assert my_actions(client, notes) == []
 
     # choosing a delegated item instead goes through, with a fresh record id
     await officer.get_by_role("radio", name=re.compile(CG001_NAME)).check()
-    await officer.get_by_role("button", name="保存并提交").click()
+    await go_to_step(officer, "提交")
+    await submit(officer)
     await expect(officer).to_have_url(re.compile(r"#/officer/actions/[0-9a-f-]{36}$"))
     assert [a["item_code"] for a in my_actions(client, notes)] == ["CG-001"]
 
@@ -307,7 +313,8 @@ async def test_revoked_partner_is_refused_naming_the_officer(new_page, api, pass
     notes = f"冯军同行 {uuid.uuid4().hex[:8]}"
     await open_new_record(officer)
     await fill_record(officer, CG001_NAME, "冯军", notes)
-    await officer.get_by_role("button", name="保存并提交").click()
+    await submit(officer)
+    await expect_step(officer, "人员")
     alert = officer.get_by_test_id("form-error")
     await expect(alert).to_have_text("同行执法人员冯军的执法证已注销，本记录无法提交。请更换同行人员。")
     await assert_plain_chinese(alert)
@@ -317,36 +324,74 @@ async def test_revoked_partner_is_refused_naming_the_officer(new_page, api, pass
 async def test_location_denied_is_explained_and_can_be_retried(new_page, password: str) -> None:
     officer = await officer_page(new_page, password, permissions=[])
     await open_new_record(officer)
+    await officer.get_by_role("radio", name=re.compile(CG001_NAME)).check()
+    await officer.get_by_role("radio", name="检查", exact=True).check()
+    await next_step(officer, "人员")
+    await officer.get_by_role("checkbox", name=re.compile("李强")).check()
+    await next_step(officer, "当事人")
+    await next_step(officer, "现场")
     status = officer.get_by_test_id("location-status")
     await expect(status).to_contain_text("定位权限被拒绝")
     await expect(status).to_contain_text("重新定位")
     await assert_plain_chinese(status)
-
-    await officer.get_by_role("radio", name=re.compile(CG001_NAME)).check()
-    await officer.get_by_role("radio", name="检查", exact=True).check()
-    await officer.get_by_role("checkbox", name=re.compile("李强")).check()
-    await officer.get_by_role("button", name="保存并提交").click()
-    await expect(officer.get_by_test_id("form-error")).to_contain_text("还没有获取到现场位置")
-    await expect(officer.get_by_role("button", name="重新定位")).to_be_focused()
+    await expect(officer.get_by_test_id("unlocated-note")).to_contain_text("未定位")
 
     await officer.context.grant_permissions(["geolocation"])
     await officer.context.set_geolocation(GEO)
     await officer.get_by_role("button", name="重新定位").click()
     await expect(status).to_contain_text("已定位，精度约 12 米")
+    await expect(officer.get_by_test_id("unlocated-note")).to_be_hidden()
+
+
+async def test_a_record_without_a_gps_fix_is_saved_with_its_address(new_page, api, password: str) -> None:
+    """No fix (indoors, permission denied): the address is required instead, and the record says 未定位."""
+    notes = f"室内检查 {uuid.uuid4().hex[:8]}"
+    officer = await officer_page(new_page, password, permissions=[])
+    await open_new_record(officer)
+    await officer.get_by_role("radio", name=re.compile(CG001_NAME)).check()
+    await officer.get_by_role("radio", name="检查", exact=True).check()
+    await next_step(officer, "人员")
+    await officer.get_by_role("checkbox", name=re.compile("李强")).check()
+    await next_step(officer, "当事人")
+    await next_step(officer, "现场")
+    await expect(officer.get_by_test_id("location-status")).to_contain_text("定位权限被拒绝")
+    await officer.get_by_label("备注").fill(notes)
+    await next_step(officer)
+    message = officer.get_by_test_id("field-error")
+    await expect(message).to_have_text(
+        "还没有定位。没有定位也可以保存，记录将标为“未定位”，请填写详细的执法地点。"
+    )
+    await expect(officer.get_by_label("执法地点")).to_be_focused()
+    await expect_step(officer, "现场")
+    await officer.get_by_label("执法地点").fill("水江镇农贸市场二楼东侧")
+    await expect(message).to_have_count(0)
+    await next_step(officer, "取证")
+    await next_step(officer, "提交")
+    await expect(officer.get_by_test_id("review-scene").nth(1)).to_contain_text("未定位")
+    await submit(officer)
+    await expect(officer).to_have_url(re.compile(r"#/officer/actions/[0-9a-f-]{36}$"))
+    await expect(officer.get_by_test_id("action-location")).to_have_text("未定位")
+    stored = my_actions(api("officer1"), notes)
+    assert len(stored) == 1 and stored[0]["location"] is None
+    assert stored[0]["address"] == "水江镇农贸市场二楼东侧"
 
 
 async def test_missing_fields_are_named(new_page, password: str) -> None:
     officer = await officer_page(new_page, password)
     await open_new_record(officer)
-    submit = officer.get_by_role("button", name="保存并提交")
     error = officer.get_by_test_id("form-error")
-    await submit.click()
+    await next_step(officer)
     await expect(error).to_have_text("请选择执法事项。")
     await officer.get_by_role("radio", name=re.compile(CG001_NAME)).check()
-    await submit.click()
+    await next_step(officer)
     await expect(error).to_have_text("请选择执法类型。")
     await officer.get_by_role("radio", name="调查取证", exact=True).check()
-    await submit.click()
+    await next_step(officer, "人员")
+    await next_step(officer)
+    await expect(error).to_have_text("请至少选择一名同行执法人员。")
+    # the strip cannot skip a step that is not done
+    await go_to_step(officer, "提交")
+    await expect_step(officer, "人员")
     await expect(error).to_have_text("请至少选择一名同行执法人员。")
 
     # the narrowest phone the app supports
@@ -358,13 +403,18 @@ async def test_language_switch_keeps_the_draft(new_page, password: str) -> None:
     officer = await officer_page(new_page, password)
     await open_new_record(officer)
     await officer.get_by_role("radio", name=re.compile(CG001_NAME)).check()
+    await officer.get_by_role("radio", name="检查", exact=True).check()
+    await next_step(officer, "人员")
     await officer.get_by_role("checkbox", name=re.compile("李强")).check()
+    await go_to_step(officer, "现场")
     await officer.get_by_label("备注").fill("草稿内容")
     await officer.get_by_role("button", name="切换为英文界面").click()
     await expect(officer.get_by_role("heading", level=1, name="New enforcement record")).to_be_visible()
+    await expect(officer.get_by_label("Notes")).to_have_value("草稿内容")  # still on the step it was on
+    await officer.get_by_test_id("form-steps").get_by_role("button", name="Officers", exact=True).click()
     await expect(officer.get_by_role("checkbox", name=re.compile("李强"))).to_be_checked()
+    await officer.get_by_test_id("form-steps").get_by_role("button", name="Item", exact=True).click()
     await expect(officer.get_by_role("radio", name=re.compile(CG001_NAME))).to_be_checked()
-    await expect(officer.get_by_label("Notes")).to_have_value("草稿内容")
     await officer.get_by_role("button", name=re.compile("Switch to Chinese")).click()
     await expect(officer.get_by_role("heading", level=1, name="新建执法记录")).to_be_visible()
 

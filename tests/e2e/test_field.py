@@ -15,7 +15,9 @@ import pytest
 from PIL import Image
 from playwright.async_api import Page, expect
 
+from tests.e2e import record_form
 from tests.e2e.conftest import sign_in
+from tests.e2e.record_form import expect_step, next_step, submit
 from tests.e2e.test_spotcheck import go_on_duty
 
 pytestmark = pytest.mark.e2e
@@ -49,10 +51,13 @@ async def test_signed_in_officer_can_record_offline_without_opening_the_form_fir
         await page.get_by_role("button", name="新建执法记录").click()
         await expect(page).to_have_url(re.compile(r"#/officer/new$"))
         await expect(page.get_by_role("radio", name=re.compile(CG001_NAME))).to_be_visible()
+        await expect(page.get_by_test_id("catalogue-note")).to_contain_text("保存在手机上")
+        await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
+        await page.get_by_role("radio", name="检查", exact=True).check()
+        await next_step(page, "人员")
         partners = page.get_by_test_id("partners")
         await expect(partners.get_by_role("checkbox", name=re.compile("李强"))).to_be_visible()
         await expect(page.get_by_test_id("partners-blocked")).to_contain_text("冯军（执法证已注销）")
-        await expect(page.get_by_test_id("catalogue-note")).to_contain_text("保存在手机上")
         stored = await page.evaluate(
             """async () => {
                 const db = await new Promise((ok, bad) => {
@@ -73,15 +78,10 @@ async def test_signed_in_officer_can_record_offline_without_opening_the_form_fir
         await page.context.set_offline(False)
 
 
-async def fill_record(page: Page, notes: str) -> None:
+async def fill_record(page: Page, notes: str, **kw) -> None:
     await page.get_by_role("button", name="新建执法记录").click()
     await expect(page.get_by_role("heading", level=1, name="新建执法记录")).to_be_visible()
-    await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
-    await page.get_by_role("radio", name="检查", exact=True).check()
-    await page.get_by_test_id("partners").get_by_role("checkbox", name=re.compile("李强")).check()
-    await page.get_by_label("执法地点").fill("水江镇滨江路12号门前")
-    await page.get_by_label("备注").fill(notes)
-    await expect(page.get_by_test_id("location-status")).to_contain_text("已定位")
+    await record_form.fill_record(page, CG001_NAME, notes, partner="李强", **kw)
 
 
 async def take_photo(page: Page) -> None:
@@ -127,7 +127,7 @@ async def test_duty_card_says_when_the_position_cannot_be_reported(new_page, pas
 
 async def test_each_photo_shows_when_and_where_it_was_taken(new_page, password: str) -> None:
     page = await officer_phone(new_page, password)
-    await fill_record(page, "拍照取证")
+    await fill_record(page, "拍照取证", stop_at="取证")
     await take_photo(page)
     stamp = page.get_by_test_id("media-stamp")
     await expect(stamp).to_contain_text(re.compile(r"拍摄于 \d{4}年\d{2}月\d{2}日 \d{2}:\d{2}"))
@@ -192,10 +192,11 @@ async def test_a_video_upload_shows_bytes_sent_and_left(new_page, password: str,
         await route.continue_()
 
     await page.route("**/api/v1/uploads**", second_patch_hangs)
-    await fill_record(page, f"录像取证 {uuid.uuid4().hex[:8]}")
+    await fill_record(page, f"录像取证 {uuid.uuid4().hex[:8]}", stop_at="取证")
     await page.get_by_test_id("video-input").set_input_files(video)
     await expect(page.get_by_test_id("media-status")).to_contain_text("视频已保存在手机上")
-    await page.get_by_role("button", name="保存并提交").click()
+    await next_step(page, "提交")
+    await submit(page)
     await expect(page).to_have_url(re.compile(r"#/officer/actions/[0-9a-f-]{36}$"))
     await page.goto("/#/officer/outbox")
     state = page.locator('[data-testid="outbox-media-state"][data-state="sending"]')
@@ -311,7 +312,7 @@ async def test_a_missing_field_is_shown_at_the_field_and_clears_when_fixed(new_p
     page = await officer_phone(new_page, password)
     await page.get_by_role("button", name="新建执法记录").click()
     await expect(page.get_by_test_id("items").get_by_role("radio").first).to_be_visible()
-    await page.get_by_role("button", name="保存并提交").click()
+    await next_step(page)
     message = page.get_by_test_id("field-error")
     await expect(message).to_have_text("请选择执法事项。")
     await expect(page.get_by_test_id("items").get_by_test_id("field-error")).to_have_count(1)
@@ -320,8 +321,40 @@ async def test_a_missing_field_is_shown_at_the_field_and_clears_when_fixed(new_p
     await expect(message).to_have_count(0)  # fixed: the message goes
     await expect(page.get_by_test_id("form-error")).to_have_text("")
 
-    await page.get_by_role("button", name="保存并提交").click()
+    await next_step(page)
     await expect(message).to_have_text("请选择执法类型。")
     assert await in_view(page, message)
     await page.get_by_role("radio", name="检查", exact=True).check()
     await expect(message).to_have_count(0)
+
+
+async def test_the_record_is_steps_with_the_buttons_in_reach(new_page, password: str) -> None:
+    """事项 → 人员 → 当事人 → 现场 → 取证 → 提交: one step on the screen at a time, 下一步 always in reach
+    of the thumb (at the bottom of the screen, never scrolled away), 上一步 keeping what was entered."""
+    page = await officer_phone(new_page, password)
+    await page.get_by_role("button", name="新建执法记录").click()
+    await expect(page.get_by_test_id("items").get_by_role("radio").first).to_be_visible()
+    nav = page.get_by_test_id("step-next")
+    await expect(page.get_by_test_id("step-back")).to_be_hidden()
+    assert await in_view(page, nav)
+    await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
+    await page.get_by_role("radio", name="检查", exact=True).check()
+    for step in ("人员", "当事人", "现场", "取证", "提交"):
+        await next_step(page, step)
+        assert await in_view(page, nav), step
+        # only the step's own fields are on the screen
+        assert await page.locator(".step:not([hidden])").count() == 1
+        if step == "人员":
+            await page.get_by_role("checkbox", name=re.compile("李强")).check()
+        if step == "现场":
+            await page.get_by_label("执法地点").fill("水江镇滨江路12号门前")
+    await expect(nav).to_have_text("保存并提交")
+    await page.get_by_test_id("step-back").click()
+    await expect_step(page, "取证")
+    await page.get_by_test_id("step-back").click()
+    await expect(page.get_by_label("执法地点")).to_have_value("水江镇滨江路12号门前")
+    # The step reached is kept with the draft: leaving and coming back continues there.
+    await page.get_by_role("link", name=re.compile("今日执法")).first.click()
+    await page.get_by_role("button", name="新建执法记录").click()
+    await expect_step(page, "现场")
+    await expect(page.get_by_label("执法地点")).to_have_value("水江镇滨江路12号门前")

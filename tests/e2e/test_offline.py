@@ -21,6 +21,7 @@ from playwright.async_api import BrowserContext, Page, Route, expect
 from media_store import open_store
 from media_store.base import key_for
 from media_store.s3 import S3Store
+from tests.e2e import record_form
 from tests.e2e.conftest import CHROMIUM_ARGS, VIEWPORT, ApiClient, app_server, sign_in, watch_for_problems
 from tests.e2e.test_enforcement import assert_phone_layout
 from tests.e2e.test_evidence_view import shot
@@ -103,8 +104,8 @@ def video_file(path: Path, size: int) -> tuple[Path, str]:
 
 
 async def start_online(page: Page, s3_app: S3App) -> None:
-    """Sign in, let the service worker take the page, go on duty with a partner and open the form once
-    (so the catalogue is on the phone)."""
+    """Sign in, let the service worker take the page and go on duty with a partner — nothing else is
+    opened online: what the field needs is stored in the background after sign-in."""
     await sign_in(page, "officer1", s3_app.password, "officer")
     await page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.ready.then(() => true)")
     await page.reload()
@@ -112,13 +113,8 @@ async def start_online(page: Page, s3_app: S3App) -> None:
     await page.get_by_test_id("duty-toggle").click()
     partners = page.get_by_test_id("shift-partners")
     await partners.get_by_role("checkbox", name=PARTNER).check()
-    await page.get_by_role("button", name="新建执法记录").click()
-    await expect(page.get_by_test_id("items").get_by_role("radio").first).to_be_visible()
-    await page.get_by_role("link", name=re.compile("今日执法")).first.click()
-    await page.get_by_role("link", name="我的执法记录").click()
-    await expect(page.get_by_test_id("actions-offline")).to_be_hidden()
-    await page.get_by_role("link", name=re.compile("今日执法")).first.click()
     await expect(page.get_by_test_id("duty-toggle")).to_have_text("下岗")
+    await expect(page.get_by_test_id("field-data-age")).to_contain_text("事项清单更新于")
 
 
 async def take_photo(page: Page) -> None:
@@ -135,21 +131,21 @@ async def record(page: Page, notes: str, video: Path | None = None) -> None:
     """Fill a new record on the form (the partner comes from the shift), with one photo, maybe a video."""
     await page.get_by_role("button", name="新建执法记录").click()
     await expect(page.get_by_role("heading", level=1, name="新建执法记录")).to_be_visible()
-    await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
-    await page.get_by_role("radio", name="检查", exact=True).check()
-    await expect(
-        page.get_by_test_id("partners").get_by_role("checkbox", name=re.compile(PARTNER))
-    ).to_be_checked()
-    await page.get_by_label("执法地点").fill("水江镇滨江路12号门前")
-    await page.get_by_label("备注").fill(notes)
-    await expect(page.get_by_test_id("location-status")).to_contain_text("已定位")
-    await take_photo(page)
-    if video is not None:
-        await page.get_by_test_id("video-input").set_input_files(video)
-        await expect(page.get_by_test_id("media-item")).to_have_count(2)
-        await expect(page.get_by_test_id("media-status")).to_contain_text("视频已保存在手机上")
-        await shot(page, "offline-form-media")
-    await page.get_by_role("button", name="保存并提交").click()
+
+    async def shift_partner(page: Page) -> None:
+        partners = page.get_by_test_id("partners")
+        await expect(partners.get_by_role("checkbox", name=re.compile(PARTNER))).to_be_checked()
+
+    async def media(page: Page) -> None:
+        await take_photo(page)
+        if video is not None:
+            await page.get_by_test_id("video-input").set_input_files(video)
+            await expect(page.get_by_test_id("media-item")).to_have_count(2)
+            await expect(page.get_by_test_id("media-status")).to_contain_text("视频已保存在手机上")
+            await shot(page, "offline-form-media")
+
+    await record_form.fill_record(page, CG001_NAME, notes, on_people=shift_partner, on_evidence=media)
+    await record_form.submit(page)
 
 
 async def outbox_entries(page: Page) -> list[dict[str, Any]]:
@@ -308,6 +304,54 @@ async def test_offline_records_survive_a_reload_and_arrive_once(phone, s3_app: S
     assert blobs == 0
 
 
+async def test_a_shift_of_ten_records_arrives_once_over_a_flapping_link(
+    phone, s3_app: S3App, tmp_path: Path
+) -> None:
+    """Signed in online and straight out: ten records, each with a photo, the first with a video, all
+    without signal. Then a link that comes and goes every few seconds: everything arrives, once."""
+    ctx, page = phone
+    video, video_sha = video_file(tmp_path / "巡查录像.mp4", 20 * MB)
+    await start_online(page, s3_app)
+    officer = s3_app.api("officer1")
+    before = {a["id"] for a in officer.get("/actions", limit=200)["items"]}
+
+    await ctx.set_offline(True)
+    notes = [f"巡查记录 {n + 1:02d}" for n in range(10)]
+    for n, text in enumerate(notes):
+        await record(page, text, video if n == 0 else None)
+        await expect(page).to_have_url(re.compile(r"#/officer/outbox$"))
+        await page.get_by_role("link", name=re.compile("今日执法")).first.click()
+    await expect(page.get_by_test_id("outbox-count")).to_have_text("21")  # 10 records, 10 photos, 1 video
+    stored = await outbox_entries(page)
+    await page.goto("/#/officer/outbox")
+
+    async def flapping() -> None:
+        for _ in range(6):
+            await ctx.set_offline(False)
+            await asyncio.sleep(3)
+            await ctx.set_offline(True)
+            await asyncio.sleep(1.5)
+        await ctx.set_offline(False)
+
+    await flapping()
+    sent = page.get_by_test_id("outbox-sent")
+    await expect(sent.get_by_test_id("outbox-entry")).to_have_count(10, timeout=SYNC_TIMEOUT_MS)
+    await expect(page.get_by_test_id("outbox-queue")).to_have_count(0)
+
+    new = [a for a in officer.get("/actions", limit=200)["items"] if a["id"] not in before]
+    actions = [e for e in stored if e["type"] == "action"]
+    assert sorted(a["id"] for a in new) == sorted(a["id"] for a in actions)  # each once, none lost
+    assert sorted(a["notes"] for a in new) == notes
+    photos = [e for e in stored if e["type"] == "evidence" and e["media"] == "photo"]
+    for entry in actions:
+        detail = officer.get(f"/actions/{entry['id']}")
+        expected = {p["sha256"] for p in photos if p["actionId"] == entry["id"]}
+        if entry["payload"]["notes"] == notes[0]:
+            expected.add(video_sha)
+        got = [e["sha256"] for e in detail["evidence"]]
+        assert sorted(got) == sorted(expected), entry["payload"]["notes"]  # every piece, and only once
+
+
 async def test_a_cut_video_upload_continues_from_the_last_byte(phone, s3_app: S3App, tmp_path: Path) -> None:
     ctx, page = phone
     size = 30 * MB
@@ -400,7 +444,11 @@ async def test_a_video_recorded_in_the_app_is_sent_with_its_record(phone, s3_app
     await page.get_by_role("button", name="新建执法记录").click()
     await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
     await page.get_by_role("radio", name="调查取证", exact=True).check()
-    await expect(page.get_by_test_id("location-status")).to_contain_text("已定位")
+    await expect(page.get_by_test_id("location-status")).to_contain_text(
+        "已定位"
+    )  # else 现场 asks the address
+    await record_form.go_to_step(page, "取证")
+    await record_form.expect_step(page, "取证")
     await page.get_by_test_id("take-video").click()
     start = page.get_by_role("button", name="开始录像")
     await expect(start).to_be_enabled()
@@ -412,7 +460,9 @@ async def test_a_video_recorded_in_the_app_is_sent_with_its_record(phone, s3_app
     # A frame of the video is its preview, shown at once.
     thumb = page.get_by_test_id("media-item").get_by_test_id("media-thumb")
     await expect(thumb).to_have_attribute("src", re.compile(r"^data:image/jpeg;base64,"))
-    await page.get_by_role("button", name="保存并提交").click()
+    await record_form.go_to_step(page, "提交")
+    await expect(page.get_by_test_id("review-scene").nth(1)).to_contain_text("精度约")
+    await record_form.submit(page)
     await expect(page).to_have_url(re.compile(r"#/officer/actions/[0-9a-f-]{36}$"))
     action_id = page.url.rsplit("/", 1)[1]
     await page.goto("/#/officer/outbox")
@@ -425,6 +475,19 @@ async def test_a_video_recorded_in_the_app_is_sent_with_its_record(phone, s3_app
     assert video["size"] > 1000
     assert video["upload"] == "resumable"
     assert video["captured_at"] <= video["received_at"]
+
+    # The phone's preview frame follows the video: the reviewer sees a poster, said to be one.
+    for _ in range(40):
+        video = officer.get(f"/evidence/{only['id']}")
+        if video["renditions"]["thumbnail"]:
+            break
+        await page.wait_for_timeout(250)
+    assert video["renditions"]["thumbnail_source"] == "phone_frame"
+    await page.goto(f"/#/evidence/{only['id']}")
+    await expect(page.get_by_test_id("evidence-thumbnail")).to_be_visible()
+    await expect(page.locator(".evidence__caption")).to_have_text(
+        "视频封面（录像手机截取的一帧，不是证据原件）"
+    )
 
 
 async def test_a_video_interrupted_by_closing_the_app_continues_when_it_reopens(
@@ -549,6 +612,12 @@ async def test_a_full_phone_is_told_before_and_when_a_video_does_not_fit(
     page.on("dialog", answer)
     await page.get_by_role("button", name="新建执法记录").click()
     await page.get_by_role("radio", name=re.compile(CG001_NAME)).check()
+    await page.get_by_role("radio", name="检查", exact=True).check()
+    await expect(page.get_by_test_id("location-status")).to_contain_text(
+        "已定位"
+    )  # else 现场 asks the address
+    await record_form.go_to_step(page, "取证")
+    await record_form.expect_step(page, "取证")
     await page.get_by_test_id("video-input").set_input_files(video)
     await expect(page.get_by_test_id("media-warning")).to_contain_text("手机存储空间已满，没能保存")
     assert questions and "存储空间不足" in questions[0]  # asked before trying

@@ -170,6 +170,35 @@ async def test_bad_input_is_refused_and_nothing_written(client, as_user, world: 
         assert problem["errors"], change
 
 
+async def test_a_record_without_a_gps_fix_is_kept_with_its_address(client, as_user, world: World) -> None:
+    officer = await as_user("officer_a1")
+    # 未定位: no location at all, the address of the scene instead.
+    body = action_payload(world, address="水江镇和平路12号（室内，无定位）")
+    del body["location"]
+    created = await client.post("/api/v1/actions", json=body, headers=officer)
+    assert created.status_code == 201, created.text
+    assert created.json()["location"] is None
+    shown = (await client.get(f"/api/v1/actions/{body['id']}", headers=await as_user("supervisor"))).json()
+    assert shown["location"] is None and shown["address"] == "水江镇和平路12号（室内，无定位）"
+    feed = (await client.get("/api/v1/actions?limit=200", headers=officer)).json()
+    assert next(a for a in feed["items"] if a["id"] == body["id"])["location"] is None
+    # Evidence on it still works: its watermark simply has no place line from the record.
+    replay = await client.post("/api/v1/actions", json=body, headers=officer)
+    assert replay.status_code == 201 and replay.headers["idempotent-replayed"] == "true"
+
+
+async def test_without_a_gps_fix_the_address_is_required(client, as_user, world: World) -> None:
+    officer = await as_user("officer_a1")
+    for address in ("", "   "):
+        body = action_payload(world, address=address)
+        del body["location"]
+        problem = await _refused(client, officer, body, 400, "validation.failed")
+        assert [e["key"] for e in problem["errors"]] == ["address"]
+    body = action_payload(world, location=None, address="")
+    problem = await _refused(client, officer, body, 400, "validation.failed")
+    assert [e["key"] for e in problem["errors"]] == ["address"]
+
+
 async def test_scope_across_townships(client, as_user, world: World) -> None:
     a1 = await as_user("officer_a1")
     action = await record_action(client, a1, world)

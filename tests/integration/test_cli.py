@@ -166,3 +166,64 @@ def _run_env(data_dir: Path, extra: dict[str, str], *args: str) -> subprocess.Co
     return subprocess.run(
         [sys.executable, "-m", "backend.cli", *args], env=env, capture_output=True, text=True, timeout=120
     )
+
+
+def test_migrating_an_existing_sqlite_database_lets_actions_go_without_a_gps_fix(tmp_path: Path) -> None:
+    """A database made before records could be unlocated keeps its rows when the location columns
+    become nullable, and accepts an unlocated row after."""
+    assert _run(tmp_path, "migrate").returncode == 0
+    path = tmp_path / "fieldwatch.sqlite3"
+    with sqlite3.connect(path) as db:
+        # Put the database back as it was before the change, with one located record in it.
+        create = db.execute("SELECT sql FROM sqlite_master WHERE name = 'actions'").fetchone()[0]
+        old = create
+        for name in ("lat", "lon", "accuracy_m"):
+            old = old.replace(
+                f'"{name}" DOUBLE PRECISION DEFAULT null', f'"{name}" DOUBLE PRECISION NOT NULL DEFAULT 0.0'
+            )
+        version = db.execute("PRAGMA schema_version").fetchone()[0]
+        db.execute("PRAGMA writable_schema = ON")
+        db.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'actions'", (old,))
+        db.execute(f"PRAGMA schema_version = {version + 1}")
+        db.execute("PRAGMA writable_schema = OFF")
+        db.execute("DELETE FROM migration WHERE name = '2026-12-03T09:00:00:000000'")
+        db.execute(
+            "INSERT INTO actions (id, kind, lat, lon, accuracy_m, address, notes, status, request_hash)"
+            " VALUES ('a0000000-0000-0000-0000-000000000001', 'inspection', 29.5, 107.1, 8,"
+            " '和平路', '', 'recorded', '')"
+        )
+    with sqlite3.connect(path) as db:
+        assert [r[3] for r in db.execute("PRAGMA table_info(actions)") if r[1] == "lat"] == [
+            1
+        ]  # NOT NULL again
+    migrated = _run(tmp_path, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    with sqlite3.connect(path) as db:
+        notnull = {r[1]: r[3] for r in db.execute("PRAGMA table_info(actions)")}
+        assert (notnull["lat"], notnull["lon"], notnull["accuracy_m"]) == (0, 0, 0)
+        assert notnull["kind"] == 1  # the other constraints stand
+        assert db.execute("SELECT lat, lon, accuracy_m FROM actions").fetchall() == [(29.5, 107.1, 8.0)]
+        db.execute(
+            "INSERT INTO actions (id, kind, address, notes, status, request_hash)"
+            " VALUES ('a0000000-0000-0000-0000-000000000002', 'inspection', '无定位', '', 'recorded', '')"
+        )
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_an_unreachable_database_is_waited_for_then_named_without_its_password(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDWATCH_")}
+    env |= {
+        "FIELDWATCH_DATA_DIR": str(tmp_path),
+        # A port nothing listens on (refused at once), with a password that must not be printed.
+        "FIELDWATCH_DATABASE_URL": "postgresql://fieldwatch:s3cret-pw@127.0.0.1:9/fieldwatch",
+        "FIELDWATCH_DATABASE_WAIT_SECONDS": "3",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "migrate"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "waiting for the database at 127.0.0.1:9/fieldwatch" in done.stderr
+    assert "error: the database at 127.0.0.1:9/fieldwatch cannot be reached" in done.stderr
+    assert "FIELDWATCH_DATABASE_WAIT_SECONDS" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "s3cret-pw" not in done.stderr + done.stdout

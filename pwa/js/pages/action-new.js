@@ -1,6 +1,9 @@
-// #/officer/new "新建执法记录": item, type, partners, party, address, notes, time and GPS, photos and
-// videos. The record is kept in the outbox on the phone as it is filled in, and sent from there: at
-// once when there is a network, otherwise as soon as one returns.
+// #/officer/new "新建执法记录", in steps a thumb can do: 事项 (unit, item, type) → 人员 (partners) →
+// 当事人 → 现场 (time, GPS, address, notes) → 取证 (photos, videos) → 提交 (a summary to check).
+// Each step is checked when leaving it, the message standing at the field. Without a GPS fix the
+// record can still be saved, marked 未定位, with the address required instead. The record is kept in
+// the outbox on the phone as it is filled in, and sent from there: at once when there is a network,
+// otherwise as soon as one returns.
 
 import { fill, h, nextId, restoreValues } from '../dom.js';
 import { t, formatDate, formatDateTime } from '../i18n.js';
@@ -69,7 +72,9 @@ function rememberDraft(user, id) {
   }
 }
 
-const FIELDS = ['id', 'unitId', 'itemId', 'kind', 'partnerIds', 'partyName', 'partyType', 'partyId', 'address', 'notes', 'occurredAt', 'location'];
+const FIELDS = ['id', 'unitId', 'itemId', 'kind', 'partnerIds', 'partyName', 'partyType', 'partyId', 'address', 'notes', 'occurredAt', 'location', 'step'];
+
+export const STEPS = ['item', 'people', 'party', 'scene', 'evidence', 'review'];
 
 function plain(d) {
   return JSON.parse(JSON.stringify(Object.fromEntries(FIELDS.map((k) => [k, d[k]]))));
@@ -106,6 +111,7 @@ function freshDraft(user) {
     occurredAt: new Date().toISOString(),
     location: null,
     locError: '',
+    step: 'item',
     state: 'draft',
     error: null,
     saved: false,
@@ -121,7 +127,7 @@ function locationErrorKey(err) {
   return 'action.locUnavailable';
 }
 
-function locationBlock(d, onLocated = () => {}) {
+function locationBlock(d, onLocated = () => {}, onChange = () => {}) {
   const status = h('p', { class: 'loc__status', role: 'status', 'data-testid': 'location-status' });
   const coords = h('p', { class: 'muted loc__coords' });
   const retry = h('button', { type: 'button', class: 'btn btn--secondary btn--block' }, t('action.locRetry'));
@@ -143,6 +149,7 @@ function locationBlock(d, onLocated = () => {}) {
       status.textContent = t('action.locating');
     }
     retry.hidden = !d.location && !d.locError;
+    onChange();
   }
 
   function locate() {
@@ -214,12 +221,20 @@ function formView({ user, restore, navigate }, d) {
   const pendingNote = h('p', { class: 'notice', role: 'status', 'data-testid': 'draft-note' },
     d.state === 'attention' ? t('action.refusedBefore') : d.saved ? t('action.draftResumed') : '');
   const body = h('div', { class: 'form-body' });
+  let onLocationChange = () => {}; // set once the address field exists
   const loc = locationBlock(d, () => {
     if (inline && loc.node.contains(inline.box)) clearInvalid();
-  });
+  }, () => onLocationChange());
 
-  const submit = h('button', { type: 'submit', class: 'btn btn--primary btn--xl btn--block' }, t('action.submit'));
-  const form = h('form', { class: 'form', novalidate: true }, body, error, submit);
+  const stepper = h('ol', { class: 'formsteps', 'aria-label': t('action.steps'), 'data-testid': 'form-steps' },
+    STEPS.map((name, i) => h('li', { class: 'formsteps__item' },
+      h('button', { type: 'button', class: 'formsteps__step', 'data-step': name },
+        h('span', { class: 'formsteps__n', 'aria-hidden': 'true' }, String(i + 1)),
+        h('span', { class: 'formsteps__label' }, t(`action.step.${name}`))))));
+  const back = h('button', { type: 'button', class: 'btn btn--secondary btn--xl', 'data-testid': 'step-back' }, t('action.prev'));
+  const submit = h('button', { type: 'submit', class: 'btn btn--primary btn--xl', 'data-testid': 'step-next' }, t('action.next'));
+  const nav = h('div', { class: 'form-nav' }, back, submit);
+  const form = h('form', { class: 'form form--steps', novalidate: true }, stepper, body, error, nav);
 
   let officers = []; // unit officers other than me, as returned
   let items = [];
@@ -309,6 +324,21 @@ function formView({ user, restore, navigate }, d) {
 
   const address = field({ id: 'address', label: t('action.address'), hint: t('action.addressHint'), value: d.address, optional: true, maxlength: 300 });
   address.input.addEventListener('input', () => (d.address = address.input.value));
+  // Without a fix the address is what says where: it is then required, and the page says so.
+  const unlocatedNote = h('p', { class: 'notice notice--warn', role: 'status', 'data-testid': 'unlocated-note' });
+  const addressOptional = address.node.querySelector('.field__optional');
+  function drawAddressRule() {
+    const needed = !d.location && Boolean(d.locError);
+    unlocatedNote.textContent = needed ? t('action.unlocatedNote') : '';
+    unlocatedNote.hidden = !needed;
+    if (addressOptional) addressOptional.hidden = !d.location;
+    if (d.location) address.input.removeAttribute('aria-required');
+    else address.input.setAttribute('aria-required', 'true');
+  }
+  onLocationChange = () => {
+    drawAddressRule();
+    if (d.step === 'review') drawReview();
+  };
   const notes = field({ id: 'notes', label: t('action.notes'), value: d.notes, optional: true, multiline: true, maxlength: 4000 });
   notes.input.addEventListener('input', () => (d.notes = notes.input.value));
 
@@ -471,9 +501,118 @@ function formView({ user, restore, navigate }, d) {
   }
 
   const offlineNote = h('p', { class: 'notice', role: 'status', 'data-testid': 'catalogue-note' });
-  fill(body, unitGroup, offlineNote, itemSlot, kind.node, partnerSlot, party, address.node, notes.node, whenWhere, media.node);
+  const reviewBox = h('div', { class: 'summary-list', 'data-testid': 'review' });
+  const contents = {
+    item: [unitGroup, offlineNote, itemSlot, kind.node],
+    people: [partnerSlot],
+    party: [party],
+    scene: [whenWhere, unlocatedNote, address.node, notes.node],
+    evidence: [media.node],
+    review: [reviewBox],
+  };
+  const panels = new Map(STEPS.map((name, i) => {
+    const titleId = nextId('step');
+    const heading = h('h2', { id: titleId, class: 'step__title', tabindex: '-1' },
+      h('span', { class: 'step__count' }, t('action.stepOf', { n: i + 1, total: STEPS.length })), ' ',
+      t(`action.step.${name}`));
+    return [name, h('div', { class: 'step', 'data-step': name, role: 'group', 'aria-labelledby': titleId, hidden: true },
+      heading, ...contents[name])];
+  }));
+  fill(body, ...panels.values());
+  drawAddressRule();
   form.addEventListener('input', saveSoon);
   form.addEventListener('change', saveSoon);
+
+  // -- the steps
+
+  function mediaCount() {
+    return media.node.querySelectorAll('[data-testid="media-item"]').length;
+  }
+
+  function drawReview() {
+    const s = summary();
+    const where = d.location
+      ? t('action.coords', { lat: d.location.lat.toFixed(5), lon: d.location.lon.toFixed(5), m: Math.round(d.location.accuracy_m) })
+      : t('action.unlocated');
+    const rows = [
+      ['item', t('action.item'), s.itemCode ? `${s.itemCode} ${s.itemName}` : ''],
+      ['item', t('action.kind'), d.kind ? t(`kind.${d.kind}`) : ''],
+      ['people', t('action.partners'), s.partners.filter(Boolean).join('、')],
+      ['party', t('action.party'), d.partyName.trim() ? `${d.partyName.trim()}（${t(`party.${d.partyType}`)}）` : t('action.notGiven')],
+      ['scene', t('action.time'), formatDateTime(d.occurredAt)],
+      ['scene', t('action.location'), where],
+      ['scene', t('action.address'), d.address.trim() || t('action.notGiven')],
+      ['evidence', t('action.evidence'), t('action.evidenceCount', { n: mediaCount() })],
+    ];
+    reviewBox.replaceChildren(h('dl', { class: 'summary-list__list' }, rows.map(([step, label, value]) => h('div', { class: 'summary-list__row', 'data-testid': `review-${step}` },
+      h('dt', {}, label),
+      h('dd', {}, value || t('action.notGiven'), ' ',
+        h('button', { type: 'button', class: 'btn btn--link', 'data-goto': step },
+          t('action.edit'), h('span', { class: 'visually-hidden' }, label)))))));
+  }
+
+  function show(name, { focus = true } = {}) {
+    d.step = STEPS.includes(name) ? name : 'item';
+    const at = STEPS.indexOf(d.step);
+    for (const [step, panel] of panels) panel.hidden = step !== d.step;
+    stepper.querySelectorAll('.formsteps__step').forEach((b, i) => {
+      if (i === at) b.setAttribute('aria-current', 'step');
+      else b.removeAttribute('aria-current');
+      b.classList.toggle('formsteps__step--done', i < at);
+    });
+    back.hidden = at === 0;
+    submit.textContent = d.step === 'review' ? t('action.submit') : t('action.next');
+    if (d.step === 'review') drawReview();
+    if (focus) {
+      const heading = panels.get(d.step).querySelector('.step__title');
+      heading.focus({ preventScroll: true });
+      form.scrollIntoView({ block: 'start' });
+    }
+  }
+
+  /** Whether a step is complete; if not, its message stands at the field. */
+  function check(step) {
+    if (step === 'item') {
+      if (!d.unitId) return invalid(t('action.needUnit'), unitGroup);
+      if (!d.itemId) return invalid(t('action.needItem'), itemGroup || itemSlot);
+      if (!d.kind) return invalid(t('action.needKind'), kind.node);
+    } else if (step === 'people') {
+      if (!d.partnerIds.length) return invalid(t('action.needPartner'), partnerGroup || partnerSlot);
+    } else if (step === 'party') {
+      if (d.partyId.trim() && !d.partyName.trim()) return invalid(t('action.needPartyName'), partyName.input);
+      if (d.partyId.trim() && !/^[0-9A-Za-z]+$/.test(d.partyId.trim())) return invalid(t('action.badPartyId'), partyId.input);
+    } else if (step === 'scene') {
+      if (!d.location && !d.address.trim()) return invalid(t('action.needAddress'), address.input);
+    }
+    return true;
+  }
+
+  /** Go to a step; going forward checks every step on the way and stops at the first one not done. */
+  function go(name) {
+    clearInvalid();
+    say(error, '');
+    const from = STEPS.indexOf(d.step);
+    const to = STEPS.indexOf(name);
+    for (let i = from; i < to; i += 1) {
+      if (!check(STEPS[i])) return false;
+    }
+    show(name);
+    saveSoon();
+    return true;
+  }
+
+  stepper.addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-step]');
+    if (b) go(b.dataset.step);
+  });
+  reviewBox.addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-goto]');
+    if (b) go(b.dataset.goto);
+  });
+  back.addEventListener('click', () => {
+    const at = STEPS.indexOf(d.step);
+    if (at > 0) go(STEPS[at - 1]);
+  });
 
   // -- submission
 
@@ -502,6 +641,9 @@ function formView({ user, restore, navigate }, d) {
     if (control && control.matches('input, textarea') && target.matches('input, textarea')) control.after(msg);
     else box.append(msg);
     if (control && control.matches('input, textarea')) control.setAttribute('aria-invalid', 'true');
+    // The field may be on another step (a refusal from the server, or a check at the end): go there.
+    const panel = box.closest('[data-step]');
+    if (panel && panel.dataset.step !== d.step) show(panel.dataset.step, { focus: false });
     const fixed = () => clearInvalid();
     box.addEventListener('input', fixed);
     box.addEventListener('change', fixed);
@@ -522,14 +664,7 @@ function formView({ user, restore, navigate }, d) {
   }
 
   function validate() {
-    if (!d.unitId) return invalid(t('action.needUnit'), unitGroup);
-    if (!d.itemId) return invalid(t('action.needItem'), itemGroup || itemSlot);
-    if (!d.kind) return invalid(t('action.needKind'), kind.node);
-    if (!d.partnerIds.length) return invalid(t('action.needPartner'), partnerGroup || partnerSlot);
-    if (d.partyId.trim() && !d.partyName.trim()) return invalid(t('action.needPartyName'), partyName.input);
-    if (d.partyId.trim() && !/^[0-9A-Za-z]+$/.test(d.partyId.trim())) return invalid(t('action.badPartyId'), partyId.input);
-    if (!d.location) return invalid(t('action.needLocation'), loc.retry.hidden ? loc.node : loc.retry);
-    return true;
+    return STEPS.every((step) => check(step));
   }
 
   function names() {
@@ -557,6 +692,10 @@ function formView({ user, restore, navigate }, d) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (busy) return;
+    if (d.step !== 'review') {
+      go(STEPS[STEPS.indexOf(d.step) + 1]); // Enter or 下一步: the next step
+      return;
+    }
     clearInvalid();
     say(error, '');
     if (!canAct) return invalid(t('officer.newBlocked'));
@@ -591,7 +730,7 @@ function formView({ user, restore, navigate }, d) {
     } finally {
       busy = false;
       submit.disabled = false;
-      submit.textContent = t('action.submit');
+      submit.textContent = d.step === 'review' ? t('action.submit') : t('action.next');
     }
   });
 
@@ -615,6 +754,7 @@ function formView({ user, restore, navigate }, d) {
   }
 
   if (d.state === 'attention' && d.error) setTimeout(() => alive && say(error, d.error.message || t('err.unknown')), 0);
+  show(d.state === 'attention' ? 'review' : d.step, { focus: false });
   loadUnit();
   return {
     children: [canAct ? null : h('p', { class: 'alert alert--static' }, t('officer.newBlocked')), pendingNote, form],

@@ -5,10 +5,13 @@ import { t, formatDateTime } from '../i18n.js';
 import { errorMessage, requestBlob } from '../api.js';
 import { cached } from '../offline-cache.js';
 import {
+  MY_ACTIONS_KEY,
+  MY_ACTIONS_PAGE,
   api,
   backLink,
   facts,
   field,
+  myActions,
   newId,
   pagedList,
   partyText,
@@ -19,7 +22,6 @@ import {
 } from '../enforcement.js';
 import { card, loadError, loadingLine } from '../widgets.js';
 
-const PAGE_SIZE = 20;
 
 function actionItem(a) {
   const party = a.party && a.party.name ? partyText(a.party) : '';
@@ -38,9 +40,8 @@ export function actionsPage({ user }) {
   const list = pagedList({
     // The first page is kept on the phone, so recent records can be looked up without signal.
     fetchPage: async (cursor) => {
-      const load = () => api.actions({ officer_id: user.id, limit: PAGE_SIZE, cursor });
-      if (cursor) return load();
-      const got = await cached('actions:mine', load);
+      if (cursor) return api.actions({ officer_id: user.id, limit: MY_ACTIONS_PAGE, cursor });
+      const got = await cached(MY_ACTIONS_KEY, () => myActions(user));
       offline.hidden = !got.offline;
       offline.textContent = got.offline ? t('actions.offline', { time: formatDateTime(got.savedAt) }) : '';
       return got.offline ? { ...got.value, next_cursor: null } : got.value;
@@ -64,7 +65,7 @@ export function actionsPage({ user }) {
 
 function location(a) {
   const l = a.location;
-  if (!l || l.lat == null) return '';
+  if (!l || l.lat == null) return t('action.unlocated'); // recorded without a GPS fix; the address says where
   return t('action.coords', { lat: Number(l.lat).toFixed(5), lon: Number(l.lon).toFixed(5), m: Math.round(l.accuracy_m) });
 }
 
@@ -204,7 +205,7 @@ export function actionPage({ user, params, navigate }) {
           [t('action.officers'), (a.officers || []).map(personName).join('、'), 'action-officers'],
           [t('action.party'), partyText(a.party), 'action-party'],
           [t('action.address'), a.address],
-          [t('action.location'), location(a)],
+          [t('action.location'), location(a), 'action-location'],
           a.notes ? [t('action.notes'), a.notes] : null,
           [t('action.evidence'), t('action.evidenceCount', { n: a.evidence_count || 0 })],
         ])),

@@ -231,8 +231,10 @@ export function evidencePage({ user, params }) {
     function show(which, url) {
       shown.which = which;
       shown.url = url;
-      caption.textContent = t(`evidence.caption.${which}`);
-      const alt = t(`evidence.caption.${which}`);
+      // A video's thumbnail is its poster frame, a still its phone took: said so, not taken for the clip.
+      const key = which === 'thumbnail' && kind === 'video' ? 'poster' : which;
+      caption.textContent = t(`evidence.caption.${key}`);
+      const alt = t(`evidence.caption.${key}`);
       if (which === 'thumbnail' || which === 'watermarked' || kind === 'image') {
         stage.replaceChildren(h('img', { src: url, alt, class: 'evidence__img', 'data-testid': `evidence-${which}` }));
       } else if (kind === 'video') {

@@ -247,6 +247,7 @@ function actionCard(a, fresh, thumbUrl, evidenceId = null, draftLink = false) {
         h('p', { class: 'feed__meta' },
           officers.length ? h('span', {}, t('feed.officers', { names: officers.join('、') })) : null,
           a.address ? h('span', {}, a.address) : null,
+          a.location ? null : h('span', { class: 'feed__unlocated', 'data-testid': 'feed-unlocated' }, t('action.unlocated')),
           h('span', { class: `feed__evidence${n ? '' : ' is-none'}`, 'data-testid': 'feed-evidence' },
             cameraIcon(),
             h('span', { 'aria-hidden': 'true' }, String(n)),
