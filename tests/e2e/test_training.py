@@ -15,6 +15,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.e2e.conftest import ApiClient, sign_in
+from tests.e2e.record_form import fill_record, submit
 
 pytestmark = pytest.mark.e2e
 
@@ -74,14 +75,8 @@ async def record_offline(phone: Page, notes: str) -> None:
     await phone.get_by_role("button", name="新建执法记录").click()
     await expect(phone.get_by_test_id("items").get_by_role("radio").first).to_be_visible()
     await phone.context.set_offline(True)
-    await phone.get_by_role("radio", name=re.compile(ITEM_NAME)).check()
-    await phone.get_by_role("radio", name="检查", exact=True).check()
-    partners = phone.get_by_test_id("partners")
-    await expect(partners.get_by_role("checkbox", name=re.compile(PARTNER))).to_be_checked()
-    await phone.get_by_label("执法地点").fill("培训测试镇和平路1号")
-    await phone.get_by_label("备注").fill(notes)
-    await expect(phone.get_by_test_id("location-status")).to_contain_text("已定位")
-    await phone.get_by_role("button", name="保存并提交").click()
+    await fill_record(phone, ITEM_NAME, notes, address="培训测试镇和平路1号")
+    await submit(phone)
     await expect(phone.get_by_test_id("flash")).to_contain_text("已保存在手机上")
 
 
