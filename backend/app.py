@@ -23,7 +23,16 @@ from piccolo.engine.base import Engine
 
 from backend.accounts import services as accounts_services
 from backend.accounts.capability_controllers import CapabilityController
-from backend.accounts.controllers import AuthController, MeController, UserController, auth_rate_limit
+from backend.accounts.controllers import (
+    AuthController,
+    CertificateController,
+    MeController,
+    PublicCertificateApi,
+    PublicCertificatePage,
+    UserController,
+    auth_rate_limit,
+    public_check_rate_limit,
+)
 from backend.accounts.middleware import JWTAuthMiddleware
 from backend.actions import services as actions_services
 from backend.actions.controllers import ActionController
@@ -64,6 +73,7 @@ from backend.summary.controllers import SummaryController
 from backend.supervision import services as supervision_services
 from backend.supervision.controllers import InvitationController, SpotCheckController
 from backend.supervision.evidence import SpotCheckParent
+from backend.training.controllers import AssessmentController, TrainingController
 from backend.webhooks import services as webhook_services
 from backend.webhooks.controllers import WebhookController
 from backend.workdays import services as workdays_services
@@ -117,16 +127,18 @@ async def _sign_tree_heads(key: IntegrityKey, settings: Settings, tick_s: float 
 def register_domains() -> None:
     """Fill the extension points lower domains offer to higher ones."""
     audit_services.register_check(evidence_verify.check_records)
-    evidence_parents.register("action", ActionParent())
-    evidence_parents.register("case", CaseParent())
-    evidence_parents.register("spot_check", SpotCheckParent())
-    # Who sees a document or a task sees its attachments.
-    for parent_type, find in (
-        (documents_services.PARENT_TYPE, documents_services.evidence_parent),
-        (corrective_services.PARENT_TYPE, corrective_services.evidence_parent),
-        (channels_services.PARENT_TYPE, channels_services.evidence_parent),
+    # Adding evidence to these is an enforcement act: an officer needs a valid certificate.
+    evidence_parents.register("action", ActionParent(), enforcement=True)
+    evidence_parents.register("case", CaseParent(), enforcement=True)
+    evidence_parents.register("spot_check", SpotCheckParent(), enforcement=True)
+    # Who sees a document or a task sees its attachments. An officer answering a document for the
+    # unit acts in office; a task's proof of completion is the unit's, not an enforcement act.
+    for parent_type, find, enforcement in (
+        (documents_services.PARENT_TYPE, documents_services.evidence_parent, True),
+        (corrective_services.PARENT_TYPE, corrective_services.evidence_parent, False),
+        (channels_services.PARENT_TYPE, channels_services.evidence_parent, False),
     ):
-        evidence_parents.register(parent_type, evidence_parents.LookedUpParent(find))
+        evidence_parents.register(parent_type, evidence_parents.LookedUpParent(find), enforcement=enforcement)
     workdays_services.on_year_loaded(documents_services.recompute_provisional)
     supervision_services.on_review_failed(corrective_services.from_failed_spot_check)
     supervision_services.on_appeal_overturned(corrective_services.withdraw_for_spot_check)
@@ -243,8 +255,14 @@ def create_app(
                 route_handlers=[AuthController],
                 middleware=[auth_rate_limit(settings.login_rate_per_minute).middleware],
             ),
+            Router(
+                path="/",
+                route_handlers=[PublicCertificateApi],
+                middleware=[public_check_rate_limit(settings.public_check_rate_per_minute).middleware],
+            ),
             MeController,
             UserController,
+            CertificateController,
             UnitController,
             ItemController,
             AuditController,
@@ -264,6 +282,8 @@ def create_app(
             DocumentController,
             CorrectiveController,
             ChannelController,
+            TrainingController,
+            AssessmentController,
             CapabilityController,
             WebhookController,
             live_socket,
@@ -271,7 +291,13 @@ def create_app(
         middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens)],
         security=[{"BearerAuth": []}],
     )
-    handlers: list[Any] = [healthz, readyz, api]
+    # The page a card's QR opens (short path: a smaller QR), rate-limited with the JSON check.
+    public_page = Router(
+        path="/",
+        route_handlers=[PublicCertificatePage],
+        middleware=[public_check_rate_limit(settings.public_check_rate_per_minute).middleware],
+    )
+    handlers: list[Any] = [healthz, readyz, api, public_page]
     if (settings.pwa_dir / "vendor").is_dir():
         # Vendored libraries carry their version in the path: a new one is a new URL.
         handlers.append(

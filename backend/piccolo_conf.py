@@ -27,6 +27,7 @@ APP_REGISTRY = AppRegistry(
         "backend.corrective.piccolo_app",
         "backend.webhooks.piccolo_app",
         "backend.channels.piccolo_app",
+        "backend.training.piccolo_app",
     ]
 )
 

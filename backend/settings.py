@@ -53,6 +53,7 @@ class Settings:
     login_max_failures: int = 5
     login_lockout_s: int = 900
     login_rate_per_minute: int = 30
+    public_check_rate_per_minute: int = 20
     live_heartbeat_s: float = 25.0
     live_max_queue: int = 256
     position_min_interval_s: int = 5
@@ -155,6 +156,7 @@ class Settings:
             login_max_failures=_int("LOGIN_MAX_FAILURES", 5),
             login_lockout_s=_int("LOGIN_LOCKOUT", 900),
             login_rate_per_minute=_int("LOGIN_RATE_PER_MINUTE", 30),
+            public_check_rate_per_minute=_int("PUBLIC_CHECK_RATE_PER_MINUTE", 20),
             live_heartbeat_s=float(_int("LIVE_HEARTBEAT", 25)),
             live_max_queue=_int("LIVE_MAX_QUEUE", 256),
             position_min_interval_s=_int("POSITION_MIN_INTERVAL", 5),

@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 01e727fb1460a5a9a0fb18f13ee697ed0f72b601a93a25869837f8fd51e8d110
+// shell digest: 03fb29bd559aee92cfa66e6d7b9647fc053f09dd2e61df89868376d3612a4f61
 
-const VERSION = 'fw-shell-v55';
+const VERSION = 'fw-shell-v56';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -25,6 +25,7 @@ const SHELL = [
   '/js/field-data.js',
   '/js/i18n-channels.js',
   '/js/i18n-docs.js',
+  '/js/i18n-training.js',
   '/js/i18n.js',
   '/js/live.js',
   '/js/media.js',
@@ -53,6 +54,7 @@ const SHELL = [
   '/js/pages/spotcheck.js',
   '/js/pages/supervisor.js',
   '/js/pages/tasks.js',
+  '/js/pages/training.js',
   '/js/pages/watch.js',
   '/js/sender.js',
   '/js/store.js',
@@ -74,12 +76,14 @@ const ON_DEMAND = new Set([
   '/js/i18n-channels.js',
   '/js/i18n-docs.js',
   '/js/pages/channels.js',
+  '/js/i18n-training.js',
   '/js/pages/command.js',
   '/js/pages/documents-card.js',
   '/js/pages/documents.js',
   '/js/pages/inbox.js',
   '/js/pages/supervisor.js',
   '/js/pages/tasks.js',
+  '/js/pages/training.js',
   '/js/pages/watch.js',
   '/vendor/leaflet-1.9.4/leaflet.css',
   '/vendor/leaflet-1.9.4/leaflet.js',

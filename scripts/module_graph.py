@@ -38,6 +38,7 @@ LAYERS: list[set[str]] = [
     {"documents"},
     {"corrective"},
     {"channels"},
+    {"training"},
     {"webhooks"},
     {"summary", "health"},
     {"app", "cli", "demo", "piccolo_conf"},  # composition: wires the domains together

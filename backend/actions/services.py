@@ -12,7 +12,7 @@ import msgspec
 from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 
-from backend.accounts.services import certificate_view
+from backend.accounts.certificates import require_valid_certificate
 from backend.accounts.tables import User
 from backend.actions import schemas
 from backend.actions.tables import Action, ActionOfficer
@@ -81,7 +81,7 @@ LEFT JOIN enforcement_items i ON i.id = {{}}
 _OFFICERS_SQL = """
 SELECT u.id, u.display_name, u.roles, u.active,
   EXISTS (SELECT 1 FROM memberships m WHERE m."user" = u.id AND m.unit = {}) AS member,
-  c.number, c.issued_on, c.expires_on, c.status, c.revoked_reason, c.revoked_at
+  c.number, c.issued_on, c.expires_on, c.status, c.revoked_reason, c.status_reason
 FROM users u LEFT JOIN certificates c ON c."user" = u.id
 WHERE u.id IN ({})
 """
@@ -136,19 +136,11 @@ async def _check_rules(
                 officer_id=officer_id,
                 officer_name=name,
             )
-        cert = certificate_view(user if user["number"] is not None else None)
-        if cert is None or cert.status != "valid":
-            status = cert.status if cert else "missing"
-            raise await _refuse(
-                events,
-                actor,
-                data,
-                Errors.CERTIFICATE_INVALID,
-                f"The enforcement certificate of {name} is {status}.",
-                officer_id=officer_id,
-                officer_name=name,
-                certificate_status=status,
-            )
+        try:
+            await require_valid_certificate(officer_id, name=name, row=user)
+        except AppError as refused:
+            extra = {k: v for k, v in refused.extra.items() if v is not None}
+            raise await _refuse(events, actor, data, refused.error, refused.detail, **extra) from None
     if not context["may_act"]:
         on = data.occurred_at.astimezone(BEIJING).date()
         raise await _refuse(

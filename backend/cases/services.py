@@ -14,8 +14,7 @@ from typing import Any
 
 import msgspec
 
-from backend.accounts.services import certificate_view
-from backend.accounts.tables import Certificate
+from backend.accounts.certificates import require_valid_certificate
 from backend.actions.schemas import Party
 from backend.actions.tables import Action
 from backend.alerts.services import raise_alert
@@ -223,19 +222,6 @@ async def list_cases(
 # --- changes ------------------------------------------------------------------------------------
 
 
-async def _require_certified(actor: CurrentUser) -> None:
-    cert = certificate_view(await Certificate.select().where(Certificate.user == actor.id).first())
-    if cert is None or cert.status != "valid":
-        status = cert.status if cert else "missing"
-        raise AppError(
-            Errors.CERTIFICATE_INVALID,
-            f"Your enforcement certificate is {status}; you cannot perform enforcement acts.",
-            officer_id=str(actor.id),
-            officer_name=actor.display_name,
-            certificate_status=status,
-        )
-
-
 def _require_step(viewer: CurrentUser, row: dict[str, Any], step: str) -> None:
     if (step in OFFICER_STEPS or step == "update") and not _acts_for(viewer, row["unit"]):
         raise AppError(Errors.FORBIDDEN, "Only officers of the case's unit carry out this step.")
@@ -301,7 +287,7 @@ async def create_case(
         return await get_case(actor, case_id), True
     if not _acts_for(actor, data.unit_id):
         raise AppError(Errors.FORBIDDEN, "Only officers of the unit open its cases.")
-    await _require_certified(actor)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     await _item(data.item_id)
     if not await unit_may_act(data.unit_id, data.item_id, today_local()):
         raise AppError(Errors.ITEM_NOT_AUTHORISED, "The unit may not act on this item today.")
@@ -365,6 +351,7 @@ async def update_case(
     row = await _row(actor, case_id)
     _require_step(actor, row, "update")
     _check_version(row, data.version)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     changes: dict[Any, Any] = {Case.status: "investigating"}
     audit_data: dict[str, Any] = {}
     if data.summary is not msgspec.UNSET:
@@ -399,6 +386,7 @@ async def submit_review(
     row = await _row(actor, case_id)
     _require_step(actor, row, "submit-review")
     _check_version(row, data.version)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     proposal = data.proposed_decision
     changes: dict[Any, Any] = {Case.status: "review"}
     audit_data: dict[str, Any] = {}
@@ -460,7 +448,7 @@ async def decide(
     row = await _row(actor, case_id)
     _require_step(actor, row, "decision")
     _check_version(row, data.version)
-    await _require_certified(actor)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     item = await _item(row["item"])
     proposed_fine, proposed_measures = _num(row["proposed_fine"]), json_value(row["proposed_measures"]) or []
     fine = data.fine if data.fine is not None else proposed_fine
@@ -544,7 +532,7 @@ async def serve(
     row = await _row(actor, case_id)
     _require_step(actor, row, "serve")
     _check_version(row, data.version)
-    await _require_certified(actor)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     if data.served_on > today_local():
         raise AppError(Errors.VALIDATION, "served_on is in the future.", errors=[{"key": "served_on"}])
     changes = {Case.status: "served", Case.served_on: data.served_on, Case.serve_method: data.method}
@@ -559,7 +547,7 @@ async def close(
     row = await _row(actor, case_id)
     _require_step(actor, row, "close")
     _check_version(row, data.version)
-    await _require_certified(actor)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     item = await _item(row["item"])
     if criminal_reached(item, _num(row["amount_involved"])) and not json_value(row["override"]):
         await _criminal_alert(events, actor, row, "Closing attempted on a case that must be transferred")
@@ -579,7 +567,7 @@ async def transfer(
     row = await _row(actor, case_id)
     _require_step(actor, row, "transfer")
     _check_version(row, data.version)
-    await _require_certified(actor)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     if data.transferred_on > today_local():
         raise AppError(
             Errors.VALIDATION, "transferred_on is in the future.", errors=[{"key": "transferred_on"}]

@@ -12,7 +12,7 @@ import {
   setReachabilityHandler,
 } from './api.js';
 import { getNetState, onNetChange, setServerReachable, withSync } from './net.js';
-import { flush, serverReached } from './sender.js';
+import { flush, releaseHeld, serverReached } from './sender.js';
 import { keepFieldDataFresh, refreshFieldData } from './field-data.js';
 import { h, restoreValues } from './dom.js';
 import { loginPage } from './pages/login.js';
@@ -74,6 +74,11 @@ const SUBPAGES = [
   // everyone the server lets see it (its reporter, the registering office, the unit, the bureau).
   ['channels', { roles: ['supervisor', 'admin', 'officer', 'legal_reviewer'], allow: isResponder, load: () => import('./pages/channels.js'), name: 'channelInboxPage', title: 'ch.inbox' }],
   ['channels/:id', { roles: ['supervisor', 'admin', 'officer', 'legal_reviewer', 'liaison', 'petition_office', 'court'], allow: isResponder, load: () => import('./pages/channels.js'), name: 'channelItemPage', title: 'ch.detail' }],
+  ['trainings', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'trainingsPage', title: 'tr.listTitle' }],
+  ['trainings/year/:year', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'trainingsPage', title: 'tr.listTitle' }],
+  ['trainings/:id', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'trainingPage', title: 'tr.title' }],
+  ['assessments/:year', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'assessmentPage', title: 'tr.runTitle' }],
+  ['officer/training', { roles: ['officer'], load: () => import('./pages/training.js'), name: 'myTrainingPage', title: 'tr.mineTitle' }],
   ['evidence/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin', 'invited_supervisor'], allow: isResponder, load: () => import('./pages/evidence.js'), name: 'evidencePage', title: 'evidence.title' }],
 ];
 
@@ -314,7 +319,10 @@ async function sync() {
   const before = JSON.stringify(getCachedUser());
   try {
     await withSync(async () => {
-      await fetchMe();
+      const me = await fetchMe();
+      if (me && me.certificate && me.certificate.status === 'valid' && (me.roles || []).includes('officer')) {
+        await releaseHeld(me.id);
+      }
       await flush();
     });
     refreshFieldData(getCachedUser()).catch(() => {});
@@ -326,6 +334,10 @@ async function sync() {
   }
   if (hasSession() && JSON.stringify(getCachedUser()) !== before && current.route !== 'login') rerender();
 }
+
+// The server tells an officer's open socket when their account changed (a certificate revoked or
+// suspended, say): reload it at once rather than at the next sync.
+window.addEventListener('fw:me-changed', () => sync());
 
 // ---- service worker -----------------------------------------------------------------------
 

@@ -189,6 +189,22 @@ def _seed(target: Target) -> None:
     documents, tasks, attachments = _seed_documents(target, unit)
     channel_pools = _seed_channels(target, unit, item, case["id"], action["id"], officer2)
     webhook_pools = _seed_webhooks(target, officer2)
+    training = _ok(
+        httpx.post(
+            f"{base}/trainings",
+            headers=supervisor,
+            json={
+                "title": "模糊测试培训",
+                "format": "以案释法",
+                "organiser_unit_id": unit,
+                "held_on": datetime.now(UTC).date().isoformat(),
+                "hours": 2,
+                "unit_ids": [unit],
+                "has_exam": True,
+            },
+        )
+    )
+    card = _ok(httpx.get(f"{base}/users/{me['id']}/certificate/qr", headers=supervisor))
     mine = {*target.user_ids.values(), spare_user["id"]}
     users = [u["id"] for u in _ok(httpx.get(f"{base}/users", params={"limit": 200}, headers=admin))["items"]]
     target.pools = {
@@ -210,6 +226,8 @@ def _seed(target: Target) -> None:
         "task_id": tasks,
         **channel_pools,
         **webhook_pools,
+        "training_id": [training["id"]],
+        "token": [card["token"]],  # a card's QR (the public check)
         # the year the calendar library carries and one it does not (provisional)
         "year": [str(datetime.now(UTC).year), "2099"],
     }

@@ -35,9 +35,9 @@ from tests.servers import api_process
 # within the unit(s) they belong to"): for them nothing is foreign; they are the matrix's controls.
 ALL_SEEING = {"admin", "supervisor", "command"}
 # The organisation tree, the item catalogue and the working-day calendar's years are shared by design
-# ("admin writes, all read"): a year is nobody's record.
+# ("admin writes, all read"): a year is nobody's record; a card's QR token is public by design.
 # Webhook endpoints are the admin's district-wide configuration, nobody's township record.
-SHARED_KINDS = {"unit_id", "item_id", "year", "endpoint_id", "delivery_id"}
+SHARED_KINDS = {"unit_id", "item_id", "year", "token", "endpoint_id", "delivery_id"}
 # Probed like the roles: an officer who answers its unit's supervision documents (a capability).
 EXTRA_PROBERS = ["responder"]
 EVIDENCE_ID = str(uuid.uuid4())  # no evidence of the task: the control's completion is refused with 422
@@ -96,6 +96,19 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/channels/transfers/{transfer_id}/return": {
         "json": {"returned_on": _today(), "reason": "矩阵退回"}
     },
+    "POST /api/v1/users/{user_id}/certificate/suspend": {"json": {"reason": "矩阵暂停"}},
+    "POST /api/v1/users/{user_id}/certificate/reinstate": {"json": {"reason": "矩阵恢复"}},
+    "POST /api/v1/users/{user_id}/certificate/lost": {"json": {"reason": "矩阵挂失"}},
+    "POST /api/v1/users/{user_id}/certificate/reissue": {
+        "json": {"number": "MX-REISSUE", "issued_on": "2025-01-01", "expires_on": "2030-01-01"}
+    },
+    "POST /api/v1/users/{user_id}/certificate/recall": {"json": {"received_by": "矩阵科长"}},
+    "POST /api/v1/trainings/{training_id}/attendance": {
+        "json": {"entries": [{"officer_id": str(uuid.UUID(int=1)), "status": "present"}]}
+    },
+    "POST /api/v1/trainings/{training_id}/scores": {"json": {"scores": [{"username": "nobody", "score": 1}]}},
+    "PUT /api/v1/assessments/{year}/rules": {"json": {"min_hours": 0}},
+    "POST /api/v1/assessments/{year}/run": {"json": {"digest": "0" * 64}},
     "HEAD /api/v1/uploads/{upload_id}": {"headers": TUS},
     "DELETE /api/v1/uploads/{upload_id}": {"headers": TUS},
     "PATCH /api/v1/uploads/{upload_id}": {

@@ -18,9 +18,10 @@ import httpx
 from tests.conftest import PASSWORD, unique
 from tests.integration.evidence.photos import phone_photo
 
-# Path parameter kinds that are not township records: the item both towns act on, and calendar years
-# (one working-day calendar for everyone, "admin writes, all read", like the units and items).
-SHARED = {"item_id", "year"}
+# Path parameter kinds that are not township records: the item both towns act on, calendar years
+# (one working-day calendar for everyone, "admin writes, all read", like the units and items), and
+# the token on a certificate card's QR (the public check: anyone may read it, by design).
+SHARED = {"item_id", "year", "token"}
 YEAR = str(date.today().year)
 # Beyond one user per role: a second officer, and an officer who answers the unit's supervision
 # documents (its responder, an account capability).
@@ -372,6 +373,23 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
             headers=supervisor,
         )
     )
+    # A training the town's officers must attend, the officer's card token, and a revoked card not
+    # yet recalled (a fresh officer, so the town's own officers keep acting).
+    training = _ok(
+        await client.post(
+            "/api/v1/trainings",
+            json={
+                "title": "矩阵培训",
+                "format": "法律知识培训",
+                "organiser_unit_id": town.unit,
+                "held_on": date.today().isoformat(),
+                "hours": 2,
+                "unit_ids": [town.unit],
+                "has_exam": True,
+            },
+            headers=supervisor,
+        )
+    )
     unit_name = _ok(await client.get(f"/api/v1/units/{town.unit}", headers=supervisor))["name"]
     moved = _ok(
         await client.post(
@@ -445,11 +463,46 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
             headers=town.headers["admin"],
         )
     )
+    card = _ok(await client.get(f"/api/v1/users/{town.users['officer']}/certificate/qr", headers=supervisor))
+    admin = town.headers["admin"]
+    revoked = _ok(
+        await client.post(
+            "/api/v1/users",
+            json={
+                "username": unique(f"mx-{town.key}-revoked"),
+                "password": PASSWORD,
+                "display_name": "矩阵注销",
+                "roles": ["officer"],
+                "unit_ids": [town.unit],
+            },
+            headers=admin,
+        )
+    )
+    today = date.today()
+    _ok(
+        await client.put(
+            f"/api/v1/users/{revoked['id']}/certificate",
+            json={
+                "number": unique("MXR"),
+                "issued_on": (today - timedelta(days=100)).isoformat(),
+                "expires_on": (today + timedelta(days=365)).isoformat(),
+            },
+            headers=admin,
+        )
+    )
+    _ok(
+        await client.post(
+            f"/api/v1/users/{revoked['id']}/certificate/revoke", json={"reason": "矩阵注销"}, headers=admin
+        )
+    )
     town.objects = {
         "endpoint_id": [endpoint["id"]],
         # Admin-only operations, compared as shared kinds: the guard refuses a unit-bound role before
         # any lookup, so no delivery need exist for the probe.
         "delivery_id": [missing_id()],
+        "training_id": [training["id"]],
+        "token": [card["token"]],
+        "revoked_card": [revoked["id"]],  # not a path parameter: a row of the list still to recall
         "unit_id": [town.unit],
         "user_id": [town.users["officer"]],
         "item_id": [world.item],
