@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from litestar import Litestar, Request, Router
 from litestar.channels import ChannelsPlugin
 from litestar.config.compression import CompressionConfig
@@ -22,7 +23,16 @@ from piccolo.engine.base import Engine
 
 from backend.accounts import services as accounts_services
 from backend.accounts.capability_controllers import CapabilityController
-from backend.accounts.controllers import AuthController, MeController, UserController, auth_rate_limit
+from backend.accounts.controllers import (
+    AuthController,
+    CertificateController,
+    MeController,
+    PublicCertificateApi,
+    PublicCertificatePage,
+    UserController,
+    auth_rate_limit,
+    public_check_rate_limit,
+)
 from backend.accounts.middleware import JWTAuthMiddleware
 from backend.actions import services as actions_services
 from backend.actions.controllers import ActionController
@@ -35,6 +45,8 @@ from backend.cases import clocks as case_clocks
 from backend.cases import services as cases_services
 from backend.cases.controllers import CaseController, ClockController
 from backend.cases.evidence import CaseParent
+from backend.channels import services as channels_services
+from backend.channels.controllers import ChannelController
 from backend.corrective import services as corrective_services
 from backend.corrective.controllers import CorrectiveController
 from backend.db import bind, engine_from_url, is_postgres
@@ -70,6 +82,9 @@ from backend.summary.controllers import SummaryController
 from backend.supervision import services as supervision_services
 from backend.supervision.controllers import InvitationController, SpotCheckController
 from backend.supervision.evidence import SpotCheckParent
+from backend.training.controllers import AssessmentController, TrainingController
+from backend.webhooks import services as webhook_services
+from backend.webhooks.controllers import WebhookController
 from backend.workdays import services as workdays_services
 from backend.workdays.controllers import CalendarController
 from media_store import MediaStore, open_store
@@ -121,15 +136,18 @@ async def _sign_tree_heads(key: IntegrityKey, settings: Settings, tick_s: float 
 def register_domains() -> None:
     """Fill the extension points lower domains offer to higher ones."""
     audit_services.register_check(evidence_verify.check_records)
-    evidence_parents.register("action", ActionParent())
-    evidence_parents.register("case", CaseParent())
-    evidence_parents.register("spot_check", SpotCheckParent())
-    # Who sees a document or a task sees its attachments.
-    for parent_type, find in (
-        (documents_services.PARENT_TYPE, documents_services.evidence_parent),
-        (corrective_services.PARENT_TYPE, corrective_services.evidence_parent),
+    # Adding evidence to these is an enforcement act: an officer needs a valid certificate.
+    evidence_parents.register("action", ActionParent(), enforcement=True)
+    evidence_parents.register("case", CaseParent(), enforcement=True)
+    evidence_parents.register("spot_check", SpotCheckParent(), enforcement=True)
+    # Who sees a document or a task sees its attachments. An officer answering a document for the
+    # unit acts in office; a task's proof of completion is the unit's, not an enforcement act.
+    for parent_type, find, enforcement in (
+        (documents_services.PARENT_TYPE, documents_services.evidence_parent, True),
+        (corrective_services.PARENT_TYPE, corrective_services.evidence_parent, False),
+        (channels_services.PARENT_TYPE, channels_services.evidence_parent, False),
     ):
-        evidence_parents.register(parent_type, evidence_parents.LookedUpParent(find))
+        evidence_parents.register(parent_type, evidence_parents.LookedUpParent(find), enforcement=enforcement)
     workdays_services.on_year_loaded(documents_services.recompute_provisional)
     supervision_services.on_review_failed(corrective_services.from_failed_spot_check)
     supervision_services.on_appeal_overturned(corrective_services.withdraw_for_spot_check)
@@ -223,10 +241,32 @@ def create_app(
             _every(settings.clock_check_interval_s, "statutory clock check", lambda: check_clocks(events)),
             name="statutory-clocks",
         )
+        # Transfers (移送) left unanswered past transfer_answer_days raise an alert.
+        transfers = asyncio.create_task(
+            _every(
+                settings.document_check_interval_s,
+                "transfer answer check",
+                lambda: channels_services.alert_unanswered(settings, events),
+            ),
+            name="transfer-answers",
+        )
+        # Outbound webhooks: one client for every delivery; it never follows redirects.
+        webhook_http = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+        webhooks = asyncio.create_task(
+            _every(
+                settings.webhook_interval_s,
+                "webhook deliveries",
+                lambda: webhook_services.run_once(webhook_http),
+            ),
+            name="webhooks",
+        )
         try:
             yield
         finally:
             statutory.cancel()
+            webhooks.cancel()
+            await webhook_http.aclose()
+            transfers.cancel()
             pruner.cancel()
             deadlines.cancel()
             sweeper.cancel()
@@ -246,8 +286,14 @@ def create_app(
                 route_handlers=[AuthController],
                 middleware=[auth_rate_limit(settings.login_rate_per_minute).middleware],
             ),
+            Router(
+                path="/",
+                route_handlers=[PublicCertificateApi],
+                middleware=[public_check_rate_limit(settings.public_check_rate_per_minute).middleware],
+            ),
             MeController,
             UserController,
+            CertificateController,
             UnitController,
             ItemController,
             AuditController,
@@ -267,6 +313,9 @@ def create_app(
             CalendarController,
             DocumentController,
             CorrectiveController,
+            ChannelController,
+            TrainingController,
+            AssessmentController,
             CapabilityController,
             PublicationController,
             Router(
@@ -274,6 +323,7 @@ def create_app(
                 route_handlers=[PublicController],
                 middleware=[public_rate_limit(settings.public_rate_per_minute).middleware],
             ),
+            WebhookController,
             live_socket,
         ],
         middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens)],
@@ -284,7 +334,13 @@ def create_app(
         route_handlers=[public_page, public_record],
         middleware=[public_rate_limit(settings.public_rate_per_minute).middleware],
     )
-    handlers: list[Any] = [healthz, readyz, api, public]
+    # The page a card's QR opens (short path: a smaller QR), rate-limited with the JSON check.
+    certificate_page = Router(
+        path="/",
+        route_handlers=[PublicCertificatePage],
+        middleware=[public_check_rate_limit(settings.public_check_rate_per_minute).middleware],
+    )
+    handlers: list[Any] = [healthz, readyz, api, public, certificate_page]
     if (settings.pwa_dir / "vendor").is_dir():
         # Vendored libraries carry their version in the path: a new one is a new URL.
         handlers.append(

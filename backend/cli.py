@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import getpass
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,11 +16,31 @@ from backend.settings import get_settings
 
 
 def _migrate() -> None:
+    """Apply the migrations; a database that cannot be reached yet (a server still starting, a
+    network not up) is waited for, up to FIELDWATCH_DATABASE_WAIT_SECONDS, then a clear error."""
     from backend.db import engine_from_url, migrate
+    from backend.lib.outages import database_unreachable
 
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(migrate(engine_from_url(settings.database_url)))
+    where = settings.database_url.split("@")[-1]  # never the password
+    deadline = time.monotonic() + settings.database_wait_s
+    while True:
+        try:
+            asyncio.run(migrate(engine_from_url(settings.database_url)))
+            return
+        except Exception as exc:
+            if not database_unreachable(exc):
+                raise
+            reason = f"{type(exc).__name__}: {exc}"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SystemExit(
+                    f"error: the database at {where} cannot be reached ({reason}); waited "
+                    f"{settings.database_wait_s} s (FIELDWATCH_DATABASE_WAIT_SECONDS)"
+                ) from None
+            print(f"waiting for the database at {where} ({reason})", file=sys.stderr, flush=True)
+            time.sleep(min(2.0, left))
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import msgspec
 from backend.accounts import schemas as account_schemas
 from backend.accounts import services as accounts
 from backend.accounts.tables import Certificate, SigningRight, UnitResponder, User
+from backend.channels.tables import LiaisonPoint
 from backend.db import connected
 from backend.lib.clock import today_local
 from backend.org import schemas as org_schemas
@@ -112,6 +113,10 @@ USERS: list[tuple[str, str, list[str], list[str], str | None]] = [
     ("invited", "王建华（特邀监督员·人大代表）", ["invited_supervisor"], ["水江镇", "三泉镇"], None),
     ("liaison", "陈静（区工商联联络员）", ["liaison"], ["区工商联"], None),
     ("command", "指挥中心值班员", ["command"], ["区司法局"], None),
+    ("petition", "钱芳（区信访办）", ["petition_office"], ["区信访办"], None),
+    ("court", "杨帆（区人民法院行政庭）", ["court"], ["区人民法院"], None),
+    ("procurator", "高远（区人民检察院）", ["procuratorate"], ["区人民检察院"], None),
+    ("police", "马骏（区公安局法制大队）", ["public_security"], ["区公安局"], None),
     ("reviewer", "赵律师（水江镇法律顾问）", ["legal_reviewer"], ["水江镇"], None),
     ("officer1", "张伟", ["officer"], ["水江镇"], "valid"),
     ("officer2", "李强", ["officer"], ["水江镇"], "valid"),
@@ -127,6 +132,8 @@ USERS: list[tuple[str, str, list[str], list[str], str | None]] = [
 # Supervision documents: who signs them (签发权) and who answers them for a unit (its leader).
 SIGNERS = ("signer",)
 RESPONDERS = (("officer1", "水江镇"), ("officer3", "三泉镇"), ("officer5", "西城街道"))
+# Liaison points (监督联系点): organisation, liaison.
+POINTS = (("区工商联", "liaison"),)
 REVOKE_REASON = "无故不参加年度通用法律知识培训考核，注销并收回执法证"
 
 
@@ -231,6 +238,17 @@ async def seed(settings: Settings, password: str | None) -> tuple[list[tuple[str
                 await UnitResponder.insert(
                     UnitResponder(
                         id=demo_id("responder", username), user=user_id, unit=unit_ids[unit], leader=True
+                    )
+                ).run()
+        for organisation, username in POINTS:
+            if not await LiaisonPoint.exists().where(LiaisonPoint.id == demo_id("point", organisation)):
+                await LiaisonPoint.insert(
+                    LiaisonPoint(
+                        id=demo_id("point", organisation),
+                        organisation=organisation,
+                        liaison_user_id=demo_id("user", username),
+                        active_from=date(2024, 1, 1),
+                        created_by=demo_id("user", "admin"),
                     )
                 ).run()
         return logins, password

@@ -26,6 +26,9 @@ APP_REGISTRY = AppRegistry(
         "backend.documents.piccolo_app",
         "backend.corrective.piccolo_app",
         "backend.publication.piccolo_app",
+        "backend.webhooks.piccolo_app",
+        "backend.channels.piccolo_app",
+        "backend.training.piccolo_app",
     ]
 )
 

@@ -42,6 +42,8 @@ class Settings:
     data_dir: Path
     database_url: str
     media_url: str
+    # How long `serve`/`migrate` wait for an unreachable database at start before giving up.
+    database_wait_s: int = 60
     redis_url: str | None = None
     redis_prefix: str = "fieldwatch"
     jwt_issuer: str = "fieldwatch"
@@ -51,6 +53,7 @@ class Settings:
     login_max_failures: int = 5
     login_lockout_s: int = 900
     login_rate_per_minute: int = 30
+    public_check_rate_per_minute: int = 20
     live_heartbeat_s: float = 25.0
     live_max_queue: int = 256
     position_min_interval_s: int = 5
@@ -88,6 +91,11 @@ class Settings:
     publication_days: tuple[tuple[str, int], ...] = (("penalty", 7), ("*", 20))
     withdrawal_days: int = 3
     public_rate_per_minute: int = 120
+    webhook_interval_s: float = 2.0  # how often due webhook deliveries are looked for and sent
+    # Channels (docs/channels.md): calendar days a procuratorate / public-security organ has to
+    # answer a transfer (移送) before an alert is raised, and a liaison's reports per hour.
+    transfer_answer_days: int = 10
+    liaison_reports_per_hour: int = 10
     # Map tiles for the command center and supervisors: "osm", "tianditu" (needs tianditu_key),
     # "offline" (no tiles: positions on a plain grid), or an https:// URL template.
     map_tiles: str = "osm"
@@ -156,6 +164,7 @@ class Settings:
             data_dir=data_dir,
             database_url=_env("DATABASE_URL") or f"sqlite:///{data_dir / 'fieldwatch.sqlite3'}",
             media_url=_env("MEDIA_URL") or f"file://{data_dir / 'media'}",
+            database_wait_s=_int("DATABASE_WAIT_SECONDS", 60),
             redis_url=_env("REDIS_URL"),
             redis_prefix=_env("REDIS_PREFIX", "fieldwatch") or "fieldwatch",
             jwt_issuer=_env("JWT_ISSUER", "fieldwatch") or "fieldwatch",
@@ -165,6 +174,7 @@ class Settings:
             login_max_failures=_int("LOGIN_MAX_FAILURES", 5),
             login_lockout_s=_int("LOGIN_LOCKOUT", 900),
             login_rate_per_minute=_int("LOGIN_RATE_PER_MINUTE", 30),
+            public_check_rate_per_minute=_int("PUBLIC_CHECK_RATE_PER_MINUTE", 20),
             live_heartbeat_s=float(_int("LIVE_HEARTBEAT", 25)),
             live_max_queue=_int("LIVE_MAX_QUEUE", 256),
             position_min_interval_s=_int("POSITION_MIN_INTERVAL", 5),
@@ -194,6 +204,9 @@ class Settings:
             publication_days=_days(_env("PUBLICATION_DAYS")),
             withdrawal_days=_int("WITHDRAWAL_DAYS", 3),
             public_rate_per_minute=_int("PUBLIC_RATE_PER_MINUTE", 120),
+            webhook_interval_s=float(_int("WEBHOOK_INTERVAL", 2)),
+            transfer_answer_days=_int("TRANSFER_ANSWER_DAYS", 10),
+            liaison_reports_per_hour=_int("LIAISON_REPORTS_PER_HOUR", 10),
             map_tiles=_env("MAP_TILES", "osm") or "osm",
             tianditu_key=_env("TIANDITU_KEY", "") or "",
             debug=(_env("DEBUG", "0") == "1"),

@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 5d3e94d946aca61cad25786b7aa88e543fec53a76698ec24c416f8df66f7bc4a
+// shell digest: b3c68d00e08a85c98408254b78f3088faee0fdaab83bc13c15421f249c96dc17
 
-const VERSION = 'fw-shell-v56';
+const VERSION = 'fw-shell-v57';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -23,7 +23,9 @@ const SHELL = [
   '/js/duty.js',
   '/js/enforcement.js',
   '/js/field-data.js',
+  '/js/i18n-channels.js',
   '/js/i18n-docs.js',
+  '/js/i18n-training.js',
   '/js/i18n.js',
   '/js/live.js',
   '/js/media.js',
@@ -33,6 +35,7 @@ const SHELL = [
   '/js/pages/actions.js',
   '/js/pages/cases.js',
   '/js/pages/clocks.js',
+  '/js/pages/channels.js',
   '/js/pages/command.js',
   '/js/pages/common.js',
   '/js/pages/documents-card.js',
@@ -52,6 +55,7 @@ const SHELL = [
   '/js/pages/spotcheck.js',
   '/js/pages/supervisor.js',
   '/js/pages/tasks.js',
+  '/js/pages/training.js',
   '/js/pages/watch.js',
   '/js/sender.js',
   '/js/store.js',
@@ -70,13 +74,17 @@ const SHELL = [
 const SHELL_SET = new Set(SHELL);
 const ON_DEMAND = new Set([
   '/js/documents.js',
+  '/js/i18n-channels.js',
   '/js/i18n-docs.js',
+  '/js/pages/channels.js',
+  '/js/i18n-training.js',
   '/js/pages/command.js',
   '/js/pages/documents-card.js',
   '/js/pages/documents.js',
   '/js/pages/inbox.js',
   '/js/pages/supervisor.js',
   '/js/pages/tasks.js',
+  '/js/pages/training.js',
   '/js/pages/watch.js',
   '/vendor/leaflet-1.9.4/leaflet.css',
   '/vendor/leaflet-1.9.4/leaflet.js',

@@ -38,6 +38,9 @@ LAYERS: list[set[str]] = [
     {"supervision"},
     {"documents"},
     {"corrective"},
+    {"channels"},
+    {"training"},
+    {"webhooks"},
     {"summary", "health"},
     {"app", "cli", "demo", "piccolo_conf"},  # composition: wires the domains together
 ]

@@ -255,3 +255,20 @@ def assert_problem(response, status: int, code: str) -> dict:
     assert body["type"].endswith(code) and body["title"] and body["detail"]
     assert "Traceback" not in response.text
     return body
+
+
+async def forget_evidence(where) -> None:  # type: ignore[no-untyped-def]
+    """Remove evidence rows a test stored in a store of its own (the suite shares one database and
+    `fieldwatch verify` must not meet a row whose bytes it cannot see), each with the audit entry a
+    removal needs, so verify does not report them as deleted behind the app's back."""
+    from backend.audit import services as audit
+    from backend.db import atomic
+    from backend.evidence.tables import Evidence
+    from backend.evidence.verify import REMOVED
+
+    async with atomic():
+        for row in await Evidence.select(Evidence.id).where(where):
+            await Evidence.delete().where(Evidence.id == row["id"]).run()
+            await audit.record(
+                None, REMOVED, "evidence", row["id"], {"reason": "test cleanup: another store"}
+            )

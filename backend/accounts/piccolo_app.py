@@ -4,6 +4,7 @@ from piccolo.conf.apps import AppConfig
 
 from backend.accounts.tables import (
     Certificate,
+    CertificateEvent,
     LoginFailure,
     Membership,
     RefreshToken,
@@ -20,6 +21,7 @@ APP_CONFIG = AppConfig(
         User,
         Membership,
         Certificate,
+        CertificateEvent,
         Session,
         RefreshToken,
         LoginFailure,

@@ -7,15 +7,32 @@ import secrets
 import unicodedata
 import uuid
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import msgspec
+import segno
 from piccolo.columns import Column
 from piccolo.columns.combination import Where
 
 from backend.accounts import schemas
-from backend.accounts.tables import Certificate, LoginFailure, Membership, RefreshToken, Session, User
+from backend.accounts.certificates import (
+    LABELS,
+    card_token,
+    check_transition,
+    effective_status,
+    read_card_token,
+    status_reason,
+)
+from backend.accounts.tables import (
+    Certificate,
+    CertificateEvent,
+    LoginFailure,
+    Membership,
+    RefreshToken,
+    Session,
+    User,
+)
 from backend.audit import services as audit
 from backend.db import atomic, current_engine, is_postgres, is_unique_violation
 from backend.db.querystrings import SelectHead
@@ -25,6 +42,7 @@ from backend.lib.deps import Notifier
 from backend.lib.errors import AppError, Errors
 from backend.lib.pagination import Page, decode_cursor, encode_cursor
 from backend.lib.passwords import hash_password, verify_password
+from backend.lib.signing import IntegrityKey
 from backend.org.services import require_units
 from backend.settings import Settings
 
@@ -100,16 +118,20 @@ async def live_sessions(session_ids: set[uuid.UUID]) -> set[uuid.UUID]:
 def certificate_view(row: dict[str, Any] | None) -> schemas.Certificate | None:
     if row is None:
         return None
-    status = row["status"]
-    if status == "valid" and row["expires_on"] < today_local():
-        status = "expired"
+    status = effective_status(row)
     return schemas.Certificate(
         number=row["number"],
         issued_on=row["issued_on"],
         expires_on=row["expires_on"],
-        status=status,
+        status=status,  # type: ignore[arg-type]
+        field=row.get("field") or "",
         revoked_reason=row["revoked_reason"],
         revoked_at=row["revoked_at"],
+        status_label=LABELS[status],
+        status_reason=status_reason(row),
+        status_on=row.get("status_on"),
+        recalled_on=row.get("recalled_on"),
+        recalled_received_by=row.get("recalled_received_by"),
     )
 
 
@@ -575,9 +597,15 @@ async def set_certificate(
         Certificate.number: data.number,
         Certificate.issued_on: data.issued_on,
         Certificate.expires_on: data.expires_on,
+        Certificate.field: data.field,
         Certificate.status: "valid",
         Certificate.revoked_reason: None,
         Certificate.revoked_at: None,
+        Certificate.status_reason: None,
+        Certificate.status_on: data.issued_on,
+        Certificate.recalled_on: None,
+        Certificate.recalled_received_by: None,
+        Certificate.recall_recorded_by: None,
         Certificate.updated_at: utcnow(),
     }
     try:
@@ -589,7 +617,8 @@ async def set_certificate(
                 raise AppError(
                     Errors.DUPLICATE, f"Certificate number {data.number} belongs to another officer."
                 )
-            if await Certificate.exists().where(Certificate.user == user_id):
+            previous = await Certificate.select(Certificate.status).where(Certificate.user == user_id).first()
+            if previous is not None:
                 await Certificate.update(values).where(Certificate.user == user_id).run()
             else:
                 await Certificate.insert(
@@ -601,6 +630,16 @@ async def set_certificate(
                         }
                     )
                 ).run()
+            await _history(
+                user_id,
+                data.number,
+                "issued",
+                previous["status"] if previous else None,
+                "valid",
+                "发证" if previous is None else "换发/续期",
+                data.issued_on,
+                actor,
+            )
             await audit.record(
                 actor,
                 "certificate.set",
@@ -624,26 +663,349 @@ async def get_certificate(user_id: uuid.UUID) -> schemas.Certificate:
     return view
 
 
-async def revoke_certificate(
-    actor: CurrentUser | None, user_id: uuid.UUID, reason: str
+async def _history(
+    user_id: uuid.UUID,
+    number: str,
+    change: str,
+    from_status: str | None,
+    to_status: str,
+    reason: str,
+    on: date,
+    actor: CurrentUser | None,
+) -> None:
+    await CertificateEvent.insert(
+        CertificateEvent(
+            id=uuid.uuid4(),
+            user=user_id,
+            number=number,
+            change=change,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            effective_on=on,
+            actor=actor.id if actor else None,
+            at=utcnow(),
+        )
+    ).run()
+
+
+def _not_future(on: date | None) -> date:
+    today = today_local()
+    if on is not None and on > today:
+        raise AppError(
+            Errors.VALIDATION,
+            "effective_on is in the future; record a change when it takes effect.",
+            errors=[{"key": "effective_on", "message": "in the future"}],
+        )
+    return on or today
+
+
+async def _certificate_row(user_id: uuid.UUID) -> dict[str, Any] | None:
+    query = Certificate.select().where(Certificate.user == user_id)
+    if is_postgres(current_engine()):
+        query = query.lock_rows()
+    return await query.first()
+
+
+async def change_certificate(
+    actor: CurrentUser | None,
+    user_id: uuid.UUID,
+    change: str,
+    reason: str,
+    on: date | None = None,
+    events: Notifier | None = None,
+    *,
+    audit_data: dict[str, Any] | None = None,
 ) -> schemas.Certificate:
-    """注销并收回: the certificate stops authorising any enforcement act from now on."""
+    """Suspend, reinstate, revoke (注销) or report lost: one step of the state machine, with its
+    reason and the date it takes effect, kept in the history and the audit log. A change that the
+    current status does not allow is a 409. ``events`` tells the officer's open sessions at once."""
     if actor is not None:
         await _officer(actor, user_id)
+    effective_on = _not_future(on)
     async with atomic():
-        updated = (
-            await Certificate.update(
+        await apply_certificate_change(actor, user_id, change, reason, effective_on, audit_data=audit_data)
+    if events is not None:
+        await events.notify("account.changed", user_id)
+    return await get_certificate(user_id)
+
+
+async def apply_certificate_change(
+    actor: CurrentUser | None,
+    user_id: uuid.UUID,
+    change: str,
+    reason: str,
+    on: date,
+    *,
+    audit_data: dict[str, Any] | None = None,
+) -> str:
+    """The change inside the caller's transaction (the annual run applies many in one); returns the
+    new status."""
+    row = await _certificate_row(user_id)
+    to = check_transition(change, row)
+    assert row is not None
+    now = utcnow()
+    values: dict[Column | str, Any] = {
+        Certificate.status: to,
+        Certificate.status_reason: reason if to != "valid" else None,
+        Certificate.status_on: on,
+        Certificate.updated_at: now,
+    }
+    if to == "revoked":
+        values[Certificate.revoked_reason] = reason
+        values[Certificate.revoked_at] = now
+    await Certificate.update(values).where(Certificate.id == row["id"]).run()
+    past = {"suspend": "suspended", "reinstate": "reinstated", "revoke": "revoked", "lose": "lost"}[change]
+    await _history(user_id, row["number"], past, effective_status(row), to, reason, on, actor)
+    await audit.record(
+        actor,
+        f"certificate.{past}",
+        "user",
+        user_id,
+        {"reason": reason, "effective_on": str(on), "number": row["number"], **(audit_data or {})},
+    )
+    return to
+
+
+async def revoke_certificate(
+    actor: CurrentUser | None,
+    user_id: uuid.UUID,
+    reason: str,
+    events: Notifier | None = None,
+    on: date | None = None,
+) -> schemas.Certificate:
+    """注销: the certificate stops authorising any enforcement act from now on; the card is then
+    recalled (收回, ``recall_certificate``)."""
+    return await change_certificate(actor, user_id, "revoke", reason, on, events)
+
+
+async def reissue_certificate(
+    actor: CurrentUser, user_id: uuid.UUID, data: schemas.CertificateReissue, events: Notifier | None = None
+) -> schemas.Certificate:
+    """补发: a lost card is replaced by one with a new number; the lost card's QR then shows it was
+    replaced."""
+    await _officer(actor, user_id)
+    if data.expires_on <= data.issued_on:
+        raise AppError(
+            Errors.VALIDATION,
+            "expires_on must be after issued_on.",
+            errors=[{"key": "expires_on", "message": "must be after issued_on"}],
+        )
+    try:
+        async with atomic():
+            row = await _certificate_row(user_id)
+            check_transition("reissue", row)
+            assert row is not None
+            if data.number == row["number"] or await Certificate.exists().where(
+                Certificate.number == data.number
+            ):
+                raise AppError(Errors.DUPLICATE, f"Certificate number {data.number} is already in use.")
+            await (
+                Certificate.update(
+                    {
+                        Certificate.number: data.number,
+                        Certificate.issued_on: data.issued_on,
+                        Certificate.expires_on: data.expires_on,
+                        Certificate.status: "valid",
+                        Certificate.status_reason: None,
+                        Certificate.status_on: data.issued_on,
+                        Certificate.updated_at: utcnow(),
+                    }
+                )
+                .where(Certificate.id == row["id"])
+                .run()
+            )
+            await _history(
+                user_id,
+                data.number,
+                "reissued",
+                "lost",
+                "valid",
+                data.reason or "挂失补发",
+                data.issued_on,
+                actor,
+            )
+            await audit.record(
+                actor,
+                "certificate.reissued",
+                "user",
+                user_id,
+                {"old_number": row["number"], "number": data.number, "expires_on": str(data.expires_on)},
+            )
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise AppError(Errors.DUPLICATE, f"Certificate number {data.number} is already in use.") from None
+        raise
+    if events is not None:
+        await events.notify("account.changed", user_id)
+    return await get_certificate(user_id)
+
+
+async def recall_certificate(
+    actor: CurrentUser, user_id: uuid.UUID, data: schemas.CertificateRecall
+) -> schemas.Certificate:
+    """收回: the revoked card was handed back, on a date, to a named person."""
+    await _officer(actor, user_id)
+    on = _not_future(data.recalled_on)
+    async with atomic():
+        row = await _certificate_row(user_id)
+        if row is None:
+            raise AppError(Errors.NOT_FOUND, "This officer has no enforcement certificate.")
+        if row["status"] != "revoked":
+            raise AppError(
+                Errors.CERTIFICATE_TRANSITION,
+                f"Only a revoked card is recalled; this one is {effective_status(row)}.",
+                status_now=effective_status(row),
+                change="recall",
+            )
+        if row["recalled_on"] is not None:
+            raise AppError(
+                Errors.CERTIFICATE_TRANSITION,
+                f"The card was already recalled on {row['recalled_on'].isoformat()}.",
+                status_now="revoked",
+                change="recall",
+            )
+        await (
+            Certificate.update(
                 {
-                    Certificate.status: "revoked",
-                    Certificate.revoked_reason: reason,
-                    Certificate.revoked_at: utcnow(),
+                    Certificate.recalled_on: on,
+                    Certificate.recalled_received_by: data.received_by,
+                    Certificate.recall_recorded_by: actor.id,
                     Certificate.updated_at: utcnow(),
                 }
             )
-            .where(Certificate.user == user_id)
-            .returning(Certificate.id)
+            .where(Certificate.id == row["id"])
+            .run()
         )
-        if not updated:
-            raise AppError(Errors.NOT_FOUND, "This officer has no enforcement certificate.")
-        await audit.record(actor, "certificate.revoked", "user", user_id, {"reason": reason})
+        await _history(
+            user_id,
+            row["number"],
+            "recalled",
+            "revoked",
+            "revoked",
+            f"收回，接收人：{data.received_by}",
+            on,
+            actor,
+        )
+        await audit.record(
+            actor,
+            "certificate.recalled",
+            "user",
+            user_id,
+            {"recalled_on": str(on), "received_by": data.received_by, "number": row["number"]},
+        )
     return await get_certificate(user_id)
+
+
+async def certificate_history(viewer: CurrentUser, user_id: uuid.UUID) -> list[schemas.CertificateChange]:
+    """The officer's own history, or any for a supervisor or admin (the reasons may be personal:
+    a colleague sees the status, not its history)."""
+    if viewer.id != user_id and not viewer.has_any("admin", "supervisor"):
+        raise AppError(Errors.NOT_FOUND, "No such user.")
+    await get_user(viewer, user_id)
+    rows = await (
+        CertificateEvent.select()
+        .where(CertificateEvent.user == user_id)
+        .order_by(CertificateEvent.at, ascending=False)
+    )
+    return [
+        schemas.CertificateChange(
+            change=r["change"],
+            number=r["number"],
+            from_status=r["from_status"],
+            to_status=r["to_status"],
+            reason=r["reason"],
+            effective_on=r["effective_on"],
+            at=r["at"],
+        )
+        for r in rows
+    ]
+
+
+async def unrecalled_certificates(viewer: CurrentUser) -> list[schemas.UnrecalledCard]:
+    """Revoked cards not yet handed back (注销未收回), oldest revocation first."""
+    if not viewer.has_any("admin", "supervisor"):
+        raise AppError(Errors.FORBIDDEN, "Only supervisors see the cards still to recall.")
+    rows = await (
+        Certificate.select(
+            Certificate.user,
+            Certificate.number,
+            Certificate.revoked_at,
+            Certificate.status_reason,
+            Certificate.revoked_reason,
+            Certificate.status_on,
+            Certificate.user.display_name.as_alias("name"),
+        )
+        .where((Certificate.status == "revoked") & Certificate.recalled_on.is_null())
+        .order_by(Certificate.revoked_at)
+    )
+    return [
+        schemas.UnrecalledCard(
+            user_id=r["user"],
+            display_name=r["name"],
+            number=r["number"],
+            revoked_on=r["status_on"],
+            reason=r["status_reason"] or r["revoked_reason"] or "",
+        )
+        for r in rows
+    ]
+
+
+# --- the card's QR and the public check ------------------------------------------------------------
+
+
+async def card_qr(viewer: CurrentUser, user_id: uuid.UUID, key: IntegrityKey, origin: str) -> schemas.CardQr:
+    """The officer's own card, or one a supervisor or admin prints."""
+    if viewer.id != user_id and not viewer.has_any("admin", "supervisor"):
+        raise AppError(Errors.NOT_FOUND, "No such user.")
+    await get_user(viewer, user_id)
+    row = (
+        await Certificate.select(Certificate.id, Certificate.number)
+        .where(Certificate.user == user_id)
+        .first()
+    )
+    if row is None:
+        raise AppError(Errors.NOT_FOUND, "This officer has no enforcement certificate.")
+    token = card_token(key, row["id"], row["number"])
+    url = f"{origin.rstrip('/')}/c/{token}"
+    svg = segno.make(url, error="m").svg_inline(scale=4)
+    return schemas.CardQr(token=token, url=url, svg=svg)
+
+
+async def public_certificate(key: IntegrityKey, token: str) -> schemas.PublicCertificate | None:
+    """The live status of the card a token names; None when the server did not sign the token."""
+    card = read_card_token(key, token)
+    if card is None:
+        return None
+    row = await (
+        Certificate.select(
+            Certificate.user,
+            Certificate.number,
+            Certificate.field,
+            Certificate.issued_on,
+            Certificate.expires_on,
+            Certificate.status,
+            Certificate.user.display_name.as_alias("name"),
+        )
+        .where(Certificate.id == card.certificate_id)
+        .first()
+    )
+    if row is None:
+        return None
+    status = effective_status(row)
+    if row["number"] != card.number:
+        status = "replaced"  # the card was lost and re-issued under a new number
+    units = await Membership.select(Membership.unit.name.as_alias("name")).where(
+        Membership.user == row["user"]
+    )
+    return schemas.PublicCertificate(
+        name=row["name"],
+        units=sorted(u["name"] for u in units),
+        number=card.number,
+        field=row["field"] or "",
+        issued_on=row["issued_on"],
+        expires_on=row["expires_on"],
+        status=status,
+        status_label=LABELS[status],
+        checked_at=utcnow(),
+    )

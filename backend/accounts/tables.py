@@ -28,6 +28,10 @@ ROLES = (
     "liaison",
     "command",
     "admin",
+    "petition_office",
+    "court",
+    "procuratorate",
+    "public_security",
 )
 
 
@@ -72,6 +76,29 @@ class Certificate(Table, tablename="certificates"):
     revoked_reason = Text(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz(default=TimestamptzNow())
+    field = Varchar(length=60, default="")  # 执法领域 / 执法类别 printed on the card
+    # Why and from which date the current status holds (suspension, revocation, loss, re-issue).
+    status_reason = Text(null=True, default=None)
+    status_on = Date(null=True, default=None)
+    # 收回: the physical card handed back after a revocation: when, and who received it.
+    recalled_on = Date(null=True, default=None)
+    recalled_received_by = Varchar(length=100, null=True, default=None)
+    recall_recorded_by = UUID(null=True, default=None)
+
+
+class CertificateEvent(Table, tablename="certificate_events"):
+    """One change of a certificate's status, with its reason and the date it takes effect."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, index=True)
+    number = Varchar(length=40)
+    change = Varchar(length=20)  # issued | suspended | reinstated | revoked | lost | reissued | recalled
+    from_status = Varchar(length=16, null=True, default=None)
+    to_status = Varchar(length=16)
+    reason = Text(default="")
+    effective_on = Date()
+    actor = UUID(null=True, default=None)
+    at = Timestamptz(default=TimestamptzNow(), index=True)
 
 
 class Session(Table, tablename="auth_sessions"):

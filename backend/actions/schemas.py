@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -69,3 +69,6 @@ class Action(msgspec.Struct):
     recording_required: bool = False
     recording_missing: bool = False
     case_ids: list[uuid.UUID] = []
+    # The outcome that confirmed it illegal, revoked or changed it ({outcome, decision_number,
+    # decided_on}); null while the act stands.
+    reversed: dict[str, Any] | None = None

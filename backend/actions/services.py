@@ -13,13 +13,13 @@ import msgspec
 from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 
-from backend.accounts.services import certificate_view
+from backend.accounts.certificates import require_valid_certificate
 from backend.accounts.tables import User
 from backend.actions import schemas
 from backend.actions.tables import Action, ActionOfficer
 from backend.alerts.services import announce, raise_alert, record_alert
 from backend.audit import services as audit
-from backend.db import atomic, is_postgres, is_unique_violation
+from backend.db import atomic, is_postgres, is_unique_violation, json_value
 from backend.db.querystrings import SelectHead, expand_in
 from backend.evidence.services import list_for
 from backend.evidence.tables import Evidence
@@ -84,7 +84,7 @@ LEFT JOIN enforcement_items i ON i.id = {{}}
 _OFFICERS_SQL = """
 SELECT u.id, u.display_name, u.roles, u.active,
   EXISTS (SELECT 1 FROM memberships m WHERE m."user" = u.id AND m.unit = {}) AS member,
-  c.number, c.issued_on, c.expires_on, c.status, c.revoked_reason, c.revoked_at
+  c.number, c.issued_on, c.expires_on, c.status, c.revoked_reason, c.status_reason
 FROM users u LEFT JOIN certificates c ON c."user" = u.id
 WHERE u.id IN ({})
 """
@@ -139,19 +139,11 @@ async def _check_rules(
                 officer_id=officer_id,
                 officer_name=name,
             )
-        cert = certificate_view(user if user["number"] is not None else None)
-        if cert is None or cert.status != "valid":
-            status = cert.status if cert else "missing"
-            raise await _refuse(
-                events,
-                actor,
-                data,
-                Errors.CERTIFICATE_INVALID,
-                f"The enforcement certificate of {name} is {status}.",
-                officer_id=officer_id,
-                officer_name=name,
-                certificate_status=status,
-            )
+        try:
+            await require_valid_certificate(officer_id, name=name, row=user)
+        except AppError as refused:
+            extra = {k: v for k, v in refused.extra.items() if v is not None}
+            raise await _refuse(events, actor, data, refused.error, refused.detail, **extra) from None
     if not context["may_act"]:
         on = data.occurred_at.astimezone(BEIJING).date()
         raise await _refuse(
@@ -262,6 +254,14 @@ def link_cases(case_links: CaseLinks) -> None:
     _case_links = case_links
 
 
+async def set_reversal(action_ids: list[uuid.UUID], reversal: dict[str, Any] | None) -> None:
+    """Mark actions as reversed by a reconsideration or court outcome (or clear the mark). The
+    outcome is recorded by the channels domain, above this one; the mark is kept on the row so the
+    feed shows it without a join. Runs in the caller's transaction, which audits the change."""
+    if action_ids:
+        await Action.update({Action.reversal: reversal}).where(Action.id.is_in(action_ids)).run()
+
+
 _PAGE_OFFICERS_SQL = """
 SELECT ao.action, u.id AS officer_id, u.display_name
 FROM action_officers ao LEFT JOIN users u ON u.id = ao.officer
@@ -333,6 +333,7 @@ def _view(
         case_ids=case_ids,
         recording_required=bool(r["recording_required"]),
         recording_missing=bool(r["recording_required"]) and r["recording_at"] is None,
+        reversed=json_value(r.get("reversal")),
     )
 
 

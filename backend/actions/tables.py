@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from piccolo.columns import (
+    JSON,
     UUID,
     Boolean,
     DoublePrecision,
@@ -57,6 +58,9 @@ class Action(Table, tablename="actions"):
     recording_required = Boolean(default=False)
     recording_at = Timestamptz(null=True, default=None)
     recording_alerted_at = Timestamptz(null=True, default=None)
+    # Set when a reconsideration or court outcome recorded in the channels domain confirmed the act
+    # illegal, revoked or changed it: {outcome, decision_number, decided_on}; null while it stands.
+    reversal = JSON(null=True, default=None)
 
 
 class ActionOfficer(Table, tablename="action_officers"):

@@ -122,6 +122,7 @@ class Case(msgspec.Struct):
     allowed_steps: list[str]
     clocks: list[Clock] = []
     hearing: dict[str, Any] | None = None
+    reversed: dict[str, Any] | None = None  # the reversing outcome (确认违法 / 撤销 / 变更), if any
 
 
 class Clock(msgspec.Struct):

@@ -15,8 +15,7 @@ from typing import Any
 
 import msgspec
 
-from backend.accounts.services import certificate_view
-from backend.accounts.tables import Certificate
+from backend.accounts.certificates import require_valid_certificate
 from backend.actions.schemas import Party
 from backend.actions.services import missing_recordings
 from backend.actions.tables import Action
@@ -195,6 +194,7 @@ async def _view(viewer: CurrentUser, row: dict[str, Any], item: dict[str, Any] |
         action_ids=[a["action"] for a in actions],
         transfer=json_value(row["transfer"]),
         override=json_value(row["override"]),
+        reversed=json_value(row.get("reversal")),
         served_on=row["served_on"],
         closed_at=row["closed_at"],
         created_by=row["created_by"],
@@ -236,19 +236,6 @@ async def list_cases(
 
 
 # --- changes ------------------------------------------------------------------------------------
-
-
-async def _require_certified(actor: CurrentUser) -> None:
-    cert = certificate_view(await Certificate.select().where(Certificate.user == actor.id).first())
-    if cert is None or cert.status != "valid":
-        status = cert.status if cert else "missing"
-        raise AppError(
-            Errors.CERTIFICATE_INVALID,
-            f"Your enforcement certificate is {status}; you cannot perform enforcement acts.",
-            officer_id=str(actor.id),
-            officer_name=actor.display_name,
-            certificate_status=status,
-        )
 
 
 def _require_step(viewer: CurrentUser, row: dict[str, Any], step: str) -> None:
@@ -320,7 +307,7 @@ async def create_case(
         return await get_case(actor, case_id), True
     if not _acts_for(actor, data.unit_id):
         raise AppError(Errors.FORBIDDEN, "Only officers of the unit open its cases.")
-    await _require_certified(actor)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     await _item(data.item_id)
     if not await unit_may_act(data.unit_id, data.item_id, today_local()):
         raise AppError(Errors.ITEM_NOT_AUTHORISED, "The unit may not act on this item today.")
@@ -385,6 +372,7 @@ async def update_case(
     row = await _row(actor, case_id)
     _require_step(actor, row, "update")
     _check_version(row, data.version)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     changes: dict[Any, Any] = {Case.status: "investigating"}
     audit_data: dict[str, Any] = {}
     if data.summary is not msgspec.UNSET:
@@ -419,6 +407,7 @@ async def submit_review(
     row = await _row(actor, case_id)
     _require_step(actor, row, "submit-review")
     _check_version(row, data.version)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     proposal = data.proposed_decision
     changes: dict[Any, Any] = {Case.status: "review"}
     audit_data: dict[str, Any] = {}
@@ -480,7 +469,7 @@ async def decide(
     row = await _row(actor, case_id)
     _require_step(actor, row, "decision")
     _check_version(row, data.version)
-    await _require_certified(actor)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     item = await _item(row["item"])
     proposed_fine, proposed_measures = _num(row["proposed_fine"]), json_value(row["proposed_measures"]) or []
     fine = data.fine if data.fine is not None else proposed_fine
@@ -595,7 +584,7 @@ async def serve(
     row = await _row(actor, case_id)
     _require_step(actor, row, "serve")
     _check_version(row, data.version)
-    await _require_certified(actor)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     if data.served_on > today_local():
         raise AppError(Errors.VALIDATION, "served_on is in the future.", errors=[{"key": "served_on"}])
     changes = {Case.status: "served", Case.served_on: data.served_on, Case.serve_method: data.method}
@@ -620,7 +609,7 @@ async def close(
     row = await _row(actor, case_id)
     _require_step(actor, row, "close")
     _check_version(row, data.version)
-    await _require_certified(actor)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     item = await _item(row["item"])
     if criminal_reached(item, _num(row["amount_involved"])) and not json_value(row["override"]):
         await _criminal_alert(events, actor, row, "Closing attempted on a case that must be transferred")
@@ -640,7 +629,7 @@ async def transfer(
     row = await _row(actor, case_id)
     _require_step(actor, row, "transfer")
     _check_version(row, data.version)
-    await _require_certified(actor)
+    await require_valid_certificate(actor.id, name=actor.display_name)
     if data.transferred_on > today_local():
         raise AppError(
             Errors.VALIDATION, "transferred_on is in the future.", errors=[{"key": "transferred_on"}]
@@ -737,6 +726,13 @@ async def override(
         "at": datetime.now(UTC).isoformat(),
     }
     return await _save(events, actor, row, {Case.override: record}, "case.override", record)
+
+
+async def set_reversal(case_ids: list[uuid.UUID], reversal: dict[str, Any] | None) -> None:
+    """Mark cases as reversed by a reconsideration or court outcome (or clear it); see
+    ``actions.services.set_reversal``. Not a change of the case's own content: the version stays."""
+    if case_ids:
+        await Case.update({Case.reversal: reversal}).where(Case.id.is_in(case_ids)).run()
 
 
 async def cases_of_actions(action_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:

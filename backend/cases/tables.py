@@ -56,6 +56,8 @@ class Case(Table, tablename="cases"):
     override = JSON(null=True, default=None)
     # 听证 (第六十四条): notified_on, requested_on, notice_on, hearing_on as ISO dates.
     hearing = JSON(null=True, default=None)
+    # As on actions: the reversing outcome (确认违法 / 撤销 / 变更) from the channels domain, or null.
+    reversal = JSON(null=True, default=None)
     created_by: ForeignKey[User] = ForeignKey(references=_ref("User", "backend.accounts.tables"))
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow())

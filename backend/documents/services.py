@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from backend.accounts import capabilities
+from backend.accounts.certificates import require_valid_certificate
 from backend.actions import services as actions
 from backend.alerts.services import announce, record_alert
 from backend.alerts.tables import Alert
@@ -592,6 +593,8 @@ async def respond(
     row, scope = await _row(actor, document_id)
     if not _responds(scope, row):
         raise AppError(Errors.FORBIDDEN, "Only the unit's responder answers a document.")
+    if actor.has_any("officer"):  # an officer answering for the unit acts in office
+        await require_valid_certificate(actor.id, name=actor.display_name)
     await _require_open(row)
     if row["type"] == "check_record" or row["status"] not in AWAITING:
         raise AppError(
@@ -645,6 +648,8 @@ async def request_review(
     row, scope = await _row(actor, document_id)
     if not _responds(scope, row):
         raise AppError(Errors.FORBIDDEN, "Only the unit's responder asks for a review.")
+    if actor.has_any("officer"):  # an officer answering for the unit acts in office
+        await require_valid_certificate(actor.id, name=actor.display_name)
     await _require_open(row)
     if row["review_requested_at"] is not None:
         raise AppError(Errors.DOCUMENT_STATE, "A review was already requested.")

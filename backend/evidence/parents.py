@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from backend.accounts.certificates import require_valid_certificate
 from backend.lib.auth import CurrentUser
 from backend.lib.errors import AppError, Errors
 
@@ -66,10 +67,18 @@ class LookedUpParent:
 
 
 _kinds: dict[str, ParentKind] = {}
+_enforcement: set[str] = set()
 
 
-def register(parent_type: str, kind: ParentKind) -> None:
+def register(parent_type: str, kind: ParentKind, *, enforcement: bool = False) -> None:
+    """``enforcement``: adding evidence to such a record is an enforcement act, so an officer adding
+    it needs a certificate valid at that moment (an on-site action, a case, a spot-check answer, a
+    unit's answer to a supervision document)."""
     _kinds[parent_type] = kind
+    if enforcement:
+        _enforcement.add(parent_type)
+    else:
+        _enforcement.discard(parent_type)
 
 
 def kind_of_parent(parent_type: str) -> ParentKind:
@@ -80,7 +89,13 @@ def kind_of_parent(parent_type: str) -> ParentKind:
 
 
 async def resolve(actor: CurrentUser, parent_type: str, parent_id: uuid.UUID, *, write: bool) -> Parent:
-    return await kind_of_parent(parent_type).resolve(actor, parent_id, write=write)
+    """The record (404 when it is not the actor's); to add to an enforcement record an officer's
+    certificate must be valid now: checked when a streamed upload starts, when a resumable upload is
+    created and again when it finishes."""
+    parent = await kind_of_parent(parent_type).resolve(actor, parent_id, write=write)
+    if write and parent_type in _enforcement and actor.has_any("officer"):
+        await require_valid_certificate(actor.id, name=actor.display_name)
+    return parent
 
 
 async def visible(actor: CurrentUser, parent_type: str, parent_id: uuid.UUID, unit_id: uuid.UUID) -> bool:

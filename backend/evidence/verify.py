@@ -118,12 +118,31 @@ async def _rows() -> list[dict[str, Any]]:
     return await Evidence.select().order_by(Evidence.received_at)
 
 
+# A record may leave only with an audit entry saying so (REMOVED, written in the same transaction);
+# an upload entry whose row is gone without one means the row was deleted behind the app's back.
+REMOVED = "evidence.removed"
+DELETED = "its upload entry is in the audit log but the record is gone (deleted outside the app)"
+
+
+async def _removed() -> set[str]:
+    rows = await AuditEntry.select(AuditEntry.object_id).where(
+        (AuditEntry.action == REMOVED) & (AuditEntry.object_type == "evidence")
+    )
+    return {r["object_id"] for r in rows}
+
+
+async def _deleted(recorded: dict[str, dict[str, Any]], rows: list[dict[str, Any]]) -> list[str]:
+    present = {str(r["id"]) for r in rows} | await _removed()
+    return sorted(evidence_id for evidence_id in recorded if evidence_id not in present)
+
+
 async def check_records(store: MediaStore, key: IntegrityKey) -> list[str]:
     """For ``/audit/verify``: each row against its upload entry, and each stored object against its
     SHA-256 (a sealed fingerprint that still matches spares the re-hash). Reports, raises nothing."""
     recorded = await _upload_entries()
-    problems = []
-    for row in await _rows():
+    rows = await _rows()
+    problems = [f"evidence {evidence_id}: {DELETED}" for evidence_id in await _deleted(recorded, rows)]
+    for row in rows:
         for problem in binding_problems(row, recorded.get(str(row["id"]))):
             problems.append(f"evidence {row['id']}: {problem}")
         for t in integrity.targets(row):
@@ -145,7 +164,10 @@ async def verify_all(
     changed object is an alert and an audit entry."""
     recorded = await _upload_entries()
     rows = await _rows()
-    found: list[dict[str, Any]] = []
+    found: list[dict[str, Any]] = [
+        {"id": evidence_id, "which": "row", "problem": DELETED}
+        for evidence_id in await _deleted(recorded, rows)
+    ]
     for index, row in enumerate(rows, 1):
         for problem in binding_problems(row, recorded.get(str(row["id"]))):
             found.append({"id": str(row["id"]), "which": "row", "problem": problem})

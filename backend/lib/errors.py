@@ -71,6 +71,22 @@ class Errors:
     USER_NOT_FOUND = ErrorCode("user.not_found", 422, "A referenced user does not exist")
     DELEGATION_INVALID = ErrorCode("delegation.invalid", 422, "The delegation is not valid")
     CERTIFICATE_INVALID = ErrorCode("certificate.invalid", 422, "The enforcement certificate is not valid")
+    CERTIFICATE_TRANSITION = ErrorCode(
+        "certificate.invalid_transition", 409, "The certificate's status does not allow this change"
+    )
+    CERTIFICATE_TOKEN_INVALID = ErrorCode(
+        "certificate.token_invalid", 404, "The code was not issued by the server or was altered"
+    )
+    TRAINING_NOT_ON_LIST = ErrorCode(
+        "training.not_on_list", 422, "The officer is not on the training's list (or the card is not genuine)"
+    )
+    TRAINING_NO_EXAM = ErrorCode("training.no_exam", 422, "The training has no exam")
+    TRAINING_IMPORT_INVALID = ErrorCode(
+        "training.import_invalid", 422, "Some rows cannot be matched or are wrong; nothing was written"
+    )
+    ASSESSMENT_CHANGED = ErrorCode(
+        "assessment.changed", 409, "The annual run's result changed since the preview"
+    )
     CERTIFICATE_NOT_OFFICER = ErrorCode(
         "certificate.not_officer", 422, "Only officers hold enforcement certificates"
     )
@@ -183,6 +199,7 @@ class Errors:
     CORRECTIVE_STATE = ErrorCode(
         "corrective_action.invalid_state", 409, "Not possible in the corrective action's state"
     )
+    CHANNEL_STATE = ErrorCode("channel_item.invalid_state", 409, "Not possible in the channel item's state")
     INTERNAL = ErrorCode("internal", 500, "Internal server error")
     UNAVAILABLE = ErrorCode("service.unavailable", 503, "A backing service is unavailable")
 

@@ -95,6 +95,9 @@ class Client:
 
 
 HEARTBEAT = '{"type":"heartbeat"}'
+# Told to a user's open sockets when their account changed (roles kept): the app reloads /me, so a
+# certificate revoked or suspended shows on the officer's phone at once. Not stored, no id.
+ME_CHANGED = '{"type":"me.changed"}'
 
 
 class Hub:
@@ -185,7 +188,8 @@ class Hub:
     async def rescope(self, user_id: uuid.UUID) -> None:
         """This user's account or sessions changed (an admin's change, a logout, a replayed refresh
         token): reload each of their sockets' session. Still valid with the same roles: the socket
-        carries on with the new units. Ended, disabled, or other roles: it closes with 4401, and the
+        carries on with the new units and is told ``me.changed`` (the app reloads the user: a
+        certificate's status, say). Ended, disabled, or other roles: it closes with 4401, and the
         app reconnects as who the user is now (the screens it shows depend on the roles)."""
         for client in [c for c in self.clients if c.audience.user_id == user_id]:
             try:
@@ -204,6 +208,8 @@ class Hub:
             client.user = user
             client.audience = Audience.of(user)
             self._close_at_access_end(client)
+            with contextlib.suppress(asyncio.QueueFull):
+                client.queue.put_nowait(ME_CHANGED)
 
     async def _run(self, subscriber: Subscriber) -> None:
         async for message in subscriber.iter_events():

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from backend.accounts.certificates import require_valid_certificate
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import utcnow
 from backend.lib.errors import AppError, Errors
@@ -37,6 +38,9 @@ def _position(row: dict[str, Any]) -> schemas.OfficerPosition:
 async def record_position(
     user: CurrentUser, data: schemas.PositionCreate, min_interval_s: int, events: Publisher
 ) -> schemas.OfficerPosition:
+    """Going on duty and staying on it: every ping is an enforcement officer reporting for duty, so
+    it needs a certificate valid now (an SOS is never refused: it does not come through here)."""
+    await require_valid_certificate(user.id, name=user.display_name)
     now = utcnow()
     latest = (
         await LatestPosition.select(LatestPosition.received_at)

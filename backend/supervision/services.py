@@ -16,6 +16,7 @@ import segno
 
 from backend.accounts import schemas as account_schemas
 from backend.accounts import services as accounts
+from backend.accounts.certificates import require_valid_certificate
 from backend.accounts.tables import Membership, User
 from backend.alerts.services import announce, raise_alert, record_alert
 from backend.audit import services as audit
@@ -404,6 +405,7 @@ async def answer_parent(actor: CurrentUser, check_id: uuid.UUID) -> dict[str, An
     row = await SpotCheck.select().where(SpotCheck.id == check_id).first()
     if row is None or row["officer_id"] != actor.id:
         raise AppError(Errors.NOT_FOUND, "No such spot-check.")
+    await require_valid_certificate(actor.id, name=actor.display_name)
     if row["status"] == "overdue" or (row["status"] == "requested" and utcnow() > row["due_at"]):
         raise AppError(Errors.SPOT_CHECK_LATE, f"The deadline passed at {row['due_at'].isoformat()}.")
     if row["status"] != "requested":

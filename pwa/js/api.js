@@ -84,7 +84,7 @@ function officerMessage(err, ctx) {
   const self = Boolean(id && ctx.me && id === String(ctx.me));
   if (err.code === 'certificate.invalid') {
     const given = x.certificate_status || (ctx.states && id ? (ctx.states instanceof Map ? ctx.states.get(id) : ctx.states[id]) : '');
-    const state = ['expired', 'suspended', 'revoked', 'missing'].includes(given) ? given : 'invalid';
+    const state = ['expired', 'suspended', 'revoked', 'lost', 'missing'].includes(given) ? given : 'invalid';
     const what = t(`err.certificate.state.${state}`);
     if (self) return t('err.certificate.invalid.self', { what });
     if (name) return t('err.certificate.invalid.partner', { name, what });

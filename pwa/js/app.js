@@ -12,12 +12,12 @@ import {
   setReachabilityHandler,
 } from './api.js';
 import { getNetState, onNetChange, setServerReachable, withSync } from './net.js';
-import { flush, serverReached } from './sender.js';
+import { flush, releaseHeld, serverReached } from './sender.js';
 import { keepFieldDataFresh, refreshFieldData } from './field-data.js';
 import { h, restoreValues } from './dom.js';
 import { loginPage } from './pages/login.js';
 import { officerPage } from './pages/officer.js';
-import { adminPage, liaisonPage, noRolePage } from './pages/roles.js';
+import { adminPage, noRolePage } from './pages/roles.js';
 import { isResponder } from './caps.js';
 
 /** Role → route, in the order that picks the home page of a user with several roles. */
@@ -28,6 +28,10 @@ const ROLE_ROUTES = [
   ['invited_supervisor', 'invited'],
   ['legal_reviewer', 'reviewer'],
   ['liaison', 'liaison'],
+  ['petition_office', 'registrar'],
+  ['court', 'registrar'],
+  ['procuratorate', 'organ'],
+  ['public_security', 'organ'],
   ['officer', 'officer'],
   // Not a role: the person a unit names to answer supervision documents (see userRoutes).
   ['responder', 'inbox'],
@@ -39,7 +43,9 @@ const PAGES = {
   supervisor: { load: () => import('./pages/supervisor.js'), name: 'supervisorPage', title: 'supervisor.title' },
   invited: { load: () => import('./pages/spotcheck.js'), name: 'invitedHomePage', title: 'invited.title' },
   reviewer: { load: () => import('./pages/review.js'), name: 'reviewerPage', title: 'reviewer.title' },
-  liaison: { render: liaisonPage, title: 'liaison.title' },
+  liaison: { load: () => import('./pages/channels.js'), name: 'liaisonHomePage', title: 'liaison.title' },
+  registrar: { load: () => import('./pages/channels.js'), name: 'registrarPage', title: 'registrar.title' },
+  organ: { load: () => import('./pages/channels.js'), name: 'organPage', title: 'organ.title' },
   officer: { render: officerPage, title: 'officer.title' },
   inbox: { load: () => import('./pages/inbox.js'), name: 'inboxPage', title: 'inbox.title' },
 };
@@ -65,6 +71,15 @@ const SUBPAGES = [
   ['documents/:id', { roles: ['supervisor', 'command'], allow: isResponder, load: () => import('./pages/documents.js'), name: 'documentPage', title: 'doc.title' }],
   ['tasks', { roles: ['supervisor', 'officer'], allow: isResponder, load: () => import('./pages/tasks.js'), name: 'tasksPage', title: 'task.title' }],
   ['tasks/:id', { roles: ['supervisor', 'officer'], allow: isResponder, load: () => import('./pages/tasks.js'), name: 'taskPage', title: 'task.detailTitle' }],
+  // Supervision channels: the inbox for supervisors, the unit's forwarded reports; one item for
+  // everyone the server lets see it (its reporter, the registering office, the unit, the bureau).
+  ['channels', { roles: ['supervisor', 'admin', 'officer', 'legal_reviewer'], allow: isResponder, load: () => import('./pages/channels.js'), name: 'channelInboxPage', title: 'ch.inbox' }],
+  ['channels/:id', { roles: ['supervisor', 'admin', 'officer', 'legal_reviewer', 'liaison', 'petition_office', 'court'], allow: isResponder, load: () => import('./pages/channels.js'), name: 'channelItemPage', title: 'ch.detail' }],
+  ['trainings', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'trainingsPage', title: 'tr.listTitle' }],
+  ['trainings/year/:year', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'trainingsPage', title: 'tr.listTitle' }],
+  ['trainings/:id', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'trainingPage', title: 'tr.title' }],
+  ['assessments/:year', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'assessmentPage', title: 'tr.runTitle' }],
+  ['officer/training', { roles: ['officer'], load: () => import('./pages/training.js'), name: 'myTrainingPage', title: 'tr.mineTitle' }],
   ['evidence/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin', 'invited_supervisor'], allow: isResponder, load: () => import('./pages/evidence.js'), name: 'evidencePage', title: 'evidence.title' }],
 ];
 
@@ -305,7 +320,10 @@ async function sync() {
   const before = JSON.stringify(getCachedUser());
   try {
     await withSync(async () => {
-      await fetchMe();
+      const me = await fetchMe();
+      if (me && me.certificate && me.certificate.status === 'valid' && (me.roles || []).includes('officer')) {
+        await releaseHeld(me.id);
+      }
       await flush();
     });
     refreshFieldData(getCachedUser()).catch(() => {});
@@ -317,6 +335,10 @@ async function sync() {
   }
   if (hasSession() && JSON.stringify(getCachedUser()) !== before && current.route !== 'login') rerender();
 }
+
+// The server tells an officer's open socket when their account changed (a certificate revoked or
+// suspended, say): reload it at once rather than at the next sync.
+window.addEventListener('fw:me-changed', () => sync());
 
 // ---- service worker -----------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ const zh = {
   'inbox.waiting': '待回复',
   'inbox.done': '已回复和已办结',
   'inbox.empty': '目前没有需要回复的监督文书。',
+  'inbox.channels': '转来的监督反映和涉诉信访',
+  'supervisor.channels': '监督渠道收件箱（联系点反映、信访、涉诉）',
 
   'supervisor.docsCard': '待回复文书',
   'supervisor.docsCount': '{n} 份',
@@ -252,6 +254,8 @@ const en = {
   'inbox.waiting': 'Awaiting your answer',
   'inbox.done': 'Answered and closed',
   'inbox.empty': 'No document is waiting for an answer.',
+  'inbox.channels': 'Reports, petitions and lawsuits about your unit',
+  'supervisor.channels': 'Channels inbox (liaison reports, petitions, lawsuits)',
 
   'supervisor.docsCard': 'Documents awaiting response',
   'supervisor.docsCount': '{n}',

@@ -53,6 +53,25 @@ export async function retry(id) {
   requestFlush();
 }
 
+/**
+ * The officer's certificate is valid again (reinstated, renewed): what it held back is queued once
+ * more. Records refused over a partner's certificate stay for the officer to edit.
+ */
+export async function releaseHeld(userId) {
+  let released = 0;
+  for (const entry of await entries()) {
+    const e = entry.error;
+    if (entry.state !== 'attention' || !e || e.code !== 'certificate.invalid') continue;
+    const who = e.extra && e.extra.officer_id;
+    if (who && String(who) !== String(userId)) continue;
+    entry.state = 'waiting';
+    entry.error = null;
+    await put(entry);
+    released += 1;
+  }
+  return released;
+}
+
 /** A refusal the officer must look at (4xx other than an expired session or a rate limit). */
 function isRefusal(e) {
   return e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 408 && e.status !== 429;

@@ -20,6 +20,19 @@ export function statusBadge(status, { cls = 'status', keys = 'status', testid = 
   return h('span', { class: `${cls} ${cls}--${status}`, 'data-status': status, 'data-testid': testid }, t(`${keys}.${status}`));
 }
 
+/**
+ * An act a reconsideration or a court confirmed illegal, revoked or changed (the record's
+ * `reversed`: { outcome, decision_number }): a line that says so, or null while it stands.
+ */
+export function reversedNote(record, { inline = false } = {}) {
+  const r = record && record.reversed;
+  if (!r) return null;
+  const text = t('reversed.note', { outcome: r.outcome, number: r.decision_number });
+  return inline
+    ? h('span', { class: 'row__meta reversed', 'data-testid': 'reversed' }, text)
+    : h('p', { class: 'alert alert--static reversed', 'data-testid': 'reversed' }, text);
+}
+
 /** "加载中…" as a status line (`cls`: its classes). */
 export function loadingLine(cls = 'muted loading') {
   return h('p', { class: cls, role: 'status' }, t('common.loading'));

@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -44,6 +45,14 @@ DEMO_PASSWORD = "fuzz-demo-password"
 EXAMPLES = int(os.environ.get("FIELDWATCH_FUZZ_EXAMPLES", "10"))
 ROLES = {"officer": "officer1", "supervisor": "supervisor", "admin": "admin"}
 REVIEWER = "reviewer"
+# The channels' outside roles (demo accounts), fuzzed on the channels' operations only.
+CHANNEL_ROLES = {
+    "liaison": "liaison",
+    "petition_office": "petition",
+    "court": "court",
+    "procuratorate": "procurator",
+    "public_security": "police",
+}
 # The demo's second supervisor, with signing rights: drafts documents for the fuzzing supervisor to
 # issue (签发 takes a second person) and issues the fuzzing supervisor's own. officer1, the fuzzing
 # officer, is the demo's responder of 水江镇, so it answers that unit's documents.
@@ -77,6 +86,8 @@ class Target:
     user_ids: dict[str, str]
     # path parameter name → ids of real objects the fuzzer may aim at (never its own accounts)
     pools: dict[str, list[str]] = field(default_factory=dict)
+    # objects a fuzzed DELETE may remove, apart from the pools the other operations aim at
+    disposable: dict[str, list[str]] = field(default_factory=dict)
     spare_admin: tuple[str, str] = ("", "")  # (id, username) of the throw-away account
 
     def login(self, username: str, password: str = DEMO_PASSWORD) -> dict[str, Any]:
@@ -193,6 +204,24 @@ def _seed(target: Target) -> None:
     )
     target.spare_admin = (spare_user["id"], spare)
     documents, tasks, attachments = _seed_documents(target, unit)
+    channel_pools = _seed_channels(target, unit, item, case["id"], action["id"], officer2)
+    webhook_pools = _seed_webhooks(target, officer2)
+    training = _ok(
+        httpx.post(
+            f"{base}/trainings",
+            headers=supervisor,
+            json={
+                "title": "模糊测试培训",
+                "format": "以案释法",
+                "organiser_unit_id": unit,
+                "held_on": datetime.now(UTC).date().isoformat(),
+                "hours": 2,
+                "unit_ids": [unit],
+                "has_exam": True,
+            },
+        )
+    )
+    card = _ok(httpx.get(f"{base}/users/{me['id']}/certificate/qr", headers=supervisor))
     mine = {*target.user_ids.values(), spare_user["id"]}
     users = [u["id"] for u in _ok(httpx.get(f"{base}/users", params={"limit": 200}, headers=admin))["items"]]
     target.pools = {
@@ -213,8 +242,123 @@ def _seed(target: Target) -> None:
         "upload_id": [upload.headers["Location"].rstrip("/").rsplit("/", 1)[-1]],
         "document_id": documents,
         "task_id": tasks,
+        **channel_pools,
+        **webhook_pools,
+        "training_id": [training["id"]],
+        "token": [card["token"]],  # a card's QR (the public check)
         # the year the calendar library carries and one it does not (provisional)
         "year": [str(datetime.now(UTC).year), "2099"],
+    }
+
+
+def _seed_webhooks(target: Target, officer: dict[str, str]) -> dict[str, list[str]]:
+    """Webhook endpoints (to a closed loopback port) with a delivery each: their path parameters;
+    and two more that only the fuzzed DELETE aims at, so it never removes the others."""
+    base, admin = f"{target.url}/api/v1", target.headers["admin"]
+    endpoints = [
+        _ok(
+            httpx.post(
+                f"{base}/webhooks",
+                headers=admin,
+                json={"url": "http://127.0.0.1:9/fuzz", "event_types": ["action.created"]},
+            )
+        )["id"]
+        for _ in range(3)
+    ]
+    page = _ok(httpx.get(f"{base}/actions", params={"limit": 1}, headers=officer))["items"][0]
+    body = {k: page[k] for k in ("unit_id", "item_id", "kind", "officer_ids", "address")}
+    body |= {"occurred_at": datetime.now(UTC).isoformat(), "location": page["location"] or None}
+    _ok(httpx.post(f"{base}/actions", headers=officer, json=body))
+    deliveries: list[str] = []
+    deadline = time.monotonic() + 20  # the server's webhook job turns the event into deliveries
+    while len(deliveries) < len(endpoints) and time.monotonic() < deadline:
+        deliveries = [
+            d["id"]
+            for e in endpoints
+            for d in _ok(httpx.get(f"{base}/webhooks/{e}/deliveries", headers=admin))
+        ]
+        time.sleep(0.2)
+    assert len(deliveries) >= len(endpoints), "no webhook deliveries were made"
+    target.disposable["endpoint_id"] = [
+        _ok(
+            httpx.post(
+                f"{base}/webhooks",
+                headers=admin,
+                json={"url": "http://127.0.0.1:9/fuzz-delete", "event_types": ["alert.raised"]},
+            )
+        )["id"]
+        for _ in range(2)
+    ]
+    return {"endpoint_id": endpoints, "delivery_id": deliveries}
+
+
+def _seed_channels(
+    target: Target, unit: str, item: str, case_id: str, action_id: str, officer: dict[str, str]
+) -> dict[str, list[str]]:
+    """A liaison's report (forwarded to the unit), a lawsuit with an outcome and a petition about
+    the case, and a case transferred to the demo's procuratorate: the channels' path parameters."""
+    base = f"{target.url}/api/v1"
+    supervisor, today = target.headers["supervisor"], datetime.now(UTC).date().isoformat()
+    report = _ok(
+        httpx.post(
+            f"{base}/channels/reports",
+            headers=target.headers["liaison"],
+            json={"title": "模糊测试反映", "category": "其他", "address": "水江镇", "unit_id": unit},
+        )
+    )
+    _ok(
+        httpx.post(
+            f"{base}/channels/items/{report['id']}/forward", headers=supervisor, json={"question": "请说明"}
+        )
+    )
+    registration = {"received_on": today, "unit_id": unit, "case_id": case_id, "action_id": action_id}
+    lawsuit = _ok(
+        httpx.post(
+            f"{base}/channels/lawsuits",
+            headers=target.headers["court"],
+            json={"title": "模糊测试诉讼", "reference": f"FZ-{uuid.uuid4().hex[:8]}", **registration},
+        )
+    )
+    judged = _ok(
+        httpx.post(
+            f"{base}/channels/items/{lawsuit['id']}/outcomes",
+            headers=target.headers["court"],
+            json={"outcome": "撤销", "decided_on": today, "decision_number": f"FZ-{uuid.uuid4().hex[:8]}"},
+        )
+    )
+    petition = _ok(
+        httpx.post(
+            f"{base}/channels/petitions",
+            headers=target.headers["petition_office"],
+            json={"title": "模糊测试信访", "reference": f"FZ-{uuid.uuid4().hex[:8]}", **registration},
+        )
+    )
+    moved = _ok(
+        httpx.post(
+            f"{base}/cases",
+            headers=officer,
+            json={"unit_id": unit, "item_id": item, "summary": "模糊测试移送"},
+        )
+    )
+    moved = _ok(
+        httpx.patch(
+            f"{base}/cases/{moved['id']}", headers=officer, json={"version": 1, "investigation": "涉嫌犯罪"}
+        )
+    )
+    _ok(
+        httpx.post(
+            f"{base}/cases/{moved['id']}/transfer",
+            headers=officer,
+            json={"organ": "区人民检察院", "transferred_on": today, "receipt_number": "FZ-1"},
+        )
+    )
+    transfers = _ok(httpx.get(f"{base}/channels/transfers", headers=supervisor))
+    points = _ok(httpx.get(f"{base}/channels/points", headers=supervisor))
+    return {
+        "channel_item_id": [report["id"], lawsuit["id"], petition["id"]],
+        "outcome_id": [judged["outcomes"][0]["id"]],
+        "transfer_id": [t["id"] for t in transfers if t["case_id"] == moved["id"]],
+        "point_id": [p["id"] for p in points],
     }
 
 
@@ -323,7 +467,7 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
         assert demo.returncode == 0, demo.stderr
         with api_process(data, **env) as url:
             target = Target(url=url, log_dir=data, headers={}, user_ids={})
-            for role, username in {**ROLES, "legal_reviewer": REVIEWER}.items():
+            for role, username in {**ROLES, "legal_reviewer": REVIEWER, **CHANNEL_ROLES}.items():
                 pair = target.login(username)
                 target.headers[role] = {"Authorization": f"Bearer {pair['access_token']}"}
                 target.user_ids[role] = pair["user"]["id"]
@@ -352,8 +496,11 @@ def _operations(schema: schemathesis.BaseSchema, keep: Callable[[str, str], bool
 
 def _aim(case: schemathesis.Case, target: Target, data: st.DataObject) -> None:
     """Point each path parameter at a real object about half the time, so the fuzzer gets past 404."""
+    deleting = case.method.upper() == "DELETE"
     for name in list(case.path_parameters or {}):
-        pool = target.pools.get(name)
+        pool = (
+            target.disposable.get(name) if deleting and name in target.disposable else target.pools.get(name)
+        )
         if pool:
             chosen = data.draw(st.sampled_from([None, *pool]), label=name)
             if chosen is not None:
@@ -420,6 +567,25 @@ def test_no_server_error_as_legal_reviewer(fuzz_target: Target, fuzz_schema: sch
     )
     me = httpx.get(f"{fuzz_target.url}/api/v1/me", headers=fuzz_target.headers["legal_reviewer"])
     assert me.status_code == 200, me.text
+
+
+@pytest.mark.parametrize("role", list(CHANNEL_ROLES))
+def test_no_server_error_in_the_channels(
+    role: str, fuzz_target: Target, fuzz_schema: schemathesis.BaseSchema
+) -> None:
+    """The channels' outside roles on the channels' operations (elsewhere they hold no rights)."""
+
+    def prepare(case: schemathesis.Case, data: st.DataObject) -> dict[str, str]:
+        _aim(case, fuzz_target, data)
+        return fuzz_target.headers[role]
+
+    _fuzz(
+        _operations(fuzz_schema, lambda method, path: path.startswith("/api/v1/channels")),
+        fuzz_target,
+        prepare,
+    )
+    me = httpx.get(f"{fuzz_target.url}/api/v1/me", headers=fuzz_target.headers[role])
+    assert me.status_code == 200 and role in me.json()["roles"], me.text
 
 
 def test_no_server_error_ending_its_own_session(

@@ -35,17 +35,19 @@ from tests.servers import api_process
 # within the unit(s) they belong to"): for them nothing is foreign; they are the matrix's controls.
 ALL_SEEING = {"admin", "supervisor", "command"}
 # The organisation tree, the item catalogue and the working-day calendar's years are shared by design
-# ("admin writes, all read"): a year is nobody's record.
-SHARED_KINDS = {"unit_id", "item_id", "year"}
+# ("admin writes, all read"): a year is nobody's record; a card's QR token is public by design.
+# Webhook endpoints are the admin's district-wide configuration, nobody's township record.
+SHARED_KINDS = {"unit_id", "item_id", "year", "token", "endpoint_id", "delivery_id"}
 # Probed like the roles: an officer who answers its unit's supervision documents (a capability).
 EXTRA_PROBERS = ["responder"]
 EVIDENCE_ID = str(uuid.uuid4())  # no evidence of the task: the control's completion is refused with 422
 SHARED_LISTS = {"/api/v1/units", "/api/v1/items"}
-# Lists whose rows are not township records (the checklist is one set of questions for everyone).
-NOT_RECORDS = {"/api/v1/spot-checks/checklist"}
+# Lists whose rows are not township records (the checklist is one set of questions for everyone;
+# webhook endpoints are the admin's configuration, refused to every other role: test_webhooks.py).
+NOT_RECORDS = {"/api/v1/spot-checks/checklist", "/api/v1/webhooks"}
 # 执法公示 is public by design (no sign-in, published records only, nothing personal):
 # tests/integration/test_publication.py checks what it shows and that it never finds an unpublished case.
-PUBLIC_PREFIX = "/api/v1/public/"
+PUBLIC_PREFIX = "/api/v1/public/publications"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TUS = {"Tus-Resumable": "1.0.0"}
 
@@ -86,6 +88,35 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/corrective-actions/{task_id}/complete": {
         "json": {"note": "已整改完毕", "evidence_ids": [EVIDENCE_ID]}
     },
+    "POST /api/v1/channels/items/{channel_item_id}/assign": {"json": {"user_id": str(uuid.uuid4())}},
+    "POST /api/v1/channels/items/{channel_item_id}/forward": {"json": {"question": "矩阵说明"}},
+    "POST /api/v1/channels/items/{channel_item_id}/explain": {"json": {"text": "矩阵单位说明"}},
+    "POST /api/v1/channels/items/{channel_item_id}/dismiss": {"json": {"reason": "矩阵不予处理"}},
+    "POST /api/v1/channels/items/{channel_item_id}/outcomes": {
+        "json": {"outcome": "维持", "decided_on": _today(), "decision_number": f"MX-{uuid.uuid4().hex[:8]}"}
+    },
+    "POST /api/v1/channels/outcomes/{outcome_id}/change": {
+        "json": {"outcome": "维持", "decided_on": _today(), "reason": "矩阵改判"}
+    },
+    "POST /api/v1/channels/transfers/{transfer_id}/accept": {
+        "json": {"received_on": _today(), "number": "MX-R"}
+    },
+    "POST /api/v1/channels/transfers/{transfer_id}/return": {
+        "json": {"returned_on": _today(), "reason": "矩阵退回"}
+    },
+    "POST /api/v1/users/{user_id}/certificate/suspend": {"json": {"reason": "矩阵暂停"}},
+    "POST /api/v1/users/{user_id}/certificate/reinstate": {"json": {"reason": "矩阵恢复"}},
+    "POST /api/v1/users/{user_id}/certificate/lost": {"json": {"reason": "矩阵挂失"}},
+    "POST /api/v1/users/{user_id}/certificate/reissue": {
+        "json": {"number": "MX-REISSUE", "issued_on": "2025-01-01", "expires_on": "2030-01-01"}
+    },
+    "POST /api/v1/users/{user_id}/certificate/recall": {"json": {"received_by": "矩阵科长"}},
+    "POST /api/v1/trainings/{training_id}/attendance": {
+        "json": {"entries": [{"officer_id": str(uuid.UUID(int=1)), "status": "present"}]}
+    },
+    "POST /api/v1/trainings/{training_id}/scores": {"json": {"scores": [{"username": "nobody", "score": 1}]}},
+    "PUT /api/v1/assessments/{year}/rules": {"json": {"min_hours": 0}},
+    "POST /api/v1/assessments/{year}/run": {"json": {"digest": "0" * 64}},
     "HEAD /api/v1/uploads/{upload_id}": {"headers": TUS},
     "DELETE /api/v1/uploads/{upload_id}": {"headers": TUS},
     "PATCH /api/v1/uploads/{upload_id}": {
@@ -408,6 +439,14 @@ REMOVED_CHECKS = {
         lambda scope, viewer, row: True,
         "document_id",
         "responder GET /api/v1/supervision-documents/{document_id}",
+    ),
+    # a channel item's scope: every report, petition and lawsuit as if it were the viewer's
+    "channel item detail": (
+        "backend.channels.services",
+        "_may_view",
+        lambda scope, row: True,
+        "channel_item_id",
+        "liaison GET /api/v1/channels/items/{channel_item_id}",
     ),
     # a corrective action's scope: every task as if it were the viewer's
     "corrective action detail": (

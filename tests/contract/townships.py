@@ -1,7 +1,8 @@
 """Two townships built through the API, each with a user of every role (plus a second officer and the
 unit's document responder) and an object of every kind: action, case, evidence (of an action, a
 case, a spot-check, a document's answer, a corrective action), spot-check, alert, upload,
-invitation, position, an issued supervision document, corrective actions. The scope matrix probes
+invitation, position, an issued supervision document, corrective actions, channel items (a report,
+a lawsuit with its outcome, a petition), a transfer, a liaison point. The scope matrix probes
 one township's objects as the other's users."""
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import httpx
 from tests.conftest import PASSWORD, unique
 from tests.integration.evidence.photos import phone_photo
 
-# Path parameter kinds that are not township records: the item both towns act on, and calendar years
-# (one working-day calendar for everyone, "admin writes, all read", like the units and items).
-SHARED = {"item_id", "year"}
+# Path parameter kinds that are not township records: the item both towns act on, calendar years
+# (one working-day calendar for everyone, "admin writes, all read", like the units and items), and
+# the token on a certificate card's QR (the public check: anyone may read it, by design).
+SHARED = {"item_id", "year", "token"}
 YEAR = str(date.today().year)
 # Beyond one user per role: a second officer, and an officer who answers the unit's supervision
 # documents (its responder, an account capability).
@@ -327,7 +329,199 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
             headers=supervisor,
         )
     )
+    # Channels: the town's liaison reports on the town (forwarded, so the unit sees it); its court
+    # and petition office register a lawsuit (with an outcome) and a petition about its case; a case
+    # transferred to the town's unit by name (where its procuratorate and police users sit); a
+    # liaison point; a closed case over the criminal threshold of the town's own item.
+    today = date.today().isoformat()
+    report = _ok(
+        await client.post(
+            "/api/v1/channels/reports",
+            json={
+                "title": "矩阵反映",
+                "category": "不作为",
+                "address": "矩阵地址",
+                "unit_id": town.unit,
+                "anonymous": True,
+            },
+            headers=town.headers["liaison"],
+        )
+    )
+    _ok(
+        await client.post(
+            f"/api/v1/channels/items/{report['id']}/forward",
+            json={"question": "矩阵说明"},
+            headers=supervisor,
+        )
+    )
+    registration = {
+        "reference": unique("MXR"),
+        "received_on": today,
+        "unit_id": town.unit,
+        "case_id": case["id"],
+    }
+    lawsuit = _ok(
+        await client.post(
+            "/api/v1/channels/lawsuits",
+            json={"title": "矩阵诉讼", **registration, "action_id": action["id"]},
+            headers=town.headers["court"],
+        )
+    )
+    judged = _ok(
+        await client.post(
+            f"/api/v1/channels/items/{lawsuit['id']}/outcomes",
+            json={"outcome": "撤销", "decided_on": today, "decision_number": unique("MXJ")},
+            headers=town.headers["court"],
+        )
+    )
+    petition = _ok(
+        await client.post(
+            "/api/v1/channels/petitions",
+            json={"title": "矩阵信访", **registration, "reference": unique("MXP")},
+            headers=town.headers["petition_office"],
+        )
+    )
+    point = _ok(
+        await client.post(
+            "/api/v1/channels/points",
+            json={
+                "organisation": unique("矩阵联系点"),
+                "liaison_user_id": town.users["liaison"],
+                "active_from": today,
+            },
+            headers=supervisor,
+        )
+    )
+    # A training the town's officers must attend, the officer's card token, and a revoked card not
+    # yet recalled (a fresh officer, so the town's own officers keep acting).
+    training = _ok(
+        await client.post(
+            "/api/v1/trainings",
+            json={
+                "title": "矩阵培训",
+                "format": "法律知识培训",
+                "organiser_unit_id": town.unit,
+                "held_on": date.today().isoformat(),
+                "hours": 2,
+                "unit_ids": [town.unit],
+                "has_exam": True,
+            },
+            headers=supervisor,
+        )
+    )
+    unit_name = _ok(await client.get(f"/api/v1/units/{town.unit}", headers=supervisor))["name"]
+    moved = _ok(
+        await client.post(
+            "/api/v1/cases",
+            json={"unit_id": town.unit, "item_id": world.item, "summary": "矩阵移送"},
+            headers=officer,
+        )
+    )
+    moved = _ok(
+        await client.patch(
+            f"/api/v1/cases/{moved['id']}",
+            json={"version": moved["version"], "investigation": "涉嫌犯罪"},
+            headers=officer,
+        )
+    )
+    _ok(
+        await client.post(
+            f"/api/v1/cases/{moved['id']}/transfer",
+            json={"organ": unit_name, "transferred_on": today, "receipt_number": unique("MXT")},
+            headers=officer,
+        )
+    )
+    transfers = _ok(await client.get("/api/v1/channels/transfers", headers=supervisor))
+    transfer = next(t for t in transfers if t["case_id"] == moved["id"])
+    own_item = _ok(
+        await client.post(
+            "/api/v1/items",
+            json={
+                "code": unique("MXC"),
+                "name": "矩阵刑事门槛事项",
+                "kind": "penalty",
+                "owner_unit_id": town.unit,
+                "criminal_threshold": {"amount_involved_at_least": 50000},
+            },
+            headers=town.headers["admin"],
+        )
+    )
+    fined = _ok(
+        await client.post(
+            "/api/v1/cases",
+            json={"unit_id": town.unit, "item_id": own_item["id"], "summary": "矩阵罚款"},
+            headers=officer,
+        )
+    )
+    fined = _ok(
+        await client.patch(
+            f"/api/v1/cases/{fined['id']}",
+            json={"version": fined["version"], "amount_involved": 60000, "proposed_decision": {"fine": 1000}},
+            headers=officer,
+        )
+    )
+    fined = _ok(await client.post(f"/api/v1/cases/{fined['id']}/decision", json={}, headers=officer))
+    fined = _ok(
+        await client.post(f"/api/v1/cases/{fined['id']}/serve", json={"served_on": today}, headers=officer)
+    )
+    _ok(
+        await client.post(
+            f"/api/v1/cases/{fined['id']}/override", json={"reason": "矩阵已与检察院会商"}, headers=supervisor
+        )
+    )
+    _ok(await client.post(f"/api/v1/cases/{fined['id']}/close", json={}, headers=officer))
+    # A webhook endpoint: district-wide configuration an admin keeps (no township's record).
+    endpoint = _ok(
+        await client.post(
+            "/api/v1/webhooks",
+            json={
+                "url": "http://127.0.0.1:9/matrix",
+                "event_types": ["alert.raised"],
+                "unit_ids": [town.unit],
+            },
+            headers=town.headers["admin"],
+        )
+    )
+    card = _ok(await client.get(f"/api/v1/users/{town.users['officer']}/certificate/qr", headers=supervisor))
+    admin = town.headers["admin"]
+    revoked = _ok(
+        await client.post(
+            "/api/v1/users",
+            json={
+                "username": unique(f"mx-{town.key}-revoked"),
+                "password": PASSWORD,
+                "display_name": "矩阵注销",
+                "roles": ["officer"],
+                "unit_ids": [town.unit],
+            },
+            headers=admin,
+        )
+    )
+    today = date.today()
+    _ok(
+        await client.put(
+            f"/api/v1/users/{revoked['id']}/certificate",
+            json={
+                "number": unique("MXR"),
+                "issued_on": (today - timedelta(days=100)).isoformat(),
+                "expires_on": (today + timedelta(days=365)).isoformat(),
+            },
+            headers=admin,
+        )
+    )
+    _ok(
+        await client.post(
+            f"/api/v1/users/{revoked['id']}/certificate/revoke", json={"reason": "矩阵注销"}, headers=admin
+        )
+    )
     town.objects = {
+        "endpoint_id": [endpoint["id"]],
+        # Admin-only operations, compared as shared kinds: the guard refuses a unit-bound role before
+        # any lookup, so no delivery need exist for the probe.
+        "delivery_id": [missing_id()],
+        "training_id": [training["id"]],
+        "token": [card["token"]],
+        "revoked_card": [revoked["id"]],  # not a path parameter: a row of the list still to recall
         "unit_id": [town.unit],
         "user_id": [town.users["officer"]],
         "item_id": [world.item],
@@ -347,6 +541,10 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
         "invitation_id": [invitation["invitation"]["id"]],
         "document_id": [draft["id"]],
         "task_id": [assigned["id"], unit_task["id"]],
+        "channel_item_id": [report["id"], lawsuit["id"], petition["id"]],
+        "outcome_id": [judged["outcomes"][0]["id"]],
+        "transfer_id": [transfer["id"]],
+        "point_id": [point["id"]],
         "year": [YEAR],
     }
 

@@ -283,6 +283,10 @@ async def test_language_toggle_is_remembered(page: Page, password: str) -> None:
         ("reviewer", "reviewer", "法制审核"),
         ("invited", "invited", "特邀监督员"),
         ("liaison", "liaison", "监督联系点"),
+        ("petition", "registrar", "涉法涉诉和信访登记"),
+        ("court", "registrar", "涉法涉诉和信访登记"),
+        ("procurator", "organ", "移送案件"),
+        ("police", "organ", "移送案件"),
     ],
 )
 async def test_role_homes(page: Page, password: str, username: str, route: str, heading: str) -> None:

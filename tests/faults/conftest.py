@@ -34,7 +34,8 @@ async def forget_evidence_stored_elsewhere(migrated: None):  # type: ignore[no-u
     from datetime import UTC, datetime
 
     from backend.evidence.tables import Evidence
+    from tests.conftest import forget_evidence
 
     started = datetime.now(UTC)
     yield
-    await Evidence.delete().where(Evidence.received_at >= started).run()
+    await forget_evidence(Evidence.received_at >= started)

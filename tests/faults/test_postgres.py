@@ -160,3 +160,37 @@ async def test_terminated_connections_and_a_closed_database_give_503_then_recove
         after = _check_refusals(await _load(client, headers, 1.0))
         assert after[503] == 0 and after[200] > 0 and after[201] > 0, after
         assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_the_server_waits_for_a_database_not_accepting_connections_yet() -> None:
+    """`serve` and `migrate` start before the database does (a host rebooting): they wait and say so,
+    then go on by themselves once it accepts connections."""
+    import sys
+
+    name = f"{urlsplit(URL).path.strip('/')}_late_{uuid.uuid4().hex[:6]}"
+    await _admin(f'CREATE DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDWATCH_")}
+        env |= {
+            "FIELDWATCH_DATABASE_URL": _with_database(URL, name),
+            "FIELDWATCH_DATABASE_WAIT_SECONDS": "60",
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "backend.cli",
+            "migrate",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        done = asyncio.ensure_future(proc.communicate())
+        await asyncio.sleep(4)
+        assert proc.returncode is None  # still waiting, not given up
+        await _admin(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+        out, err = (b.decode() for b in await asyncio.wait_for(done, timeout=120))
+        assert proc.returncode == 0, err
+        assert "waiting for the database at" in err and "migrations applied" in out
+        assert "Traceback" not in err
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

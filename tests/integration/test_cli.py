@@ -208,3 +208,22 @@ def test_migrating_an_existing_sqlite_database_lets_actions_go_without_a_gps_fix
             " VALUES ('a0000000-0000-0000-0000-000000000002', 'inspection', '无定位', '', 'recorded', '')"
         )
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_an_unreachable_database_is_waited_for_then_named_without_its_password(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDWATCH_")}
+    env |= {
+        "FIELDWATCH_DATA_DIR": str(tmp_path),
+        # A port nothing listens on (refused at once), with a password that must not be printed.
+        "FIELDWATCH_DATABASE_URL": "postgresql://fieldwatch:s3cret-pw@127.0.0.1:9/fieldwatch",
+        "FIELDWATCH_DATABASE_WAIT_SECONDS": "3",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "migrate"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    assert "waiting for the database at 127.0.0.1:9/fieldwatch" in done.stderr
+    assert "error: the database at 127.0.0.1:9/fieldwatch cannot be reached" in done.stderr
+    assert "FIELDWATCH_DATABASE_WAIT_SECONDS" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "s3cret-pw" not in done.stderr + done.stdout

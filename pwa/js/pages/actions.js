@@ -20,7 +20,7 @@ import {
   setFlash,
   takeFlash,
 } from '../enforcement.js';
-import { card, loadError, loadingLine } from '../widgets.js';
+import { card, loadError, loadingLine, reversedNote } from '../widgets.js';
 
 
 function actionItem(a) {
@@ -32,7 +32,8 @@ function actionItem(a) {
       h('span', { class: 'row__meta' }, a.unit_name),
       party ? h('span', { class: 'row__meta' }, `${t('action.party')}${t('common.colon')}${party}`) : null,
       a.address ? h('span', { class: 'row__meta' }, a.address) : null,
-      a.recording_missing ? h('span', { class: 'row__meta row__warn', 'data-testid': 'row-recording-missing' }, t('action.recordingNone')) : null));
+      a.recording_missing ? h('span', { class: 'row__meta row__warn', 'data-testid': 'row-recording-missing' }, t('action.recordingNone')) : null,
+      reversedNote(a, { inline: true })));
 }
 
 export function actionsPage({ user }) {
@@ -200,6 +201,7 @@ export function actionPage({ user, params, navigate }) {
       a.recording_missing
         ? h('p', { class: 'notice notice--warn', role: 'alert', 'data-testid': 'recording-missing' }, t('action.recordingMissing'))
         : null,
+      reversedNote(a),
       card({ text: a.item_name || a.item_code },
         facts([
           [t('action.item'), `${a.item_code} ${a.item_name}`],

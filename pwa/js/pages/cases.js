@@ -22,7 +22,7 @@ import {
   splitMeasures,
   takeFlash,
 } from '../enforcement.js';
-import { card, loadError, loadingLine, statusBadge } from '../widgets.js';
+import { card, loadError, loadingLine, reversedNote, statusBadge } from '../widgets.js';
 import { draftFromButton } from '../caps.js';
 import { evidenceGrid } from './actions.js';
 
@@ -47,6 +47,7 @@ export function caseRow(c, extra) {
       c.party && c.party.name ? h('span', { class: 'row__meta' }, `${t('case.party')}${t('common.colon')}${c.party.name}`) : null,
       fine != null ? h('span', { class: 'row__meta' }, `${t('case.proposedFine')}${t('common.colon')}${money(fine)}`) : null,
       h('span', { class: 'row__meta' }, `${c.unit_name || ''} · ${formatDateTime(c.updated_at || c.created_at)}`),
+      reversedNote(c, { inline: true }),
       extra || null));
 }
 
@@ -502,6 +503,7 @@ export function casePage({ user, params, restore }) {
 
     fill(body,
       stepper(c),
+      reversedNote(c),
       ...flags(c),
       conflict ? h('p', { class: 'alert', role: 'alert', 'data-testid': 'conflict' }, t('case.conflict')) : null,
       conflict ? unsavedCard(conflict) : null,

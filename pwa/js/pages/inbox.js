@@ -70,6 +70,8 @@ export function inboxPage({ user, onLogout }) {
     h('p', { class: 'lead' }, t('inbox.intro'), ' ', h('span', { class: 'inbox__unread' }, t('inbox.unread'), ' ', badge)),
     card('inbox.waiting', waiting, state),
     tasksCard,
+    // Reports the bureau forwarded to the unit, petitions and lawsuits about it (pages/channels.js).
+    h('a', { class: 'btn btn--secondary btn--block', href: '#/channels', 'data-testid': 'inbox-channels' }, t('inbox.channels')),
     card('inbox.done', done),
     accountCard(user, onLogout));
   return { node, cleanup: () => stream.stop() };

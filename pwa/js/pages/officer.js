@@ -21,7 +21,7 @@ const EXPIRY_WARNING_DAYS = 30;
 /** Effective certificate state: a "valid" certificate past its expiry date counts as expired. */
 export function certificateState(cert) {
   if (!cert) return 'none';
-  const status = ['valid', 'expired', 'suspended', 'revoked'].includes(cert.status) ? cert.status : 'none';
+  const status = ['valid', 'expired', 'suspended', 'revoked', 'lost'].includes(cert.status) ? cert.status : 'none';
   if (status === 'valid' && cert.expires_on) {
     const left = daysUntil(cert.expires_on);
     if (left !== null && left < 0) return 'expired';
@@ -29,7 +29,64 @@ export function certificateState(cert) {
   return status;
 }
 
-function certificateCard(cert) {
+const QR_KEY = 'fw.certqr';
+
+/**
+ * The card's check code (a QR of a server-signed link): anyone scanning it sees the certificate's
+ * live status. Kept on the phone so it shows offline; fetched again when the card number changes.
+ */
+function certificateQr(user, cert) {
+  if (!cert || !cert.number) return null;
+  const img = h('img', { class: 'cert__qr', alt: t('cert.qrTitle'), width: '160', height: '160', 'data-testid': 'certificate-qr' });
+  const box = h('div', { class: 'cert__qrbox' }, img, h('p', { class: 'field__hint' }, t('cert.qrHint')));
+  const show = (svg) => {
+    img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`;
+  };
+  let kept = null;
+  try {
+    kept = JSON.parse(localStorage.getItem(QR_KEY) || 'null');
+  } catch {
+    kept = null;
+  }
+  const mine = kept && kept.user === user.id && kept.number === cert.number ? kept : null;
+  if (mine) show(mine.svg);
+  else {
+    box.hidden = true;
+    request('GET', `/users/${encodeURIComponent(user.id)}/certificate/qr`).then((qr) => {
+      if (!qr || !qr.svg) return;
+      show(qr.svg);
+      box.hidden = false;
+      img.dataset.url = qr.url;
+      try {
+        localStorage.setItem(QR_KEY, JSON.stringify({ user: user.id, number: cert.number, svg: qr.svg, url: qr.url }));
+      } catch {
+        /* storage full: shown now, fetched again next time */
+      }
+    }, () => {});
+  }
+  if (mine) img.dataset.url = mine.url || '';
+  return box;
+}
+
+const CHANGE_KEYS = ['issued', 'suspended', 'reinstated', 'revoked', 'lost', 'reissued', 'recalled'];
+
+/** The certificate's changes, each with its date and reason, read when opened. */
+function certificateHistory(user, cert) {
+  if (!cert || !cert.number) return null;
+  const list = h('ol', { class: 'cert__history', 'data-testid': 'certificate-history' });
+  const box = h('details', { class: 'cert__changes' }, h('summary', {}, t('cert.history')), list);
+  box.addEventListener('toggle', () => {
+    if (!box.open) return;
+    request('GET', `/users/${encodeURIComponent(user.id)}/certificate/history`).then((rows) => {
+      list.replaceChildren(...rows.map((r) => h('li', { 'data-change': r.change },
+        `${formatDate(r.effective_on)} ${t(CHANGE_KEYS.includes(r.change) ? `cert.change.${r.change}` : 'cert.change.other')}`,
+        r.reason ? `：${r.reason}` : '')));
+    }, (err) => list.replaceChildren(h('li', { class: 'muted' }, errorMessage(err))));
+  });
+  return box;
+}
+
+function certificateCard(cert, user) {
   const id = nextId('cert');
   const state = certificateState(cert);
   const title = h('h2', { id, class: 'card__title' }, t('cert.title'));
@@ -45,10 +102,13 @@ function certificateCard(cert) {
       cert.expires_on ? h('p', { class: 'cert__expiry' }, t('cert.validUntil', { date: formatDate(cert.expires_on) })) : null,
       left !== null && left <= EXPIRY_WARNING_DAYS ? h('p', { class: 'cert__soon' }, t('cert.expiresSoon', { days: left })) : null,
       number,
+      certificateQr(user, cert),
+      certificateHistory(user, cert),
     );
   }
 
-  const reason = cert && cert.revoked_reason ? h('p', {}, t('cert.reason', { reason: cert.revoked_reason })) : null;
+  const why = cert && (cert.status_reason || cert.revoked_reason);
+  const reason = why ? h('p', { 'data-testid': 'certificate-reason' }, t('cert.reason', { reason: why })) : null;
   return h(
     'section',
     { class: 'card cert cert--bad', 'aria-labelledby': id, 'data-testid': 'certificate', 'data-state': state },
@@ -58,6 +118,8 @@ function certificateCard(cert) {
     reason,
     h('p', { class: 'cert__consequence' }, t('cert.cannotAct')),
     number,
+    certificateQr(user, cert),
+    certificateHistory(user, cert),
   );
 }
 
@@ -82,7 +144,8 @@ function workLinks() {
   return h('nav', { class: 'links', 'aria-label': t('officer.title') },
     h('a', { class: 'btn btn--secondary btn--block', href: '#/officer/actions' }, t('officer.myActions')),
     h('a', { class: 'btn btn--secondary btn--block', href: '#/cases' }, t('officer.cases')),
-    h('a', { class: 'btn btn--secondary btn--block', href: '#/clocks', 'data-testid': 'clocks-link' }, t('clock.listTitle')));
+    h('a', { class: 'btn btn--secondary btn--block', href: '#/clocks', 'data-testid': 'clocks-link' }, t('clock.listTitle')),
+    h('a', { class: 'btn btn--secondary btn--block', href: '#/officer/training', 'data-testid': 'my-training-link' }, t('tr.mineLink')));
 }
 
 function outboxBadge() {
@@ -380,7 +443,7 @@ export function officerPage({ user, onLogout }) {
     h('p', { class: 'lead' },
       h('span', { 'data-testid': 'officer-name' }, user.display_name || user.username),
       units.length ? h('span', { class: 'lead__unit', 'data-testid': 'officer-unit' }, ` · ${units.join('、')}`) : null),
-    certificateCard(cert),
+    certificateCard(cert, user),
     duty.node,
     newRecordButton(canAct),
     age.node,

@@ -2,7 +2,7 @@
 // or needs attention with the server's reason — with what the officer can do about each.
 
 import { h } from '../dom.js';
-import { t, formatDateTime } from '../i18n.js';
+import { has, t, formatDateTime } from '../i18n.js';
 import { isOnline, onNetChange } from '../net.js';
 import { discard, entries, nearQuota, onOutboxChange, storageInfo } from '../store.js';
 import { flush, progressOf, retry } from '../sender.js';
@@ -106,7 +106,16 @@ function actionCard(entry, children, navigate) {
     buttons(entry, navigate));
 }
 
-export function outboxPage({ navigate }) {
+/** An entry refused because the sender's own certificate is not valid: kept, marked, never dropped. */
+export function heldByCertificate(entry, userId) {
+  const e = entry.error;
+  if (entry.state !== 'attention' || !e || e.code !== 'certificate.invalid') return false;
+  const who = e.extra && e.extra.officer_id;
+  return !who || !userId || String(who) === String(userId);
+}
+
+export function outboxPage({ navigate, user }) {
+  const held = h('p', { class: 'alert alert--static', role: 'status', 'data-testid': 'outbox-held', hidden: true });
   const flashText = takeFlash();
   const flash = h('p', { class: 'notice notice--ok', role: 'status', 'data-testid': 'flash' }, flashText);
   flash.hidden = !flashText;
@@ -137,6 +146,17 @@ export function outboxPage({ navigate }) {
         h('ul', { class: 'outbox-list' }, own.slice().reverse().map((a) => actionCard(a, kids(a), navigate))));
     }).filter(Boolean);
     lists.replaceChildren(...(groups.length ? groups : [h('p', { class: 'empty', 'data-testid': 'outbox-empty' }, t('outbox.empty'))]));
+    const kept = all.filter((e) => heldByCertificate(e, user && user.id));
+    for (const e of kept) {
+      const li = lists.querySelector(`[data-id="${CSS.escape(e.id)}"]`);
+      if (li) li.dataset.held = 'certificate';
+    }
+    held.hidden = !kept.length;
+    if (kept.length) {
+      const status = (kept[0].error.extra && kept[0].error.extra.certificate_status) || 'invalid';
+      const key = `err.certificate.state.${status}`;
+      held.textContent = t('outbox.certHeld', { what: t(has(key) ? key : 'err.certificate.state.invalid'), n: kept.length });
+    }
     const waiting = all.some((e) => e.state === 'waiting' || e.state === 'sending');
     sendBtn.hidden = !waiting;
     sendBtn.disabled = !isOnline();
@@ -174,6 +194,7 @@ export function outboxPage({ navigate }) {
     flash,
     h('p', { class: 'lead' }, t('outbox.lead')),
     netNote,
+    held,
     sendBtn,
     lists,
     storage,

@@ -1,5 +1,6 @@
 // Home pages for the other roles (the reviewer's is pages/review.js, the live views pages/command.js
-// and pages/supervisor.js, the invited supervisor's pages/spotcheck.js). Each shows its purpose, its work areas and the account card.
+// and pages/supervisor.js, the invited supervisor's pages/spotcheck.js, the channels' roles
+// pages/channels.js). Each shows its purpose, its work areas and the account card.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
@@ -7,13 +8,6 @@ import { accountCard, pageHeading } from './common.js';
 
 function page(cls, ...children) {
   return { node: h('section', { class: `page ${cls}` }, ...children) };
-}
-
-export function liaisonPage({ user, onLogout }) {
-  return page('page--liaison',
-    pageHeading('liaison.title'),
-    h('p', { class: 'lead' }, t('liaison.intro')),
-    accountCard(user, onLogout));
 }
 
 export function adminPage({ user, onLogout }) {

@@ -304,6 +304,8 @@ export function watchSpotChecks(user) {
     draw();
     emit('reviewed', c);
   });
+  // Not an event of its own: the server's word that this account changed (the app reloads it).
+  stream.on('me.changed', () => window.dispatchEvent(new CustomEvent('fw:me-changed')));
   stream.on('sync', ({ resumed }) => {
     if (!resumed) loadOpen();
     emit('sync', null);

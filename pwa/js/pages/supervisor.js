@@ -32,6 +32,8 @@ export function supervisorPage({ user, onLogout }) {
     live.status.node,
     live.counts.node,
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/spot-checks', 'data-testid': 'spot-checks-link' }, t('sc.supervisorLink')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/channels', 'data-testid': 'channels-link' }, t('supervisor.channels')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/trainings', 'data-testid': 'trainings-link' }, t('tr.supervisorLink')),
     docs.node,
     region('supervisor.alerts', live.alerts.node, 'watch watch--alerts'),
     region('supervisor.latest', live.feed.node, 'watch watch--feed'),

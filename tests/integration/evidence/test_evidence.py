@@ -9,7 +9,7 @@ from urllib.parse import quote
 from PIL import Image
 
 from backend.evidence.tables import Evidence
-from tests.conftest import World, assert_problem, make_settings, serve
+from tests.conftest import World, assert_problem, forget_evidence, make_settings, serve
 from tests.integration.enforcement_helpers import record_action
 from tests.integration.evidence.photos import bomb_png, mp4, phone_photo, sha, tiny_png
 
@@ -260,4 +260,4 @@ async def test_an_app_built_with_another_store_keeps_and_serves_evidence_there(
         # The suite shares one database and one default store: `fieldwatch verify` (another test)
         # must not find a row whose bytes live in this test's store.
         if evidence_id is not None:
-            await Evidence.delete().where(Evidence.id == evidence_id).run()
+            await forget_evidence(Evidence.id == evidence_id)

@@ -18,7 +18,7 @@ from backend.audit.tables import AuditEntry
 from backend.db import json_value
 from backend.evidence.tables import Evidence
 from media_store import open_store
-from tests.conftest import World, assert_problem, login, make_settings, serve
+from tests.conftest import World, assert_problem, forget_evidence, login, make_settings, serve
 from tests.integration.enforcement_helpers import record_action
 from tests.integration.evidence.photos import phone_photo
 from tests.s3 import s3_server
@@ -187,7 +187,7 @@ async def test_on_s3_missing_replaced_and_unreachable_objects_are_refused(
         # The suite shares one database: `fieldwatch verify` must not meet a row whose bytes live
         # in this test's bucket.
         if evidence_id is not None:
-            await Evidence.delete().where(Evidence.id == evidence_id).run()
+            await forget_evidence(Evidence.id == evidence_id)
 
 
 async def test_a_row_repointed_to_other_genuine_bytes_is_not_served_as_this_evidence(

@@ -152,3 +152,29 @@ async def test_verify_reports_a_replaced_or_repointed_rendition(client, as_user,
         await Evidence.update({Evidence.renditions: restored}).where(Evidence.id == first["id"]).run()
     assert _verify().returncode == 0
     assert await _api_problems(client, as_user) == []
+
+
+async def test_verify_reports_an_evidence_record_deleted_behind_the_apps_back(
+    client, as_user, world: World
+) -> None:
+    """Evidence is never deleted by the app: a row removed in the database (its upload entry still in
+    the audit log) is reported by `fieldwatch verify` and by /audit/verify, then put back."""
+    officer = await as_user("officer_a1")
+    first, _ = await _two_photos(client, officer, world)
+    row = await Evidence.select().where(Evidence.id == first["id"]).first()
+    await Evidence.delete().where(Evidence.id == first["id"]).run()
+    try:
+        done = _verify()
+        assert done.returncode == 1, done.stdout
+        assert (
+            f"BINDING evidence {first['id']}: its upload entry is in the audit log but the record is gone"
+            in (done.stdout)
+        )
+        assert any(
+            p.startswith(f"evidence {first['id']}: its upload entry")
+            for p in await _api_problems(client, as_user)
+        )
+    finally:
+        await Evidence.insert(Evidence(**{k: v for k, v in row.items()})).run()
+    assert _verify().returncode == 0
+    assert await _api_problems(client, as_user) == []

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from backend.lib.clock import today_local
 from backend.live.tables import LiveEvent
 from tests.conftest import PASSWORD, World, unique
 from tests.integration.enforcement_helpers import action_payload
@@ -196,3 +198,32 @@ async def test_a_replayed_refresh_token_closes_the_sessions_socket_within_a_seco
             replay = await http.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
             assert replay.status_code == 401 and replay.json()["code"] == "auth.refresh_reused"
             assert await officer.closed(within=1) == 4401
+
+
+async def test_a_revoked_certificate_reaches_the_officers_open_socket_within_a_second(
+    api: str, world: World
+) -> None:
+    """The socket stays open (the officer may still read), and is told ``me.changed`` so the phone
+    reloads the account and shows the revocation; nothing internal leaks and nothing is stored."""
+    admin = await token_for(api, world.username("admin"))
+    officer_id, token = await _officer(api, admin, world.town_a)
+    today = today_local()
+    issued = await _call(
+        api,
+        "PUT",
+        f"/api/v1/users/{officer_id}/certificate",
+        admin,
+        {"number": unique("NC"), "issued_on": str(today), "expires_on": str(today + timedelta(days=365))},
+    )
+    assert issued.status_code == 200, issued.text
+    async with watching(api, token) as officer:
+        revoked = await _call(
+            api, "POST", f"/api/v1/users/{officer_id}/certificate/revoke", admin, {"reason": "年度考核不合格"}
+        )
+        assert revoked.status_code == 200, revoked.text
+        await officer.wait_for(lambda e: e["type"] == "me.changed", within=1)
+        assert officer.ws.close_code is None
+        me = await _call(api, "GET", "/api/v1/me", token)
+        assert me.json()["certificate"]["status"] == "revoked"
+    assert not INTERNAL & {e["type"] for e in officer.events}
+    assert not await LiveEvent.exists().where(LiveEvent.to_user == officer_id)

@@ -1,0 +1,1 @@
+"""Training, exams and the annual assessment run (年度考核) that revokes certificates."""
