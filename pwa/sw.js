@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: b3c68d00e08a85c98408254b78f3088faee0fdaab83bc13c15421f249c96dc17
+// shell digest: 7f5f484bb1a9bb59dd21b2b3da978f5a957aa4370ccd9540d08748fbd1f18eb9
 
-const VERSION = 'fw-shell-v57';
+const VERSION = 'fw-shell-v59';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -56,6 +56,7 @@ const SHELL = [
   '/js/pages/supervisor.js',
   '/js/pages/tasks.js',
   '/js/pages/training.js',
+  '/js/qr-scan.js',
   '/js/pages/watch.js',
   '/js/sender.js',
   '/js/store.js',
@@ -63,6 +64,7 @@ const SHELL = [
   '/vendor/idb-8.0.4/index.js',
   '/vendor/leaflet-1.9.4/leaflet.css',
   '/vendor/leaflet-1.9.4/leaflet.js',
+  '/vendor/jsqr-1.4.0/jsQR.js',
   '/vendor/tus-js-client-4.3.1/tus.min.js',
   '/icons/favicon-32.png',
   '/icons/apple-touch-icon.png',
@@ -85,9 +87,11 @@ const ON_DEMAND = new Set([
   '/js/pages/supervisor.js',
   '/js/pages/tasks.js',
   '/js/pages/training.js',
+  '/js/qr-scan.js',
   '/js/pages/watch.js',
   '/vendor/leaflet-1.9.4/leaflet.css',
   '/vendor/leaflet-1.9.4/leaflet.js',
+  '/vendor/jsqr-1.4.0/jsQR.js',
   '/vendor/tus-js-client-4.3.1/tus.min.js',
 ]);
 

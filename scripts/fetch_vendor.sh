@@ -16,6 +16,7 @@ PACKAGES=(
   "idb|8.0.4|ISC|build/index.js:index.js"
   "leaflet|1.9.4|BSD-2-Clause|dist/leaflet.js:leaflet.js dist/leaflet.css:leaflet.css"
   "tus-js-client|4.3.1|MIT|dist/tus.min.js:tus.min.js"
+  "jsqr|1.4.0|Apache-2.0|dist/jsQR.js:jsQR.js"
 )
 
 readme="$VENDOR/README.md"

@@ -195,6 +195,17 @@ async def test_attendance_on_the_phone_the_annual_run_and_the_revocation_on_the_
     await expect(phone.get_by_test_id("run-message")).to_contain_text("已执行")
     already = phone.get_by_test_id("run-already")
     await expect(already.locator(f'[data-officer="{people["absent"].user["id"]}"]')).to_be_visible()
+    # 收回: the revoked card waits in the list until its return is recorded, with who received it.
+    to_recall = phone.get_by_test_id("unrecalled").locator(f'[data-officer="{people["absent"].user["id"]}"]')
+    await expect(to_recall).to_contain_text(f"{year}年度考核")
+    await to_recall.get_by_role("button", name="登记收回").click()
+    await expect(to_recall.get_by_role("alert")).to_have_text("请填写接收人。")
+    await to_recall.get_by_label("接收人").fill("法制科王科长")
+    await to_recall.get_by_role("button", name="登记收回").click()
+    await expect(phone.get_by_test_id("recall-message")).to_contain_text("已登记收回缺席丙的执法证")
+    await expect(to_recall).to_have_count(0)
+    recalled = supervisor_api.get(f"/users/{people['absent'].user['id']}")["certificate"]
+    assert recalled["recalled_received_by"] == "法制科王科长" and recalled["recalled_on"], recalled
 
     # The officer's phone shows it within seconds, without a reload, with its reason and history.
     await expect(card).to_have_attribute("data-state", "revoked", timeout=REVOCATION_SHOWS_WITHIN_MS)

@@ -9,6 +9,7 @@ import { beijingToday, formatDate, t } from '../i18n.js';
 import '../i18n-training.js';
 import { backLink, field, say } from '../enforcement.js';
 import { loadError, loadingLine } from '../widgets.js';
+import { qrScanner } from '../qr-scan.js';
 import { pageHeading } from './common.js';
 
 const FORMATS = ['法律知识培训', '以案释法', '专用法律知识轮训', '跟班学习', '下派指导', '党风廉政', '组织纪律'];
@@ -220,32 +221,48 @@ export function cardToken(text) {
   return /^[A-Za-z0-9_-]{20,200}$/.test(s) ? s : null;
 }
 
-/** Sign-in at the door by the card: a scanner that types the QR's link (or a pasted one) marks present. */
+/**
+ * Sign-in at the door by the card: the phone's camera reads the card's QR (扫码签到), or a handheld
+ * scanner types its link (or one is pasted); either marks the officer present.
+ */
 function cardSignIn(trainingId, redraw) {
   const input = field({ id: nextId('card'), label: t('tr.cardLabel'), hint: t('tr.cardHint'), autocomplete: 'off', 'data-testid': 'card-input' });
   const msg = h('p', { class: 'notice', role: 'status', 'aria-live': 'polite', 'data-testid': 'card-message' });
-  const form = h('form', { class: 'card', 'data-testid': 'card-signin' }, h('h3', {}, t('tr.cardTitle')), input.node,
-    h('button', { type: 'submit', class: 'btn btn--primary btn--block' }, t('tr.cardSubmit')), msg);
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const token = cardToken(input.input.value);
+  const scanButton = h('button', { type: 'button', class: 'btn btn--primary btn--xl btn--block', 'data-testid': 'card-scan' }, t('tr.cardScan'));
+  const form = h('form', { class: 'card', 'data-testid': 'card-signin' }, h('h3', {}, t('tr.cardTitle')), scanButton,
+    input.node, h('button', { type: 'submit', class: 'btn btn--secondary btn--block' }, t('tr.cardSubmit')), msg);
+
+  async function signIn(text) {
+    const token = cardToken(text);
     if (!token) {
       say(msg, t('err.training.not_on_list'));
-      return;
+      return false;
     }
     try {
       const roster = await request('POST', `/trainings/${encodeURIComponent(trainingId)}/attendance`, {
         body: { entries: [{ card_token: token, status: 'present' }] },
       });
-      input.input.value = '';
       redraw(roster);
       say(msg, t('tr.cardDone'));
+      return true;
     } catch (err) {
       say(msg, errorMessage(err));
+      return false;
     }
+  }
+
+  const scanner = qrScanner({ onText: (text) => signIn(text) });
+  scanButton.after(scanner.node);
+  scanButton.addEventListener('click', () => {
+    say(msg, '');
+    scanner.start();
+  });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (await signIn(input.input.value)) input.input.value = '';
     input.input.focus();
   });
-  return form;
+  return { node: form, stop: scanner.stop };
 }
 
 export function trainingPage({ params }) {
@@ -276,7 +293,8 @@ export function trainingPage({ params }) {
   load();
   return {
     node: h('section', { class: 'page page--training' },
-      backLink('#/trainings', 'tr.listTitle'), pageHeading('tr.title'), head, byCard, list, scores),
+      backLink('#/trainings', 'tr.listTitle'), pageHeading('tr.title'), head, byCard.node, list, scores),
+    cleanup: () => byCard.stop(), // the camera goes off when the page is left
   };
 }
 
@@ -324,14 +342,67 @@ export function assessmentPage({ params }) {
       h('h2', {}, t('tr.runAlready', { n: plan.already_revoked.length })),
       h('ul', { class: 'list', 'data-testid': 'run-already' }, plan.already_revoked.map((x) => person(x))));
   };
-  const load = () => request('GET', `/assessments/${year}/preview`).then(show,
-    (err) => fill(body, loadError(errorMessage(err), load)));
+  const recall = recallList();
+  const load = () => {
+    recall.load();
+    return request('GET', `/assessments/${year}/preview`).then(show,
+      (err) => fill(body, loadError(errorMessage(err), load)));
+  };
   load();
   return {
     node: h('section', { class: 'page page--training' },
       backLink('#/trainings', 'tr.listTitle'), pageHeading('tr.runTitle'),
-      h('p', { class: 'lead' }, `${year}`), h('p', {}, t('tr.runIntro')), msg, body),
+      h('p', { class: 'lead' }, `${year}`), h('p', {}, t('tr.runIntro')), msg, body, recall.node),
   };
+}
+
+/**
+ * 注销未收回: revoked cards not yet handed back, each with who received it (and when, default today)
+ * to record the 收回; a recorded card leaves the list.
+ */
+function recallList() {
+  const list = h('ul', { class: 'list', 'data-testid': 'unrecalled' });
+  const msg = h('p', { class: 'notice', role: 'status', 'aria-live': 'polite', 'data-testid': 'recall-message' });
+  const row = (x) => {
+    const id = nextId('rc');
+    const by = field({ id: `${id}-by`, label: t('tr.recallBy'), maxlength: 100 });
+    const on = field({ id: `${id}-on`, label: t('tr.recallOn'), type: 'date', value: beijingToday() });
+    const save = h('button', { type: 'button', class: 'btn btn--primary btn--block' }, t('tr.recallSave'));
+    const error = h('p', { class: 'alert', role: 'alert' });
+    const item = h('li', { class: 'card', 'data-testid': 'unrecalled-card', 'data-officer': x.user_id },
+      h('p', { class: 'row__title' }, `${x.display_name} · ${x.number}`),
+      h('p', { class: 'muted' }, t('tr.recallRevoked', { date: x.revoked_on ? formatDate(x.revoked_on) : '—', reason: x.reason })),
+      by.node, on.node, error, save);
+    save.addEventListener('click', async () => {
+      const received = by.input.value.trim();
+      if (!received) {
+        say(error, t('tr.recallNeedBy'));
+        by.input.focus();
+        return;
+      }
+      save.disabled = true;
+      try {
+        await request('POST', `/users/${encodeURIComponent(x.user_id)}/certificate/recall`, {
+          body: { received_by: received, recalled_on: on.input.value || beijingToday() },
+        });
+        item.remove();
+        say(msg, t('tr.recallDone', { name: x.display_name }));
+        if (!list.children.length) list.replaceWith(empty());
+      } catch (err) {
+        say(error, errorMessage(err));
+        save.disabled = false;
+      }
+    });
+    return item;
+  };
+  const empty = () => h('p', { class: 'muted', 'data-testid': 'unrecalled-none' }, t('tr.recallNone'));
+  const slot = h('div', {}, loadingLine());
+  const load = () => request('GET', '/certificates/unrecalled').then((cards) => {
+    list.replaceChildren(...cards.map(row));
+    fill(slot, cards.length ? list : empty());
+  }, (err) => fill(slot, loadError(errorMessage(err), load)));
+  return { node: h('section', { class: 'card', 'aria-labelledby': 'recall-title' },
+    h('h2', { id: 'recall-title' }, t('tr.recallTitle')), h('p', { class: 'muted' }, t('tr.recallIntro')), msg, slot), load };
 }
 
 // ---- the officer's own year ----------------------------------------------------------------------
