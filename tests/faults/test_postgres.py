@@ -10,6 +10,7 @@ import os
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -18,6 +19,7 @@ import pytest
 
 from backend.accounts import schemas as a
 from backend.accounts import services as accounts
+from backend.accounts.tables import Certificate
 from backend.app import create_app
 from backend.db import bind, engine_from_url, migrate
 from backend.org import schemas as o
@@ -64,7 +66,7 @@ async def fault_db() -> AsyncIterator[str]:
 async def _officer() -> str:
     unit = await org.create_unit(None, o.UnitCreate(name=f"fault-{uuid.uuid4().hex[:6]}", kind="township"))  # type: ignore[arg-type]
     username = f"fault-{uuid.uuid4().hex[:8]}"
-    await accounts.create_user(
+    user = await accounts.create_user(
         None,
         a.UserCreate(
             username=username,
@@ -74,6 +76,17 @@ async def _officer() -> str:
             unit_ids=[unit.id],
         ),
     )
+    # Going on duty (POST /positions) is an enforcement act: it needs a valid certificate.
+    today = date.today()
+    await Certificate.insert(
+        Certificate(
+            user=user.id,
+            number=f"FAULT-{uuid.uuid4().hex[:8]}",
+            issued_on=today - timedelta(days=1),
+            expires_on=today + timedelta(days=365),
+            status="valid",
+        )
+    ).run()
     return username
 
 
