@@ -53,7 +53,9 @@ async def seed_cases(conn, count: int, seed: int) -> tuple[str, str]:
     """Closed penalty cases under their thresholds, and one planted miss; returns (its id, its item)."""
     rng = random.Random(seed)
     units = [r["id"] for r in await conn.fetch("SELECT id FROM units WHERE kind = 'township'")]
-    items = await conn.fetch("SELECT id FROM enforcement_items WHERE kind = 'penalty'")
+    items = await conn.fetch(
+        "SELECT id, criminal_amount_at_least AS threshold FROM enforcement_items WHERE kind = 'penalty'"
+    )
     creator = await conn.fetchval("SELECT id FROM users WHERE username = 'officer1'")
     # Give a few items a criminal threshold, as the 权责清单 does for some (e.g. 5,000 yuan).
     with_threshold = [r["id"] for r in items[:3]]
@@ -61,12 +63,15 @@ async def seed_cases(conn, count: int, seed: int) -> tuple[str, str]:
         await conn.execute(
             "UPDATE enforcement_items SET criminal_amount_at_least = 50000 WHERE id = $1", item_id
         )
+    # Every case stays under its item's threshold (the demo's own thresholds included) but the planted one.
+    ceiling = {r["id"]: float(r["threshold"]) for r in items if r["threshold"] is not None}
+    ceiling.update({item_id: 50_000.0 for item_id in with_threshold})
     now = dt.datetime.now(dt.UTC)
     rows = []
     for n in range(count):
         item = rng.choice(items)["id"]
         closed = now - dt.timedelta(days=rng.uniform(0, 4 * 365))
-        amount = rng.uniform(100, 49_999) if item in with_threshold else rng.uniform(100, 500_000)
+        amount = rng.uniform(100, ceiling[item] - 1) if item in ceiling else rng.uniform(100, 500_000)
         rows.append(
             (
                 uuid.uuid4(),
