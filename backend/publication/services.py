@@ -335,11 +335,21 @@ def public_sql(q: PublicQuery, placeholder: Any) -> tuple[str, list[Any]]:
         # The leading bound lets the database range-scan its (published_at, id) index from the cursor.
         where.append(f"published_at <= {arg(at)} AND (published_at < {arg(at)} OR id < {arg(last)})")
     limit = arg(q.limit + 1)
-    sql = (
-        f"SELECT {PUBLIC_COLUMNS} FROM publications WHERE {' AND '.join(where)} "  # noqa: S608
-        f"ORDER BY published_at DESC, id DESC LIMIT {limit}"
-    )
-    return sql, args
+    matching = " AND ".join(where)
+    order = "ORDER BY published_at DESC, id DESC"
+    span_days = (q.decided_to - q.decided_from).days if q.decided_from and q.decided_to else None
+    if span_days is not None and span_days <= 400:
+        # A short span of decision dates: take its keys from the covering (status, decided_on,
+        # published_at, id) index, sort those, and read only the page's rows. Left alone, the
+        # planner walks the newest-first index down to the span, not knowing that the two dates move
+        # together (a month a year back cost ~60 ms at 100,000 rows).
+        sql = (
+            f"WITH span AS MATERIALIZED (SELECT id, published_at FROM publications WHERE {matching}), "  # noqa: S608
+            f"page AS (SELECT id FROM span {order} LIMIT {limit}) "
+            f"SELECT {PUBLIC_COLUMNS} FROM publications WHERE id IN (SELECT id FROM page) {order}"
+        )
+        return sql, args
+    return f"SELECT {PUBLIC_COLUMNS} FROM publications WHERE {matching} {order} LIMIT {limit}", args  # noqa: S608
 
 
 def check_range(q: PublicQuery) -> None:
