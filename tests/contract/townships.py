@@ -514,6 +514,13 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
             f"/api/v1/users/{revoked['id']}/certificate/revoke", json={"reason": "矩阵注销"}, headers=admin
         )
     )
+    # Paused at once: the suite shares one database, and an active endpoint would have every later
+    # test's app deliver its events to a closed port.
+    _ok(
+        await client.patch(
+            f"/api/v1/webhooks/{endpoint['id']}", json={"active": False}, headers=town.headers["admin"]
+        )
+    )
     town.objects = {
         "endpoint_id": [endpoint["id"]],
         # Admin-only operations, compared as shared kinds: the guard refuses a unit-bound role before
