@@ -1,17 +1,20 @@
 """Evidence object storage, independent of the web framework.
 
-Content-addressed (``sha256/ab/abcdef…``), written once, never overwritten, and with no delete path:
-renditions (thumbnails, watermarked copies) are objects of their own."""
+Content-addressed (``sha256/ab/abcdef…``), written once, never overwritten; removed only by an
+approved retention disposal, where the store's object lock allows. Renditions (thumbnails,
+watermarked copies) are objects of their own."""
 
 from media_store.base import (
     LIMITER,
     ChecksumMismatch,
     Fingerprint,
     InvalidRange,
+    LockConfig,
     MediaStore,
     MediaStoreError,
     MediaStoreUnavailable,
     ObjectInfo,
+    ObjectLocked,
     ObjectNotFound,
     StoredObject,
     TooLarge,
@@ -29,10 +32,12 @@ __all__ = [
     "ChecksumMismatch",
     "Fingerprint",
     "InvalidRange",
+    "LockConfig",
     "MediaStore",
     "MediaStoreError",
     "MediaStoreUnavailable",
     "ObjectInfo",
+    "ObjectLocked",
     "ObjectNotFound",
     "StoredObject",
     "TooLarge",

@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO, Protocol, TypeVar, cast
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -120,6 +121,14 @@ class InvalidRange(MediaStoreError, ValueError):
     """The requested byte range lies outside the object (HTTP 416)."""
 
 
+class ObjectLocked(MediaStoreError):
+    """The store refused to remove an object: its retention (object lock) or legal hold is in force."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"object {key} is locked by the store")
+        self.key = key
+
+
 # -- results ----------------------------------------------------------------------------------------
 
 
@@ -136,6 +145,14 @@ class StoredObject:
 class ObjectInfo:
     size: int
     content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class LockConfig:
+    """A bucket's default object lock: mode (COMPLIANCE | GOVERNANCE) and period in days."""
+
+    mode: str
+    days: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,9 +278,11 @@ class KeyLocks:
 
 
 class MediaStore(Protocol):
-    """Content-addressed, write-once evidence storage. There is deliberately no delete."""
+    """Content-addressed, write-once evidence storage. The only removal is ``dispose``, for an
+    approved retention disposal (backend/retention), and the store itself may refuse it."""
 
     description: str
+    supports_lock: bool  # whether the store can hold objects under a lock of its own (S3 object lock)
 
     async def ping(self) -> None:
         """Raise MediaStoreUnavailable when the store cannot take writes."""
@@ -316,6 +335,22 @@ class MediaStore(Protocol):
     async def sweep(self, older_than_s: float) -> int:
         """Delete this store's local temporary files left by a process that died mid-upload (not
         touched for ``older_than_s`` seconds); how many. Stored objects are never touched."""
+        ...
+
+    async def lock_config(self) -> LockConfig | None:
+        """The bucket's default object lock, or None when the store has none (a local directory,
+        or a bucket created without object lock). Raises MediaStoreUnavailable."""
+        ...
+
+    async def retain(self, key: str, until: datetime, mode: str) -> datetime:
+        """Keep the object at least ``until`` (per-object retention; never shortened: a later
+        retention in force stays). The retention now in force; a store without locks returns
+        ``until`` unchanged."""
+        ...
+
+    async def dispose(self, key: str) -> None:
+        """Remove every stored version of the object. Raises ObjectLocked when the store refuses
+        (retention or legal hold in force); a key already gone is no error."""
         ...
 
 

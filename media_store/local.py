@@ -5,6 +5,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import AsyncIterable, AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -14,6 +15,7 @@ from media_store.base import (
     KEY_PREFIX,
     READ_CHUNK,
     Fingerprint,
+    LockConfig,
     MediaStoreUnavailable,
     Meter,
     ObjectInfo,
@@ -43,6 +45,8 @@ class LocalStore:
     ``ROOT/sha256/ab/abcdef…`` holds the bytes; bodies are written to ``ROOT/.tmp/`` (the same
     filesystem), fsynced, and hard-linked into place, which never replaces an existing file."""
 
+    supports_lock = False
+
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
         self.description = f"file://{self.root}"
@@ -61,6 +65,22 @@ class LocalStore:
 
     async def sweep(self, older_than_s: float) -> int:
         return await run_sync(remove_stale, self._tmp, "put-", older_than_s)
+
+    # A directory has no object lock: retention is the app's alone (docs/evidence.md, retention).
+    async def lock_config(self) -> LockConfig | None:
+        return None
+
+    async def retain(self, key: str, until: datetime, mode: str) -> datetime:
+        return until
+
+    async def dispose(self, key: str) -> None:
+        path = self._path(key)
+
+        def _remove() -> None:
+            path.unlink(missing_ok=True)
+            _fsync_dir(path.parent)
+
+        await run_sync(_remove)
 
     def _path(self, key: str) -> Path:
         digest = sha256_of_key(key)

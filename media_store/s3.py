@@ -26,7 +26,7 @@ import logging
 import os
 import tempfile
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
@@ -39,8 +39,8 @@ from minio.commonconfig import ENABLED, Filter
 from minio.datatypes import Part
 from minio.error import MinioException, S3Error
 from minio.lifecycleconfig import AbortIncompleteMultipartUpload, LifecycleConfig, Rule
-from minio.objectlockconfig import DAYS, ObjectLockConfig
-from minio.retention import COMPLIANCE
+from minio.objectlockconfig import DAYS, YEARS, ObjectLockConfig
+from minio.retention import COMPLIANCE, Retention
 from urllib3.exceptions import HTTPError
 
 from media_store.base import (
@@ -50,9 +50,11 @@ from media_store.base import (
     Fingerprint,
     InvalidRange,
     KeyLocks,
+    LockConfig,
     MediaStoreUnavailable,
     Meter,
     ObjectInfo,
+    ObjectLocked,
     ObjectNotFound,
     StoredObject,
     check_content_type,
@@ -78,6 +80,8 @@ LIST_PAGE = 1000
 LIFECYCLE_RULE_ID = "fieldwatch-abort-incomplete-multipart"
 _MISSING = {"NoSuchKey", "NoSuchObject", "NotFound", "NoSuchVersion"}
 _UNSUPPORTED = {"NotImplemented", "MalformedXML"}
+_NO_LOCK = {"ObjectLockConfigurationNotFoundError", "InvalidRequest", "NoSuchObjectLockConfiguration"}
+_LOCKED = {"AccessDenied", "ObjectLocked", "InvalidRequest"}
 
 
 def _translate(exc: BaseException, what: str, key: str | None = None) -> Exception:
@@ -144,6 +148,8 @@ class _MultipartUpload:
 
 class S3Store:
     """MinIO or any S3 server, through the minio SDK (blocking calls run in worker threads)."""
+
+    supports_lock = True
 
     def __init__(
         self,
@@ -409,6 +415,67 @@ class S3Store:
                     yield key
             if len(page) < LIST_PAGE:
                 return
+
+    # -- retention ----------------------------------------------------------------------------------
+
+    async def lock_config(self) -> LockConfig | None:
+        def _get() -> LockConfig | None:
+            try:
+                config = self.client.get_object_lock_config(self.bucket)
+            except S3Error as exc:
+                if exc.code in _NO_LOCK:
+                    return None
+                raise
+            if config.mode is None or config.duration is None:
+                return None
+            days = config.duration * (365 if config.duration_unit == YEARS else 1)
+            return LockConfig(str(config.mode), int(days))
+
+        return await self._call("reading the object lock", _get)
+
+    async def retain(self, key: str, until: datetime, mode: str) -> datetime:
+        sha256_of_key(key)
+
+        def _retain() -> datetime:
+            current = self._retention(key)
+            if current is not None and current >= until:
+                return current  # never shortened (COMPLIANCE could not be, GOVERNANCE should not be)
+            self.client.set_object_retention(self.bucket, key, Retention(mode, until))
+            return until
+
+        return await self._call("setting retention", _retain, key=key)
+
+    def _retention(self, key: str) -> datetime | None:
+        try:
+            found = self.client.get_object_retention(self.bucket, key)
+        except S3Error as exc:
+            if exc.code in _NO_LOCK or exc.code == "NoSuchObjectLockConfiguration":
+                return None
+            raise
+        return found.retain_until_date if found is not None else None
+
+    async def dispose(self, key: str) -> None:
+        sha256_of_key(key)
+
+        def _versions() -> list[str | None]:
+            listing = self.client.list_objects(self.bucket, prefix=key, include_version=True)
+            return [entry.version_id for entry in listing if entry.object_name == key]
+
+        # Each version by its id: a plain DELETE on a versioned (locked) bucket only adds a delete
+        # marker and keeps the bytes, which would hide evidence without removing it.
+        for version in await self._call("listing versions", _versions, key=key):
+            try:
+                await run_sync(
+                    functools.partial(self.client.remove_object, self.bucket, key, version_id=version)
+                )
+            except S3Error as exc:
+                if exc.code in _MISSING:
+                    continue
+                if exc.code in _LOCKED:
+                    raise ObjectLocked(key) from None
+                raise _translate(exc, "removing", key) from None
+            except _SDK_ERRORS as exc:
+                raise _translate(exc, "removing", key) from None
 
     async def rehash(self, key: str) -> str:
         digest = hashlib.sha256()

@@ -12,6 +12,7 @@ import stat
 import tracemalloc
 import urllib.request
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import anyio
 import pytest
@@ -22,8 +23,10 @@ from minio.objectlockconfig import COMPLIANCE
 from media_store import (
     ChecksumMismatch,
     InvalidRange,
+    LockConfig,
     MediaStore,
     MediaStoreUnavailable,
+    ObjectLocked,
     ObjectNotFound,
     TooLarge,
     key_for,
@@ -285,13 +288,17 @@ async def test_presigned_urls(store) -> None:
         await store.presign_get(key, expires_s=7 * 24 * 3600)
 
 
-async def test_the_store_interface_offers_no_way_to_delete(store) -> None:
-    # What the app may call is the MediaStore interface: nothing in it deletes or overwrites. That an
-    # S3 object cannot be removed even with the SDK is the bucket's retention (tested below).
+async def test_the_store_interface_removes_only_through_dispose(store) -> None:
+    # What the app may call is the MediaStore interface: nothing in it overwrites, and its one removal
+    # is ``dispose``, for an approved retention disposal; under an object lock the store refuses it
+    # (tested below with SeaweedFS).
     interface = [name for name in dir(MediaStore) if not name.startswith("_")]
     assert "put_stream" in interface and "open_range" in interface
-    assert not [n for n in interface if any(w in n for w in ("delete", "remove", "unlink", "overwrite"))]
-    assert all(callable(getattr(store, n)) for n in interface if n != "description")
+    removers = [
+        n for n in interface if any(w in n for w in ("delete", "remove", "unlink", "overwrite", "dispose"))
+    ]
+    assert removers == ["dispose"]
+    assert all(callable(getattr(store, n)) for n in interface if n not in ("description", "supports_lock"))
 
 
 async def test_local_objects_are_read_only(tmp_path) -> None:
@@ -316,6 +323,51 @@ async def test_s3_bucket_is_object_locked_and_self_cleaning(s3_server, tmp_path)
     version = next(iter(store.client.list_objects(store.bucket, prefix=stored.key, include_version=True)))
     with pytest.raises(S3Error):
         store.client.remove_object(store.bucket, stored.key, version_id=version.version_id)
+
+
+async def test_s3_dispose_is_refused_under_the_lock_and_removes_every_version_without_one(
+    s3_server, tmp_path
+) -> None:
+    locked = open_store(s3_server.fresh_bucket_url(), spool_dir=str(tmp_path))
+    assert isinstance(locked, S3Store)
+    await locked.ensure_bucket()
+    assert await locked.lock_config() == LockConfig("COMPLIANCE", 1)
+    stored = await locked.put_bytes(b"kept by the store", content_type="application/pdf")
+    with pytest.raises(ObjectLocked):
+        await locked.dispose(stored.key)
+    assert await locked.exists(stored.key)  # no delete marker hides it either
+
+    # A retention is extended, never shortened.
+    later = datetime.now(UTC) + timedelta(days=30)
+    assert await locked.retain(stored.key, later, "COMPLIANCE") == later
+    kept = locked.client.get_object_retention(locked.bucket, stored.key).retain_until_date
+    assert abs((kept - later).total_seconds()) < 1
+    assert (
+        abs(
+            (
+                await locked.retain(stored.key, later - timedelta(days=20), "COMPLIANCE") - later
+            ).total_seconds()
+        )
+        < 1
+    )
+
+    free = open_store(s3_server.fresh_bucket_url(), spool_dir=str(tmp_path))
+    assert isinstance(free, S3Store)
+    await free.ensure_bucket(object_lock=False)
+    assert await free.lock_config() is None
+    gone = await free.put_bytes(b"may go", content_type="application/pdf")
+    await free.dispose(gone.key)
+    assert not await free.exists(gone.key)
+    assert list(free.client.list_objects(free.bucket, prefix=gone.key, include_version=True)) == []
+    await free.dispose(gone.key)  # already gone: no error
+
+
+async def test_local_dispose_removes_the_file(tmp_path) -> None:
+    store = LocalStore(tmp_path / "media")
+    assert await store.lock_config() is None
+    stored = await store.put_bytes(b"evidence", content_type="application/pdf")
+    await store.dispose(stored.key)
+    assert not await store.exists(stored.key)
 
 
 async def test_unavailable_backends_raise_a_typed_error(tmp_path, s3_server) -> None:
