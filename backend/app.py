@@ -77,6 +77,8 @@ from backend.publication.controllers import (
     public_rate_limit,
     public_record,
 )
+from backend.retention import services as retention_services
+from backend.retention.controllers import RetentionController
 from backend.settings import Settings, get_settings
 from backend.summary.controllers import SummaryController
 from backend.supervision import services as supervision_services
@@ -87,7 +89,7 @@ from backend.webhooks import services as webhook_services
 from backend.webhooks.controllers import WebhookController
 from backend.workdays import services as workdays_services
 from backend.workdays.controllers import CalendarController
-from media_store import MediaStore, open_store
+from media_store import MediaStore, MediaStoreUnavailable, open_store
 
 
 async def _prune_periodically(settings: Settings) -> None:
@@ -131,6 +133,20 @@ async def _sign_tree_heads(key: IntegrityKey, settings: Settings, tick_s: float 
                 last = now
         except Exception:  # retried at the next tick
             log.exception("signing an audit tree head failed")
+
+
+async def _check_object_lock(store: MediaStore, settings: Settings) -> None:
+    """Refuse to start on an evidence bucket whose object lock is not the one required; a store that
+    does not answer yet is left to the readiness check (the app starts and reports it)."""
+    try:
+        problem = await retention_services.lock_problem(store, settings)
+    except MediaStoreUnavailable as exc:
+        logging.getLogger(__name__).warning("object lock not checked at start: %s", exc)
+        return
+    if problem is not None:
+        raise RuntimeError(
+            f"evidence store {store.description}: {problem} (FIELDWATCH_EVIDENCE_LOCK_MODE / _DAYS)"
+        )
 
 
 def register_domains() -> None:
@@ -215,6 +231,7 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if is_postgres(engine):
             await engine.start_connection_pool()
+        await _check_object_lock(store, settings)
         await hub.start()
         pruner = asyncio.create_task(_prune_periodically(settings), name="prune")
         # Unanswered spot-checks and documents become overdue at their deadline by themselves.
@@ -260,9 +277,19 @@ def create_app(
             ),
             name="webhooks",
         )
+        # Per-object retentions follow each original's rule once its date is known (docs/evidence.md).
+        retention = asyncio.create_task(
+            _every(
+                settings.retention_interval_s,
+                "evidence retention",
+                lambda: retention_services.reconcile(store, settings),
+            ),
+            name="retention",
+        )
         try:
             yield
         finally:
+            retention.cancel()
             statutory.cancel()
             webhooks.cancel()
             await webhook_http.aclose()
@@ -324,6 +351,7 @@ def create_app(
                 middleware=[public_rate_limit(settings.public_rate_per_minute).middleware],
             ),
             WebhookController,
+            RetentionController,
             live_socket,
         ],
         middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens)],

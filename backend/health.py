@@ -13,6 +13,7 @@ from backend.lib.deps import AppSettings, Channels, Store
 from backend.lib.errors import Errors, problem
 from backend.live.channel import ChannelUnavailable
 from backend.live.hub import LiveHub
+from backend.retention.services import lock_problem
 from media_store import MediaStoreUnavailable
 
 
@@ -25,7 +26,7 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     exclude_from_auth=True,
     tags=["health"],
-    summary="Readiness: database, object store, channels; watermarks (degraded, still ready)",
+    summary="Readiness: database, object store and its lock, channels; watermarks (degraded, still ready)",
 )
 async def readyz(store: Store, channels: Channels, hub: LiveHub, settings: AppSettings) -> Response[Any]:
     checks: dict[str, str] = {}
@@ -37,6 +38,9 @@ async def readyz(store: Store, channels: Channels, hub: LiveHub, settings: AppSe
     try:
         await store.ping()
         checks["media"] = "ok"
+        if store.supports_lock:  # the evidence bucket's object lock, as configured, not assumed
+            lock = await lock_problem(store, settings)
+            checks["object_lock"] = "ok" if lock is None else f"error: {lock}"
     except MediaStoreUnavailable as exc:
         checks["media"] = f"error: {exc}"
     try:

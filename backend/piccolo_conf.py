@@ -29,6 +29,7 @@ APP_REGISTRY = AppRegistry(
         "backend.webhooks.piccolo_app",
         "backend.channels.piccolo_app",
         "backend.training.piccolo_app",
+        "backend.retention.piccolo_app",
     ]
 )
 

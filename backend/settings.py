@@ -92,6 +92,12 @@ class Settings:
     withdrawal_days: int = 3
     public_rate_per_minute: int = 120
     webhook_interval_s: float = 2.0  # how often due webhook deliveries are looked for and sent
+    # Evidence retention (docs/evidence.md): the object lock the S3 evidence bucket must have
+    # (mode COMPLIANCE | GOVERNANCE, or "none" to not require one; default period in days, at
+    # least), and how often per-object retentions are brought up to each original's rule.
+    evidence_lock_mode: str = "COMPLIANCE"
+    evidence_lock_days: int = 1
+    retention_interval_s: float = 3600.0
     # Channels (docs/channels.md): calendar days a procuratorate / public-security organ has to
     # answer a transfer (移送) before an alert is raised, and a liaison's reports per hour.
     transfer_answer_days: int = 10
@@ -205,6 +211,9 @@ class Settings:
             withdrawal_days=_int("WITHDRAWAL_DAYS", 3),
             public_rate_per_minute=_int("PUBLIC_RATE_PER_MINUTE", 120),
             webhook_interval_s=float(_int("WEBHOOK_INTERVAL", 2)),
+            evidence_lock_mode=(_env("EVIDENCE_LOCK_MODE") or "COMPLIANCE").strip(),
+            evidence_lock_days=_int("EVIDENCE_LOCK_DAYS", 1),
+            retention_interval_s=float(_int("RETENTION_INTERVAL", 3600)),
             transfer_answer_days=_int("TRANSFER_ANSWER_DAYS", 10),
             liaison_reports_per_hour=_int("LIAISON_REPORTS_PER_HOUR", 10),
             map_tiles=_env("MAP_TILES", "osm") or "osm",

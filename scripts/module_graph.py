@@ -40,6 +40,7 @@ LAYERS: list[set[str]] = [
     {"corrective"},
     {"channels"},
     {"training"},
+    {"retention"},
     {"webhooks"},
     {"summary", "health"},
     {"app", "cli", "demo", "piccolo_conf"},  # composition: wires the domains together

@@ -200,6 +200,10 @@ class Errors:
         "corrective_action.invalid_state", 409, "Not possible in the corrective action's state"
     )
     CHANNEL_STATE = ErrorCode("channel_item.invalid_state", 409, "Not possible in the channel item's state")
+    RETENTION_NOT_DUE = ErrorCode(
+        "retention.not_due", 409, "Evidence named for disposal is not due (kept, held or under a lawsuit)"
+    )
+    HOLD_RELEASED = ErrorCode("legal_hold.released", 409, "The hold was already released")
     INTERNAL = ErrorCode("internal", 500, "Internal server error")
     UNAVAILABLE = ErrorCode("service.unavailable", 503, "A backing service is unavailable")
 
