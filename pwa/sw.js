@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 7f5f484bb1a9bb59dd21b2b3da978f5a957aa4370ccd9540d08748fbd1f18eb9
+// shell digest: 2c169a3c63647f8cbeee9673245c9966b74191e5643037483b305a7388b3ea69
 
-const VERSION = 'fw-shell-v59';
+const VERSION = 'fw-shell-v61';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -26,6 +26,8 @@ const SHELL = [
   '/js/i18n-channels.js',
   '/js/i18n-docs.js',
   '/js/i18n-training.js',
+  '/js/i18n-retention.js',
+  '/js/retention.js',
   '/js/i18n.js',
   '/js/live.js',
   '/js/media.js',
@@ -56,6 +58,7 @@ const SHELL = [
   '/js/pages/supervisor.js',
   '/js/pages/tasks.js',
   '/js/pages/training.js',
+  '/js/pages/retention.js',
   '/js/qr-scan.js',
   '/js/pages/watch.js',
   '/js/sender.js',
@@ -80,6 +83,8 @@ const ON_DEMAND = new Set([
   '/js/i18n-docs.js',
   '/js/pages/channels.js',
   '/js/i18n-training.js',
+  '/js/i18n-retention.js',
+  '/js/retention.js',
   '/js/pages/command.js',
   '/js/pages/documents-card.js',
   '/js/pages/documents.js',
@@ -87,6 +92,7 @@ const ON_DEMAND = new Set([
   '/js/pages/supervisor.js',
   '/js/pages/tasks.js',
   '/js/pages/training.js',
+  '/js/pages/retention.js',
   '/js/qr-scan.js',
   '/js/pages/watch.js',
   '/vendor/leaflet-1.9.4/leaflet.css',

@@ -80,6 +80,7 @@ const SUBPAGES = [
   ['trainings/:id', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'trainingPage', title: 'tr.title' }],
   ['assessments/:year', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'assessmentPage', title: 'tr.runTitle' }],
   ['officer/training', { roles: ['officer'], load: () => import('./pages/training.js'), name: 'myTrainingPage', title: 'tr.mineTitle' }],
+  ['retention', { roles: ['supervisor', 'admin'], load: () => import('./pages/retention.js'), name: 'retentionPage', title: 'rt.pageTitle' }],
   ['evidence/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin', 'invited_supervisor'], allow: isResponder, load: () => import('./pages/evidence.js'), name: 'evidencePage', title: 'evidence.title' }],
 ];
 

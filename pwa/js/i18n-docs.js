@@ -12,6 +12,7 @@ const zh = {
   'inbox.empty': '目前没有需要回复的监督文书。',
   'inbox.channels': '转来的监督反映和涉诉信访',
   'supervisor.channels': '监督渠道收件箱（联系点反映、信访、涉诉）',
+  'supervisor.retention': '证据保存与销毁（到期审核、保全）',
 
   'supervisor.docsCard': '待回复文书',
   'supervisor.docsCount': '{n} 份',
@@ -256,6 +257,7 @@ const en = {
   'inbox.empty': 'No document is waiting for an answer.',
   'inbox.channels': 'Reports, petitions and lawsuits about your unit',
   'supervisor.channels': 'Channels inbox (liaison reports, petitions, lawsuits)',
+  'supervisor.retention': 'Evidence retention and disposal (due review, holds)',
 
   'supervisor.docsCard': 'Documents awaiting response',
   'supervisor.docsCount': '{n}',

@@ -39,6 +39,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.contract.databases import own_database
 from tests.integration.evidence.photos import phone_photo
+from tests.plant import age_action
 from tests.servers import api_process
 
 DEMO_PASSWORD = "fuzz-demo-password"
@@ -106,7 +107,7 @@ def _ok(response: httpx.Response) -> dict[str, Any]:
     return response.json() if response.content else {}
 
 
-def _seed(target: Target) -> None:
+def _seed(target: Target, env: dict[str, str]) -> None:
     """Objects of every kind on top of the demo data, so path parameters can name real ones."""
     base = f"{target.url}/api/v1"
     admin, supervisor = target.headers["admin"], target.headers["supervisor"]
@@ -206,6 +207,7 @@ def _seed(target: Target) -> None:
     documents, tasks, attachments = _seed_documents(target, unit)
     channel_pools = _seed_channels(target, unit, item, case["id"], action["id"], officer2)
     webhook_pools = _seed_webhooks(target, officer2)
+    retention_pools = _seed_retention(target, env, officer2, action)
     training = _ok(
         httpx.post(
             f"{base}/trainings",
@@ -244,11 +246,51 @@ def _seed(target: Target) -> None:
         "task_id": tasks,
         **channel_pools,
         **webhook_pools,
+        **retention_pools,
         "training_id": [training["id"]],
         "token": [card["token"]],  # a card's QR (the public check)
         # the year the calendar library carries and one it does not (provisional)
         "year": [str(datetime.now(UTC).year), "2099"],
     }
+
+
+def _seed_retention(
+    target: Target, env: dict[str, str], officer: dict[str, str], action: dict[str, Any]
+) -> dict[str, list[str]]:
+    """A legal hold, and a disposal batch of one photo on an act planted four years back."""
+    base, supervisor = f"{target.url}/api/v1", target.headers["supervisor"]
+    hold = _ok(
+        httpx.post(
+            f"{base}/legal-holds",
+            headers=supervisor,
+            json={"object_type": "action", "object_id": action["id"], "reason": "模糊测试保全"},
+        )
+    )
+    body = {k: action[k] for k in ("unit_id", "item_id", "kind", "officer_ids")}
+    old = _ok(
+        httpx.post(
+            f"{base}/actions",
+            headers=officer,
+            json={**body, "occurred_at": datetime.now(UTC).isoformat(), "address": "模糊测试旧案"},
+        )
+    )
+    photo = _ok(
+        httpx.post(
+            f"{base}/actions/{old['id']}/evidence",
+            headers={**officer, "Content-Type": "image/jpeg"},
+            content=phone_photo(seed=7),
+        )
+    )
+    age_action(env, old["id"], days=1500)
+    batch = _ok(
+        httpx.post(
+            f"{base}/retention/disposals",
+            headers=supervisor,
+            json={"evidence_ids": [photo["id"]], "reason": "模糊测试销毁"},
+        )
+    )
+    assert batch["removed"] == 1, batch
+    return {"hold_id": [hold["id"]], "batch_id": [batch["id"]]}
 
 
 def _seed_webhooks(target: Target, officer: dict[str, str]) -> dict[str, list[str]]:
@@ -471,7 +513,7 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
                 pair = target.login(username)
                 target.headers[role] = {"Authorization": f"Bearer {pair['access_token']}"}
                 target.user_ids[role] = pair["user"]["id"]
-            _seed(target)
+            _seed(target, env)
             # A signed tree head, so GET /audit/head has one to show (the server signs every 5 min).
             signed = subprocess.run(
                 [sys.executable, "-m", "backend.cli", "audit-head"],

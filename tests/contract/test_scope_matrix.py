@@ -37,14 +37,23 @@ ALL_SEEING = {"admin", "supervisor", "command"}
 # The organisation tree, the item catalogue and the working-day calendar's years are shared by design
 # ("admin writes, all read"): a year is nobody's record; a card's QR token is public by design.
 # Webhook endpoints are the admin's district-wide configuration, nobody's township record.
-SHARED_KINDS = {"unit_id", "item_id", "year", "token", "endpoint_id", "delivery_id"}
+# Legal holds and disposal batches are the bureau's retention work, refused to every other role.
+SHARED_KINDS = {"unit_id", "item_id", "year", "token", "endpoint_id", "delivery_id", "hold_id", "batch_id"}
 # Probed like the roles: an officer who answers its unit's supervision documents (a capability).
 EXTRA_PROBERS = ["responder"]
 EVIDENCE_ID = str(uuid.uuid4())  # no evidence of the task: the control's completion is refused with 422
 SHARED_LISTS = {"/api/v1/units", "/api/v1/items"}
 # Lists whose rows are not township records (the checklist is one set of questions for everyone;
 # webhook endpoints are the admin's configuration, refused to every other role: test_webhooks.py).
-NOT_RECORDS = {"/api/v1/spot-checks/checklist", "/api/v1/webhooks"}
+# Retention's lists are the bureau's (supervisor-only; test_retention.py checks the refusals).
+NOT_RECORDS = {
+    "/api/v1/spot-checks/checklist",
+    "/api/v1/webhooks",
+    "/api/v1/retention/rules",
+    "/api/v1/retention/due",
+    "/api/v1/retention/disposals",
+    "/api/v1/legal-holds",
+}
 # 执法公示 is public by design (no sign-in, published records only, nothing personal):
 # tests/integration/test_publication.py checks what it shows and that it never finds an unpublished case.
 PUBLIC_PREFIX = "/api/v1/public/publications"

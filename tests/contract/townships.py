@@ -521,8 +521,19 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
             f"/api/v1/webhooks/{endpoint['id']}", json={"active": False}, headers=town.headers["admin"]
         )
     )
+    hold = _ok(
+        await client.post(
+            "/api/v1/legal-holds",
+            json={"object_type": "action", "object_id": action["id"], "reason": "矩阵保全"},
+            headers=town.headers["supervisor"],
+        )
+    )
     town.objects = {
         "endpoint_id": [endpoint["id"]],
+        # The bureau's retention work (supervisor-only, refused to unit-bound roles before any lookup):
+        # compared as shared kinds, like the admin's webhooks.
+        "hold_id": [hold["id"]],
+        "batch_id": [missing_id()],
         # Admin-only operations, compared as shared kinds: the guard refuses a unit-bound role before
         # any lookup, so no delivery need exist for the probe.
         "delivery_id": [missing_id()],

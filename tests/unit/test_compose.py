@@ -473,6 +473,12 @@ def test_minio_init_creates_object_locked_bucket(raw: dict[str, Any], defaults_e
     assert mode.upper() in {"GOVERNANCE", "COMPLIANCE"}
     assert re.fullmatch(r"[1-9][0-9]*[dy]", validity)
     assert (mode, validity) == ("COMPLIANCE", "3650d")
+    # The api requires exactly that lock of the bucket (it refuses to start on another).
+    api = environment(interpolate(raw["services"]["api"], defaults_env))
+    assert (api["FIELDWATCH_EVIDENCE_LOCK_MODE"], api["FIELDWATCH_EVIDENCE_LOCK_DAYS"] + "d") == (
+        mode,
+        validity,
+    )
 
     alias = next(argv for argv in lines if argv[:3] == ["mc", "alias", "set"])
     assert alias[3:5] == ["local", "http://minio:9000"]

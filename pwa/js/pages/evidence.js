@@ -6,6 +6,7 @@ import { errorMessage, request, requestBlob } from '../api.js';
 import { h, nextId } from '../dom.js';
 import { formatDate, t } from '../i18n.js';
 import { loadError, loadingLine } from '../widgets.js';
+import { retentionCard } from '../retention.js';
 
 const FLAGS = ['capture_time_in_future', 'captured_long_before_act', 'device_time_disagrees_with_exif', 'device_clock_off'];
 const CUSTODY_ROLES = ['supervisor', 'admin'];
@@ -408,7 +409,7 @@ export function evidencePage({ user, params }) {
     };
     body.replaceChildren(
       h('div', { class: 'evidence__main' }, mediaSection(ev, refresh), flagsBox(Array.isArray(ev.flags) ? ev.flags : [])),
-      h('div', { class: 'evidence__side' }, detailsSection(ev), custody ? custody.node : null));
+      h('div', { class: 'evidence__side' }, detailsSection(ev), retentionCard(ev.id, user), custody ? custody.node : null));
     refresh();
   }
 

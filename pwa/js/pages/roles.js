@@ -14,6 +14,7 @@ export function adminPage({ user, onLogout }) {
   return page('page--admin',
     pageHeading('admin.title'),
     h('p', { class: 'lead' }, t('admin.intro')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/retention', 'data-testid': 'retention-link' }, t('admin.retention')),
     accountCard(user, onLogout));
 }
 
