@@ -80,6 +80,7 @@ from backend.publication.controllers import (
 from backend.retention import services as retention_services
 from backend.retention.controllers import RetentionController
 from backend.settings import Settings, get_settings
+from backend.sharing.controllers import ShareController, SharedController, ShareOpenController
 from backend.summary.controllers import SummaryController
 from backend.supervision import services as supervision_services
 from backend.supervision.controllers import InvitationController, SpotCheckController
@@ -212,7 +213,9 @@ def create_app(
     bind(engine)
     register_domains()
     configure_domains(settings)
-    store = store or open_store(settings.media_url, spool_dir=str(settings.data_dir / "tmp"))
+    store = store or open_store(
+        settings.media_url, spool_dir=str(settings.data_dir / "tmp"), public_url=settings.s3_public_url
+    )
     tokens = TokenService.for_settings(settings)
     integrity = load_or_create(settings.integrity_key_path)
     channel = channel_name(settings.redis_prefix)
@@ -352,6 +355,13 @@ def create_app(
             ),
             WebhookController,
             RetentionController,
+            ShareController,
+            SharedController,
+            Router(
+                path="/",
+                route_handlers=[ShareOpenController],
+                middleware=[public_check_rate_limit(settings.public_check_rate_per_minute).middleware],
+            ),
             live_socket,
         ],
         middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens)],
@@ -403,7 +413,11 @@ def create_app(
         compression_config=CompressionConfig(
             backend="brotli",
             brotli_gzip_fallback=True,
-            exclude=[r"^/api/v1/evidence/[^/]+/(content|thumbnail|watermarked)", r"^/api/v1/uploads"],
+            exclude=[
+                r"^/api/v1/evidence/[^/]+/(content|thumbnail|watermarked)",
+                r"^/api/v1/shared/evidence/",
+                r"^/api/v1/uploads",
+            ],
         ),
         plugins=[channels],
         lifespan=[lifespan],

@@ -30,6 +30,7 @@ APP_REGISTRY = AppRegistry(
         "backend.channels.piccolo_app",
         "backend.training.piccolo_app",
         "backend.retention.piccolo_app",
+        "backend.sharing.piccolo_app",
     ]
 )
 

@@ -98,6 +98,10 @@ class Settings:
     evidence_lock_mode: str = "COMPLIANCE"
     evidence_lock_days: int = 1
     retention_interval_s: float = 3600.0
+    # Share links (docs/evidence.md): the object store's address as outside recipients reach it, for
+    # presigned downloads (empty: the API streams shared files itself); days a link lives by default.
+    s3_public_url: str = ""
+    share_default_days: int = 7
     # Channels (docs/channels.md): calendar days a procuratorate / public-security organ has to
     # answer a transfer (移送) before an alert is raised, and a liaison's reports per hour.
     transfer_answer_days: int = 10
@@ -214,6 +218,8 @@ class Settings:
             evidence_lock_mode=(_env("EVIDENCE_LOCK_MODE") or "COMPLIANCE").strip(),
             evidence_lock_days=_int("EVIDENCE_LOCK_DAYS", 1),
             retention_interval_s=float(_int("RETENTION_INTERVAL", 3600)),
+            s3_public_url=_env("S3_PUBLIC_URL", "") or "",
+            share_default_days=_int("SHARE_DEFAULT_DAYS", 7),
             transfer_answer_days=_int("TRANSFER_ANSWER_DAYS", 10),
             liaison_reports_per_hour=_int("LIAISON_REPORTS_PER_HOUR", 10),
             map_tiles=_env("MAP_TILES", "osm") or "osm",

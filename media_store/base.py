@@ -354,9 +354,10 @@ class MediaStore(Protocol):
         ...
 
 
-def open_store(url: str, *, spool_dir: str | None = None) -> MediaStore:
+def open_store(url: str, *, spool_dir: str | None = None, public_url: str | None = None) -> MediaStore:
     """``file:///path`` or ``s3://KEY:SECRET@HOST:PORT/BUCKET?secure=false[&region=R]``.
-    ``spool_dir`` is where the S3 store keeps bodies whose SHA-256 is not known in advance."""
+    ``spool_dir`` is where the S3 store keeps bodies whose SHA-256 is not known in advance;
+    ``public_url`` the S3 store's address as outside recipients of presigned links reach it."""
     parts = urlsplit(url)
     if parts.scheme == "file":
         from media_store.local import LocalStore
@@ -377,5 +378,6 @@ def open_store(url: str, *, spool_dir: str | None = None) -> MediaStore:
             secure=query.get("secure", ["true"])[0].lower() not in ("false", "0", "no"),
             region=query.get("region", [None])[0],
             spool_dir=spool_dir,
+            public_url=public_url or None,
         )
     raise ValueError(f"unsupported media URL scheme {parts.scheme!r}: use file:// or s3://")

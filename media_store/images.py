@@ -172,7 +172,20 @@ def watermark(
     return _jpeg(canvas, quality=85)
 
 
-def _stamp(canvas: Image.Image, lines: list[str], font_path: str) -> None:
+def mark_shared(
+    path: str | os.PathLike[str], lines: list[str], font_path: str, max_side: int = WATERMARK_MAX_SIDE
+) -> bytes:
+    """A copy for an outside recipient: ``lines`` (whom it was shared with, when it was viewed) on a
+    band at the top, so the field stamp a watermarked copy carries at the bottom stays readable."""
+    with _open(path) as img:
+        img.draft("RGB", (max_side, max_side))
+        img.thumbnail((max_side, max_side))
+        canvas = _flatten(ImageOps.exif_transpose(img))
+    _stamp(canvas, [line for line in lines if line], font_path, at_top=True)
+    return _jpeg(canvas, quality=85)
+
+
+def _stamp(canvas: Image.Image, lines: list[str], font_path: str, *, at_top: bool = False) -> None:
     if not lines:
         return
     width, height = canvas.size
@@ -188,9 +201,9 @@ def _stamp(canvas: Image.Image, lines: list[str], font_path: str) -> None:
         rows.extend((part, font) for part in _wrap(line, font, usable))
     row_heights = [round(font.size * 1.3) for _, font in rows]
     band_height = min(height, sum(row_heights) + 2 * pad + pad // 2)
-    top = height - band_height
+    top = 0 if at_top else height - band_height
 
-    band = canvas.crop((0, top, width, height)).convert("RGBA")
+    band = canvas.crop((0, top, width, top + band_height)).convert("RGBA")
     overlay = Image.new("RGBA", band.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     draw.rectangle((0, 0, width, band_height), fill=(0, 0, 0, 120))

@@ -29,6 +29,7 @@ from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callab
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.abc
@@ -161,6 +162,7 @@ class S3Store:
         *,
         region: str | None = None,
         spool_dir: str | os.PathLike[str] | None = None,
+        public_url: str | None = None,
     ) -> None:
         # The SDK's own pool waits five minutes to connect and retries five times: a store that is
         # down would hold readiness checks and uploads far too long.
@@ -179,6 +181,21 @@ class S3Store:
             region=region,
             http_client=http,
         )
+        # Presigned links are signed for the host an outside recipient reaches (SigV4 signs the
+        # host); its region is given so that signing never asks the store.
+        self._signer = self.client
+        if public_url:
+            public = urlsplit(public_url)
+            if public.scheme not in ("http", "https") or not public.netloc or public.path.strip("/"):
+                raise ValueError("the object store's public URL is http(s)://host[:port], without a path")
+            self._signer = Minio(
+                public.netloc,
+                access_key=access_key,
+                secret_key=secret_key,
+                secure=public.scheme == "https",
+                region=region or "us-east-1",
+                http_client=http,
+            )
         self.bucket = bucket
         self.description = f"s3://{endpoint}/{bucket}"
         self.spool_dir = Path(spool_dir) if spool_dir is not None else None
@@ -393,7 +410,7 @@ class S3Store:
         if content_type is not None:
             headers["response-content-type"] = check_content_type(content_type)
         sign = functools.partial(
-            self.client.presigned_get_object,
+            self._signer.presigned_get_object,
             self.bucket,
             key,
             expires=timedelta(seconds=expires_s),

@@ -41,6 +41,7 @@ LAYERS: list[set[str]] = [
     {"channels"},
     {"training"},
     {"retention"},
+    {"sharing"},
     {"webhooks"},
     {"summary", "health"},
     {"app", "cli", "demo", "piccolo_conf"},  # composition: wires the domains together

@@ -11,7 +11,8 @@ from backend.db import atomic, json_value
 from backend.evidence import schemas
 from backend.lib.auth import CurrentUser
 
-FETCHES = ["evidence.viewed", "evidence.downloaded"]
+# An outside recipient's views and downloads through a share link count as fetches too.
+FETCHES = ["evidence.viewed", "evidence.downloaded", "evidence.shared_viewed", "evidence.shared_downloaded"]
 
 
 async def record_fetch(

@@ -204,6 +204,14 @@ class Errors:
         "retention.not_due", 409, "Evidence named for disposal is not due (kept, held or under a lawsuit)"
     )
     HOLD_RELEASED = ErrorCode("legal_hold.released", 409, "The hold was already released")
+    SHARE_INVALID = ErrorCode("share.invalid", 404, "This share link is not valid")
+    SHARE_EXPIRED = ErrorCode("share.expired", 410, "This share link has expired")
+    SHARE_REVOKED = ErrorCode("share.revoked", 410, "This share link was revoked")
+    SHARE_LOCKED = ErrorCode("share.locked", 410, "This share link was locked after too many wrong codes")
+    SHARE_CODE_REQUIRED = ErrorCode("share.code_required", 401, "This share link needs its access code")
+    SHARE_CODE_WRONG = ErrorCode("share.code_wrong", 401, "The access code is wrong")
+    SHARE_SESSION = ErrorCode("share.session_invalid", 401, "Open the share link again")
+    SHARE_EMPTY = ErrorCode("share.empty", 422, "Nothing to share: no evidence is named or left")
     INTERNAL = ErrorCode("internal", 500, "Internal server error")
     UNAVAILABLE = ErrorCode("service.unavailable", 503, "A backing service is unavailable")
 

@@ -208,6 +208,7 @@ def _seed(target: Target, env: dict[str, str]) -> None:
     channel_pools = _seed_channels(target, unit, item, case["id"], action["id"], officer2)
     webhook_pools = _seed_webhooks(target, officer2)
     retention_pools = _seed_retention(target, env, officer2, action)
+    share_pools = _seed_sharing(target, evidence["id"])
     training = _ok(
         httpx.post(
             f"{base}/trainings",
@@ -247,6 +248,7 @@ def _seed(target: Target, env: dict[str, str]) -> None:
         **channel_pools,
         **webhook_pools,
         **retention_pools,
+        **share_pools,
         "training_id": [training["id"]],
         "token": [card["token"]],  # a card's QR (the public check)
         # the year the calendar library carries and one it does not (provisional)
@@ -291,6 +293,20 @@ def _seed_retention(
     )
     assert batch["removed"] == 1, batch
     return {"hold_id": [hold["id"]], "batch_id": [batch["id"]]}
+
+
+def _seed_sharing(target: Target, evidence_id: str) -> dict[str, list[str]]:
+    """A share the fuzzed supervisor may revoke, and one opened as the outside recipient, whose id
+    the fuzzer never aims at (so a fuzzed revocation does not end the recipient's session)."""
+    base, supervisor = f"{target.url}/api/v1", target.headers["supervisor"]
+    body = {"recipient": "模糊测试法官", "organisation": "模糊测试法院", "purpose": "court"}
+    aimed = _ok(
+        httpx.post(f"{base}/shares", headers=supervisor, json={**body, "evidence_ids": [evidence_id]})
+    )
+    kept = _ok(httpx.post(f"{base}/shares", headers=supervisor, json={**body, "evidence_ids": [evidence_id]}))
+    opened = _ok(httpx.post(f"{base}/shared/open", json={"token": kept["token"]}))
+    target.headers["share_recipient"] = {"Authorization": f"Share {opened['session']}"}
+    return {"share_id": [aimed["share"]["id"]]}
 
 
 def _seed_webhooks(target: Target, officer: dict[str, str]) -> dict[str, list[str]]:
@@ -628,6 +644,25 @@ def test_no_server_error_in_the_channels(
     )
     me = httpx.get(f"{fuzz_target.url}/api/v1/me", headers=fuzz_target.headers[role])
     assert me.status_code == 200 and role in me.json()["roles"], me.text
+
+
+def test_no_server_error_as_share_recipient(
+    fuzz_target: Target, fuzz_schema: schemathesis.BaseSchema
+) -> None:
+    """The outside recipient of a share link (a share session, no account) on the recipient's
+    operations; the evidence it may read is the seeded share's."""
+
+    def prepare(case: schemathesis.Case, data: st.DataObject) -> dict[str, str]:
+        _aim(case, fuzz_target, data)
+        return fuzz_target.headers["share_recipient"]
+
+    _fuzz(
+        _operations(fuzz_schema, lambda method, path: path.startswith("/api/v1/shared")),
+        fuzz_target,
+        prepare,
+    )
+    shown = httpx.get(f"{fuzz_target.url}/api/v1/shared", headers=fuzz_target.headers["share_recipient"])
+    assert shown.status_code == 200 and shown.json()["items"], shown.text
 
 
 def test_no_server_error_ending_its_own_session(

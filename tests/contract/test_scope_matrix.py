@@ -37,8 +37,18 @@ ALL_SEEING = {"admin", "supervisor", "command"}
 # The organisation tree, the item catalogue and the working-day calendar's years are shared by design
 # ("admin writes, all read"): a year is nobody's record; a card's QR token is public by design.
 # Webhook endpoints are the admin's district-wide configuration, nobody's township record.
-# Legal holds and disposal batches are the bureau's retention work, refused to every other role.
-SHARED_KINDS = {"unit_id", "item_id", "year", "token", "endpoint_id", "delivery_id", "hold_id", "batch_id"}
+# Legal holds, disposal batches and share links are the bureau's work, refused to every other role.
+SHARED_KINDS = {
+    "unit_id",
+    "item_id",
+    "year",
+    "token",
+    "endpoint_id",
+    "delivery_id",
+    "hold_id",
+    "batch_id",
+    "share_id",
+}
 # Probed like the roles: an officer who answers its unit's supervision documents (a capability).
 EXTRA_PROBERS = ["responder"]
 EVIDENCE_ID = str(uuid.uuid4())  # no evidence of the task: the control's completion is refused with 422
@@ -53,10 +63,14 @@ NOT_RECORDS = {
     "/api/v1/retention/due",
     "/api/v1/retention/disposals",
     "/api/v1/legal-holds",
+    "/api/v1/shares",
 }
 # 执法公示 is public by design (no sign-in, published records only, nothing personal):
 # tests/integration/test_publication.py checks what it shows and that it never finds an unpublished case.
 PUBLIC_PREFIX = "/api/v1/public/publications"
+# A share link's recipient has no account and no unit: its scope is the share, and a staff token is
+# refused there outright (tests/integration/test_sharing.py checks evidence outside the share is 404).
+SHARE_RECIPIENT_PREFIX = "/api/v1/shared"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TUS = {"Tus-Resumable": "1.0.0"}
 
@@ -152,7 +166,7 @@ def operations(openapi: dict[str, Any]) -> tuple[list[Operation], list[Operation
     """(operations with an object id in the path, list operations) of the document."""
     with_ids, lists = [], []
     for path, item in openapi["paths"].items():
-        if path.startswith(PUBLIC_PREFIX):
+        if path.startswith((PUBLIC_PREFIX, SHARE_RECIPIENT_PREFIX)):
             continue
         for method, op in item.items():
             if method not in {"get", "post", "put", "patch", "delete", "head"}:

@@ -528,12 +528,25 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
             headers=town.headers["supervisor"],
         )
     )
+    share = _ok(
+        await client.post(
+            "/api/v1/shares",
+            json={
+                "recipient": "矩阵法官",
+                "organisation": "矩阵法院",
+                "purpose": "court",
+                "evidence_ids": [action_evidence["id"]],
+            },
+            headers=town.headers["supervisor"],
+        )
+    )
     town.objects = {
         "endpoint_id": [endpoint["id"]],
         # The bureau's retention work (supervisor-only, refused to unit-bound roles before any lookup):
         # compared as shared kinds, like the admin's webhooks.
         "hold_id": [hold["id"]],
         "batch_id": [missing_id()],
+        "share_id": [share["share"]["id"]],
         # Admin-only operations, compared as shared kinds: the guard refuses a unit-bound role before
         # any lookup, so no delivery need exist for the probe.
         "delivery_id": [missing_id()],
