@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 2c169a3c63647f8cbeee9673245c9966b74191e5643037483b305a7388b3ea69
+// shell digest: 2d9661885a94c84b879e3d235bd7ed7fb0630576dae773f93345ba3bc525a44e
 
-const VERSION = 'fw-shell-v61';
+const VERSION = 'fw-shell-v63';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -28,6 +28,8 @@ const SHELL = [
   '/js/i18n-training.js',
   '/js/i18n-retention.js',
   '/js/retention.js',
+  '/js/i18n-share.js',
+  '/js/share.js',
   '/js/i18n.js',
   '/js/live.js',
   '/js/media.js',
@@ -59,6 +61,8 @@ const SHELL = [
   '/js/pages/tasks.js',
   '/js/pages/training.js',
   '/js/pages/retention.js',
+  '/js/pages/shares.js',
+  '/js/pages/shared.js',
   '/js/qr-scan.js',
   '/js/pages/watch.js',
   '/js/sender.js',
@@ -93,6 +97,8 @@ const ON_DEMAND = new Set([
   '/js/pages/tasks.js',
   '/js/pages/training.js',
   '/js/pages/retention.js',
+  '/js/pages/shares.js',
+  '/js/pages/shared.js',
   '/js/qr-scan.js',
   '/js/pages/watch.js',
   '/vendor/leaflet-1.9.4/leaflet.css',

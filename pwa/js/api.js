@@ -263,6 +263,33 @@ async function renewOrLose() {
   }
 }
 
+/** A share link's recipient (no account): `session` from POST /shared/open, sent as its own scheme. */
+export function shareRequest(method, path, session, { body } = {}) {
+  return send(method, path, body, null, { headers: session ? { Authorization: `Share ${session}` } : {} });
+}
+
+/** Bytes for a share link's recipient (a stamped picture, an original) as a Blob; rejects with ApiError. */
+export async function shareBlob(path, session, { timeout = 120000 } = {}) {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), timeout);
+  let res;
+  try {
+    res = await fetch(BASE + path, { headers: { Authorization: `Share ${session}` }, cache: 'no-store', signal: ctrl.signal });
+    if (res.ok) return await res.blob();
+  } catch (e) {
+    throw new ApiError({ code: e && e.name === 'AbortError' ? 'network.timeout' : 'network.offline' });
+  } finally {
+    clearTimeout(timer);
+  }
+  let p = {};
+  try {
+    p = await res.json();
+  } catch {
+    p = {};
+  }
+  throw new ApiError({ status: res.status, code: typeof p.code === 'string' ? p.code : '', detail: typeof p.detail === 'string' ? p.detail : '' });
+}
+
 /**
  * Call the API. `auth` (default true) sends the bearer token; on 401 the tokens are refreshed once
  * and the request retried once. Rejects with ApiError.

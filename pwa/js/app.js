@@ -81,11 +81,14 @@ const SUBPAGES = [
   ['assessments/:year', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'assessmentPage', title: 'tr.runTitle' }],
   ['officer/training', { roles: ['officer'], load: () => import('./pages/training.js'), name: 'myTrainingPage', title: 'tr.mineTitle' }],
   ['retention', { roles: ['supervisor', 'admin'], load: () => import('./pages/retention.js'), name: 'retentionPage', title: 'rt.pageTitle' }],
+  ['shares', { roles: ['supervisor', 'admin'], load: () => import('./pages/shares.js'), name: 'sharesPage', title: 'sh.pageTitle' }],
   ['evidence/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin', 'invited_supervisor'], allow: isResponder, load: () => import('./pages/evidence.js'), name: 'evidencePage', title: 'evidence.title' }],
 ];
 
 /** The invitation link #/invite/<token> opens without a session (its token is not a path segment). */
 const INVITE_PAGE = { load: () => import('./pages/invite.js'), name: 'invitePage', title: 'invite.title' };
+/** A share link #/shared/<token> is for an outside recipient: no account, whoever is signed in here. */
+const SHARED_PAGE = { load: () => import('./pages/shared.js'), name: 'sharedPage', title: 'shared.title' };
 
 const RETRY_MS = 30000;
 
@@ -252,6 +255,10 @@ function render(opts = {}) {
   if (/^#\/invite(\/|$)/.test(location.hash)) {
     renderRoleNav(null);
     return renderLazy(seq, 'invite', INVITE_PAGE, { user, navigate: go }, opts);
+  }
+  if (/^#\/shared(\/|$)/.test(location.hash)) {
+    renderRoleNav(null);
+    return renderLazy(seq, 'shared', SHARED_PAGE, {}, opts);
   }
   if (!user) {
     renderRoleNav(null);

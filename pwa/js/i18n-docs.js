@@ -13,6 +13,7 @@ const zh = {
   'inbox.channels': '转来的监督反映和涉诉信访',
   'supervisor.channels': '监督渠道收件箱（联系点反映、信访、涉诉）',
   'supervisor.retention': '证据保存与销毁（到期审核、保全）',
+  'supervisor.shares': '对外分享的证据（法院、检察院调取）',
 
   'supervisor.docsCard': '待回复文书',
   'supervisor.docsCount': '{n} 份',
@@ -258,6 +259,7 @@ const en = {
   'inbox.channels': 'Reports, petitions and lawsuits about your unit',
   'supervisor.channels': 'Channels inbox (liaison reports, petitions, lawsuits)',
   'supervisor.retention': 'Evidence retention and disposal (due review, holds)',
+  'supervisor.shares': 'Evidence shared outside (courts, procuratorates)',
 
   'supervisor.docsCard': 'Documents awaiting response',
   'supervisor.docsCount': '{n}',

@@ -272,6 +272,7 @@ const zh = {
   'admin.title': '系统管理',
   'admin.intro': '单位、用户、执法事项和赋权目前在服务器上用 fieldwatch 命令维护（例如 fieldwatch create-user），本页显示您的账号。',
   'admin.retention': '证据保存期限规则',
+  'admin.shares': '对外分享的证据',
 
   'officer.myActions': '我的执法记录',
   'officer.cases': '案件办理',
@@ -1104,6 +1105,7 @@ const en = {
   'admin.title': 'Administration',
   'admin.intro': 'Units, users, enforcement items and delegations are maintained on the server with the fieldwatch command (for example fieldwatch create-user); this page shows your account.',
   'admin.retention': 'Evidence retention rules',
+  'admin.shares': 'Evidence shared outside',
 
   'officer.myActions': 'My records',
   'officer.cases': 'Cases',

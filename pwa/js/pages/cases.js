@@ -24,6 +24,7 @@ import {
 } from '../enforcement.js';
 import { card, loadError, loadingLine, reversedNote, statusBadge } from '../widgets.js';
 import { draftFromButton } from '../caps.js';
+import { canShare, shareCard } from '../share.js';
 import { evidenceGrid } from './actions.js';
 
 const PAGE_SIZE = 20;
@@ -514,6 +515,7 @@ export function casePage({ user, params, restore }) {
       draftFromButton(user, 'case', c.id),
       editable ? null : proposalCard(c),
       actionsCard(c, isOfficer, state),
+      canShare(user) ? shareCard({ case_id: c.id }) : null,
       reviewsCard(c),
       outcomeFacts(c),
       inv ? inv.node : null,

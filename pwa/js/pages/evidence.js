@@ -7,6 +7,7 @@ import { h, nextId } from '../dom.js';
 import { formatDate, t } from '../i18n.js';
 import { loadError, loadingLine } from '../widgets.js';
 import { retentionCard } from '../retention.js';
+import { canShare, shareCard } from '../share.js';
 
 const FLAGS = ['capture_time_in_future', 'captured_long_before_act', 'device_time_disagrees_with_exif', 'device_clock_off'];
 const CUSTODY_ROLES = ['supervisor', 'admin'];
@@ -103,6 +104,8 @@ function custodyLabel(entry) {
     return rendition === 'watermarked' ? t('evidence.custody.viewedWatermarked') : t('evidence.custody.viewedThumbnail');
   }
   if (entry.action === 'evidence.hash_mismatch') return t('evidence.custody.mismatch');
+  if (entry.action === 'evidence.shared_viewed') return t('custody.sharedViewed');
+  if (entry.action === 'evidence.shared_downloaded') return t('custody.sharedDownloaded');
   return t('evidence.custody.other');
 }
 
@@ -179,7 +182,9 @@ export function evidencePage({ user, params }) {
       list);
 
     function row(entry) {
-      const who = names.get(entry.actor_id) || entry.actor || t('evidence.custody.system');
+      // An outside recipient has no account: the share names them.
+      const outside = entry.data && entry.data.share_id ? `${entry.data.organisation} ${entry.data.recipient}` : null;
+      const who = outside || names.get(entry.actor_id) || entry.actor || t('evidence.custody.system');
       return h('li', { class: `custody__item custody__item--${String(entry.action || '').replace('evidence.', '')}`, 'data-testid': 'custody-entry', 'data-action': entry.action },
         h('span', { class: 'custody__what' }, custodyLabel(entry)),
         h('span', { class: 'custody__who', 'data-testid': 'custody-who' }, who),
@@ -409,7 +414,8 @@ export function evidencePage({ user, params }) {
     };
     body.replaceChildren(
       h('div', { class: 'evidence__main' }, mediaSection(ev, refresh), flagsBox(Array.isArray(ev.flags) ? ev.flags : [])),
-      h('div', { class: 'evidence__side' }, detailsSection(ev), retentionCard(ev.id, user), custody ? custody.node : null));
+      h('div', { class: 'evidence__side' }, detailsSection(ev), retentionCard(ev.id, user),
+        canShare(user) ? shareCard({ evidence_ids: [ev.id] }) : null, custody ? custody.node : null));
     refresh();
   }
 

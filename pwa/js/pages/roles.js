@@ -15,6 +15,7 @@ export function adminPage({ user, onLogout }) {
     pageHeading('admin.title'),
     h('p', { class: 'lead' }, t('admin.intro')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/retention', 'data-testid': 'retention-link' }, t('admin.retention')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/shares', 'data-testid': 'shares-link' }, t('admin.shares')),
     accountCard(user, onLogout));
 }
 

@@ -35,6 +35,7 @@ export function supervisorPage({ user, onLogout }) {
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/channels', 'data-testid': 'channels-link' }, t('supervisor.channels')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/trainings', 'data-testid': 'trainings-link' }, t('tr.supervisorLink')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/retention', 'data-testid': 'retention-link' }, t('supervisor.retention')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/shares', 'data-testid': 'shares-link' }, t('supervisor.shares')),
     docs.node,
     region('supervisor.alerts', live.alerts.node, 'watch watch--alerts'),
     region('supervisor.latest', live.feed.node, 'watch watch--feed'),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import hashlib
@@ -413,3 +414,22 @@ def test_open_store_urls(tmp_path) -> None:
         open_store("ftp://x/y")
     with pytest.raises(ValueError):
         open_store("s3://k:s@host:9000/")
+
+
+@pytest.mark.parametrize(
+    "public", ["ftp://files.example.cn", "https://files.example.cn/evidence", "files.example.cn"]
+)
+def test_a_public_address_for_presigned_links_is_a_bare_origin(public: str) -> None:
+    """Presigned links are signed for the host itself: a path or another scheme could never match."""
+    with pytest.raises(ValueError, match="public URL"):
+        open_store("s3://key:secret-key@127.0.0.1:9/bucket?secure=false", public_url=public)
+
+
+def test_presigned_links_are_signed_for_the_public_address_without_asking_the_store() -> None:
+    store = open_store(
+        "s3://key:secret-key@127.0.0.1:9/bucket?secure=false", public_url="https://files.example.cn:8443"
+    )
+    key = "sha256/ab/" + "ab" * 32
+    url = asyncio.run(store.presign_get(key, 60, filename="现场.jpg", content_type="image/jpeg"))
+    assert url is not None and url.startswith(f"https://files.example.cn:8443/bucket/{key}?")
+    assert "X-Amz-Signature=" in url and "X-Amz-Expires=60" in url
