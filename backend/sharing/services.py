@@ -250,9 +250,13 @@ def _refuse_unless_active(row: dict[str, Any]) -> None:
 async def _count_wrong_code(row: dict[str, Any]) -> int:
     """Record a wrong code (committed before the refusal); the attempts that are left."""
     async with atomic():
-        current = await Share.select(Share.failed_codes).where(Share.id == row["id"]).first()
-        failed = (current["failed_codes"] if current else 0) + 1
-        await Share.update({Share.failed_codes: failed}).where(Share.id == row["id"]).run()
+        # One statement, so that wrong codes sent at once are all counted.
+        counted = await (
+            Share.update({Share.failed_codes: Share.failed_codes + 1})
+            .where(Share.id == row["id"])
+            .returning(Share.failed_codes)
+        )
+        failed = counted[0]["failed_codes"]
         await audit.record(None, "share.code_failed", "share", row["id"], {"failed": failed})
         if failed == MAX_CODE_FAILURES:
             await ShareSession.delete().where(ShareSession.share_id == row["id"]).run()
