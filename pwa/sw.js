@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 2c169a3c63647f8cbeee9673245c9966b74191e5643037483b305a7388b3ea69
+// shell digest: c9591ebad63b9f891da92f45aebe1320e9612f6411b197f624960272d16d6f3f
 
-const VERSION = 'fw-shell-v61';
+const VERSION = 'fw-shell-v62';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
