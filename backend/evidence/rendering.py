@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 import uuid
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,19 @@ RENDERED = "evidence.rendered"
 FAILED_ACTION = "evidence.rendition_failed"
 _DECODER_REFUSED = 2  # media_store.media's exit status for a file it cannot render
 
-_wake = asyncio.Event()  # set after an upload of a pending file: the job starts at once
-_one_at_a_time = asyncio.Lock()  # two cores: one decode at a time, whoever asks
+# Per event loop (a process has one; a test run may make several): the nudge an upload of a pending
+# file gives the job, and the lock that keeps decoding to one file at a time (two cores).
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[asyncio.Event, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _loop_state() -> tuple[asyncio.Event, asyncio.Lock]:
+    loop = asyncio.get_running_loop()
+    state = _per_loop.get(loop)
+    if state is None:
+        state = _per_loop[loop] = (asyncio.Event(), asyncio.Lock())
+    return state
 
 
 class OriginalChanged(ValueError):
@@ -77,7 +89,7 @@ def state_at_upload(content_type: str, renditions: dict[str, Any]) -> str:
 
 def nudge() -> None:
     """An upload left work for the job: start it now rather than at the next interval."""
-    _wake.set()
+    _loop_state()[0].set()
 
 
 async def pending() -> list[uuid.UUID]:
@@ -92,7 +104,7 @@ async def pending() -> list[uuid.UUID]:
 async def render_pending(store: MediaStore, settings: Settings) -> Rendered:
     """Render every pending video and PDF, one after the other; what each came to."""
     result = Rendered()
-    async with _one_at_a_time:
+    async with _loop_state()[1]:
         for evidence_id in await pending():
             try:
                 outcome = await render_one(evidence_id, store, settings)
@@ -111,8 +123,9 @@ async def render_pending(store: MediaStore, settings: Settings) -> Rendered:
 async def render_periodically(store: MediaStore, settings: Settings) -> None:
     """At start-up, after each nudge, and every ``render_interval_s`` (which retries a store that
     was away): what is pending gets rendered."""
+    wake = _loop_state()[0]
     while True:
-        _wake.clear()  # before the pass: a nudge during it starts another
+        wake.clear()  # before the pass: a nudge during it starts another
         try:
             result = await render_pending(store, settings)
             if result.done or result.failed:
@@ -120,7 +133,7 @@ async def render_periodically(store: MediaStore, settings: Settings) -> None:
         except Exception:  # the database may be briefly away: next round
             logger.exception("the rendition job failed")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(_wake.wait(), settings.render_interval_s)
+            await asyncio.wait_for(wake.wait(), settings.render_interval_s)
 
 
 async def render_one(evidence_id: uuid.UUID, store: MediaStore, settings: Settings) -> str:

@@ -255,3 +255,19 @@ async def test_on_s3_a_video_is_rendered_from_the_stored_original(
     finally:
         if evidence_id is not None:
             await forget_evidence(Evidence.id == evidence_id)
+
+
+async def test_the_work_is_bounded_by_a_decode_timeout_and_a_size_cap(client, as_user, world: World) -> None:
+    officer = await as_user("officer_a1")
+    store = open_store(make_settings().media_url)
+    slow = await _attach(client, officer, world, _video("libx264", "mp4"), "video/mp4")
+    outcome = await rendering.render_one(slow["id"], store, make_settings(render_timeout_s=0.001))
+    assert outcome == "failed"
+    big = await _attach(client, officer, world, pdf_document(pages=1), "application/pdf")
+    assert await rendering.render_one(big["id"], store, make_settings(render_max_mb=0)) == "failed"
+    for evidence, words in ((slow, "was stopped"), (big, "larger than")):
+        shown = (await client.get(f"/api/v1/evidence/{evidence['id']}", headers=officer)).json()
+        assert shown["rendition_state"] == "failed" and words in shown["rendition_error"], shown
+        kept = await client.get(shown["renditions"]["content"], headers=officer)
+        assert sha(kept.content) == evidence["sha256"]
+    assert not list((make_settings().data_dir / "tmp").glob(f"{rendering.SPOOL_PREFIX}*"))  # nothing left
