@@ -56,6 +56,7 @@ from backend.evidence import parents as evidence_parents
 from backend.evidence import verify as evidence_verify
 from backend.evidence.backfill import backfill_periodically
 from backend.evidence.controllers import EvidenceController, EvidenceUploadController, UploadController
+from backend.evidence.rendering import render_periodically
 from backend.evidence.sweep import sweep_periodically
 from backend.health import healthz, readyz
 from backend.lib.auth import CurrentUser, TokenService
@@ -244,6 +245,12 @@ def create_app(
         )
         sweeper = asyncio.create_task(sweep_periodically(settings, store), name="sweep-uploads")
         backfill = asyncio.create_task(backfill_periodically(store, settings), name="watermarks")
+        # Videos' and PDFs' renditions, after their upload (FIELDWATCH_RENDER_INTERVAL=0: none here).
+        renderer = (
+            asyncio.create_task(render_periodically(store, settings), name="renditions")
+            if settings.render_interval_s > 0
+            else None
+        )
         signer = (
             asyncio.create_task(_sign_tree_heads(integrity, settings), name="sign-tree-heads")
             if settings.audit_sign_interval_s > 0
@@ -301,6 +308,8 @@ def create_app(
             deadlines.cancel()
             sweeper.cancel()
             backfill.cancel()
+            if renderer is not None:
+                renderer.cancel()
             if signer is not None:
                 signer.cancel()
             documents.cancel()

@@ -102,6 +102,12 @@ class Settings:
     # presigned downloads (empty: the API streams shared files itself); days a link lives by default.
     s3_public_url: str = ""
     share_default_days: int = 7
+    # Server-side renditions of videos and PDFs (docs/evidence.md): how often the job looks for
+    # pending ones besides the nudge after each upload (0: no background job, render_pending only),
+    # how long one file may take in the decoder, and the largest original it renders.
+    render_interval_s: float = 60.0
+    render_timeout_s: float = 120.0
+    render_max_mb: int = 4096
     # Channels (docs/channels.md): calendar days a procuratorate / public-security organ has to
     # answer a transfer (移送) before an alert is raised, and a liaison's reports per hour.
     transfer_answer_days: int = 10
@@ -220,6 +226,9 @@ class Settings:
             retention_interval_s=float(_int("RETENTION_INTERVAL", 3600)),
             s3_public_url=_env("S3_PUBLIC_URL", "") or "",
             share_default_days=_int("SHARE_DEFAULT_DAYS", 7),
+            render_interval_s=float(_int("RENDER_INTERVAL", 60)),
+            render_timeout_s=float(_int("RENDER_TIMEOUT", 120)),
+            render_max_mb=_int("RENDER_MAX_MB", 4096),
             transfer_answer_days=_int("TRANSFER_ANSWER_DAYS", 10),
             liaison_reports_per_hour=_int("LIAISON_REPORTS_PER_HOUR", 10),
             map_tiles=_env("MAP_TILES", "osm") or "osm",

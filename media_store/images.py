@@ -18,14 +18,20 @@ from pathlib import Path
 from typing import Any
 
 from PIL import ExifTags, Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
 MAX_PIXELS = 100_000_000
 """Images with more pixels are refused before they are decoded (a 200 MP phone mode included)."""
 WATERMARK_MAX_SIDE = 2048
 DEBIAN_CJK_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 FONT_ENV = "FIELDWATCH_CJK_FONT"
-FORMATS = ("JPEG", "PNG", "WEBP")  # JPEG includes multi-picture (MPO) files
-"""What ``Image.open`` may try; other decoders (EPS runs Ghostscript, for one) are never reached."""
+FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")  # JPEG includes multi-picture (MPO) files
+"""What ``Image.open`` may try; other decoders (EPS runs Ghostscript, for one) are never reached.
+HEIF (an iPhone's or a recent Android's HEIC photo) is pillow-heif's opener, registered below; its
+pictures go through the same pixel cap as the others."""
+
+# The primary picture only (not the embedded thumbnails or depth maps).
+register_heif_opener(thumbnails=False)
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # Pillow only warns between MAX_IMAGE_PIXELS and twice that; an image past the cap must fail the same
@@ -55,7 +61,7 @@ def _open(path: str | os.PathLike[str]) -> Iterator[Image.Image]:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageRejected(f"image has more than {MAX_PIXELS} pixels") from None
     except UnidentifiedImageError:
-        raise ImageRejected("not a JPEG, PNG or WebP image") from None
+        raise ImageRejected("not a JPEG, PNG, WebP or HEIF image") from None
     except (FileNotFoundError, PermissionError, IsADirectoryError):
         raise
     except (OSError, SyntaxError, ValueError, EOFError) as exc:

@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 2d9661885a94c84b879e3d235bd7ed7fb0630576dae773f93345ba3bc525a44e
+// shell digest: 573d67218e1460c6c840602243eb53bbdc669b40df40fcf3c8020134cf6676de
 
-const VERSION = 'fw-shell-v63';
+const VERSION = 'fw-shell-v64';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -24,6 +24,9 @@ os.environ.pop("FIELDWATCH_MEDIA_URL", None)
 # Tree heads are signed only when a test asks: a server process signing in the background while a
 # test has tampered with the shared database would sign the tampered log.
 os.environ["FIELDWATCH_AUDIT_SIGN_INTERVAL"] = "0"
+# Videos' and PDFs' renditions are made when a test calls rendering.render_pending, not by a job in
+# the background that would race the test's own assertions on the shared database.
+os.environ["FIELDWATCH_RENDER_INTERVAL"] = "0"
 os.environ.pop("FIELDWATCH_REDIS_URL", None)
 
 import httpx  # noqa: E402

@@ -10,20 +10,17 @@ that already have a watermark are skipped, so running it again changes nothing.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import os
 import sys
-import tempfile
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from backend.accounts import services as accounts
 from backend.audit import services as audit
 from backend.db import atomic, connected, json_value
 from backend.evidence import parents, renditions
+from backend.evidence.rendering import copy_original
 from backend.evidence.services import PHOTO_SPOOL_PREFIX, RENDERABLE
 from backend.evidence.tables import Evidence
 from backend.lib.auth import CurrentUser
@@ -86,7 +83,7 @@ async def _watermark(row: dict[str, Any], store: MediaStore, settings: Settings)
     located = row["lat"] is not None and row["lon"] is not None
     gps = {"lat": row["lat"], "lon": row["lon"]} if located else None
     lines = renditions.stamp_lines(actor, parent, row["received_at"], gps, row["sha256"])
-    path = await _copy_original(row, store, settings.data_dir / "tmp")
+    path = await copy_original(row, store, settings.data_dir / "tmp", PHOTO_SPOOL_PREFIX)
     try:
         made = await renditions.make(path, lines, store, settings)
     finally:
@@ -104,29 +101,6 @@ async def _watermark(row: dict[str, Any], store: MediaStore, settings: Settings)
             None, "evidence.watermark_backfilled", "evidence", row["id"], {"watermarked": made["watermarked"]}
         )
     return True
-
-
-async def _copy_original(row: dict[str, Any], store: MediaStore, directory: Path) -> Path:
-    """The stored original in a local file, refused unless its bytes still hash to the record's."""
-
-    def _open() -> tuple[int, str]:
-        directory.mkdir(parents=True, exist_ok=True)
-        return tempfile.mkstemp(dir=directory, prefix=PHOTO_SPOOL_PREFIX)
-
-    fd, name = await run_sync(_open)
-    path = Path(name)
-    digest = hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            async for chunk in store.open_range(row["object_key"]):
-                digest.update(chunk)
-                await run_sync(fh.write, chunk)
-        if digest.hexdigest() != row["sha256"]:
-            raise ValueError(f"stored bytes of evidence {row['id']} do not match its SHA-256")
-    except BaseException:
-        await run_sync(path.unlink, True)
-        raise
-    return path
 
 
 async def run_backfill(settings: Settings) -> int:

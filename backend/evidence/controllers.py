@@ -161,6 +161,28 @@ class EvidenceController(Controller):
     ) -> Stream:
         return await _send(request, evidence_id, "watermarked", store, integrity, events)
 
+    @get("/{evidence_id:uuid}/poster", summary="A video's poster frame made by the server (JPEG)")
+    async def server_poster(
+        self,
+        request: User,
+        evidence_id: FromPath[uuid.UUID],
+        store: Store,
+        integrity: Integrity,
+        events: Events,
+    ) -> Stream:
+        return await _send(request, evidence_id, "poster", store, integrity, events)
+
+    @get("/{evidence_id:uuid}/preview", summary="A PDF's first page made by the server (JPEG)")
+    async def pdf_preview(
+        self,
+        request: User,
+        evidence_id: FromPath[uuid.UUID],
+        store: Store,
+        integrity: Integrity,
+        events: Events,
+    ) -> Stream:
+        return await _send(request, evidence_id, "preview", store, integrity, events)
+
     @put(
         "/{evidence_id:uuid}/poster",
         guards=OFFICER,

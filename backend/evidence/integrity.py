@@ -32,7 +32,7 @@ RETRY_AFTER_S = 10
 class Target:
     """One stored object of a piece of evidence, as its row records it."""
 
-    which: str  # content | thumbnail | watermarked
+    which: str  # content | thumbnail | watermarked | poster | preview
     key: str
     content_type: str
     sha256: str

@@ -66,11 +66,11 @@ def _record(stored: StoredObject) -> dict[str, Any]:
 
 
 async def make(
-    path: Path, lines: list[str], store: MediaStore, settings: Settings
+    path: Path, lines: list[str], store: MediaStore, settings: Settings, problems: list[str] | None = None
 ) -> dict[str, dict[str, Any]]:
     """Store the renditions of the photo at ``path``; by name, each one's object key, SHA-256 and
     size (written into the upload's audit entry too). A photo Pillow can read metadata from but not
-    render keeps its original and simply has no rendition."""
+    render keeps its original and has no rendition; why is appended to ``problems``."""
     out: dict[str, dict[str, Any]] = {}
     try:
         thumb = await run_sync(images.thumbnail, path)
@@ -81,4 +81,6 @@ async def make(
             out["watermarked"] = _record(await store.put_bytes(stamped, content_type="image/jpeg"))
     except images.ImageRejected as exc:
         logger.warning("no rendition for %s: %s", path.name, exc)
+        if problems is not None:
+            problems.append(str(exc))
     return out

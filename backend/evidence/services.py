@@ -19,7 +19,7 @@ import msgspec
 
 from backend.audit import services as audit
 from backend.db import atomic, is_unique_violation, json_value
-from backend.evidence import integrity, parents, schemas
+from backend.evidence import integrity, parents, rendering, schemas
 from backend.evidence.custody import entries as custody_entries
 from backend.evidence.custody import record_fetch
 from backend.evidence.custody import summary as custody_summary
@@ -60,7 +60,7 @@ KINDS = {
     "audio/webm": "audio",
     "application/pdf": "document",
 }
-RENDERABLE = ("image/jpeg", "image/png")
+RENDERABLE = ("image/jpeg", "image/png", "image/heic")  # spooled and rendered in the upload
 COPY_CHUNK = 1024 * 1024
 MAX_ACCURACY_M = 100_000.0
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -253,13 +253,16 @@ async def _record(
     if gps is None and location is not None:
         gps, accuracy = {"lat": location.lat, "lon": location.lon}, location.accuracy_m
     lat, lon = (gps["lat"], gps["lon"]) if gps else (None, None)
+    problems: list[str] = []
     renditions = (
         await make_renditions(
-            original.spooled, stamp_lines(actor, parent, received, gps, sha256), store, settings
+            original.spooled, stamp_lines(actor, parent, received, gps, sha256), store, settings, problems
         )
         if original.spooled
         else {}
     )
+    # Videos and PDFs are rendered after the upload (rendering.py); a photo here, or not at all.
+    state = rendering.state_at_upload(original.content_type, renditions)
     clock_offset = clock.offset_s if clock else None
     captured_at = upload.captured_at
     flags = _flags(
@@ -297,6 +300,8 @@ async def _record(
                     uploaded_by=actor.id,
                     flags=flags,
                     renditions=renditions,
+                    rendition_state=state,
+                    rendition_error="; ".join(problems) or None,
                     upload=upload.upload,
                     dedupe_key=dedupe_key,
                 )
@@ -328,6 +333,8 @@ async def _record(
         row = await Evidence.select(Evidence.id).where(Evidence.dedupe_key == dedupe_key).first()
         assert row is not None
         return await get_evidence(actor, row["id"], custody=False), False
+    if state == rendering.PENDING:
+        rendering.nudge()
     view = await get_evidence(actor, evidence_id, custody=False)
     await events.publish(
         "evidence.added",
@@ -366,10 +373,20 @@ def _view(row: dict[str, Any], custody: schemas.CustodySummary | None = None) ->
             thumbnail_source=(
                 (renditions["thumbnail"].get("source") or "server") if "thumbnail" in renditions else None
             ),
+            poster=f"{base}/poster" if "poster" in renditions else None,
+            preview=f"{base}/preview" if "preview" in renditions else None,
         ),
         upload=row["upload"],
         custody=custody,
+        media=_media(row["media"]),
+        rendition_state=row["rendition_state"],
+        rendition_error=row["rendition_error"],
     )
+
+
+def _media(value: Any) -> schemas.Media | None:
+    facts = json_value(value, None)
+    return msgspec.convert(facts, schemas.Media) if isinstance(facts, dict) else None
 
 
 async def _visible(actor: CurrentUser, row: dict[str, Any]) -> bool:
@@ -432,7 +449,7 @@ async def content_for(
     key: IntegrityKey,
     events: Publisher,
 ) -> Content:
-    """The object to send for ``which`` (content | thumbnail | watermarked), once its bytes are known
+    """The object to send for ``which`` (content | a rendition's name), once its bytes are known
     to be genuine: altered or missing bytes are refused (and raise the hash-mismatch alert)."""
     row = await visible_row(actor, evidence_id)
     target = integrity.target(row, which)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from backend.evidence import services, tus
+from backend.evidence import rendering, services, tus
 from backend.settings import Settings
 from media_store import MediaStore, remove_stale, run_sync
 
@@ -23,6 +23,7 @@ async def sweep(settings: Settings, store: MediaStore) -> dict[str, int]:
         "photo_spool": await run_sync(
             remove_stale, settings.data_dir / "tmp", services.PHOTO_SPOOL_PREFIX, age
         ),
+        "render_spool": await run_sync(remove_stale, settings.data_dir / "tmp", rendering.SPOOL_PREFIX, age),
         "store_temp": await store.sweep(age),
         "expired_uploads": await tus.prune(settings),
         "orphan_partials": await tus.remove_orphans(settings, age),

@@ -33,6 +33,11 @@ class Evidence(Table, tablename="evidence"):
     dedupe_key = Varchar(length=140, unique=True)  # parent_type:parent_id:sha256
     # MAC of the object's stat fingerprint when its bytes last hashed right (evidence/integrity.py)
     seal = Varchar(length=64, null=True, default=None)
+    # What the server read from a video or PDF ({duration_s, codec, width, height, pages}), and where
+    # its renditions stand: pending (the job will make them) | done | failed | none (nothing to make).
+    media = JSON(null=True, default=None)
+    rendition_state = Varchar(length=10, default="none")
+    rendition_error = Text(null=True, default=None)  # why it failed, in plain words
 
 
 class Upload(Table, tablename="uploads"):

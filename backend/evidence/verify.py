@@ -44,8 +44,9 @@ class Progress:
 
 
 # Entries that vouch for renditions added after the upload: a watermark rendered later by the
-# backfill, a video's poster frame sent by its phone.
-_RENDITIONS_ADDED = ("evidence.watermark_backfilled", "evidence.poster_added")
+# backfill, a video's poster frame sent by its phone, a video's or PDF's server renditions (those
+# carry them under "renditions", beside the file's facts).
+_RENDITIONS_ADDED = ("evidence.watermark_backfilled", "evidence.poster_added", "evidence.rendered")
 
 
 async def _upload_entries() -> dict[str, dict[str, Any]]:
@@ -65,9 +66,10 @@ async def _upload_entries() -> dict[str, dict[str, Any]]:
         if r["action"] == "evidence.uploaded":
             recorded[r["object_id"]] = data
             continue
+        added = data["renditions"] if r["action"] == "evidence.rendered" else data
         upload = recorded.get(r["object_id"])
         if upload is not None and "renditions" in upload:
-            upload["renditions"] = {**data, **upload["renditions"]}
+            upload["renditions"] = {**added, **upload["renditions"]}
     return recorded
 
 

@@ -44,6 +44,7 @@ SESSION_HOURS = 4  # an opened link is good for a working session, then is opene
 MAX_CODE_FAILURES = 5  # wrong codes before the link locks (a 6-digit code is otherwise guessable)
 PRESIGN_SECONDS = 300
 SCHEME = "share"
+PREVIEW_SOURCES = ("watermarked", "poster", "preview", "thumbnail")  # the first a record has
 VIEWED, DOWNLOADED = "evidence.shared_viewed", "evidence.shared_downloaded"
 
 
@@ -385,10 +386,11 @@ async def preview(
     settings: Settings,
 ) -> bytes:
     """A JPEG for the recipient's screen, stamped with their name and the time they viewed it: a
-    photo from its watermarked copy (the field stamp included), anything else from its thumbnail."""
+    photo from its watermarked copy (the field stamp included), a video from its poster frame, a PDF
+    from its first page, anything else from its thumbnail."""
     row = await _evidence_in(share, evidence_id)
     renditions = json_value(row["renditions"], {})
-    which = next((w for w in ("watermarked", "thumbnail") if w in renditions), None)
+    which = next((w for w in PREVIEW_SOURCES if w in renditions), None)
     if which is None and KINDS.get(row["content_type"]) == "photo":
         which = "content"
     target = integrity.target(row, which) if which else None

@@ -441,6 +441,15 @@ const zh = {
   'evidence.caption.watermarked': '水印版（服务器时间、地点、执法人员）',
   'evidence.noThumbnail': '缩略图暂时无法显示',
   'evidence.noPreview': '{kind}没有缩略图，请点“查看原件”。',
+  'evidence.caption.serverPoster': '视频封面（服务器从原件截取的一帧）',
+  'evidence.caption.preview': 'PDF 第一页预览（服务器生成）',
+  'evidence.rendition.pending': '正在生成预览…',
+  'evidence.rendition.failed': '预览生成失败：{reason}（原件已保存）',
+  'evidence.rendition.unknown': '原因不明',
+  'evidence.duration': '时长',
+  'evidence.codec': '编码',
+  'evidence.pages': '页数',
+  'evidence.pageCount': '{n} 页',
   'evidence.saveFile': '保存到本机',
   'evidence.downloading': '正在下载…',
   'evidence.progress': '正在下载 {loaded} / {total}（{pct}%）',
@@ -1274,6 +1283,15 @@ const en = {
   'evidence.caption.watermarked': 'Watermarked copy (server time, place, officer)',
   'evidence.noThumbnail': 'The thumbnail cannot be shown right now',
   'evidence.noPreview': 'This {kind} has no thumbnail; use “Show original”.',
+  'evidence.caption.serverPoster': 'Video poster (a frame the server took from the original)',
+  'evidence.caption.preview': 'First page of the PDF (made by the server)',
+  'evidence.rendition.pending': 'Making the preview…',
+  'evidence.rendition.failed': 'The preview could not be made: {reason} (the original is kept)',
+  'evidence.rendition.unknown': 'reason unknown',
+  'evidence.duration': 'Duration',
+  'evidence.codec': 'Codec',
+  'evidence.pages': 'Pages',
+  'evidence.pageCount': '{n} pages',
   'evidence.saveFile': 'Save to this device',
   'evidence.downloading': 'Downloading…',
   'evidence.progress': 'Downloading {loaded} of {total} ({pct}%)',
@@ -1761,6 +1779,15 @@ export function formatDateTime(value) {
   const p = dateParts(value);
   if (!p) return t('common.noValue');
   return `${formatDate(value)} ${pad(p.hh)}:${pad(p.mm)}`;
+}
+
+/** A clip's length as m:ss (or h:mm:ss), from seconds; '' when unknown. */
+export function formatDuration(seconds) {
+  const n = Number(seconds);
+  if (seconds == null || !Number.isFinite(n) || n < 0) return '';
+  const s = Math.round(n);
+  const mmss = `${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${mmss}` : mmss;
 }
 
 /** 14:05, Beijing time. */

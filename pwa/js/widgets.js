@@ -43,6 +43,23 @@ export function errorLine(message) {
   return h('p', { class: 'alert', role: 'alert' }, message);
 }
 
+/**
+ * Where the server's renditions of a piece of evidence stand, when it is worth saying: "making the
+ * preview…" while pending, and a failure with its reason (the original is kept). Otherwise null.
+ */
+export function renditionNotice(ev, cls = '') {
+  const state = ev && ev.rendition_state;
+  if (state === 'pending') {
+    return h('p', { class: `notice ${cls}`.trim(), role: 'status', 'data-testid': 'rendition-pending' }, t('evidence.rendition.pending'));
+  }
+  if (state === 'failed') {
+    const reason = ev.rendition_error || t('evidence.rendition.unknown');
+    return h('p', { class: `notice notice--warn ${cls}`.trim(), role: 'note', 'data-testid': 'rendition-failed' },
+      t('evidence.rendition.failed', { reason }));
+  }
+  return null;
+}
+
 /** A failed load: the reason and a retry button. */
 export function loadError(message, retry) {
   const btn = h('button', { type: 'button', class: 'btn btn--secondary btn--block' }, t('common.retry'));

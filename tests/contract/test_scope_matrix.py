@@ -306,10 +306,19 @@ async def run_matrix(
     return report
 
 
+# Operations only some evidence answers (any other has no such rendition: 404 for everyone), probed
+# with the fixture objects that have it.
+OBJECTS_FOR = {
+    "GET /api/v1/evidence/{evidence_id}/poster": "video_evidence_id",
+    "GET /api/v1/evidence/{evidence_id}/preview": "pdf_evidence_id",
+}
+
+
 def _combinations(op: Operation, town: Town) -> list[dict[str, str]]:
     """Each fixture object of the (single) path parameter; the first for any others."""
     first, *rest = op.params
-    return [{first: value, **{p: town.objects[p][0] for p in rest}} for value in town.objects[first]]
+    values = town.objects[OBJECTS_FOR.get(op.label, first)]
+    return [{first: value, **{p: town.objects[p][0] for p in rest}} for value in values]
 
 
 async def _listing(

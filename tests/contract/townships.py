@@ -15,8 +15,10 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import PASSWORD, unique
-from tests.integration.evidence.photos import phone_photo
+from backend.evidence import rendering
+from media_store import open_store
+from tests.conftest import PASSWORD, make_settings, unique
+from tests.integration.evidence.photos import pattern_video, pdf_document, phone_photo
 
 # Path parameter kinds that are not township records: the item both towns act on, calendar years
 # (one working-day calendar for everyone, "admin writes, all read", like the units and items), and
@@ -52,6 +54,15 @@ class Townships:
     item: str
     # a supervisor of the supervision office (no township) with signing rights: issues both towns' documents
     signer: dict[str, str] = field(default_factory=dict)
+
+
+async def _rendered(client: httpx.AsyncClient, path: str, body: bytes, headers: dict[str, str]) -> Any:
+    """Evidence uploaded and rendered by the server's job (as the app would after the upload)."""
+    evidence = _ok(await client.post(path, content=body, headers=headers))
+    settings = make_settings()
+    outcome = await rendering.render_one(uuid.UUID(evidence["id"]), open_store(settings.media_url), settings)
+    assert outcome == "done", outcome
+    return evidence
 
 
 def _ok(response: httpx.Response) -> Any:
@@ -185,6 +196,16 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
     action_evidence = _ok(
         await client.post(f"/api/v1/actions/{action['id']}/evidence", content=phone_photo(), headers=photo)
     )
+    # A video and a PDF, rendered, for the operations only they answer (a poster, a preview).
+    rendered = [
+        await _rendered(
+            client, f"/api/v1/actions/{action['id']}/evidence", body, {**officer, "Content-Type": ctype}
+        )
+        for body, ctype in (
+            (pattern_video("libx264", "mp4", seconds=1), "video/mp4"),
+            (pdf_document(), "application/pdf"),
+        )
+    ]
     case = _ok(
         await client.post(
             "/api/v1/cases",
@@ -566,6 +587,8 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
             attachment["id"],
             proof["id"],
         ],
+        "video_evidence_id": [rendered[0]["id"]],  # not path parameters: see OBJECTS_FOR in the matrix
+        "pdf_evidence_id": [rendered[1]["id"]],
         "check_id": [check["id"], invited_check["id"]],
         "alert_id": [alert["id"]],
         "upload_id": [upload.headers["Location"].rstrip("/").rsplit("/", 1)[-1]],

@@ -60,6 +60,8 @@ def app_server(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, s
     env.setdefault("FIELDWATCH_LOGIN_RATE_PER_MINUTE", "600")
     # A document past its deadline turns overdue within a second or two, not a minute.
     env.setdefault("FIELDWATCH_DOCUMENT_CHECK_INTERVAL", "1")
+    # Videos and PDFs are rendered in the background as in production (the unit suites turn it off).
+    env["FIELDWATCH_RENDER_INTERVAL"] = "60"
     env.update(extra_env or {})
     password = secrets.token_urlsafe(12)
 

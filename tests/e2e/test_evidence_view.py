@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from PIL import ExifTags, Image
 from playwright.async_api import Page, expect
 
 from tests.e2e.conftest import sign_in
+from tests.integration.evidence.photos import mp4, pattern_video
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +78,9 @@ def phone_photo(taken: datetime) -> bytes:
     return out.getvalue()
 
 
-def upload(client, action_id: str, body: bytes, captured_at: datetime) -> dict:
+def upload(
+    client, action_id: str, body: bytes, captured_at: datetime, content_type: str = "image/jpeg"
+) -> dict:
     """POST the raw bytes as the phone's direct upload does."""
     conn = http.client.HTTPConnection(client.host, int(client.port), timeout=30)
     try:
@@ -86,7 +90,7 @@ def upload(client, action_id: str, body: bytes, captured_at: datetime) -> dict:
             body,
             {
                 "Authorization": f"Bearer {client.token}",
-                "Content-Type": "image/jpeg",
+                "Content-Type": content_type,
                 "X-Captured-At": captured_at.isoformat(),
             },
         )
@@ -211,3 +215,48 @@ async def test_officer_opens_the_photo_from_the_action(new_page, api, password: 
     await expect(page.get_by_test_id("custody")).to_have_count(0)
     await page.get_by_role("link", name="返回").click()
     await expect(page).to_have_url(re.compile(rf"#/officer/actions/{action['id']}$"))
+
+
+def rendered(client, evidence_id: str) -> dict:
+    """The evidence once the server's rendition job has finished with it (nudged by the upload)."""
+    for _ in range(100):
+        evidence = client.get(f"/evidence/{evidence_id}")
+        if evidence["rendition_state"] != "pending":
+            return evidence
+        time.sleep(0.2)
+    raise AssertionError(f"evidence {evidence_id} still pending")
+
+
+async def test_a_video_shows_its_server_poster_and_a_failed_one_says_why(
+    new_page, api, password: str
+) -> None:
+    action = record_action(api)
+    officer = api("officer1")
+    now = datetime.now(BEIJING).replace(microsecond=0)
+    video = upload(officer, action["id"], pattern_video("libx264", "mp4"), now, "video/mp4")
+    corrupt = mp4()  # a valid ftyp head, then random bytes
+    broken = upload(officer, action["id"], corrupt, now, "video/mp4")
+    assert rendered(officer, video["id"])["rendition_state"] == "done"
+    assert rendered(officer, broken["id"])["rendition_state"] == "failed"
+
+    page = await new_page()
+    await sign_in(page, "officer1", password, "officer")
+    await page.goto(f"/#/officer/actions/{action['id']}")
+    grid = page.get_by_test_id("action-evidence")
+    await expect(grid.get_by_test_id("evidence-link")).to_have_count(2)
+    await expect(grid.get_by_test_id("evidence-media")).to_have_text("00:03 · H264")
+    await expect(grid.get_by_test_id("rendition-failed")).to_contain_text("预览生成失败：")
+
+    await page.goto(f"/#/evidence/{video['id']}")
+    await expect(page.get_by_test_id("evidence-poster")).to_be_visible()
+    await expect(page.get_by_test_id("evidence-duration")).to_have_text("00:03")
+    await expect(page.get_by_test_id("evidence-codec")).to_have_text("H264")
+    await page.get_by_test_id("show-content").click()
+    await expect(page.get_by_test_id("evidence-video")).to_have_attribute("poster", re.compile(r"^blob:"))
+    await shot(page, "evidence-video-poster")
+
+    await page.goto(f"/#/evidence/{broken['id']}")
+    notice = page.get_by_test_id("rendition-failed")
+    await expect(notice).to_contain_text("预览生成失败：")
+    await expect(notice).to_contain_text("（原件已保存）")
+    await expect(page.get_by_test_id("evidence-sha256")).to_have_text(hashlib.sha256(corrupt).hexdigest())

@@ -14,13 +14,14 @@ import httpx
 from PIL import Image
 
 from backend.app import create_app
+from backend.evidence import rendering
 from backend.evidence.tables import Evidence
 from backend.lib.clock import utcnow
 from backend.sharing.tables import Share, ShareSession
 from media_store import images, open_store
 from tests.conftest import World, assert_problem, forget_evidence, login, make_settings, serve
 from tests.integration.enforcement_helpers import open_case, record_action
-from tests.integration.evidence.photos import phone_photo
+from tests.integration.evidence.photos import pattern_video, phone_photo
 from tests.s3 import s3_server
 
 __all__ = ["s3_server"]
@@ -290,3 +291,30 @@ async def test_on_s3_with_a_public_address_downloads_are_presigned_links(
             ]
     finally:
         await forget_evidence(Evidence.id.is_in(stored or [uuid.uuid4()]))
+
+
+async def test_a_shared_video_shows_its_poster_frame_stamped_for_the_recipient(
+    client, as_user, world: World
+) -> None:
+    officer, supervisor = await as_user("officer_a1"), await as_user("supervisor")
+    action = await record_action(client, officer, world)
+    clip = await client.post(
+        f"/api/v1/actions/{action['id']}/evidence",
+        content=pattern_video("h264", "mp4"),
+        headers={**officer, "Content-Type": "video/mp4"},
+    )
+    assert clip.status_code == 201, clip.text
+    video = clip.json()
+    settings = make_settings()
+    await rendering.render_pending(open_store(settings.media_url), settings)
+    made = await _share(client, supervisor, evidence_ids=[video["id"]])
+    recipient = _as_recipient(await _open(client, made["token"]))
+    [item] = (await client.get("/api/v1/shared", headers=recipient)).json()["items"]
+    assert item["kind"] == "video" and item["preview"]
+    shown = await client.get(f"/api/v1/shared/evidence/{video['id']}/preview", headers=recipient)
+    assert shown.status_code == 200, shown.text
+    poster = (await client.get(f"/api/v1/evidence/{video['id']}/poster", headers=supervisor)).content
+    assert Image.open(io.BytesIO(shown.content)).size == Image.open(io.BytesIO(poster)).size
+    trail = (await client.get(f"/api/v1/evidence/{video['id']}/custody", headers=supervisor)).json()
+    [viewed] = [e for e in trail if e["action"] == "evidence.shared_viewed"]
+    assert viewed["data"]["rendition"] == "poster" and viewed["data"]["recipient"] == "张法官"

@@ -1,7 +1,7 @@
 // #/officer/actions "我的执法记录" and #/officer/actions/<id>, with 立案 from a record.
 
 import { fill, h } from '../dom.js';
-import { t, formatDateTime } from '../i18n.js';
+import { t, formatDateTime, formatDuration } from '../i18n.js';
 import { errorMessage, requestBlob } from '../api.js';
 import { cached } from '../offline-cache.js';
 import {
@@ -20,7 +20,7 @@ import {
   setFlash,
   takeFlash,
 } from '../enforcement.js';
-import { card, loadError, loadingLine, reversedNote } from '../widgets.js';
+import { card, loadError, loadingLine, renditionNotice, reversedNote } from '../widgets.js';
 
 
 function actionItem(a) {
@@ -134,10 +134,23 @@ function fileCase(a, navigate) {
   return h('div', { class: 'action' }, h('p', { class: 'muted' }, t('action.fileCaseHint')), open, panel);
 }
 
+/** Under a tile: a video's length and codec, a PDF's page count, from what the server read. */
+function mediaLine(ev) {
+  const m = ev.media;
+  if (!m) return null;
+  const parts = [];
+  if (m.duration_s != null) parts.push(formatDuration(m.duration_s));
+  if (m.codec) parts.push(String(m.codec).toUpperCase());
+  if (m.pages != null) parts.push(t('evidence.pageCount', { n: m.pages }));
+  if (!parts.length) return null;
+  return h('span', { class: 'evidence-tile__media', 'data-testid': 'evidence-media' }, parts.join(' · '));
+}
+
 /**
  * The action's evidence: a thumbnail per item (fetched with the token; a video shows its poster
- * frame when the server made one), each opening #/evidence/<id> with the watermarked copy and the
- * original. `urls` collects the object URLs for the page to release.
+ * frame, a PDF its first page, when the server or the phone made one), each opening #/evidence/<id>
+ * with the watermarked copy and the original; a rendition still being made, or that failed, says
+ * so. `urls` collects the object URLs for the page to release.
  */
 export function evidenceGrid(items, urls, isAlive) {
   const list = h('ul', { class: 'evidence-grid', 'data-testid': 'action-evidence' });
@@ -151,7 +164,8 @@ export function evidenceGrid(items, urls, isAlive) {
       'data-testid': 'evidence-link',
       'data-id': ev.id,
       'aria-label': t('evidence.open', { what: `${label} ${i + 1}` }),
-    }, thumb, h('span', { class: 'evidence-tile__meta', 'aria-hidden': 'true' }, `${label} ${i + 1}`))));
+    }, thumb, h('span', { class: 'evidence-tile__meta', 'aria-hidden': 'true' }, `${label} ${i + 1}`), mediaLine(ev)),
+    renditionNotice(ev, 'evidence-tile__notice')));
     const path = ev.renditions && ev.renditions.thumbnail;
     if (!path) return;
     requestBlob(path).then((blob) => {

@@ -1,16 +1,19 @@
-// #/evidence/<id>: one piece of evidence — thumbnail, original and watermarked copy (fetched with the
-// bearer token and shown through object URLs), its fingerprint, capture and receipt times, warnings
-// about times the server cannot vouch for, and for supervisors the chain of custody.
+// #/evidence/<id>: one piece of evidence — thumbnail (a video's server poster, a PDF's first page),
+// original and watermarked copy (fetched with the bearer token and shown through object URLs), its
+// fingerprint, capture and receipt times, a video's duration and codec, whether its preview is
+// still being made or failed, warnings about times the server cannot vouch for, and for supervisors
+// the chain of custody.
 
 import { errorMessage, request, requestBlob } from '../api.js';
 import { h, nextId } from '../dom.js';
-import { formatDate, t } from '../i18n.js';
-import { loadError, loadingLine } from '../widgets.js';
+import { formatDate, formatDuration, t } from '../i18n.js';
+import { loadError, loadingLine, renditionNotice } from '../widgets.js';
 import { retentionCard } from '../retention.js';
 import { canShare, shareCard } from '../share.js';
 
 const FLAGS = ['capture_time_in_future', 'captured_long_before_act', 'device_time_disagrees_with_exif', 'device_clock_off'];
 const CUSTODY_ROLES = ['supervisor', 'admin'];
+const STILLS = ['thumbnail', 'watermarked', 'poster', 'preview']; // shown as an image
 const CASE_ROLES = ['officer', 'legal_reviewer', 'supervisor'];
 const SUBTYPES = {
   'image/jpeg': 'JPEG',
@@ -237,16 +240,20 @@ export function evidencePage({ user, params }) {
     function show(which, url) {
       shown.which = which;
       shown.url = url;
-      // A video's thumbnail is its poster frame, a still its phone took: said so, not taken for the clip.
-      const key = which === 'thumbnail' && kind === 'video' ? 'poster' : which;
+      // A video's still is a frame of it (the phone's or the server's): said so, not taken for the clip.
+      const phoneFrame = ev.renditions && ev.renditions.thumbnail_source === 'phone_frame';
+      let key = which;
+      if (which === 'thumbnail' && kind === 'video') key = phoneFrame ? 'poster' : 'serverPoster';
+      if (which === 'poster') key = 'serverPoster';
       caption.textContent = t(`evidence.caption.${key}`);
       const alt = t(`evidence.caption.${key}`);
-      if (which === 'thumbnail' || which === 'watermarked' || kind === 'image') {
+      if (STILLS.includes(which) || kind === 'image') {
         stage.replaceChildren(h('img', { src: url, alt, class: 'evidence__img', 'data-testid': `evidence-${which}` }));
       } else if (kind === 'video') {
         const video = h('video', { controls: true, playsinline: true, preload: 'metadata', class: 'evidence__video', 'data-testid': 'evidence-video', 'aria-label': alt });
-        // The poster frame, where the server made one, until the clip plays.
-        if (cache.has('thumbnail')) video.poster = cache.get('thumbnail');
+        // The poster frame (the server's full-size one, else the thumbnail) until the clip plays.
+        const poster = cache.get('poster') || cache.get('thumbnail');
+        if (poster) video.poster = poster;
         video.src = url;
         stage.replaceChildren(video);
       } else if (kind === 'audio') {
@@ -311,23 +318,29 @@ export function evidencePage({ user, params }) {
       for (const b of buttons) b.setAttribute('aria-pressed', String(b.dataset.testid === `show-${which}`));
     }
 
-    // The thumbnail at once; the bigger files only on request.
-    if (ev.renditions && ev.renditions.thumbnail) {
+    // A still at once (a video's poster, a PDF's first page, else the thumbnail); the bigger files
+    // only on request.
+    const r = ev.renditions || {};
+    const first = ['poster', 'preview', 'thumbnail'].find((which) => r[which]);
+    if (first) {
       placeholder(t('common.loading'));
-      fetchBlob(ev.renditions.thumbnail).then((blob) => {
+      fetchBlob(r[first]).then((blob) => {
         if (!alive) return;
         const url = keep(blob);
-        cache.set('thumbnail', url);
-        if (!shown.which) show('thumbnail', url);
+        cache.set(first, url);
+        if (!shown.which) show(first, url);
         onFetched();
       }).catch(() => {
         if (alive && !shown.which) placeholder(t('evidence.noThumbnail'));
       });
+    } else if (ev.rendition_state === 'pending') {
+      placeholder(t('evidence.rendition.pending'));
     } else {
       placeholder(t('evidence.noPreview', { kind: t(`evidence.kind.${kind}`) }));
     }
 
     return h('div', { class: 'evidence__view' },
+      renditionNotice(ev, 'evidence__rendition'),
       figure,
       h('div', { class: 'evidence__buttons' }, buttons),
       progress,
@@ -380,6 +393,17 @@ export function evidencePage({ user, params }) {
     ];
   }
 
+  /** What the server read from a video or PDF: duration (m:ss), codec, frame size, pages. */
+  function mediaRows(m) {
+    if (!m) return null;
+    return [
+      m.duration_s != null ? row(t('evidence.duration'), formatDuration(m.duration_s), 'evidence-duration') : null,
+      m.codec ? row(t('evidence.codec'), String(m.codec).toUpperCase(), 'evidence-codec') : null,
+      m.pages == null && m.width && m.height ? row(t('evidence.dimensions'), t('evidence.pixels', { w: m.width, h: m.height })) : null,
+      m.pages != null ? row(t('evidence.pages'), t('evidence.pageCount', { n: m.pages }), 'evidence-pages') : null,
+    ];
+  }
+
   function detailsSection(ev) {
     const headingId = nextId('sec');
     const loc = ev.location && ev.location.lat != null
@@ -394,6 +418,7 @@ export function evidencePage({ user, params }) {
         row(t('evidence.size'), `${formatSize(ev.size)}${ev.size >= 1024 ? t('evidence.sizeBytes', { n: Number(ev.size).toLocaleString('en-US') }) : ''}`, 'evidence-size'),
         row(t('evidence.type'), typeText(ev.content_type), 'evidence-type'),
         ev.width && ev.height ? row(t('evidence.dimensions'), t('evidence.pixels', { w: ev.width, h: ev.height })) : null,
+        mediaRows(ev.media),
         ev.filename ? row(t('evidence.filename'), ev.filename) : null,
         row(t('evidence.capturedAt'), ev.captured_at ? formatInstant(ev.captured_at) : t('evidence.notGiven'), 'evidence-captured'),
         ev.exif_captured_at && ev.exif_captured_at !== ev.captured_at
