@@ -38,7 +38,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from tests.contract.databases import own_database
-from tests.integration.evidence.photos import phone_photo
+from tests.integration.evidence.photos import pattern_video, pdf_document, phone_photo
 from tests.plant import age_action
 from tests.servers import api_process
 
@@ -238,7 +238,12 @@ def _seed(target: Target, env: dict[str, str]) -> None:
         "action_id": [action["id"]],
         "case_id": [case["id"]],
         "publication_id": [published["id"]],
-        "evidence_id": [evidence["id"], answer["evidence_id"] or evidence["id"], *attachments],
+        "evidence_id": [
+            *_seed_rendered(target, officer2, action["id"]),
+            evidence["id"],
+            answer["evidence_id"] or evidence["id"],
+            *attachments,
+        ],
         "alert_id": [alert["id"]],
         "check_id": [check["id"], own_check["id"]],
         "invitation_id": [invitation["invitation"]["id"]],
@@ -293,6 +298,28 @@ def _seed_retention(
     )
     assert batch["removed"] == 1, batch
     return {"hold_id": [hold["id"]], "batch_id": [batch["id"]]}
+
+
+def _seed_rendered(target: Target, officer: dict[str, str], action_id: str) -> list[str]:
+    """A video and a PDF the server's rendition job has rendered, so their poster and preview reads
+    have something to serve."""
+    base, made = f"{target.url}/api/v1", []
+    for body, content_type in (
+        (pattern_video("h264", "mp4"), "video/mp4"),
+        (pdf_document(), "application/pdf"),
+    ):
+        headers = {**officer, "Content-Type": content_type}
+        made.append(
+            _ok(httpx.post(f"{base}/actions/{action_id}/evidence", headers=headers, content=body))["id"]
+        )
+    deadline = time.monotonic() + 60
+    for evidence_id in made:
+        while (
+            _ok(httpx.get(f"{base}/evidence/{evidence_id}", headers=officer))["rendition_state"] == "pending"
+        ):
+            assert time.monotonic() < deadline, f"evidence {evidence_id} was not rendered in 60 s"
+            time.sleep(0.2)
+    return made
 
 
 def _seed_sharing(target: Target, evidence_id: str) -> dict[str, list[str]]:
@@ -514,6 +541,8 @@ def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
             "FIELDWATCH_DATABASE_URL": database_url,
             # the main identities sign in once; a long run (scripts/fuzz.sh) outlasts 15 minutes
             "FIELDWATCH_ACCESS_TOKEN_TTL": "86400",
+            # the served app renders uploaded videos and PDFs as in production
+            "FIELDWATCH_RENDER_INTERVAL": "60",
         }
         demo = subprocess.run(
             [sys.executable, "-m", "backend.cli", "demo", "--password", DEMO_PASSWORD],
