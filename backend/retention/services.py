@@ -36,7 +36,7 @@ from backend.lib.clock import utcnow
 from backend.lib.errors import AppError, Errors
 from backend.retention.tables import Disposal, DisposalBatch, LegalHold, ObjectRetention, RetentionRule
 from backend.settings import Settings
-from media_store import MediaStore, MediaStoreUnavailable, ObjectLocked, ObjectNotFound
+from media_store import MediaStore, MediaStoreUnavailable, ObjectLocked, ObjectNotFound, sha256_of_key
 
 logger = logging.getLogger(__name__)
 
@@ -477,20 +477,22 @@ def _keys(row: dict[str, Any]) -> list[str]:
     ]
 
 
+# A rendition's bytes may equal another record's although the originals differ (two photos that differ
+# only in their EXIF make one thumbnail; two uploads of one clip one poster): every record is asked.
+_KEY_IN_USE = (
+    "SELECT 1 FROM evidence WHERE id <> {} AND (object_key = {} OR CAST(renditions AS TEXT) LIKE {}) LIMIT 1"
+)
+
+
 async def _shared_keys(row: dict[str, Any], keys: Iterable[str]) -> set[str]:
     """Keys another record still points at (the store is content-addressed: the same bytes attached
     to two records are one object)."""
-    others = await Evidence.select(Evidence.object_key, Evidence.renditions).where(
-        (Evidence.sha256 == row["sha256"]) & (Evidence.id != row["id"])
-    )
-    used = {o["object_key"] for o in others}
-    for other in others:
-        used |= {
-            r["key"]
-            for r in json_value(other["renditions"], {}).values()
-            if isinstance(r, dict) and "key" in r
-        }
-    return used & set(keys)
+    used = set()
+    for key in set(keys):
+        sha256_of_key(key)  # a media key is only hex digits and slashes: nothing for LIKE to match
+        if await Evidence.raw(_KEY_IN_USE, row["id"], key, f'%"{key}"%'):
+            used.add(key)
+    return used
 
 
 async def _dispose_one(

@@ -17,6 +17,7 @@ from backend.app import create_app
 from backend.audit.tables import AuditEntry
 from backend.cases.tables import Case
 from backend.channels.tables import ChannelItem
+from backend.db import json_value
 from backend.evidence.tables import Evidence
 from backend.retention import services as retention
 from backend.retention.tables import ObjectRetention, RetentionRule
@@ -365,3 +366,37 @@ async def test_the_buckets_lock_is_checked_at_start_and_in_readyz(migrated, s3_s
         gone = await client.get("/readyz")
         assert gone.status_code == 503
         assert "GOVERNANCE, not COMPLIANCE" in gone.json()["checks"]["object_lock"]
+
+
+async def test_a_disposal_keeps_a_rendition_another_record_still_shows(
+    client, as_user, world: World, default_rules
+) -> None:
+    """Two photos that differ only in their EXIF make one thumbnail object: disposing of one leaves
+    the other's thumbnail (and verify) intact."""
+    officer, supervisor = await as_user("officer_a1"), await as_user("supervisor")
+    made = []
+    for taken in (datetime(2026, 11, 1, 9, tzinfo=UTC), datetime(2026, 11, 2, 9, tzinfo=UTC)):
+        action = await record_action(client, officer, world)
+        response = await client.post(
+            f"/api/v1/actions/{action['id']}/evidence",
+            content=phone_photo(taken, seed=43),
+            headers={**officer, "Content-Type": "image/jpeg"},
+        )
+        assert response.status_code == 201, response.text
+        made.append((action, response.json()))
+    (old_action, old), (_, kept) = made
+    assert old["sha256"] != kept["sha256"]
+    rows = await Evidence.select(Evidence.renditions).where(Evidence.id.is_in([old["id"], kept["id"]]))
+    keys = [json_value(r["renditions"])["thumbnail"]["key"] for r in rows]
+    assert keys[0] == keys[1]
+    await _age_action(old_action["id"], YEARS_AGO_4)
+    done = await client.post(
+        "/api/v1/retention/disposals",
+        json={"evidence_ids": [old["id"]], "reason": "档案保管期满"},
+        headers=supervisor,
+    )
+    assert done.status_code == 201, done.text
+    assert done.json()["items"][0]["outcome"] == "removed"
+    thumb = await client.get(f"/api/v1/evidence/{kept['id']}/thumbnail", headers=officer)
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    assert (await client.get(f"/api/v1/evidence/{old['id']}", headers=supervisor)).status_code == 404
