@@ -540,7 +540,12 @@ async def decide(
         events,
         actor,
         row,
-        {Case.status: "decided", Case.decision: decision},
+        {
+            Case.status: "decided",
+            Case.decision: decision,
+            Case.decided_on: decided_on,
+            Case.major: is_major(item, fine, measures),
+        },
         "case.decided",
         decision,
         then=start_clocks,

@@ -58,6 +58,10 @@ class Case(Table, tablename="cases"):
     hearing = JSON(null=True, default=None)
     # As on actions: the reversing outcome (确认违法 / 撤销 / 变更) from the channels domain, or null.
     reversal = JSON(null=True, default=None)
+    # Set by the decision: the Beijing date it was taken, and whether it was a major case then (the
+    # assessment's 法制审核率 counts major decisions; the rule itself lives in services.is_major).
+    decided_on = Date(null=True, default=None)
+    major = Boolean(default=False)
     created_by: ForeignKey[User] = ForeignKey(references=_ref("User", "backend.accounts.tables"))
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -78,7 +78,13 @@ def content(row: dict[str, Any], unit_name: str, issuer: str, cited: str | None)
 
 
 def render_pdf(data: dict[str, Any]) -> bytes:
-    source = TEMPLATE.read_bytes()
+    return typeset(TEMPLATE, data)
+
+
+def typeset(template: Path, data: dict[str, Any]) -> bytes:
+    """A typst template to PDF, with ``data`` as its ``sys.inputs.data`` JSON (other domains' printable
+    reports use the same compiler and fonts)."""
+    source = template.read_bytes()
     with _lock:
         pdf = _get_compiler().compile(
             input=source, format="pdf", sys_inputs={"data": json.dumps(data, ensure_ascii=False)}
