@@ -78,6 +78,8 @@ from backend.publication.controllers import (
     public_rate_limit,
     public_record,
 )
+from backend.reports import services as report_services
+from backend.reports.controllers import CaseReviewController, ReportController
 from backend.retention import services as retention_services
 from backend.retention.controllers import RetentionController
 from backend.settings import Settings, get_settings
@@ -296,9 +298,19 @@ def create_app(
             ),
             name="retention",
         )
+        # Monthly reports: drafted on the 1st, a reminder before the 15th, an alert once late.
+        reports = asyncio.create_task(
+            _every(
+                settings.document_check_interval_s,
+                "monthly report schedule",
+                lambda: report_services.run_schedule(events),
+            ),
+            name="monthly-reports",
+        )
         try:
             yield
         finally:
+            reports.cancel()
             retention.cancel()
             statutory.cancel()
             webhooks.cancel()
@@ -365,6 +377,8 @@ def create_app(
             WebhookController,
             RetentionController,
             ShareController,
+            ReportController,
+            CaseReviewController,
             SharedController,
             Router(
                 path="/",

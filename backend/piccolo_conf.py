@@ -31,6 +31,7 @@ APP_REGISTRY = AppRegistry(
         "backend.training.piccolo_app",
         "backend.retention.piccolo_app",
         "backend.sharing.piccolo_app",
+        "backend.reports.piccolo_app",
     ]
 )
 

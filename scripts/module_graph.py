@@ -43,6 +43,7 @@ LAYERS: list[set[str]] = [
     {"retention"},
     {"sharing"},
     {"webhooks"},
+    {"reports"},
     {"summary", "health"},
     {"app", "cli", "demo", "piccolo_conf"},  # composition: wires the domains together
 ]

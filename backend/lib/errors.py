@@ -212,6 +212,17 @@ class Errors:
     SHARE_CODE_WRONG = ErrorCode("share.code_wrong", 401, "The access code is wrong")
     SHARE_SESSION = ErrorCode("share.session_invalid", 401, "Open the share link again")
     SHARE_EMPTY = ErrorCode("share.empty", 422, "Nothing to share: no evidence is named or left")
+    REPORT_MONTH_OPEN = ErrorCode(
+        "report.month_not_over", 409, "The month is not over: its report is drafted on the 1st of the next"
+    )
+    REPORT_STATE = ErrorCode("report.invalid_state", 409, "Not possible in the report's state")
+    REPORT_NARRATIVE = ErrorCode(
+        "report.narrative_missing", 422, "The report's narrative sections must be written before submission"
+    )
+    REPORT_FIGURE = ErrorCode("report.figure_unknown", 400, "No such figure or indicator")
+    REVIEW_NO_CASES = ErrorCode("case_review.no_cases", 422, "The unit closed no case in that period")
+    REVIEW_NOT_DRAWN = ErrorCode("case_review.case_not_drawn", 422, "The case is not in this draw")
+    REVIEW_SCORED = ErrorCode("case_review.already_scored", 409, "This case file is already scored")
     INTERNAL = ErrorCode("internal", 500, "Internal server error")
     UNAVAILABLE = ErrorCode("service.unavailable", 503, "A backing service is unavailable")
 
