@@ -11,6 +11,7 @@ Beijing date, the rest come from ``Context``)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections import defaultdict
@@ -610,7 +611,7 @@ async def values(
     groups: dict[tuple[str, str | None, bool], list[Figure]] = defaultdict(list)
     for fig in figures:
         groups[(fig.source.name, fig.when, fig.dated)].append(fig)
-    out: dict[uuid.UUID, dict[str, float]] = defaultdict(dict)
+    statements = []
     for group in groups.values():
         source = group[0].source
         sql = _Sql(postgres)
@@ -628,7 +629,12 @@ async def values(
             f"SELECT {source.unit} AS unit_id, {', '.join(columns)} FROM {source.from_sql} "  # noqa: S608
             f"WHERE {where}{unit_filter} GROUP BY {source.unit}"
         )
-        for row in await engine.run_querystring(_qs(text, sql.args)):
+        statements.append(_qs(text, sql.args))
+    # The statements are independent: on PostgreSQL they run side by side on the pool.
+    results = await asyncio.gather(*(engine.run_querystring(q) for q in statements))
+    out: dict[uuid.UUID, dict[str, float]] = defaultdict(dict)
+    for group, rows in zip(groups.values(), results, strict=True):
+        for row in rows:
             unit = _uuid(row["unit_id"])
             if unit is None or (wanted is not None and unit not in wanted):
                 continue

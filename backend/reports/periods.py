@@ -13,10 +13,19 @@ PILOT = (date(2022, 9, 1), date(2023, 7, 1))  # the pilot's 2022-09 → 2023-06 
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:(\d{2})|Q([1-4])|H([12])))?$")
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # what a request may ask for
+_EARLIEST, _LATEST = 1900, 2200  # what a period may be (the one before a requested one included)
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     start: date
     end: date
+
+    def __post_init__(self) -> None:
+        for name, day in (("from", self.start), ("to", self.end)):
+            if not _EARLIEST <= day.year <= _LATEST:
+                raise _bad(name, f"Dates of a report lie in {FIRST_YEAR}–{LAST_YEAR}.")
 
     @property
     def start_at(self) -> datetime:
@@ -59,7 +68,7 @@ def _months_between(start: date, end: date) -> int:
 
 def month(text: str) -> Period:
     match = re.fullmatch(r"(\d{4})-(\d{2})", text or "")
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+    if not match or not 1 <= int(match.group(2)) <= 12 or not FIRST_YEAR <= int(match.group(1)) < LAST_YEAR:
         raise _bad("month", "Expected a month as YYYY-MM.")
     start = date(int(match.group(1)), int(match.group(2)), 1)
     return Period(start, _add_months(start, 1))
@@ -75,7 +84,7 @@ def parse(period: str | None, start: date | None, end: date | None, default: Per
     exclusive); or ``default``."""
     if period:
         match = _PERIOD.fullmatch(period)
-        if not match or int(match.group(1)) < 2000:
+        if not match or not FIRST_YEAR <= int(match.group(1)) < LAST_YEAR:
             raise _bad("period", "Expected YYYY, YYYY-MM, YYYY-Qn or YYYY-H1 / YYYY-H2.")
         year = int(match.group(1))
         if match.group(2):
@@ -91,6 +100,8 @@ def parse(period: str | None, start: date | None, end: date | None, default: Per
         return default
     if start is None or end is None:
         raise _bad("from" if start is None else "to", "Give both from and to, or a period.")
+    if not (start.year >= FIRST_YEAR and end.year <= LAST_YEAR):
+        raise _bad("from", f"Dates of a report lie in {FIRST_YEAR}–{LAST_YEAR}.")
     if end <= start:
         raise _bad("to", "The period ends before it starts.")
     if (end - start).days > 3 * 366:

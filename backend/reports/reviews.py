@@ -22,7 +22,7 @@ from backend.lib.auth import CurrentUser
 from backend.lib.errors import AppError, Errors
 from backend.org.tables import Item, Unit
 from backend.reports import schemas
-from backend.reports.periods import Period
+from backend.reports.periods import Period, parse
 from backend.reports.services import is_bureau, readable_units, require_unit
 from backend.reports.tables import FileReviewDraw, FileReviewScore
 
@@ -45,9 +45,7 @@ async def draw(viewer: CurrentUser, data: schemas.DrawCreate) -> schemas.Draw:
         raise AppError(
             Errors.UNIT_NOT_FOUND, "No such unit.", errors=[{"key": "unit_id", "message": "unknown"}]
         )
-    if data.to <= data.from_:
-        raise AppError(Errors.VALIDATION, "The period ends before it starts.", errors=[{"key": "to"}])
-    period = Period(data.from_, data.to)
+    period = parse(None, data.from_, data.to, Period(data.from_, data.to))
     rows = await Case.select(Case.id).where(
         (Case.unit == data.unit_id)
         & (Case.status == "closed")

@@ -5,6 +5,7 @@ domains recorded and change none of it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -160,7 +161,7 @@ def _offset(cursor: str | None) -> int:
     if decoded is None:
         return 0
     try:
-        return max(0, int(decoded[0]))
+        return min(max(0, int(decoded[0])), 10**9)
     except ValueError:
         raise AppError(Errors.VALIDATION, "The cursor is not valid.", errors=[{"key": "cursor"}]) from None
 
@@ -745,8 +746,9 @@ async def assessment(viewer: CurrentUser, period: Period) -> schemas.Assessment:
     ids = [u["id"] for u in units]
     w = await weights()
     previous = period.previous()
-    now_values = await _indicator_values(period, ids)
-    before_values = await _indicator_values(previous, ids)
+    now_values, before_values = await asyncio.gather(
+        _indicator_values(period, ids), _indicator_values(previous, ids)
+    )
     rows = []
     for unit in units:
         values, prior = {}, {}

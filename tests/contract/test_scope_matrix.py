@@ -64,6 +64,11 @@ NOT_RECORDS = {
     "/api/v1/retention/disposals",
     "/api/v1/legal-holds",
     "/api/v1/shares",
+    # The figure catalogue is the same for everyone. The records behind a figure need a figure and a
+    # unit: test_reports.py checks a foreign unit's records are 404 for a unit's people.
+    "/api/v1/reports/figures",
+    "/api/v1/reports/records",
+    "/api/v1/reports/assessment/records",
 }
 # 执法公示 is public by design (no sign-in, published records only, nothing personal):
 # tests/integration/test_publication.py checks what it shows and that it never finds an unpublished case.
@@ -140,6 +145,14 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/trainings/{training_id}/scores": {"json": {"scores": [{"username": "nobody", "score": 1}]}},
     "PUT /api/v1/assessments/{year}/rules": {"json": {"min_hours": 0}},
     "POST /api/v1/assessments/{year}/run": {"json": {"digest": "0" * 64}},
+    "PATCH /api/v1/reports/{report_id}": {"json": {"narrative": {"progress": "矩阵进展"}}},
+    "POST /api/v1/reports/{report_id}/comments": {"json": {"text": "矩阵意见"}},
+    "GET /api/v1/reports/{report_id}/records": {"params": {"figure": "actions.total"}},
+    "GET /api/v1/reports/{report_id}/export": {"params": {"format": "csv"}},
+    # Not a file of the draw: the bureau gets past the lookup to 422, everyone else is refused.
+    "POST /api/v1/case-reviews/{draw_id}/score": {
+        "json": {"case_id": str(uuid.UUID(int=7)), "form_score": 10, "content_score": 50}
+    },
     "HEAD /api/v1/uploads/{upload_id}": {"headers": TUS},
     "DELETE /api/v1/uploads/{upload_id}": {"headers": TUS},
     "PATCH /api/v1/uploads/{upload_id}": {

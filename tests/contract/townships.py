@@ -561,7 +561,28 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
             headers=town.headers["supervisor"],
         )
     )
+    # The town's report for last month (drafted on first read), and a 案卷评查 draw of its closed case.
+    last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    unit_report = _ok(
+        await client.get(
+            "/api/v1/reports/monthly", params={"unit_id": town.unit, "month": last_month}, headers=supervisor
+        )
+    )
+    review_draw = _ok(
+        await client.post(
+            "/api/v1/case-reviews/draw",
+            json={
+                "unit_id": town.unit,
+                "from": (today - timedelta(days=2)).isoformat(),
+                "to": (today + timedelta(days=2)).isoformat(),
+                "size": 1,
+            },
+            headers=supervisor,
+        )
+    )
     town.objects = {
+        "report_id": [unit_report["id"]],
+        "draw_id": [review_draw["id"]],
         "endpoint_id": [endpoint["id"]],
         # The bureau's retention work (supervisor-only, refused to unit-bound roles before any lookup):
         # compared as shared kinds, like the admin's webhooks.
