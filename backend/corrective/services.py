@@ -243,6 +243,35 @@ async def from_failed_spot_check(
     )
 
 
+async def from_failed_case_file(
+    reviewer: CurrentUser,
+    score_id: uuid.UUID,
+    unit_id: uuid.UUID,
+    case_number: str,
+    reasons: list[str],
+    events: Publisher,
+) -> None:
+    """A case file that failed 案卷评查 gets a task for its unit, opened by the reviewer."""
+    if await CorrectiveAction.exists().where(
+        (CorrectiveAction.source_kind == "case_file") & (CorrectiveAction.source_id == score_id)
+    ):
+        return
+    due_on, provisional = (await calendar()).add_working_days(today_local(), DEFAULT_DAYS)
+    await _insert(
+        reviewer,
+        events,
+        task_id=uuid.uuid4(),
+        title=f"整改：案卷评查不合格（{case_number}）",
+        description="；".join(reasons),
+        unit_id=unit_id,
+        assignee=None,
+        due_on=due_on,
+        provisional=provisional,
+        source_kind="case_file",
+        source_id=score_id,
+    )
+
+
 async def withdraw_for_spot_check(decider: CurrentUser, check_id: uuid.UUID, events: Publisher) -> None:
     """A failed check overturned on appeal: its open task is closed, by the one who decided."""
     rows = await CorrectiveAction.select().where(

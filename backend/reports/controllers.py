@@ -12,6 +12,7 @@ from backend.lib.auth import CurrentUser
 from backend.lib.deps import SignedIn
 from backend.lib.errors import AppError, Errors
 from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
+from backend.live.publish import Events
 from backend.reports import exports, reviews, schemas, services
 from backend.reports import figures as figs
 from backend.reports.periods import current_year, last_month, parse
@@ -238,6 +239,10 @@ class CaseReviewController(Controller):
 
     @post("/{draw_id:uuid}/score", status_code=HTTP_201_CREATED, summary="Score one file of the draw")
     async def score(
-        self, user: SignedIn, draw_id: FromPath[uuid.UUID], data: JSONBody[schemas.ScoreCreate]
+        self,
+        user: SignedIn,
+        events: Events,
+        draw_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.ScoreCreate],
     ) -> schemas.Draw:
-        return await reviews.score(user, draw_id, data)
+        return await reviews.score(user, draw_id, data, events)

@@ -19,7 +19,7 @@ from backend.reports.periods import Period
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.typ"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX, "pdf": "application/pdf"}
+MEDIA = {"csv": "text/csv", "xlsx": XLSX, "pdf": "application/pdf"}
 GROUPS = {
     "actions": "执法行为",
     "cases": "案件办理",

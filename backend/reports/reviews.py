@@ -17,9 +17,11 @@ from typing import Any
 from backend.actions.tables import ActionOfficer
 from backend.audit import services as audit
 from backend.cases.tables import Case, CaseAction
+from backend.corrective import services as corrective
 from backend.db import atomic, is_unique_violation, json_value
 from backend.lib.auth import CurrentUser
 from backend.lib.errors import AppError, Errors
+from backend.live.publish import Publisher
 from backend.org.tables import Item, Unit
 from backend.reports import schemas
 from backend.reports.periods import Period, parse
@@ -182,7 +184,10 @@ async def detected_vetoes(case_id: uuid.UUID) -> list[str]:
     return found
 
 
-async def score(viewer: CurrentUser, draw_id: uuid.UUID, data: schemas.ScoreCreate) -> schemas.Draw:
+async def score(
+    viewer: CurrentUser, draw_id: uuid.UUID, data: schemas.ScoreCreate, events: Publisher
+) -> schemas.Draw:
+    """One file's sheet; a failed file opens a corrective action (整改任务) for its unit."""
     _bureau_only(viewer)
     row = await _draw_row(viewer, draw_id)
     if str(data.case_id) not in json_value(row["case_ids"], []):
@@ -227,4 +232,12 @@ async def score(viewer: CurrentUser, draw_id: uuid.UUID, data: schemas.ScoreCrea
         if is_unique_violation(exc):
             raise AppError(Errors.REVIEW_SCORED, "This file is already scored in this draw.") from None
         raise
+    if not passed:
+        case = await Case.select(Case.number).where(Case.id == data.case_id).first()
+        reasons = [f"否决项：{v}" for v in vetoes] or [f"得分{total}分，低于合格线{PASS_MARK}分"]
+        if data.comment.strip():
+            reasons.append(data.comment.strip())
+        await corrective.from_failed_case_file(
+            viewer, score_id, row["unit_id"], case["number"] if case else "", reasons, events
+        )
     return await get(viewer, draw_id)

@@ -209,6 +209,7 @@ def _seed(target: Target, env: dict[str, str]) -> None:
     webhook_pools = _seed_webhooks(target, officer2)
     retention_pools = _seed_retention(target, env, officer2, action)
     share_pools = _seed_sharing(target, evidence["id"])
+    report_pools = _seed_reports(target, officer2, unit, item)
     training = _ok(
         httpx.post(
             f"{base}/trainings",
@@ -254,6 +255,7 @@ def _seed(target: Target, env: dict[str, str]) -> None:
         **webhook_pools,
         **retention_pools,
         **share_pools,
+        **report_pools,
         "training_id": [training["id"]],
         "token": [card["token"]],  # a card's QR (the public check)
         # the year the calendar library carries and one it does not (provisional)
@@ -334,6 +336,50 @@ def _seed_sharing(target: Target, evidence_id: str) -> dict[str, list[str]]:
     opened = _ok(httpx.post(f"{base}/shared/open", json={"token": kept["token"]}))
     target.headers["share_recipient"] = {"Authorization": f"Share {opened['session']}"}
     return {"share_id": [aimed["share"]["id"]]}
+
+
+def _seed_reports(target: Target, officer: dict[str, str], unit: str, item: str) -> dict[str, list[str]]:
+    """Last month's report of the unit, and a 案卷评查 draw of a case the officer takes to its close."""
+    base, supervisor = f"{target.url}/api/v1", target.headers["supervisor"]
+    today = datetime.now(UTC).date()
+    last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    report = _ok(
+        httpx.get(
+            f"{base}/reports/monthly", params={"unit_id": unit, "month": last_month}, headers=supervisor
+        )
+    )
+    case = _ok(
+        httpx.post(
+            f"{base}/cases",
+            headers=officer,
+            json={"unit_id": unit, "item_id": item, "summary": "模糊测试评查"},
+        )
+    )
+    case = _ok(
+        httpx.patch(
+            f"{base}/cases/{case['id']}",
+            headers=officer,
+            json={"version": case["version"], "proposed_decision": {"fine": 100}},
+        )
+    )
+    _ok(httpx.post(f"{base}/cases/{case['id']}/decision", headers=officer, json={}))
+    _ok(
+        httpx.post(f"{base}/cases/{case['id']}/serve", headers=officer, json={"served_on": today.isoformat()})
+    )
+    _ok(httpx.post(f"{base}/cases/{case['id']}/close", headers=officer, json={}))
+    draw = _ok(
+        httpx.post(
+            f"{base}/case-reviews/draw",
+            headers=supervisor,
+            json={
+                "unit_id": unit,
+                "from": (today - timedelta(days=2)).isoformat(),
+                "to": (today + timedelta(days=2)).isoformat(),
+                "size": 5,
+            },
+        )
+    )
+    return {"report_id": [report["id"]], "draw_id": [draw["id"]]}
 
 
 def _seed_webhooks(target: Target, officer: dict[str, str]) -> dict[str, list[str]]:

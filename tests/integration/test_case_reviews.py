@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from backend.actions.tables import ActionOfficer
 from backend.cases.tables import CaseAction
+from backend.corrective.tables import CorrectiveAction
 from backend.lib.clock import today_local
 from backend.reports.reviews import draw_sample
 from backend.reports.tables import FileReviewDraw, FileReviewScore
@@ -88,6 +89,10 @@ async def test_score_sheet_vetoes_and_the_pass_rate(client, world: World) -> Non
     )
     sheet = next(c["score"] for c in failed.json()["cases"] if c["case_id"] == str(lone))
     assert sheet["vetoes"] == ["执法人员不足2人"] and sheet["passed"] is False and sheet["total"] == 0
+    # The failed file opened a corrective action for its unit; the passed one none.
+    tasks = await CorrectiveAction.select().where(CorrectiveAction.unit_id == town.id)
+    assert len(tasks) == 1 and tasks[0]["source_kind"] == "case_file"
+    assert "执法人员不足2人" in tasks[0]["description"]
     assert_problem(
         await client.post(
             url, json={"case_id": str(good), "form_score": 1, "content_score": 1}, headers=supervisor
