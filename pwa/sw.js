@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 573d67218e1460c6c840602243eb53bbdc669b40df40fcf3c8020134cf6676de
+// shell digest: 09bdc70c036a58115b739c434674d64ad50cd619ee64e9541c77f9dedbfc754f
 
-const VERSION = 'fw-shell-v64';
+const VERSION = 'fw-shell-v65';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -14,10 +14,12 @@ const SHELL = [
   '/css/app.css',
   '/css/spotcheck.css',
   '/css/documents.css',
+  '/css/reports.css',
   '/js/app.js',
   '/js/api.js',
   '/js/camera.js',
   '/js/caps.js',
+  '/js/charts.js',
   '/js/documents.js',
   '/js/dom.js',
   '/js/duty.js',
@@ -27,6 +29,8 @@ const SHELL = [
   '/js/i18n-docs.js',
   '/js/i18n-training.js',
   '/js/i18n-retention.js',
+  '/js/i18n-reports.js',
+  '/js/reports.js',
   '/js/retention.js',
   '/js/i18n-share.js',
   '/js/share.js',
@@ -37,6 +41,8 @@ const SHELL = [
   '/js/offline-cache.js',
   '/js/pages/action-new.js',
   '/js/pages/actions.js',
+  '/js/pages/assessment.js',
+  '/js/pages/case-reviews.js',
   '/js/pages/cases.js',
   '/js/pages/clocks.js',
   '/js/pages/channels.js',
@@ -50,6 +56,7 @@ const SHELL = [
   '/js/pages/login.js',
   '/js/pages/officer.js',
   '/js/pages/outbox.js',
+  '/js/pages/reports.js',
   '/js/pages/review.js',
   '/js/pages/roles.js',
   '/js/pages/spotcheck-admin.js',
@@ -82,6 +89,13 @@ const SHELL = [
 ];
 const SHELL_SET = new Set(SHELL);
 const ON_DEMAND = new Set([
+  '/css/reports.css',
+  '/js/charts.js',
+  '/js/i18n-reports.js',
+  '/js/reports.js',
+  '/js/pages/assessment.js',
+  '/js/pages/case-reviews.js',
+  '/js/pages/reports.js',
   '/js/documents.js',
   '/js/i18n-channels.js',
   '/js/i18n-docs.js',

@@ -52,6 +52,7 @@ const PAGES = {
 
 /** Pages below a role home, or shared by several roles: [pattern, page]. `:id` matches one segment. */
 const CASE_ROLES = ['officer', 'legal_reviewer', 'supervisor'];
+const UNIT_ROLES = ['supervisor', 'admin', 'officer', 'legal_reviewer'];
 const SUBPAGES = [
   ['officer/new', { roles: ['officer'], load: () => import('./pages/action-new.js'), name: 'newActionPage', title: 'action.newTitle' }],
   ['officer/outbox', { roles: ['officer'], load: () => import('./pages/outbox.js'), name: 'outboxPage', title: 'outbox.title' }],
@@ -82,6 +83,15 @@ const SUBPAGES = [
   ['officer/training', { roles: ['officer'], load: () => import('./pages/training.js'), name: 'myTrainingPage', title: 'tr.mineTitle' }],
   ['retention', { roles: ['supervisor', 'admin'], load: () => import('./pages/retention.js'), name: 'retentionPage', title: 'rt.pageTitle' }],
   ['shares', { roles: ['supervisor', 'admin'], load: () => import('./pages/shares.js'), name: 'sharesPage', title: 'sh.pageTitle' }],
+  // Reports, the assessment and 案卷评查 (pages/reports.js, assessment.js, case-reviews.js): the
+  // bureau sees every unit, a unit's own people their unit (the server decides).
+  ['reports', { roles: ['supervisor', 'admin'], load: () => import('./pages/reports.js'), name: 'reportsPage', title: 'rp.listTitle' }],
+  ['reports/:id', { roles: UNIT_ROLES, allow: isResponder, load: () => import('./pages/reports.js'), name: 'reportPage', title: 'rp.title' }],
+  ['reports/:id/records/:figure', { roles: UNIT_ROLES, allow: isResponder, load: () => import('./pages/reports.js'), name: 'figureRecordsPage', title: 'rp.recordsTitle' }],
+  ['assessment', { roles: UNIT_ROLES, allow: isResponder, load: () => import('./pages/assessment.js'), name: 'assessmentPage', title: 'as.title' }],
+  ['assessment/records', { roles: UNIT_ROLES, allow: isResponder, load: () => import('./pages/assessment.js'), name: 'indicatorRecordsPage', title: 'as.recordsTitle' }],
+  ['case-reviews', { roles: ['supervisor', 'admin'], load: () => import('./pages/case-reviews.js'), name: 'caseReviewsPage', title: 'cr.title' }],
+  ['case-reviews/:id', { roles: ['supervisor', 'admin'], load: () => import('./pages/case-reviews.js'), name: 'caseReviewPage', title: 'cr.drawTitle' }],
   ['evidence/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin', 'invited_supervisor'], allow: isResponder, load: () => import('./pages/evidence.js'), name: 'evidencePage', title: 'evidence.title' }],
 ];
 
@@ -108,9 +118,18 @@ export function userRoutes(user) {
   return ROLE_ROUTES.filter(([role]) => roles.has(role)).map(([, route]) => route);
 }
 
+// A path segment may hold a dot (a report figure's key, `actions.total`); a `?query` after the path
+// reaches the page as ctx.query.
+const HASH = /^#\/([\w./-]*)(?:\?([^#]*))?$/;
+
 function pathFromHash() {
-  const m = /^#\/([\w/-]*)$/.exec(location.hash);
+  const m = HASH.exec(location.hash);
   return m ? m[1].replace(/\/+$/, '') : '';
+}
+
+function queryFromHash() {
+  const m = HASH.exec(location.hash);
+  return new URLSearchParams((m && m[2]) || '');
 }
 
 function routeFromHash() {
@@ -285,6 +304,7 @@ function render(opts = {}) {
     onLogout: doLogout,
     navigate: go,
     params: {},
+    query: queryFromHash(),
     refresh: Boolean(opts.quiet),
     restore: opts.restore || null,
   };

@@ -10,6 +10,7 @@ import { AWAITING, docApi, dueLine, responderUnits, taskApi } from '../documents
 import { accountCard, pageHeading } from './common.js';
 import { docRow, docStream } from './documents.js';
 import { taskRow } from './tasks.js';
+import { monthlyCard } from './reports.js';
 
 const PAGE_SIZE = 100;
 
@@ -69,6 +70,7 @@ export function inboxPage({ user, onLogout }) {
     pageHeading('inbox.title'),
     h('p', { class: 'lead' }, t('inbox.intro'), ' ', h('span', { class: 'inbox__unread' }, t('inbox.unread'), ' ', badge)),
     card('inbox.waiting', waiting, state),
+    monthlyCard(user),
     tasksCard,
     // Reports the bureau forwarded to the unit, petitions and lawsuits about it (pages/channels.js).
     h('a', { class: 'btn btn--secondary btn--block', href: '#/channels', 'data-testid': 'inbox-channels' }, t('inbox.channels')),

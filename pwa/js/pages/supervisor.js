@@ -7,6 +7,7 @@ import { accountCard, pageHeading } from './common.js';
 import { liveWatch, region } from './watch.js';
 import { documentsCard } from './documents-card.js';
 import { DOCUMENT_EVENTS, isDocumentEvent } from '../caps.js';
+import '../i18n-reports.js';
 
 const TYPES = ['action.created', 'evidence.added', 'alert.raised', 'alert.acked', ...DOCUMENT_EVENTS];
 const FEED_MAX = 30;
@@ -34,6 +35,9 @@ export function supervisorPage({ user, onLogout }) {
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/spot-checks', 'data-testid': 'spot-checks-link' }, t('sc.supervisorLink')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/channels', 'data-testid': 'channels-link' }, t('supervisor.channels')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/trainings', 'data-testid': 'trainings-link' }, t('tr.supervisorLink')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/reports', 'data-testid': 'reports-link' }, t('rp.link')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/assessment', 'data-testid': 'ranking-link' }, t('as.link')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/case-reviews', 'data-testid': 'case-reviews-link' }, t('cr.link')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/retention', 'data-testid': 'retention-link' }, t('supervisor.retention')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/shares', 'data-testid': 'shares-link' }, t('supervisor.shares')),
     docs.node,
