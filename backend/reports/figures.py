@@ -683,7 +683,7 @@ async def records_by_id(
         f"{source.detail} AS detail, {figure.amount} AS amount FROM {source.from_sql} "
         f"WHERE {source.id} IN ({', '.join('{}' for _ in page)})"
     )
-    found = {}
+    found: dict[uuid.UUID | None, dict[str, Any]] = {}
     for row in await engine.run_querystring(_qs(text, page)):
         found.setdefault(_uuid(row["id"]), _record(figure, row))
     return [found[i] for i in page if i in found]

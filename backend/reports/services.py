@@ -340,13 +340,13 @@ def _period(row: dict[str, Any]) -> Period:
     return Period(row["period_from"], row["period_to"])
 
 
-async def _names(ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    ids.discard(None)  # type: ignore[arg-type]
+async def _names(wanted: set[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    ids = [i for i in wanted if i is not None]
     if not ids:
         return {}
     return {
         r["id"]: r["display_name"]
-        for r in await User.select(User.id, User.display_name).where(User.id.is_in(list(ids)))
+        for r in await User.select(User.id, User.display_name).where(User.id.is_in(ids))
     }
 
 
