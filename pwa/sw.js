@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 09bdc70c036a58115b739c434674d64ad50cd619ee64e9541c77f9dedbfc754f
+// shell digest: 8718852263664f80c2e959d55e52e41b634c5aa36726da2fe33b1d409d5c7798
 
-const VERSION = 'fw-shell-v65';
+const VERSION = 'fw-shell-v66';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -27,6 +27,12 @@ From = Annotated[date | None, QueryParameter(name="from", description="first day
 To = Annotated[date | None, QueryParameter(name="to", description="the day after the last (exclusive)")]
 MonthText = Annotated[str, QueryParameter(max_length=7, description="YYYY-MM")]
 FigureKey = Annotated[str, QueryParameter(max_length=80)]
+ListFormat = Annotated[
+    Literal["json", "csv", "xlsx"] | None,
+    QueryParameter(
+        description=f"csv or xlsx: the whole list (at most {exports.EXPORT_LIMIT} rows) as a file"
+    ),
+]
 
 
 def _format(request: Request[CurrentUser, Any, Any], format: str | None) -> str:
@@ -46,6 +52,18 @@ def _file(body: bytes, kind: str, filename: str) -> Response[bytes]:
         media_type=exports.MEDIA[kind],
         headers={"Content-Disposition": content_disposition(f"{filename}.{kind}")},
     )
+
+
+def _list_file(records: schemas.Records, kind: str) -> Response[bytes] | schemas.Records:
+    if kind == "json":
+        return records
+    table = exports.records_table(records)
+    body = exports.to_csv(table) if kind == "csv" else exports.to_xlsx(table)
+    return _file(body, kind, table.title or records.figure)
+
+
+def _list_limit(kind: str | None, limit: int) -> int:
+    return exports.EXPORT_LIMIT if kind in ("csv", "xlsx") else limit
 
 
 async def _report_file(report: schemas.Report, kind: str) -> Response[bytes]:
@@ -78,12 +96,15 @@ class ReportController(Controller):
         to: To = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
-    ) -> schemas.Records:
+        format: ListFormat = None,
+    ) -> Any:
         found = figs.get(figure)
         if found is None:
             raise AppError(Errors.REPORT_FIGURE, f"No figure {figure!r}.", errors=[{"key": "figure"}])
         chosen = parse(period, from_, to, last_month())
-        return await services.live_records(user, found, unit_id, chosen, limit, cursor)
+        kind = format or "json"
+        page = await services.live_records(user, found, unit_id, chosen, _list_limit(kind, limit), cursor)
+        return _list_file(page, kind)
 
     @get(
         "/monthly", summary="A unit's monthly report (drafted once the month is over); JSON, CSV, XLSX or PDF"
@@ -153,8 +174,11 @@ class ReportController(Controller):
         figure: FigureKey,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
-    ) -> schemas.Records:
-        return await services.report_records(user, report_id, figure, limit, cursor)
+        format: ListFormat = None,
+    ) -> Any:
+        kind = format or "json"
+        page = await services.report_records(user, report_id, figure, _list_limit(kind, limit), cursor)
+        return _list_file(page, kind)
 
     @get("/{report_id:uuid}/export", summary="The report as CSV, XLSX or PDF")
     async def export(
@@ -201,9 +225,14 @@ class ReportController(Controller):
         to: To = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
-    ) -> schemas.Records:
+        format: ListFormat = None,
+    ) -> Any:
         chosen = parse(period, from_, to, current_year())
-        return await services.assessment_records(user, unit_id, indicator, part, chosen, limit, cursor)
+        kind = format or "json"
+        page = await services.assessment_records(
+            user, unit_id, indicator, part, chosen, _list_limit(kind, limit), cursor
+        )
+        return _list_file(page, kind)
 
     @get("/assessment/weights", summary="The indicator weights")
     async def get_weights(self, user: SignedIn) -> schemas.Weights:

@@ -80,6 +80,43 @@ def assessment_table(assessment: schemas.Assessment) -> Table:
     return Table(f"行政执法考核（{period.label()}）", header, rows, widths)
 
 
+KINDS = {
+    "action": "执法行为",
+    "case": "案件",
+    "legal_review": "法制审核",
+    "spot_check": "抽查",
+    "document": "监督文书",
+    "attendance": "培训签到",
+    "exam_score": "考试成绩",
+    "officer": "执法人员",
+    "certificate_event": "证件变动",
+    "channel_item": "监督渠道事项",
+    "outcome": "复议诉讼结果",
+    "alert": "预警",
+    "file_review": "案卷评查",
+}
+EXPORT_LIMIT = 10_000  # rows in one exported list
+
+
+def records_table(records: schemas.Records) -> Table:
+    rows = [
+        [
+            KINDS.get(r.kind, r.kind),
+            r.at or "",
+            r.title,
+            r.detail,
+            "" if r.amount is None else _number(r.amount),
+            str(r.id),
+        ]
+        for r in records.items
+    ]
+    if records.count > len(rows):
+        rows.append(["", "", f"共{records.count}条，仅导出前{len(rows)}条", "", "", ""])
+    return Table(
+        records.label, ["类型", "时间", "名称", "详情", "数额", "记录编号"], rows, [12, 22, 36, 20, 10, 38]
+    )
+
+
 def to_csv(table: Table, extra: list[list[str]] | None = None) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)

@@ -87,7 +87,7 @@ export async function download(path, name) {
 }
 
 /** CSV / Excel / PDF buttons for `path` (an API path taking ?format= or &format=), with their error line. */
-export function exportButtons(path, baseName) {
+export function exportButtons(path, baseName, formats = ['csv', 'xlsx', 'pdf']) {
   const join = path.includes('?') ? '&' : '?';
   const msg = h('p', { class: 'notice', role: 'status', 'aria-live': 'polite' });
   const button = (format, key) => {
@@ -102,7 +102,7 @@ export function exportButtons(path, baseName) {
   };
   return h('div', {},
     h('div', { class: 'rp-exports', role: 'group', 'aria-label': t('rp.export') },
-      button('csv', 'rp.exportCsv'), button('xlsx', 'rp.exportXlsx'), button('pdf', 'rp.exportPdf')),
+      ...formats.map((format) => button(format, `rp.export${format[0].toUpperCase()}${format.slice(1)}`))),
     msg);
 }
 

@@ -372,6 +372,25 @@ async def test_exports_csv_xlsx_pdf(client, world: World) -> None:
     words = _pdf_text(as_pdf.content)
     assert town.name in words and "工作推进情况" in words and "执法行为" in words
 
+    # A list behind a figure is a table too: as many rows as the figure, under Chinese headers.
+    report_id = (await client.get(f"{API}/monthly", params=params, headers=supervisor)).json()["id"]
+    listed = await client.get(
+        f"{API}/{report_id}/records", params={"figure": "actions.total", "format": "csv"}, headers=supervisor
+    )
+    lines = listed.content.decode("utf-8-sig").splitlines()
+    assert (
+        lines[0] == "类型,时间,名称,详情,数额,记录编号"
+        and len(lines) == 2
+        and lines[1].startswith("执法行为,")
+    )
+    live = await client.get(
+        f"{API}/records",
+        params={"figure": "actions.total", "unit_id": str(town.id), "period": MONTH_TEXT, "format": "xlsx"},
+        headers=supervisor,
+    )
+    sheet = load_workbook(io.BytesIO(live.content)).active
+    assert [c.value for c in sheet[1]][:3] == ["类型", "时间", "名称"] and sheet.max_row == 2
+
     year = str(MONTH.start.year)
     table = await client.get(
         f"{API}/assessment", params={"period": year, "format": "xlsx"}, headers=supervisor

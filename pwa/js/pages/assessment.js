@@ -175,7 +175,9 @@ export function indicatorRecordsPage({ query }) {
       h('p', { class: 'lead', 'data-testid': 'indicator-line' }, t('as.valueLine', { unit: u.unit_name, value: valueText(ind, v) })),
       ind.measure === 'rate' ? h('nav', { class: 'tabs', 'aria-label': ind.label }, tab('numerator'), tab('denominator')) : null,
       recordList((cursor) => request('GET', `/reports/assessment/records${qs({ unit_id: unitId, indicator, part, period, limit: 50, cursor })}`),
-        { emptyKey: 'as.noRecords' }));
+        { emptyKey: 'as.noRecords' }),
+      exportButtons(`/reports/assessment/records${qs({ unit_id: unitId, indicator, part, period })}`,
+        `${u.unit_name}-${ind.label}-${t(`as.${part}`)}`, ['csv', 'xlsx']));
   }).catch((err) => fill(body, loadError(problemText(err), load)));
   load();
   return {

@@ -259,7 +259,8 @@ export function figureRecordsPage({ params }) {
       h('h2', { class: 'page__subtitle' }, [t(`rp.group.${f.group}`), f.label].filter((x, i, all) => all.indexOf(x) === i).join(' · ')),
       h('p', { class: 'muted' }, reportTitle(r)),
       h('p', { class: 'lead', 'data-testid': 'figure-value', 'data-value': f.value }, `${f.label}${t('common.colon')}${num(f.value)}`),
-      recordList((cursor) => request('GET', `/reports/${enc(id)}/records${qs({ figure, limit: 50, cursor })}`), { sum: f.measure === 'sum' }));
+      recordList((cursor) => request('GET', `/reports/${enc(id)}/records${qs({ figure, limit: 50, cursor })}`), { sum: f.measure === 'sum' }),
+      exportButtons(`/reports/${enc(id)}/records${qs({ figure })}`, `${reportTitle(r)}-${f.label}`, ['csv', 'xlsx']));
   }, (err) => fill(body, loadError(problemText(err), load)));
   load();
   return {
