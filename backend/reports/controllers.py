@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from backend.lib import tables
 from backend.lib.auth import CurrentUser
 from backend.lib.deps import SignedIn
 from backend.lib.errors import AppError, Errors
@@ -40,7 +41,7 @@ def _format(request: Request[CurrentUser, Any, Any], format: str | None) -> str:
     if format:
         return format
     accept = request.headers.get("accept", "")
-    for name, media in (("csv", "text/csv"), ("xlsx", exports.XLSX), ("pdf", "application/pdf")):
+    for name, media in (("csv", "text/csv"), ("xlsx", tables.XLSX), ("pdf", "application/pdf")):
         if media in accept:
             return name
     return "json"
@@ -49,7 +50,7 @@ def _format(request: Request[CurrentUser, Any, Any], format: str | None) -> str:
 def _file(body: bytes, kind: str, filename: str) -> Response[bytes]:
     return Response(
         body,
-        media_type=exports.MEDIA[kind],
+        media_type=tables.MEDIA[kind],
         headers={"Content-Disposition": content_disposition(f"{filename}.{kind}")},
     )
 
@@ -58,7 +59,7 @@ def _list_file(records: schemas.Records, kind: str) -> Response[bytes] | schemas
     if kind == "json":
         return records
     table = exports.records_table(records)
-    body = exports.to_csv(table) if kind == "csv" else exports.to_xlsx(table)
+    body = tables.to_csv(table) if kind == "csv" else tables.to_xlsx(table)
     return _file(body, kind, table.title or records.figure)
 
 
@@ -70,9 +71,9 @@ async def _report_file(report: schemas.Report, kind: str) -> Response[bytes]:
     name = exports.report_title(report)
     table = exports.report_table(report)
     if kind == "csv":
-        return _file(exports.to_csv(table, exports.narrative_lines(report)), kind, name)
+        return _file(tables.to_csv(table, exports.narrative_lines(report)), kind, name)
     if kind == "xlsx":
-        return _file(exports.to_xlsx(table, exports.narrative_lines(report)), kind, name)
+        return _file(tables.to_xlsx(table, exports.narrative_lines(report)), kind, name)
     return _file(await exports.report_pdf(report), kind, name)
 
 
@@ -207,10 +208,10 @@ class ReportController(Controller):
             return table
         name = exports.assessment_table(table).title
         if kind == "csv":
-            return _file(exports.to_csv(exports.assessment_table(table)), kind, name)
+            return _file(tables.to_csv(exports.assessment_table(table)), kind, name)
         if kind == "xlsx":
             lines = exports.formula_lines(table)
-            return _file(exports.to_xlsx(exports.assessment_table(table), lines), kind, name)
+            return _file(tables.to_xlsx(exports.assessment_table(table), lines), kind, name)
         return _file(await exports.assessment_pdf(table), kind, name)
 
     @get("/assessment/records", summary="The records behind one indicator of one unit")

@@ -1,25 +1,20 @@
-"""Reports and the assessment as CSV (UTF-8 with a BOM, so Excel reads the Chinese), XLSX (openpyxl:
-bold frozen header row, column widths) and a printable PDF (typst, as the supervision documents)."""
+"""Reports, the assessment and the lists behind their figures as tables (written as CSV and XLSX by
+``backend.lib.tables``), and the report and the assessment as a printable PDF (typst, as the
+supervision documents)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from backend.documents.pdf import BODY_FONT, typeset
+from backend.lib.tables import Table
 from backend.reports import schemas
 from backend.reports.periods import Period
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.typ"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MEDIA = {"csv": "text/csv", "xlsx": XLSX, "pdf": "application/pdf"}
 GROUPS = {
     "actions": "执法行为",
     "cases": "案件办理",
@@ -32,11 +27,6 @@ GROUPS = {
 }
 STATUS = {"draft": "草稿", "submitted": "已报送", "accepted": "已采纳", "superseded": "已更正"}
 NARRATIVE = (("progress", "工作进展"), ("problems", "存在问题"), ("next_steps", "下一步计划"))
-
-
-class Table:
-    def __init__(self, title: str, header: list[str], rows: list[list[Any]], widths: list[int]) -> None:
-        self.title, self.header, self.rows, self.widths = title, header, rows, widths
 
 
 def _number(value: float | None) -> str:
@@ -115,40 +105,6 @@ def records_table(records: schemas.Records) -> Table:
     return Table(
         records.label, ["类型", "时间", "名称", "详情", "数额", "记录编号"], rows, [12, 22, 36, 20, 10, 38]
     )
-
-
-def to_csv(table: Table, extra: list[list[str]] | None = None) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(table.header)
-    writer.writerows(table.rows)
-    for line in extra or []:
-        writer.writerow(line)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def to_xlsx(table: Table, extra: list[list[str]] | None = None) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "报表"
-    sheet.append(table.header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in table.rows:
-        sheet.append(row)
-    sheet.freeze_panes = "A2"
-    for n, width in enumerate(table.widths, start=1):
-        sheet.column_dimensions[get_column_letter(n)].width = width
-    if extra:
-        notes = book.create_sheet("说明")
-        for line in extra:
-            notes.append(line)
-        notes.column_dimensions["A"].width = 14
-        notes.column_dimensions["B"].width = 100
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def narrative_lines(report: schemas.Report) -> list[list[str]]:
