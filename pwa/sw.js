@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 8718852263664f80c2e959d55e52e41b634c5aa36726da2fe33b1d409d5c7798
+// shell digest: 3bf9099669e29414d38ca9118c88bd92ae323df5b0e65d897a3031ab70215771
 
-const VERSION = 'fw-shell-v66';
+const VERSION = 'fw-shell-v68';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -30,6 +30,7 @@ const SHELL = [
   '/js/i18n-training.js',
   '/js/i18n-retention.js',
   '/js/i18n-reports.js',
+  '/js/i18n-org.js',
   '/js/reports.js',
   '/js/retention.js',
   '/js/i18n-share.js',
@@ -57,6 +58,7 @@ const SHELL = [
   '/js/pages/officer.js',
   '/js/pages/outbox.js',
   '/js/pages/reports.js',
+  '/js/pages/enforcement-list.js',
   '/js/pages/review.js',
   '/js/pages/roles.js',
   '/js/pages/spotcheck-admin.js',
@@ -92,10 +94,12 @@ const ON_DEMAND = new Set([
   '/css/reports.css',
   '/js/charts.js',
   '/js/i18n-reports.js',
+  '/js/i18n-org.js',
   '/js/reports.js',
   '/js/pages/assessment.js',
   '/js/pages/case-reviews.js',
   '/js/pages/reports.js',
+  '/js/pages/enforcement-list.js',
   '/js/documents.js',
   '/js/i18n-channels.js',
   '/js/i18n-docs.js',

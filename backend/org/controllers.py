@@ -1,15 +1,64 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar import Controller, Response, get, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from backend.lib import tables
 from backend.lib.auth import requires_roles
+from backend.lib.clock import today_local
 from backend.lib.deps import SignedIn
 from backend.lib.pagination import Page
 from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
 from backend.org import schemas, services
+from media_store.base import content_disposition
+
+KIND_LABELS = {"penalty": "行政处罚", "coercion": "行政强制", "inspection": "行政检查", "other": "其他"}
+
+
+def enforcement_table(listing: schemas.EnforcementList) -> tables.Table:
+    rows = []
+    for e in listing.entries:
+        item = e.item
+        major = item.major_case
+        rule = "；".join(
+            [f"罚款{major.fine_at_least:g}元以上" if major and major.fine_at_least is not None else ""]
+            + (list(major.measures) if major else [])
+        ).strip("；")
+        threshold = item.criminal_threshold
+        rows.append(
+            [
+                item.code,
+                item.name,
+                KIND_LABELS.get(item.kind, item.kind),
+                item.legal_basis,
+                "本单位职权" if e.authority == "own" else "赋权实施",
+                e.owner_unit_name,
+                "" if e.delegated_from is None else f"{e.delegated_from} 至 {e.delegated_to or '长期'}",
+                rule,
+                "" if threshold is None else f"涉案金额{threshold.amount_involved_at_least:g}元以上",
+            ]
+        )
+    header = [
+        "事项编码",
+        "事项名称",
+        "类别",
+        "实施依据",
+        "职权来源",
+        "主管部门",
+        "赋权期间",
+        "重大案件标准",
+        "刑事移送标准",
+    ]
+    return tables.Table(
+        f"{listing.unit_name}行政执法事项清单（{listing.on}）",
+        header,
+        rows,
+        [14, 36, 10, 50, 10, 20, 26, 24, 20],
+    )
 
 
 class UnitController(Controller):
@@ -27,6 +76,27 @@ class UnitController(Controller):
     @get("/{unit_id:uuid}", summary="One unit")
     async def get_unit(self, unit_id: FromPath[uuid.UUID]) -> schemas.Unit:
         return await services.get_unit(unit_id)
+
+    @get(
+        "/{unit_id:uuid}/enforcement-list",
+        summary="执法事项清单: what the unit may enforce on a day, own and delegated (JSON, CSV or XLSX)",
+    )
+    async def enforcement_list(
+        self,
+        unit_id: FromPath[uuid.UUID],
+        on: Annotated[date | None, QueryParameter(description="the day (default today, Beijing)")] = None,
+        format: Annotated[Literal["json", "csv", "xlsx"] | None, QueryParameter()] = None,
+    ) -> Any:
+        listing = await services.enforcement_list(unit_id, on or today_local())
+        if format in (None, "json"):
+            return listing
+        table = enforcement_table(listing)
+        body = tables.to_csv(table) if format == "csv" else tables.to_xlsx(table)
+        return Response(
+            body,
+            media_type=tables.MEDIA[format],
+            headers={"Content-Disposition": content_disposition(f"{table.title}.{format}")},
+        )
 
 
 class ItemController(Controller):

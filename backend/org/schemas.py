@@ -83,3 +83,20 @@ class DelegationCreate(Strict):
     unit_id: uuid.UUID
     effective_from: date
     effective_to: date | None = None
+
+
+class EnforcementEntry(msgspec.Struct):
+    """One line of a unit's 执法事项清单: an item it may enforce on the day, and on what authority."""
+
+    item: Item
+    owner_unit_name: str
+    authority: str  # own | delegated
+    delegated_from: date | None
+    delegated_to: date | None
+
+
+class EnforcementList(msgspec.Struct):
+    unit_id: uuid.UUID
+    unit_name: str
+    on: date
+    entries: list[EnforcementEntry]

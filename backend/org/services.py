@@ -237,3 +237,46 @@ async def create_delegation(
         effective_to=row["effective_to"],
         created_at=row["created_at"],
     )
+
+
+# The unit's own items and those delegated to it in effect on the day, with the delegation that
+# grants each (the latest to start, when several overlap); parameters: unit, day, day, then MAY_ACT_SQL's.
+_ENFORCEMENT_LIST_SQL = f"""
+SELECT i.*, o.name AS owner_name, d.effective_from AS delegated_from, d.effective_to AS delegated_to
+FROM enforcement_items i JOIN units o ON o.id = i.owner_unit
+LEFT JOIN delegations d ON d.item = i.id AND d.unit = {{}} AND d.effective_from <= {{}}
+  AND (d.effective_to IS NULL OR d.effective_to >= {{}})
+WHERE {MAY_ACT_SQL}
+ORDER BY i.code, d.effective_from DESC
+"""  # noqa: S608
+
+
+async def enforcement_list(unit_id: uuid.UUID, on: date) -> schemas.EnforcementList:
+    """四(三)一: the items a unit may enforce on ``on`` (today by default), its own and delegated."""
+    unit = await get_unit(unit_id)
+    rows = await Item.raw(_ENFORCEMENT_LIST_SQL, unit_id, on, on, unit_id, unit_id, on, on)
+    entries: dict[uuid.UUID, schemas.EnforcementEntry] = {}
+    for r in rows:
+        item_id = r["id"] if isinstance(r["id"], uuid.UUID) else uuid.UUID(str(r["id"]))
+        if item_id in entries:
+            continue
+        own = str(r["owner_unit"]) == str(unit_id)
+        entries[item_id] = schemas.EnforcementEntry(
+            item=_item(
+                {**r, "id": item_id, "owner_unit": uuid.UUID(str(r["owner_unit"]))},
+                "own" if own else "delegated",
+            ),
+            owner_unit_name=r["owner_name"],
+            authority="own" if own else "delegated",
+            delegated_from=None if own else _day(r["delegated_from"]),
+            delegated_to=None if own else _day(r["delegated_to"]),
+        )
+    return schemas.EnforcementList(
+        unit_id=unit.id, unit_name=unit.name, on=on, entries=list(entries.values())
+    )
+
+
+def _day(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

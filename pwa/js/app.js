@@ -92,6 +92,9 @@ const SUBPAGES = [
   ['assessment/records', { roles: UNIT_ROLES, allow: isResponder, load: () => import('./pages/assessment.js'), name: 'indicatorRecordsPage', title: 'as.recordsTitle' }],
   ['case-reviews', { roles: ['supervisor', 'admin'], load: () => import('./pages/case-reviews.js'), name: 'caseReviewsPage', title: 'cr.title' }],
   ['case-reviews/:id', { roles: ['supervisor', 'admin'], load: () => import('./pages/case-reviews.js'), name: 'caseReviewPage', title: 'cr.drawTitle' }],
+  // 执法事项清单: every signed-in person may read and print any unit's (四(三)一).
+  ['enforcement-list', { roles: [], allow: () => true, load: () => import('./pages/enforcement-list.js'), name: 'enforcementIndexPage', title: 'el.title' }],
+  ['units/:id/enforcement-list', { roles: [], allow: () => true, load: () => import('./pages/enforcement-list.js'), name: 'enforcementListPage', title: 'el.title' }],
   ['evidence/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin', 'invited_supervisor'], allow: isResponder, load: () => import('./pages/evidence.js'), name: 'evidencePage', title: 'evidence.title' }],
 ];
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+
+from openpyxl import load_workbook
 
 from backend.lib.clock import today_local
 from backend.org.tables import Item, Unit
@@ -148,3 +151,51 @@ async def test_delegation_rules(client, as_user, world: World) -> None:
     assert_problem(await client.post(url, json=ok, headers=officer), 403, "auth.forbidden")
     listed = (await client.get(f"/api/v1/items?unit_id={world.town_b}&limit=200", headers=officer)).json()
     assert item["code"] not in {i["code"] for i in listed["items"]}
+
+
+async def test_a_townships_enforcement_list_shows_what_it_may_enforce_and_why(
+    client, as_user, world: World
+) -> None:
+    """四(三)一: the 执法事项清单, for anyone signed in, on a day, as JSON, CSV and XLSX."""
+    liaison = await as_user("liaison")
+    url = f"/api/v1/units/{world.town_a}/enforcement-list"
+    today = (await client.get(url, headers=liaison)).json()
+    codes = {e["item"]["id"]: e for e in today["entries"]}
+    assert today["on"] == today_local().isoformat() and today["unit_name"]
+    assert set(codes) == {str(world.items["delegated"])}
+    entry = codes[str(world.items["delegated"])]
+    assert entry["authority"] == "delegated" and entry["delegated_from"] == "2020-01-01"
+    assert entry["delegated_to"] is None and entry["owner_unit_name"]
+    assert entry["item"]["criminal_threshold"] == {"amount_involved_at_least": 50000.0}
+    # In 2021 the lapsed delegation was in effect too; before 2020, nothing was delegated.
+    then = (await client.get(url, params={"on": "2021-06-01"}, headers=liaison)).json()
+    assert {e["item"]["id"] for e in then["entries"]} == {
+        str(world.items["delegated"]),
+        str(world.items["lapsed"]),
+    }
+    lapsed = next(e for e in then["entries"] if e["item"]["id"] == str(world.items["lapsed"]))
+    assert lapsed["delegated_to"] == "2021-12-31"
+    assert (await client.get(url, params={"on": "2019-12-31"}, headers=liaison)).json()["entries"] == []
+    # The department owns its items: its own list has them as its own authority.
+    dept = (await client.get(f"/api/v1/units/{world.dept}/enforcement-list", headers=liaison)).json()
+    own = {e["item"]["id"]: e["authority"] for e in dept["entries"]}
+    assert all(own[str(world.items[k])] == "own" for k in ("delegated", "lapsed", "dept_only"))
+
+    as_csv = await client.get(url, params={"format": "csv"}, headers=liaison)
+    lines = as_csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("事项编码,事项名称,类别,实施依据,职权来源") and len(lines) == 2
+    assert "赋权实施" in lines[1] and "2020-01-01 至 长期" in lines[1] and "涉案金额50000元以上" in lines[1]
+    as_xlsx = await client.get(url, params={"format": "xlsx"}, headers=liaison)
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    assert sheet["A1"].value == "事项编码" and sheet.freeze_panes == "A2" and sheet.max_row == 2
+
+    assert_problem(
+        await client.get(f"/api/v1/units/{world.items['delegated']}/enforcement-list", headers=liaison),
+        404,
+        "not_found",
+    )
+    assert_problem(
+        await client.get(url, params={"on": "2021-13-01"}, headers=liaison), 400, "validation.failed"
+    )
+    assert_problem(await client.get(url, params={"format": "pdf"}, headers=liaison), 400, "validation.failed")
+    assert (await client.get(url)).status_code == 401

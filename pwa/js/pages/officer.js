@@ -140,12 +140,20 @@ function newRecordButton(canAct) {
   return h('div', { class: 'action' }, btn, note);
 }
 
-function workLinks() {
+function workLinks(user) {
   return h('nav', { class: 'links', 'aria-label': t('officer.title') },
     h('a', { class: 'btn btn--secondary btn--block', href: '#/officer/actions' }, t('officer.myActions')),
     h('a', { class: 'btn btn--secondary btn--block', href: '#/cases' }, t('officer.cases')),
     h('a', { class: 'btn btn--secondary btn--block', href: '#/clocks', 'data-testid': 'clocks-link' }, t('clock.listTitle')),
-    h('a', { class: 'btn btn--secondary btn--block', href: '#/officer/training', 'data-testid': 'my-training-link' }, t('tr.mineLink')));
+    h('a', { class: 'btn btn--secondary btn--block', href: '#/officer/training', 'data-testid': 'my-training-link' }, t('tr.mineLink')),
+    ...unitLists(user));
+}
+
+/** The 执法事项清单 of each unit the officer works in. */
+function unitLists(user) {
+  const units = (user && user.units) || [];
+  return units.map((u) => h('a', { class: 'btn btn--secondary btn--block', href: `#/units/${encodeURIComponent(u.id)}/enforcement-list`, 'data-testid': 'enforcement-list-link' },
+    units.length > 1 ? `${t('el.link')}（${u.name}）` : t('el.link')));
 }
 
 function outboxBadge() {
@@ -447,7 +455,7 @@ export function officerPage({ user, onLogout }) {
     duty.node,
     newRecordButton(canAct),
     age.node,
-    workLinks(),
+    workLinks(user),
     inboxLink(user),
     tasksSlot(user),
     outbox.node,

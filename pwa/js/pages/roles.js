@@ -16,6 +16,7 @@ export function adminPage({ user, onLogout }) {
     h('p', { class: 'lead' }, t('admin.intro')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/retention', 'data-testid': 'retention-link' }, t('admin.retention')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/shares', 'data-testid': 'shares-link' }, t('admin.shares')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/enforcement-list', 'data-testid': 'enforcement-list-link' }, t('el.link')),
     accountCard(user, onLogout));
 }
 
