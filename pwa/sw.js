@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 3bf9099669e29414d38ca9118c88bd92ae323df5b0e65d897a3031ab70215771
+// shell digest: b476860f0dcdbbf622e49eb999f52673bd738dfd0ab4b9458fe032a5379863a6
 
-const VERSION = 'fw-shell-v68';
+const VERSION = 'fw-shell-v69';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -59,6 +59,7 @@ const SHELL = [
   '/js/pages/outbox.js',
   '/js/pages/reports.js',
   '/js/pages/enforcement-list.js',
+  '/js/pages/audit.js',
   '/js/pages/review.js',
   '/js/pages/roles.js',
   '/js/pages/spotcheck-admin.js',
@@ -100,6 +101,7 @@ const ON_DEMAND = new Set([
   '/js/pages/case-reviews.js',
   '/js/pages/reports.js',
   '/js/pages/enforcement-list.js',
+  '/js/pages/audit.js',
   '/js/documents.js',
   '/js/i18n-channels.js',
   '/js/i18n-docs.js',

@@ -1,22 +1,78 @@
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from backend.audit import heads, schemas, services
+from backend.lib import tables
 from backend.lib.auth import requires_roles
+from backend.lib.clock import BEIJING
 from backend.lib.deps import Integrity, Store
 from backend.lib.errors import AppError, Errors
 from backend.lib.pagination import Page
 from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
 from backend.lib.signing import ALGORITHM, IntegrityKey
+from media_store.base import content_disposition
 
 Filter = Annotated[str | None, QueryParameter(max_length=64)]
 Size = Annotated[int, QueryParameter(ge=1, le=2**63 - 1)]
 MAX_OUTSIDE_HEADS = 100
+Since = Annotated[date | None, QueryParameter(name="from", description="first Beijing date, included")]
+Until = Annotated[date | None, QueryParameter(name="to", description="last Beijing date, included")]
+EXPORT_LIMIT = 10_000  # entries in one downloaded file
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=BEIJING)
+
+
+def _filter(
+    object_type: str | None,
+    object_id: str | None,
+    action: str | None,
+    actor: str | None,
+    since: date | None,
+    until: date | None,
+) -> services.EntryFilter:
+    if since and until and until < since:
+        raise AppError(
+            Errors.VALIDATION,
+            "The period ends before it starts.",
+            errors=[{"key": "to", "message": "before from"}],
+        )
+    return services.EntryFilter(
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+        actor=actor,
+        since=_midnight(since) if since else None,
+        until=_midnight(until + timedelta(days=1)) if until else None,
+    )
+
+
+def _entries_table(entries: list[schemas.AuditEntry], more: bool) -> tables.Table:
+    rows: list[list[Any]] = [
+        [
+            e.seq,
+            e.at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+            e.actor or "系统",
+            e.action,
+            e.object_type,
+            e.object_id,
+            json.dumps(e.data, ensure_ascii=False, sort_keys=True),
+            e.hash,
+        ]
+        for e in entries
+    ]
+    if more:
+        rows.append(["", "", "", f"仅导出最新{len(entries)}条，请缩小筛选范围", "", "", "", ""])
+    header = ["序号", "时间（北京）", "操作人", "操作", "对象类型", "对象编号", "内容", "哈希"]
+    return tables.Table("审计日志", header, rows, [8, 20, 16, 28, 16, 38, 60, 66])
 
 
 def _head(head: heads.SignedHead, key: IntegrityKey) -> schemas.TreeHead:
@@ -44,7 +100,7 @@ class AuditController(Controller):
     tags = ["audit"]
     guards = [requires_roles("supervisor", "admin")]
 
-    @get("/", summary="The append-only audit log, newest first")
+    @get("/", summary="The append-only audit log, newest first; filtered by who, what, object and day")
     async def list_entries(
         self,
         limit: Limit = DEFAULT_LIMIT,
@@ -52,8 +108,34 @@ class AuditController(Controller):
         object_type: Filter = None,
         object_id: Filter = None,
         action: Filter = None,
+        actor: Filter = None,
+        since: Since = None,
+        until: Until = None,
     ) -> Page[schemas.AuditEntry]:
-        return await services.list_entries(cursor, limit, object_type, object_id, action)
+        where = _filter(object_type, object_id, action, actor, since, until)
+        return await services.list_entries(cursor, limit, where)
+
+    @get("/export", summary="The filtered log as CSV or XLSX (the newest 10,000 entries)")
+    async def export(
+        self,
+        format: Annotated[Literal["csv", "xlsx"], QueryParameter()],
+        object_type: Filter = None,
+        object_id: Filter = None,
+        action: Filter = None,
+        actor: Filter = None,
+        since: Since = None,
+        until: Until = None,
+    ) -> Response[bytes]:
+        page = await services.list_entries(
+            None, EXPORT_LIMIT, _filter(object_type, object_id, action, actor, since, until)
+        )
+        table = _entries_table(page.items, page.next_cursor is not None)
+        body = tables.to_csv(table) if format == "csv" else tables.to_xlsx(table)
+        return Response(
+            body,
+            media_type=tables.MEDIA[format],
+            headers={"Content-Disposition": content_disposition(f"audit-log.{format}")},
+        )
 
     @get(
         "/verify",

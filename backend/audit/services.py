@@ -239,17 +239,32 @@ async def consistency(first: int, second: int, batch: int = 1000) -> schemas.Con
     )
 
 
-async def list_entries(
-    cursor: str | None, limit: int, object_type: str | None, object_id: str | None, action: str | None
-) -> Page[schemas.AuditEntry]:
+@dataclass(frozen=True)
+class EntryFilter:
+    """What the audit screen filters by: object, action, who (username), and a time range."""
+
+    object_type: str | None = None
+    object_id: str | None = None
+    action: str | None = None
+    actor: str | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+
+
+async def list_entries(cursor: str | None, limit: int, where: EntryFilter) -> Page[schemas.AuditEntry]:
     query = AuditEntry.select().order_by(AuditEntry.seq, ascending=False).limit(limit + 1)
     for column, value in (
-        (AuditEntry.object_type, object_type),
-        (AuditEntry.object_id, object_id),
-        (AuditEntry.action, action),
+        (AuditEntry.object_type, where.object_type),
+        (AuditEntry.object_id, where.object_id),
+        (AuditEntry.action, where.action),
+        (AuditEntry.actor, where.actor),
     ):
         if value:
             query = query.where(column == value)
+    if where.since is not None:
+        query = query.where(AuditEntry.at >= where.since)
+    if where.until is not None:
+        query = query.where(AuditEntry.at < where.until)
     after = decode_cursor(cursor, 1)
     if after:
         try:

@@ -1,5 +1,5 @@
-// Copy of the organisation's public pages (the 执法事项清单), zh-CN the source of truth, English
-// mirroring it key for key; added when such a page is first opened.
+// Copy of the district's own records pages (the 执法事项清单, the audit log), zh-CN the source of
+// truth, English mirroring it key for key; added when such a page is first opened.
 
 import { addStrings } from './i18n.js';
 
@@ -24,6 +24,25 @@ const zh = {
   'el.kind.coercion': '行政强制',
   'el.kind.inspection': '行政检查',
   'el.kind.other': '其他',
+
+  // the audit log
+  'au.title': '审计日志',
+  'au.intro': '系统中每一次更改都按顺序记入审计日志，前后以哈希相连，任何删改都会在校验时被发现。',
+  'au.chain': '完整性校验',
+  'au.check': '校验哈希链',
+  'au.checking': '正在校验…',
+  'au.checkOk': '校验通过：{n}条记录前后相连、未被改动；已核对{heads}个签名树头（签名覆盖前{signed}条）及证据记录。',
+  'au.checkBroken': '校验未通过（自第{seq}条起）：',
+  'au.filterTitle': '筛选',
+  'au.actor': '操作人（用户名）',
+  'au.action': '操作（如 case.decided）',
+  'au.objectType': '对象类型（如 case）',
+  'au.objectId': '对象编号',
+  'au.from': '起始日期',
+  'au.to': '截止日期',
+  'au.apply': '筛选',
+  'au.empty': '没有符合条件的记录。清空筛选条件可查看全部日志。',
+  'au.system': '系统',
 };
 
 const en = {
@@ -47,6 +66,25 @@ const en = {
   'el.kind.coercion': 'Coercion',
   'el.kind.inspection': 'Inspection',
   'el.kind.other': 'Other',
+
+  // the audit log
+  'au.title': 'Audit log',
+  'au.intro': 'Every change is written to the audit log in order, each entry chained to the one before by its hash: any edit or deletion shows when the chain is checked.',
+  'au.chain': 'Integrity check',
+  'au.check': 'Check the hash chain',
+  'au.checking': 'Checking…',
+  'au.checkOk': 'Check passed: {n} entries chained and unchanged; {heads} signed tree heads (covering the first {signed}) and the evidence records checked.',
+  'au.checkBroken': 'Check failed (from entry {seq}):',
+  'au.filterTitle': 'Filter',
+  'au.actor': 'Who (username)',
+  'au.action': 'Action (e.g. case.decided)',
+  'au.objectType': 'Object type (e.g. case)',
+  'au.objectId': 'Object id',
+  'au.from': 'From',
+  'au.to': 'To',
+  'au.apply': 'Filter',
+  'au.empty': 'No entry matches. Clear the filter to see the whole log.',
+  'au.system': 'System',
 };
 
 addStrings({ 'zh-CN': zh, en });

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+import io
+from datetime import timedelta
+
+from openpyxl import load_workbook
+
 from backend.audit.tables import AuditEntry, AuditHead
+from backend.lib.clock import today_local
 from tests.conftest import World, assert_problem, unique
 
 
@@ -109,3 +115,54 @@ async def test_forged_audit_cursors_are_refused(client, as_user) -> None:
         response = await client.get(f"/api/v1/audit?cursor={encode_cursor(forged)}", headers=supervisor)
         body = assert_problem(response, 400, "validation.failed")
         assert body["errors"] == [{"key": "cursor"}], forged
+
+
+async def test_the_log_filters_by_who_what_object_and_day_and_downloads(
+    client, as_user, world: World
+) -> None:
+    admin = await as_user("admin")
+    created = []
+    for _ in range(2):
+        response = await client.post(
+            "/api/v1/units", json={"name": unique("审计筛选"), "kind": "association"}, headers=admin
+        )
+        created.append(response.json()["id"])
+    supervisor = await as_user("supervisor")
+    today = today_local()
+    query = {"actor": world.username("admin"), "action": "unit.created", "from": str(today), "to": str(today)}
+    page = (await client.get("/api/v1/audit", params={**query, "limit": 200}, headers=supervisor)).json()
+    assert {e["object_id"] for e in page["items"]} >= set(created)
+    assert all(e["actor"] == world.username("admin") and e["action"] == "unit.created" for e in page["items"])
+    one = (await client.get("/api/v1/audit", params={"object_id": created[0]}, headers=supervisor)).json()
+    assert [e["object_id"] for e in one["items"]] == [created[0]]
+    tomorrow = str(today + timedelta(days=1))
+    later = await client.get(
+        "/api/v1/audit", params={**query, "from": tomorrow, "to": tomorrow}, headers=supervisor
+    )
+    assert later.json()["items"] == []
+    nobody = await client.get("/api/v1/audit", params={"actor": "nobody-at-all"}, headers=supervisor)
+    assert nobody.json()["items"] == []
+
+    as_csv = await client.get(
+        "/api/v1/audit/export", params={"format": "csv", "object_id": created[1]}, headers=supervisor
+    )
+    lines = as_csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "序号,时间（北京）,操作人,操作,对象类型,对象编号,内容,哈希" and len(lines) == 2
+    assert f",{world.username('admin')},unit.created,unit,{created[1]}," in lines[1]
+    as_xlsx = await client.get("/api/v1/audit/export", params={**query, "format": "xlsx"}, headers=supervisor)
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    assert sheet["D1"].value == "操作" and sheet.max_row >= 3 and sheet.freeze_panes == "A2"
+
+    bad = await client.get("/api/v1/audit", params={"from": tomorrow, "to": str(today)}, headers=supervisor)
+    assert_problem(bad, 400, "validation.failed")
+    assert_problem(
+        await client.get("/api/v1/audit/export", params={"format": "pdf"}, headers=supervisor),
+        400,
+        "validation.failed",
+    )
+    officer = await as_user("officer_a1")
+    assert_problem(
+        await client.get("/api/v1/audit/export", params={"format": "csv"}, headers=officer),
+        403,
+        "auth.forbidden",
+    )

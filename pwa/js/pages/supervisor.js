@@ -38,6 +38,7 @@ export function supervisorPage({ user, onLogout }) {
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/reports', 'data-testid': 'reports-link' }, t('rp.link')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/assessment', 'data-testid': 'ranking-link' }, t('as.link')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/enforcement-list', 'data-testid': 'enforcement-list-link' }, t('el.link')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/audit', 'data-testid': 'audit-link' }, t('au.link')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/case-reviews', 'data-testid': 'case-reviews-link' }, t('cr.link')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/retention', 'data-testid': 'retention-link' }, t('supervisor.retention')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/shares', 'data-testid': 'shares-link' }, t('supervisor.shares')),
