@@ -93,6 +93,10 @@ const SUBPAGES = [
   ['case-reviews', { roles: ['supervisor', 'admin'], load: () => import('./pages/case-reviews.js'), name: 'caseReviewsPage', title: 'cr.title' }],
   ['case-reviews/:id', { roles: ['supervisor', 'admin'], load: () => import('./pages/case-reviews.js'), name: 'caseReviewPage', title: 'cr.drawTitle' }],
   // 执法事项清单: every signed-in person may read and print any unit's (四(三)一).
+  ['admin/units', { roles: ['admin'], load: () => import('./pages/admin.js'), name: 'adminUnitsPage', title: 'ad.unitsTitle' }],
+  ['admin/items', { roles: ['admin'], load: () => import('./pages/admin.js'), name: 'adminItemsPage', title: 'ad.itemsTitle' }],
+  ['admin/users', { roles: ['admin'], load: () => import('./pages/admin.js'), name: 'adminUsersPage', title: 'ad.usersTitle' }],
+  ['admin/users/:id', { roles: ['admin'], load: () => import('./pages/admin.js'), name: 'adminUserPage', title: 'ad.userTitle' }],
   ['audit', { roles: ['supervisor', 'admin'], load: () => import('./pages/audit.js'), name: 'auditPage', title: 'au.title' }],
   ['enforcement-list', { roles: [], allow: () => true, load: () => import('./pages/enforcement-list.js'), name: 'enforcementIndexPage', title: 'el.title' }],
   ['units/:id/enforcement-list', { roles: [], allow: () => true, load: () => import('./pages/enforcement-list.js'), name: 'enforcementListPage', title: 'el.title' }],

@@ -154,6 +154,9 @@ const zh = {
   'tr.mineLink': '我的培训',
   'el.link': '执法事项清单',
   'au.link': '审计日志',
+  'admin.units': '单位',
+  'admin.items': '执法事项与赋权',
+  'admin.users': '用户与执法证',
   'cert.history': '证件变更记录',
   'cert.change.issued': '发证',
   'cert.change.suspended': '暂扣',
@@ -272,7 +275,7 @@ const zh = {
   'supervisor.latest': '最新执法记录',
 
   'admin.title': '系统管理',
-  'admin.intro': '单位、用户、执法事项和赋权目前在服务器上用 fieldwatch 命令维护（例如 fieldwatch create-user），本页显示您的账号。',
+  'admin.intro': '在这里建立和维护本区的单位、执法事项（权责清单）及其赋权、用户和执法证；每一项更改都记入审计日志。',
   'admin.retention': '证据保存期限规则',
   'admin.shares': '对外分享的证据',
 
@@ -998,6 +1001,9 @@ const en = {
   'tr.mineLink': 'My training',
   'el.link': 'Enforcement item list',
   'au.link': 'Audit log',
+  'admin.units': 'Units',
+  'admin.items': 'Items and delegations',
+  'admin.users': 'Users and certificates',
   'cert.history': 'Certificate history',
   'cert.change.issued': 'issued',
   'cert.change.suspended': 'suspended',
@@ -1116,7 +1122,7 @@ const en = {
   'supervisor.latest': 'Latest enforcement records',
 
   'admin.title': 'Administration',
-  'admin.intro': 'Units, users, enforcement items and delegations are maintained on the server with the fieldwatch command (for example fieldwatch create-user); this page shows your account.',
+  'admin.intro': 'Set up and keep the district’s units, enforcement items (the catalogue) and their delegations, users and certificates here; every change is written to the audit log.',
   'admin.retention': 'Evidence retention rules',
   'admin.shares': 'Evidence shared outside',
 

@@ -1,0 +1,321 @@
+// Setting the district up in the app (admins): the unit tree, the item catalogue (权责清单) with its
+// delegations to townships (赋权), and users with their roles, units and enforcement certificates.
+// Every change goes through the API, which audits it; a refusal is shown in the server's words.
+
+import { request } from '../api.js';
+import { fill, h } from '../dom.js';
+import { formatDate, t } from '../i18n.js';
+import { backLink, choices, facts, field, pagedList, say } from '../enforcement.js';
+import { card, loadError, loadingLine } from '../widgets.js';
+import { enc, problemText, qs, reportStyles } from '../reports.js';
+import { pageHeading } from './common.js';
+import '../i18n-admin.js';
+
+const UNIT_KINDS = ['township', 'department', 'justice', 'court', 'petition', 'procuratorate', 'police', 'association'];
+const ITEM_KINDS = ['penalty', 'coercion', 'inspection', 'other'];
+const ROLES = ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin', 'liaison', 'petition_office', 'court', 'procuratorate', 'public_security'];
+
+function select(id, options, { value = '', empty = null, testid = null } = {}) {
+  const el = h('select', { id, name: id, 'data-testid': testid || id },
+    empty ? h('option', { value: '' }, empty) : null,
+    ...options.map(([v, label]) => h('option', { value: v, selected: String(v) === String(value) }, label)));
+  return el;
+}
+
+function labelled(id, label, input) {
+  return h('div', { class: 'field' }, h('label', { for: id }, label), input);
+}
+
+function message() {
+  return h('p', { class: 'notice', role: 'status', 'aria-live': 'polite', 'data-testid': 'ad-message' });
+}
+
+/** Submit `body()` with `send`, then say `done` and call `after`; a refusal is said in its words. */
+function submitter(form, msg, send, done, after) {
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const button = form.querySelector('button[type="submit"]');
+    if (button) button.disabled = true;
+    Promise.resolve().then(send)
+      .then((result) => { say(msg, done(result)); if (after) after(result); })
+      .catch((err) => say(msg, problemText(err)))
+      .finally(() => { if (button) button.disabled = false; });
+  });
+}
+
+async function allUnits() {
+  const out = [];
+  let cursor = null;
+  do {
+    const page = await request('GET', `/units${qs({ limit: 200, cursor })}`);
+    out.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor && out.length < 2000);
+  return out;
+}
+
+function unitKind(kind) {
+  return UNIT_KINDS.includes(kind) ? t(`ad.unitKind.${kind}`) : kind;
+}
+
+// ---- #/admin/units ---------------------------------------------------------------------------
+
+/** Units in tree order (a parent before its children), each with its depth. */
+function tree(units) {
+  const byParent = new Map();
+  for (const u of units) {
+    const key = u.parent_id || '';
+    if (!byParent.has(key)) byParent.set(key, []);
+    byParent.get(key).push(u);
+  }
+  const ids = new Set(units.map((u) => u.id));
+  const out = [];
+  const walk = (key, depth) => {
+    for (const u of (byParent.get(key) || []).sort((a, b) => a.name.localeCompare(b.name, 'zh'))) {
+      out.push([u, depth]);
+      walk(u.id, depth + 1);
+    }
+  };
+  walk('', 0);
+  for (const u of units) if (u.parent_id && !ids.has(u.parent_id)) out.push([u, 0]);
+  return out;
+}
+
+export function adminUnitsPage() {
+  reportStyles();
+  const list = h('div', {}, loadingLine());
+  const msg = message();
+  const name = field({ id: 'ad-unit-name', label: t('ad.unitName'), maxlength: 100, required: true, 'data-testid': 'ad-unit-name' });
+  const kind = select('ad-unit-kind', UNIT_KINDS.map((k) => [k, unitKind(k)]), { value: 'township' });
+  const parent = select('ad-unit-parent', [], { empty: t('ad.noParent') });
+  const pilot = h('input', { id: 'ad-unit-pilot', type: 'checkbox', class: 'choice__box', 'data-testid': 'ad-unit-pilot' });
+  const form = h('form', { class: 'form', 'data-testid': 'ad-unit-form' },
+    name.node, labelled('ad-unit-kind', t('ad.unitKind'), kind), labelled('ad-unit-parent', t('ad.parent'), parent),
+    h('label', { class: 'choice', for: 'ad-unit-pilot' }, pilot, h('span', { class: 'choice__text' }, t('ad.pilot'))),
+    h('button', { type: 'submit', class: 'btn btn--primary btn--block' }, t('ad.addUnit')), msg);
+  const load = () => allUnits().then((units) => {
+    fill(parent, h('option', { value: '' }, t('ad.noParent')),
+      ...units.sort((a, b) => a.name.localeCompare(b.name, 'zh')).map((u) => h('option', { value: u.id }, u.name)));
+    fill(list, units.length
+      ? h('ul', { class: 'list', 'data-testid': 'ad-units' }, ...tree(units).map(([u, depth]) => h('li', {
+        class: `ad-row ad-depth-${Math.min(depth, 4)}`, 'data-testid': 'ad-unit', 'data-id': u.id,
+      }, h('span', { class: 'row__title' }, u.name),
+      h('span', { class: 'row__meta' }, [unitKind(u.kind), u.pilot ? t('ad.pilotUnit') : ''].filter(Boolean).join(' · ')),
+      h('a', { class: 'ad-link', href: `#/units/${enc(u.id)}/enforcement-list` }, t('el.link')))))
+      : h('p', { class: 'empty' }, t('ad.noUnits')));
+  }, (err) => fill(list, loadError(problemText(err), load)));
+  submitter(form, msg,
+    () => request('POST', '/units', { body: { name: name.input.value.trim(), kind: kind.value, parent_id: parent.value || null, pilot: pilot.checked } }),
+    (u) => t('ad.unitAdded', { name: u.name }),
+    () => { name.input.value = ''; load(); });
+  load();
+  return {
+    node: h('section', { class: 'page page--admin-units' }, backLink('#/admin', 'ad.back'), pageHeading('ad.unitsTitle'),
+      card('ad.addUnit', form), card('ad.unitTree', list)),
+  };
+}
+
+// ---- #/admin/items ---------------------------------------------------------------------------
+
+function delegationForm(item, townships, after) {
+  const id = `ad-dl-${item.id}`;
+  const msg = message();
+  const unit = select(`${id}-unit`, townships.map((u) => [u.id, u.name]), { testid: 'ad-dl-unit' });
+  const from = h('input', { id: `${id}-from`, type: 'date', required: true, 'data-testid': 'ad-dl-from' });
+  const to = h('input', { id: `${id}-to`, type: 'date', 'data-testid': 'ad-dl-to' });
+  const form = h('form', { class: 'form ad-inline', 'data-testid': 'ad-dl-form' },
+    labelled(`${id}-unit`, t('ad.township'), unit), labelled(`${id}-from`, t('ad.from'), from),
+    labelled(`${id}-to`, t('ad.toOptional'), to),
+    h('button', { type: 'submit', class: 'btn btn--secondary' }, t('ad.delegate')), msg);
+  submitter(form, msg,
+    () => request('POST', `/items/${enc(item.id)}/delegations`, { body: { unit_id: unit.value, effective_from: from.value, effective_to: to.value || null } }),
+    () => t('ad.delegated', { unit: unit.selectedOptions[0] ? unit.selectedOptions[0].textContent : '' }),
+    after);
+  return form;
+}
+
+function itemRow(item, units, townships) {
+  const owner = units.find((u) => u.id === item.owner_unit_id);
+  const rules = [];
+  if (item.major_case && item.major_case.fine_at_least != null) rules.push(t('el.majorFine', { amount: item.major_case.fine_at_least }));
+  if (item.major_case && item.major_case.measures.length) rules.push(item.major_case.measures.join('、'));
+  if (item.criminal_threshold) rules.push(t('el.criminal', { amount: item.criminal_threshold.amount_involved_at_least }));
+  const details = h('details', { class: 'ad-details' }, h('summary', {}, t('ad.delegate')), delegationForm(item, townships));
+  return h('li', { class: 'ad-row', 'data-testid': 'ad-item', 'data-code': item.code },
+    h('span', { class: 'row__title' }, `${item.code} ${item.name}`),
+    h('span', { class: 'row__meta' }, [t(`el.kind.${item.kind}`), owner ? owner.name : '', ...rules].filter(Boolean).join(' · ')),
+    item.legal_basis ? h('p', { class: 'el-basis' }, item.legal_basis) : null,
+    details);
+}
+
+export function adminItemsPage() {
+  reportStyles();
+  const body = h('div', {}, loadingLine());
+  const msg = message();
+  const code = field({ id: 'ad-item-code', label: t('ad.itemCode'), maxlength: 40, required: true, 'data-testid': 'ad-item-code' });
+  const name = field({ id: 'ad-item-name', label: t('ad.itemName'), maxlength: 200, required: true, 'data-testid': 'ad-item-name' });
+  const kind = select('ad-item-kind', ITEM_KINDS.map((k) => [k, t(`el.kind.${k}`)]));
+  const owner = select('ad-item-owner', [], { testid: 'ad-item-owner' });
+  const basis = field({ id: 'ad-item-basis', label: t('ad.basis'), multiline: true, maxlength: 4000, optional: true, 'data-testid': 'ad-item-basis' });
+  const fine = field({ id: 'ad-item-fine', label: t('ad.majorFine'), type: 'number', min: 0, step: '0.01', optional: true });
+  const measures = field({ id: 'ad-item-measures', label: t('ad.majorMeasures'), hint: t('ad.measuresHint'), maxlength: 500, optional: true });
+  const criminal = field({ id: 'ad-item-criminal', label: t('ad.criminal'), type: 'number', min: 0, step: '0.01', optional: true });
+  const form = h('form', { class: 'form', 'data-testid': 'ad-item-form' }, code.node, name.node,
+    labelled('ad-item-kind', t('ad.itemKind'), kind), labelled('ad-item-owner', t('ad.owner'), owner),
+    basis.node, fine.node, measures.node, criminal.node,
+    h('button', { type: 'submit', class: 'btn btn--primary btn--block' }, t('ad.addItem')), msg);
+  const search = h('input', { id: 'ad-item-search', type: 'search', placeholder: t('ad.search'), 'data-testid': 'ad-item-search' });
+  let units = [];
+  let townships = [];
+  const list = () => pagedList({
+    fetchPage: (cursor) => request('GET', `/items${qs({ limit: 200, cursor })}`).then((page) => {
+      const q = search.value.trim();
+      return q ? { ...page, items: page.items.filter((i) => i.code.includes(q) || i.name.includes(q)) } : page;
+    }),
+    renderItem: (item) => itemRow(item, units, townships),
+    emptyKey: 'ad.noItems',
+    errorMessage: problemText,
+    testid: 'ad-items',
+  });
+  const show = () => fill(body, list().node);
+  search.addEventListener('input', show);
+  const load = () => allUnits().then((all) => {
+    units = all;
+    townships = all.filter((u) => u.kind === 'township').sort((a, b) => a.name.localeCompare(b.name, 'zh'));
+    fill(owner, ...all.filter((u) => u.kind === 'department').sort((a, b) => a.name.localeCompare(b.name, 'zh'))
+      .map((u) => h('option', { value: u.id }, u.name)));
+    show();
+  }, (err) => fill(body, loadError(problemText(err), load)));
+  submitter(form, msg, () => {
+    const measureList = measures.input.value.split(/[、,，\s]+/).map((m) => m.trim()).filter(Boolean);
+    const payload = {
+      code: code.input.value.trim(), name: name.input.value.trim(), kind: kind.value, owner_unit_id: owner.value,
+      legal_basis: basis.input.value.trim(),
+    };
+    if (fine.input.value || measureList.length) payload.major_case = { fine_at_least: fine.input.value ? Number(fine.input.value) : null, measures: measureList };
+    if (criminal.input.value) payload.criminal_threshold = { amount_involved_at_least: Number(criminal.input.value) };
+    return request('POST', '/items', { body: payload });
+  }, (item) => t('ad.itemAdded', { code: item.code }), () => { code.input.value = ''; name.input.value = ''; show(); });
+  load();
+  return {
+    node: h('section', { class: 'page page--admin-items' }, backLink('#/admin', 'ad.back'), pageHeading('ad.itemsTitle'),
+      card('ad.addItem', form), card('ad.catalogue', search, body)),
+  };
+}
+
+// ---- #/admin/users ---------------------------------------------------------------------------
+
+function roleChoices(name, value = []) {
+  return choices({ name, legend: t('ad.roles'), type: 'checkbox', value, options: ROLES.map((r) => ({ value: r, label: t(`ad.role.${r}`) })) });
+}
+
+function unitChoices(name, units, value = []) {
+  return choices({
+    name, legend: t('ad.units'), type: 'checkbox', value, cls: 'choices--compact',
+    options: units.map((u) => ({ value: u.id, label: u.name, detail: unitKind(u.kind) })),
+  });
+}
+
+function userRow(u) {
+  const cert = u.certificate;
+  return h('li', { 'data-testid': 'ad-user', 'data-username': u.username },
+    h('a', { class: 'row', href: `#/admin/users/${enc(u.id)}` },
+      h('span', { class: 'row__title' }, `${u.display_name}（${u.username}）`),
+      h('span', { class: 'row__meta' }, [
+        (u.roles || []).map((r) => t(`ad.role.${r}`)).join('、'),
+        (u.units || []).map((x) => x.name).join('、'),
+        u.active === false ? t('ad.disabled') : '',
+        cert ? t('ad.certShort', { status: t(`ad.cert.${cert.status}`) }) : '',
+      ].filter(Boolean).join(' · '))));
+}
+
+export function adminUsersPage() {
+  reportStyles();
+  const msg = message();
+  const username = field({ id: 'ad-user-username', label: t('ad.username'), hint: t('ad.usernameHint'), maxlength: 64, required: true, 'data-testid': 'ad-user-username' });
+  const display = field({ id: 'ad-user-name', label: t('ad.displayName'), maxlength: 100, required: true, 'data-testid': 'ad-user-name' });
+  const password = field({ id: 'ad-user-password', label: t('ad.password'), hint: t('ad.passwordHint'), type: 'password', minlength: 8, maxlength: 128, required: true, autocomplete: 'new-password', 'data-testid': 'ad-user-password' });
+  const phone = field({ id: 'ad-user-phone', label: t('ad.phone'), maxlength: 32, optional: true });
+  const roles = roleChoices('ad-user-roles', ['officer']);
+  const unitsBox = h('div', {}, loadingLine());
+  let unitPick = null;
+  const form = h('form', { class: 'form', 'data-testid': 'ad-user-form' }, username.node, display.node, password.node, phone.node, roles.node, unitsBox,
+    h('button', { type: 'submit', class: 'btn btn--primary btn--block' }, t('ad.addUser')), msg);
+  const listBox = h('div', {});
+  const show = () => fill(listBox, pagedList({
+    fetchPage: (cursor) => request('GET', `/users${qs({ limit: 50, cursor })}`),
+    renderItem: userRow, emptyKey: 'ad.noUsers', errorMessage: problemText, testid: 'ad-users',
+  }).node);
+  allUnits().then((units) => {
+    unitPick = unitChoices('ad-user-units', units.sort((a, b) => a.name.localeCompare(b.name, 'zh')));
+    fill(unitsBox, unitPick.node);
+  }, (err) => fill(unitsBox, loadError(problemText(err))));
+  submitter(form, msg, () => request('POST', '/users', {
+    body: {
+      username: username.input.value.trim(), display_name: display.input.value.trim(), password: password.input.value,
+      roles: roles.value(), unit_ids: unitPick ? unitPick.value() : [], phone: phone.input.value.trim() || null,
+    },
+  }), (u) => t('ad.userAdded', { name: u.display_name }), () => { username.input.value = ''; password.input.value = ''; show(); });
+  show();
+  return {
+    node: h('section', { class: 'page page--admin-users' }, backLink('#/admin', 'ad.back'), pageHeading('ad.usersTitle'),
+      card('ad.addUser', form), card('ad.userList', listBox)),
+  };
+}
+
+// ---- #/admin/users/<id> ------------------------------------------------------------------------
+
+function certificateCard(user, reload) {
+  const cert = user.certificate;
+  const msg = message();
+  const number = field({ id: 'ad-cert-number', label: t('ad.certNumber'), maxlength: 40, required: true, value: cert ? cert.number : '', 'data-testid': 'ad-cert-number' });
+  const issued = field({ id: 'ad-cert-issued', label: t('ad.issuedOn'), type: 'date', required: true, 'data-testid': 'ad-cert-issued' });
+  const expires = field({ id: 'ad-cert-expires', label: t('ad.expiresOn'), type: 'date', required: true, 'data-testid': 'ad-cert-expires' });
+  const area = field({ id: 'ad-cert-field', label: t('ad.certField'), maxlength: 60, optional: true });
+  const form = h('form', { class: 'form', 'data-testid': 'ad-cert-form' }, number.node, issued.node, expires.node, area.node,
+    h('button', { type: 'submit', class: 'btn btn--primary btn--block' }, cert ? t('ad.renew') : t('ad.issue')), msg);
+  submitter(form, msg, () => request('PUT', `/users/${enc(user.id)}/certificate`, {
+    body: { number: number.input.value.trim(), issued_on: issued.input.value, expires_on: expires.input.value, field: area.input.value.trim() },
+  }), () => t('ad.certSaved'), reload);
+  const reason = field({ id: 'ad-cert-reason', label: t('ad.revokeReason'), maxlength: 500, required: true, 'data-testid': 'ad-cert-reason' });
+  const revokeMsg = message();
+  const revoke = h('form', { class: 'form', 'data-testid': 'ad-revoke-form' }, reason.node,
+    h('button', { type: 'submit', class: 'btn btn--danger btn--block' }, t('ad.revoke')), revokeMsg);
+  submitter(revoke, revokeMsg, () => request('POST', `/users/${enc(user.id)}/certificate/revoke`, { body: { reason: reason.input.value.trim() } }),
+    () => t('ad.revoked'), reload);
+  return card('ad.certificate',
+    cert ? facts([
+      [t('ad.certNumber'), cert.number],
+      [t('ad.certStatus'), t(`ad.cert.${cert.status}`), 'ad-cert-status'],
+      [t('ad.expiresOn'), formatDate(cert.expires_on)],
+    ]) : h('p', { class: 'muted', 'data-testid': 'ad-cert-none' }, t('ad.noCertificate')),
+    form,
+    cert && cert.status !== 'revoked' ? h('details', { class: 'ad-details' }, h('summary', {}, t('ad.revoke')), revoke) : null);
+}
+
+export function adminUserPage({ params }) {
+  reportStyles();
+  const body = h('div', { class: 'page__body' }, loadingLine());
+  const load = () => Promise.all([request('GET', `/users/${enc(params.id)}`), allUnits()]).then(([user, units]) => {
+    const msg = message();
+    const roles = roleChoices('ad-edit-roles', user.roles || []);
+    const unitPick = unitChoices('ad-edit-units', units.sort((a, b) => a.name.localeCompare(b.name, 'zh')), (user.units || []).map((u) => u.id));
+    const active = h('input', { id: 'ad-edit-active', type: 'checkbox', class: 'choice__box', 'data-testid': 'ad-edit-active' });
+    active.checked = user.active !== false;
+    const password = field({ id: 'ad-edit-password', label: t('ad.newPassword'), hint: t('ad.passwordHint'), type: 'password', minlength: 8, maxlength: 128, optional: true, autocomplete: 'new-password' });
+    const form = h('form', { class: 'form', 'data-testid': 'ad-edit-form' }, roles.node, unitPick.node,
+      h('label', { class: 'choice', for: 'ad-edit-active' }, active, h('span', { class: 'choice__text' }, t('ad.active'))),
+      password.node, h('button', { type: 'submit', class: 'btn btn--primary btn--block' }, t('ad.save')), msg);
+    submitter(form, msg, () => {
+      const payload = { roles: roles.value(), unit_ids: unitPick.value(), active: active.checked };
+      if (password.input.value) payload.password = password.input.value;
+      return request('PATCH', `/users/${enc(user.id)}`, { body: payload });
+    }, () => t('ad.saved'), () => { password.input.value = ''; });
+    fill(body,
+      h('h2', { class: 'page__subtitle', 'data-testid': 'ad-user-title' }, `${user.display_name}（${user.username}）`),
+      card('ad.account', form),
+      (user.roles || []).includes('officer') ? certificateCard(user, load) : null);
+  }, (err) => fill(body, loadError(problemText(err), load)));
+  load();
+  return { node: h('section', { class: 'page page--admin-user' }, backLink('#/admin/users', 'ad.backUsers'), pageHeading('ad.userTitle'), body) };
+}

@@ -1,0 +1,97 @@
+"""Setting a township up in the app: the admin adds the township, an enforcement item of a
+department delegated to it, and two officers with certificates, all from the admin's screens; one
+of those officers then records an on-site act on a phone with the other as partner."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.e2e import record_form
+from tests.e2e.conftest import ApiClient, sign_in
+
+pytestmark = pytest.mark.e2e
+
+GEO = {"latitude": 29.15, "longitude": 107.1, "accuracy": 12}
+
+
+async def said(page: Page, text: str) -> None:
+    await expect(page.get_by_test_id("ad-message").filter(has_text=text)).to_be_visible()
+
+
+async def add_officer(page: Page, town: str, username: str, name: str, password: str) -> None:
+    await page.goto("/#/admin/users")
+    form = page.get_by_test_id("ad-user-form")
+    await form.get_by_label("用户名").fill(username)
+    await form.get_by_label("姓名").fill(name)
+    await form.get_by_label("初始密码").fill(password)
+    await form.get_by_role("checkbox", name=re.compile(f"^{town}")).check()
+    await form.get_by_role("button", name="添加用户").click()
+    await said(page, f"已添加用户“{name}”。")
+    await page.locator(f'[data-testid="ad-user"][data-username="{username}"] a').click()
+    await expect(page.get_by_test_id("ad-user-title")).to_have_text(f"{name}（{username}）")
+    await expect(page.get_by_test_id("ad-cert-none")).to_be_visible()
+    cert = page.get_by_test_id("ad-cert-form")
+    await cert.get_by_label("证件编号").fill(f"渝执{uuid.uuid4().hex[:8]}")
+    await cert.get_by_label("发证日期").fill("2025-01-01")
+    await cert.get_by_label("有效期至").fill("2030-12-31")
+    await cert.get_by_role("button", name="发放执法证").click()
+    await expect(page.get_by_test_id("ad-cert-status")).to_have_text("有效")
+
+
+async def test_an_admin_sets_up_a_township_whose_officers_then_record_an_act(
+    page: Page, new_page: Callable[..., Awaitable[Page]], api: Callable[[str], ApiClient], password: str
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    town, code, item = f"新建镇{tag}", f"E2E-{tag}", f"对违规设置户外广告的行政处罚{tag}"
+    await sign_in(page, "admin", password, "admin")
+
+    await page.get_by_test_id("admin-units-link").click()
+    await page.get_by_label("单位名称").fill(town)
+    await page.get_by_label("单位类型").select_option("township")
+    await page.get_by_test_id("ad-unit-pilot").check()
+    await page.get_by_role("button", name="添加单位").click()
+    await said(page, f"已添加单位“{town}”。")
+    await expect(page.locator('[data-testid="ad-unit"]').filter(has_text=town)).to_contain_text("试点单位")
+
+    await page.goto("/#/admin/items")
+    form = page.get_by_test_id("ad-item-form")
+    await form.get_by_label("事项编码").fill(code)
+    await form.get_by_label("事项名称").fill(item)
+    await form.get_by_label("实施依据").fill("《城市市容和环境卫生管理条例》第十一条")
+    await form.get_by_label("刑事移送标准：涉案金额（元）").fill("50000")
+    await form.get_by_role("button", name="添加执法事项").click()
+    await said(page, f"已添加事项 {code}。")
+    row = page.locator(f'[data-testid="ad-item"][data-code="{code}"]')
+    await row.locator("summary").click()
+    await row.get_by_test_id("ad-dl-unit").select_option(label=town)
+    await row.get_by_test_id("ad-dl-from").fill("2024-01-01")
+    await row.get_by_role("button", name="赋权给乡镇").click()
+    await expect(row.get_by_test_id("ad-message")).to_have_text(f"已赋权给{town}。")
+
+    first, second = f"e2e-a-{tag}", f"e2e-b-{tag}"
+    await add_officer(page, town, first, f"赵{tag}", password)
+    await add_officer(page, town, second, f"钱{tag}", password)
+
+    # The township's list now shows the delegated item.
+    units = api("admin").get("/units", limit=200)["items"]
+    town_id = next(u["id"] for u in units if u["name"] == town)
+    listed = api("admin").get(f"/units/{town_id}/enforcement-list")["entries"]
+    assert [e["item"]["code"] for e in listed] == [code]
+
+    # The first officer records an act on a phone, with the second as partner.
+    phone = await new_page(permissions=["geolocation"], geolocation=GEO)
+    await sign_in(phone, first, password, "officer")
+    await phone.get_by_role("button", name="新建执法记录").click()
+    await expect(phone).to_have_url(re.compile(r"#/officer/new$"))
+    notes = f"新建镇首次检查{tag}"
+    await record_form.fill_record(phone, item, notes, partner=f"钱{tag}", address=f"{town}正街1号")
+    await record_form.submit(phone)
+    await expect(phone).to_have_url(re.compile(r"#/officer/actions/[0-9a-f-]{36}$"))
+    await expect(phone.get_by_test_id("flash")).to_have_text("执法记录已保存。")
+    acts = api("admin").get("/actions", unit_id=town_id, limit=50)["items"]
+    assert [a["notes"] for a in acts] == [notes]
