@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: cf2bfa991b9a8ae723507477e43d1a230530491af2641bd58aaeea292f2e5ed6
+// shell digest: 9b3e68eb98f858a406c359a1ee65da9fb2f5d32f06beedbad50a5758b8782414
 
-const VERSION = 'fw-shell-v70';
+const VERSION = 'fw-shell-v71';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
