@@ -69,6 +69,7 @@ from backend.live.channel import channels_backend
 from backend.live.controllers import PositionController, live_socket
 from backend.live.hub import Hub
 from backend.live.publish import Publisher, channel_name
+from backend.org import services as org_services
 from backend.org.controllers import ItemController, UnitController
 from backend.publication import services as publication_services
 from backend.publication.controllers import (
@@ -173,6 +174,9 @@ def register_domains() -> None:
     supervision_services.on_appeal_overturned(corrective_services.withdraw_for_spot_check)
     actions_services.link_cases(cases_services.cases_of_actions)
     cases_services.on_decided(publication_services.start_clock)
+    # What keeps a unit from being deactivated: its open cases and its active members.
+    org_services.register_blocker("open_cases", cases_services.open_cases_of_unit)
+    org_services.register_blocker("active_members", accounts_services.active_members_of_unit)
 
 
 def configure_domains(settings: Settings) -> None:

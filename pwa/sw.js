@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 9b3e68eb98f858a406c359a1ee65da9fb2f5d32f06beedbad50a5758b8782414
+// shell digest: 539525f32a36d518d62c53adf7bdf32955566dfcb3a70133463020552e9454eb
 
-const VERSION = 'fw-shell-v71';
+const VERSION = 'fw-shell-v73';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

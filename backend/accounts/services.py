@@ -1009,3 +1009,12 @@ async def public_certificate(key: IntegrityKey, token: str) -> schemas.PublicCer
         status_label=LABELS[status],
         checked_at=utcnow(),
     )
+
+
+async def active_members_of_unit(unit_id: uuid.UUID) -> tuple[int, list[str]]:
+    """How many active accounts belong to the unit, and a few of their names (a unit with active
+    members cannot be deactivated)."""
+    where = (Membership.unit == unit_id) & (Membership.user.active == True)  # noqa: E712
+    count = await Membership.count().where(where)
+    rows = await Membership.select(Membership.user.display_name.as_alias("name")).where(where).limit(5)
+    return count, sorted(r["name"] for r in rows)

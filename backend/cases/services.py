@@ -748,3 +748,12 @@ async def cases_of_actions(action_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[
     ):
         links.setdefault(c["action"], []).append(c["case"])
     return links
+
+
+async def open_cases_of_unit(unit_id: uuid.UUID) -> tuple[int, list[str]]:
+    """How many cases of the unit are still open, and the newest few numbers (a unit with open cases
+    cannot be deactivated)."""
+    where = (Case.unit == unit_id) & Case.status.is_in(list(OPEN))
+    count = await Case.count().where(where)
+    rows = await Case.select(Case.number).where(where).order_by(Case.created_at, ascending=False).limit(5)
+    return count, [r["number"] for r in rows]

@@ -69,6 +69,8 @@ class Errors:
     )
     UNIT_NOT_FOUND = ErrorCode("unit.not_found", 422, "A referenced unit does not exist")
     USER_NOT_FOUND = ErrorCode("user.not_found", 422, "A referenced user does not exist")
+    UNIT_IN_USE = ErrorCode("unit.in_use", 409, "The unit still has records or members that depend on it")
+    UNIT_CYCLE = ErrorCode("unit.cycle", 422, "The unit tree would become a loop")
     DELEGATION_INVALID = ErrorCode("delegation.invalid", 422, "The delegation is not valid")
     CERTIFICATE_INVALID = ErrorCode("certificate.invalid", 422, "The enforcement certificate is not valid")
     CERTIFICATE_TRANSITION = ErrorCode(

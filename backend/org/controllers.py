@@ -4,8 +4,9 @@ import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_200_OK
 
 from backend.lib import tables
 from backend.lib.auth import requires_roles
@@ -76,6 +77,42 @@ class UnitController(Controller):
     @get("/{unit_id:uuid}", summary="One unit")
     async def get_unit(self, unit_id: FromPath[uuid.UUID]) -> schemas.Unit:
         return await services.get_unit(unit_id)
+
+    @patch(
+        "/{unit_id:uuid}",
+        guards=[requires_roles("admin")],
+        summary="Rename or move a unit; its pilot flag and period",
+    )
+    async def update_unit(
+        self, user: SignedIn, unit_id: FromPath[uuid.UUID], data: JSONBody[schemas.UnitUpdate]
+    ) -> schemas.Unit:
+        return await services.update_unit(user, unit_id, data)
+
+    @get(
+        "/{unit_id:uuid}/dependents",
+        guards=[requires_roles("admin")],
+        summary="What still depends on a unit (what would block its deactivation)",
+    )
+    async def dependents(self, unit_id: FromPath[uuid.UUID]) -> schemas.UnitDependents:
+        return await services.dependents(unit_id)
+
+    @post(
+        "/{unit_id:uuid}/deactivate",
+        guards=[requires_roles("admin")],
+        status_code=HTTP_200_OK,
+        summary="Deactivate a unit (refused, with the list, while something depends on it)",
+    )
+    async def deactivate(self, user: SignedIn, unit_id: FromPath[uuid.UUID]) -> schemas.Unit:
+        return await services.set_active(user, unit_id, False)
+
+    @post(
+        "/{unit_id:uuid}/activate",
+        guards=[requires_roles("admin")],
+        status_code=HTTP_200_OK,
+        summary="Reactivate a unit",
+    )
+    async def activate(self, user: SignedIn, unit_id: FromPath[uuid.UUID]) -> schemas.Unit:
+        return await services.set_active(user, unit_id, True)
 
     @get(
         "/{unit_id:uuid}/enforcement-list",

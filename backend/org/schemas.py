@@ -22,6 +22,9 @@ class Unit(msgspec.Struct):
     parent_id: uuid.UUID | None
     pilot: bool
     created_at: datetime
+    pilot_from: date | None = None
+    pilot_to: date | None = None
+    active: bool = True
 
 
 class UnitCreate(Strict):
@@ -29,7 +32,32 @@ class UnitCreate(Strict):
     kind: UnitKind
     parent_id: uuid.UUID | None = None
     pilot: bool = False
+    pilot_from: date | None = None
+    pilot_to: date | None = None
     id: uuid.UUID | None = None
+
+
+class UnitUpdate(Strict):
+    """Rename, move (another parent, or none), and the pilot flag and period; unset fields stay."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    parent_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
+    pilot: bool | msgspec.UnsetType = msgspec.UNSET
+    pilot_from: date | msgspec.UnsetType | None = msgspec.UNSET
+    pilot_to: date | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class Blocker(msgspec.Struct):
+    """Something that still depends on a unit: its kind, how many, and the first few by name."""
+
+    kind: str
+    count: int
+    examples: list[str]
+
+
+class UnitDependents(msgspec.Struct):
+    unit_id: uuid.UUID
+    blockers: list[Blocker]
 
 
 class MajorCaseRule(Strict):

@@ -32,6 +32,11 @@ class Unit(Table, tablename="units"):
     parent_id = UUID(null=True, default=None, index=True)
     pilot = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
+    # The unit's part in the pilot (a pilot unit reports monthly within it), and whether it still
+    # exists: a deactivated unit keeps its records but takes no new members or acts.
+    pilot_from = Date(null=True, default=None)
+    pilot_to = Date(null=True, default=None)
+    active = Boolean(default=True)
 
 
 class Item(Table, tablename="enforcement_items"):

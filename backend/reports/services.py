@@ -578,15 +578,28 @@ async def report_records(
     return await _page(viewer, figure, rows, frozen[key]["value"], len(ids), offset, limit)
 
 
-async def pilot_units() -> list[dict[str, Any]]:
-    return list(await Unit.select(Unit.id, Unit.name).where(Unit.pilot == True).order_by(Unit.name))  # noqa: E712
+async def pilot_units(period: Period) -> list[dict[str, Any]]:
+    """Active pilot units whose pilot period (when set) overlaps ``period``: they report on it."""
+    rows = (
+        await Unit.select(Unit.id, Unit.name, Unit.pilot_from, Unit.pilot_to)
+        .where(
+            (Unit.pilot == True) & (Unit.active == True)  # noqa: E712
+        )
+        .order_by(Unit.name)
+    )
+    return [
+        r
+        for r in rows
+        if (r["pilot_from"] is None or r["pilot_from"] < period.end)
+        and (r["pilot_to"] is None or r["pilot_to"] >= period.start)
+    ]
 
 
 async def overview(viewer: CurrentUser, month_text: str) -> schemas.Overview:
     if not viewer.sees_everything:
         raise AppError(Errors.FORBIDDEN, "The overview of every unit is the bureau's.")
     period = month(month_text)
-    units = await pilot_units()
+    units = await pilot_units(period)
     rows = (
         await Report.select()
         .where(
@@ -627,7 +640,7 @@ async def run_schedule(events: Publisher, today: date | None = None) -> dict[str
     today = today or today_local()
     period = last_month(today)
     drafted = 0
-    for unit in await pilot_units():
+    for unit in await pilot_units(period):
         if await _latest(unit["id"], "monthly", period) is None:
             await draft(unit["id"], "monthly", period)
             drafted += 1

@@ -51,12 +51,14 @@ async def test_an_admin_sets_up_a_township_whose_officers_then_record_an_act(
     await sign_in(page, "admin", password, "admin")
 
     await page.get_by_test_id("admin-units-link").click()
-    await page.get_by_label("单位名称").fill(town)
-    await page.get_by_label("单位类型").select_option("township")
-    await page.get_by_test_id("ad-unit-pilot").check()
-    await page.get_by_role("button", name="添加单位").click()
+    add = page.get_by_test_id("ad-unit-form")
+    await add.get_by_label("单位名称").fill(town)
+    await add.get_by_label("单位类型").select_option("township")
+    await add.get_by_test_id("ad-unit-pilot").check()
+    await add.get_by_role("button", name="添加单位").click()
     await said(page, f"已添加单位“{town}”。")
-    await expect(page.locator('[data-testid="ad-unit"]').filter(has_text=town)).to_contain_text("试点单位")
+    meta = page.locator(f'[data-testid="ad-unit"][data-name="{town}"] > .row__meta')
+    await expect(meta).to_have_text("乡镇（街道） · 试点单位")
 
     await page.goto("/#/admin/items")
     form = page.get_by_test_id("ad-item-form")
@@ -76,6 +78,13 @@ async def test_an_admin_sets_up_a_township_whose_officers_then_record_an_act(
     first, second = f"e2e-a-{tag}", f"e2e-b-{tag}"
     await add_officer(page, town, first, f"赵{tag}", password)
     await add_officer(page, town, second, f"钱{tag}", password)
+
+    # With two officers in it, the township cannot be deactivated: the screen says why.
+    await page.goto("/#/admin/units")
+    row = page.locator(f'[data-testid="ad-unit"][data-name="{town}"]')
+    await row.locator("summary").click()
+    await row.get_by_test_id("ad-unit-toggle").click()
+    await expect(row.get_by_test_id("ad-message").last).to_contain_text("不能停用：在用账号2个")
 
     # The township's list now shows the delegated item.
     units = api("admin").get("/units", limit=200)["items"]

@@ -6,7 +6,7 @@ import io
 import random
 import subprocess
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -405,3 +405,17 @@ async def test_exports_csv_xlsx_pdf(client, world: World) -> None:
     )
     words = _pdf_text(pdf.content)
     assert "行政执法考核" in words and "法制审核率" in words
+
+
+async def test_only_active_pilot_units_within_their_pilot_period_are_drafted(world: World) -> None:
+    from backend.org.tables import Unit
+
+    ended, gone, current = await new_town(world), await new_town(world), await new_town(world)
+    await Unit.update({Unit.pilot_to: MONTH.start - timedelta(days=1)}).where(Unit.id == ended.id)
+    await Unit.update({Unit.active: False}).where(Unit.id == gone.id)
+    await Unit.update({Unit.pilot_from: MONTH.start, Unit.pilot_to: MONTH.end}).where(Unit.id == current.id)
+    await reports.run_schedule(Publisher(), MONTH.end)
+    drafted = {
+        r["unit_id"] for r in await Report.select(Report.unit_id).where(Report.period_from == MONTH.start)
+    }
+    assert current.id in drafted and ended.id not in drafted and gone.id not in drafted

@@ -81,6 +81,47 @@ function tree(units) {
   return out;
 }
 
+const BLOCKERS = ['active_child_units', 'active_members', 'open_cases'];
+
+/** Why a unit cannot be deactivated, from the refusal's list, in words. */
+function blockerText(err) {
+  const list = (err && err.extra && err.extra.blockers) || [];
+  if (!list.length) return problemText(err);
+  return t('ad.blocked', {
+    list: list.map((b) => t(BLOCKERS.includes(b.kind) ? `ad.blocker.${b.kind}` : 'ad.blocker.other', { n: b.count, examples: b.examples.join('、') })).join('；'),
+  });
+}
+
+function unitEditor(u, units, reload) {
+  const id = `ad-ue-${u.id}`;
+  const msg = message();
+  const name = field({ id: `${id}-name`, label: t('ad.unitName'), value: u.name, maxlength: 100, required: true, 'data-testid': 'ad-ue-name' });
+  const parent = select(`${id}-parent`, units.filter((x) => x.id !== u.id).map((x) => [x.id, x.name]), { value: u.parent_id || '', empty: t('ad.noParent'), testid: 'ad-ue-parent' });
+  const pilot = h('input', { id: `${id}-pilot`, type: 'checkbox', class: 'choice__box', 'data-testid': 'ad-ue-pilot' });
+  pilot.checked = Boolean(u.pilot);
+  const from = h('input', { id: `${id}-from`, type: 'date', value: u.pilot_from || '', 'data-testid': 'ad-ue-from' });
+  const to = h('input', { id: `${id}-to`, type: 'date', value: u.pilot_to || '', 'data-testid': 'ad-ue-to' });
+  const form = h('form', { class: 'form ad-inline', 'data-testid': 'ad-ue-form' }, name.node, labelled(`${id}-parent`, t('ad.parent'), parent),
+    h('label', { class: 'choice', for: `${id}-pilot` }, pilot, h('span', { class: 'choice__text' }, t('ad.pilot'))),
+    labelled(`${id}-from`, t('ad.pilotFrom'), from), labelled(`${id}-to`, t('ad.pilotTo'), to),
+    h('button', { type: 'submit', class: 'btn btn--primary' }, t('ad.save')), msg);
+  submitter(form, msg, () => request('PATCH', `/units/${enc(u.id)}`, {
+    body: { name: name.input.value.trim(), parent_id: parent.value || null, pilot: pilot.checked, pilot_from: from.value || null, pilot_to: to.value || null },
+  }), () => t('ad.saved'), reload);
+  const toggleMsg = message();
+  const toggle = h('button', { type: 'button', class: `btn ${u.active === false ? 'btn--secondary' : 'btn--danger'}`, 'data-testid': 'ad-unit-toggle' },
+    u.active === false ? t('ad.activate') : t('ad.deactivate'));
+  toggle.addEventListener('click', () => {
+    toggle.disabled = true;
+    request('POST', `/units/${enc(u.id)}/${u.active === false ? 'activate' : 'deactivate'}`)
+      .then(() => reload())
+      .catch((err) => say(toggleMsg, blockerText(err)))
+      .finally(() => { toggle.disabled = false; });
+  });
+  return h('details', { class: 'ad-details' }, h('summary', {}, t('ad.edit')), form, toggle, toggleMsg,
+    h('a', { class: 'ad-link', href: `#/audit${qs({ object_id: u.id })}` }, t('ad.history')));
+}
+
 export function adminUnitsPage() {
   reportStyles();
   const list = h('div', {}, loadingLine());
@@ -98,10 +139,16 @@ export function adminUnitsPage() {
       ...units.sort((a, b) => a.name.localeCompare(b.name, 'zh')).map((u) => h('option', { value: u.id }, u.name)));
     fill(list, units.length
       ? h('ul', { class: 'list', 'data-testid': 'ad-units' }, ...tree(units).map(([u, depth]) => h('li', {
-        class: `ad-row ad-depth-${Math.min(depth, 4)}`, 'data-testid': 'ad-unit', 'data-id': u.id,
+        class: `ad-row ad-depth-${Math.min(depth, 4)}`, 'data-testid': 'ad-unit', 'data-id': u.id, 'data-name': u.name,
       }, h('span', { class: 'row__title' }, u.name),
-      h('span', { class: 'row__meta' }, [unitKind(u.kind), u.pilot ? t('ad.pilotUnit') : ''].filter(Boolean).join(' · ')),
-      h('a', { class: 'ad-link', href: `#/units/${enc(u.id)}/enforcement-list` }, t('el.link')))))
+      h('span', { class: 'row__meta' }, [
+        unitKind(u.kind),
+        u.pilot ? t('ad.pilotUnit') : '',
+        u.pilot && (u.pilot_from || u.pilot_to) ? t('ad.pilotSpan', { from: u.pilot_from || '…', to: u.pilot_to || '…' }) : '',
+        u.active === false ? t('ad.inactive') : '',
+      ].filter(Boolean).join(' · ')),
+      h('a', { class: 'ad-link', href: `#/units/${enc(u.id)}/enforcement-list` }, t('el.link')),
+      unitEditor(u, units, load))))
       : h('p', { class: 'empty' }, t('ad.noUnits')));
   }, (err) => fill(list, loadError(problemText(err), load)));
   submitter(form, msg,
@@ -145,7 +192,8 @@ function itemRow(item, units, townships) {
     h('span', { class: 'row__title' }, `${item.code} ${item.name}`),
     h('span', { class: 'row__meta' }, [t(`el.kind.${item.kind}`), owner ? owner.name : '', ...rules].filter(Boolean).join(' · ')),
     item.legal_basis ? h('p', { class: 'el-basis' }, item.legal_basis) : null,
-    details);
+    details,
+    h('a', { class: 'ad-link', href: `#/audit${qs({ object_id: item.id })}` }, t('ad.history')));
 }
 
 export function adminItemsPage() {
@@ -313,6 +361,7 @@ export function adminUserPage({ params }) {
     }, () => t('ad.saved'), () => { password.input.value = ''; });
     fill(body,
       h('h2', { class: 'page__subtitle', 'data-testid': 'ad-user-title' }, `${user.display_name}（${user.username}）`),
+      h('a', { class: 'ad-link', href: `#/audit${qs({ object_id: user.id })}` }, t('ad.history')),
       card('ad.account', form),
       (user.roles || []).includes('officer') ? certificateCard(user, load) : null);
   }, (err) => fill(body, loadError(problemText(err), load)));
