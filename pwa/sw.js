@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 539525f32a36d518d62c53adf7bdf32955566dfcb3a70133463020552e9454eb
+// shell digest: 81ba064cf9e57247d30249da03f2aa5b4039e7ddc18900eff73f2bd067ccd5ad
 
-const VERSION = 'fw-shell-v73';
+const VERSION = 'fw-shell-v74';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -62,6 +62,7 @@ const SHELL = [
   '/js/pages/enforcement-list.js',
   '/js/pages/audit.js',
   '/js/pages/admin.js',
+  '/js/pages/reset.js',
   '/js/pages/review.js',
   '/js/pages/roles.js',
   '/js/pages/spotcheck-admin.js',
@@ -106,6 +107,7 @@ const ON_DEMAND = new Set([
   '/js/pages/enforcement-list.js',
   '/js/pages/audit.js',
   '/js/pages/admin.js',
+  '/js/pages/reset.js',
   '/js/documents.js',
   '/js/i18n-channels.js',
   '/js/i18n-docs.js',

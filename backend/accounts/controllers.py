@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from backend.accounts import schemas, services
 from backend.lib.auth import requires_roles
@@ -44,6 +44,15 @@ class AuthController(Controller):
         self, settings: AppSettings, tokens: Tokens, events: Notify, data: JSONBody[schemas.RefreshRequest]
     ) -> schemas.TokenPair:
         return await services.refresh(data.refresh_token, settings, tokens, events)
+
+    @post(
+        "/password-reset",
+        exclude_from_auth=True,
+        status_code=HTTP_204_NO_CONTENT,
+        summary="Set a new password with the one-time link an admin made (ends every session)",
+    )
+    async def password_reset(self, events: Notify, data: JSONBody[schemas.PasswordResetFinish]) -> None:
+        await services.finish_password_reset(data.token, data.password, events)
 
     @post("/logout", status_code=HTTP_204_NO_CONTENT, summary="End this session")
     async def logout(
@@ -93,6 +102,24 @@ class UserController(Controller):
         data: JSONBody[schemas.UserUpdate],
     ) -> schemas.User:
         return await services.update_user(user, user_id, data, events)
+
+    @post(
+        "/{user_id:uuid}/password-reset",
+        guards=[requires_roles("admin")],
+        status_code=HTTP_201_CREATED,
+        summary="A one-time link for the user to set a new password (shown once)",
+    )
+    async def password_link(self, user: SignedIn, user_id: FromPath[uuid.UUID]) -> schemas.PasswordResetLink:
+        return await services.start_password_reset(user, user_id)
+
+    @post(
+        "/{user_id:uuid}/unlock",
+        guards=[requires_roles("admin")],
+        status_code=HTTP_200_OK,
+        summary="Lift a sign-in lockout of the user's name",
+    )
+    async def unlock(self, user: SignedIn, user_id: FromPath[uuid.UUID]) -> schemas.Unlocked:
+        return await services.unlock(user, user_id)
 
     @put(
         "/{user_id:uuid}/certificate",

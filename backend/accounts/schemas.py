@@ -190,3 +190,19 @@ class PublicCertificate(msgspec.Struct):
     status: str  # valid | suspended | revoked | expired | lost | replaced
     status_label: str
     checked_at: datetime
+
+
+class PasswordResetLink(msgspec.Struct):
+    """Shown once to the admin, to hand to the user; the token is in the fragment, never sent in a URL."""
+
+    link: str
+    expires_at: datetime
+
+
+class PasswordResetFinish(Strict):
+    token: Annotated[str, msgspec.Meta(min_length=20, max_length=128)]
+    password: Password
+
+
+class Unlocked(msgspec.Struct):
+    was_locked: bool

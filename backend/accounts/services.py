@@ -29,6 +29,7 @@ from backend.accounts.tables import (
     CertificateEvent,
     LoginFailure,
     Membership,
+    PasswordReset,
     RefreshToken,
     Session,
     User,
@@ -1018,3 +1019,79 @@ async def active_members_of_unit(unit_id: uuid.UUID) -> tuple[int, list[str]]:
     count = await Membership.count().where(where)
     rows = await Membership.select(Membership.user.display_name.as_alias("name")).where(where).limit(5)
     return count, sorted(r["name"] for r in rows)
+
+
+# --- password links and lockouts ------------------------------------------------------------------
+
+PASSWORD_LINK_H = 24
+
+
+async def start_password_reset(actor: CurrentUser, user_id: uuid.UUID) -> schemas.PasswordResetLink:
+    """A one-time link for the user to set a new password (valid PASSWORD_LINK_H hours); older
+    unused links of the user stop working."""
+    row = await _user_row(user_id)
+    if row is None:
+        raise AppError(Errors.NOT_FOUND, "No such user.")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    expires = now + timedelta(hours=PASSWORD_LINK_H)
+    async with atomic():
+        await PasswordReset.update({PasswordReset.used_at: now}).where(
+            (PasswordReset.user == user_id) & PasswordReset.used_at.is_null()
+        )
+        await PasswordReset.insert(
+            PasswordReset(
+                id=uuid.uuid4(),
+                user=user_id,
+                token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                expires_at=expires,
+                created_by=actor.id,
+            )
+        ).run()
+        await audit.record(actor, "user.password_link", "user", user_id, {"expires_at": expires.isoformat()})
+    return schemas.PasswordResetLink(link=f"/#/reset/{token}", expires_at=expires)
+
+
+async def finish_password_reset(token: str, password: str, events: Notifier | None = None) -> None:
+    """Sets the password once; ends every session of the user and clears a lockout of the name."""
+    now = utcnow()
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    password_hash = await hash_password(password)
+    async with atomic():
+        used = await (
+            PasswordReset.update({PasswordReset.used_at: now})
+            .where(
+                (PasswordReset.token_hash == digest)
+                & PasswordReset.used_at.is_null()
+                & (PasswordReset.expires_at > now)
+            )
+            .returning(PasswordReset.user)
+        )
+        row = await _user_row(used[0]["user"]) if used else None
+        if row is None or not row["active"]:
+            raise AppError(
+                Errors.PASSWORD_RESET_INVALID, "This link cannot be used; ask an admin for a new one."
+            )
+        user_id: uuid.UUID = row["id"]
+        await User.update({User.password_hash: password_hash, User.updated_at: now}).where(User.id == user_id)
+        await LoginFailure.delete().where(LoginFailure.name_hash == _name_key(row["username"]))
+        await revoke_all_sessions(user_id, "password_reset", None)
+        await audit.record(None, "user.password_reset", "user", user_id, {})
+    if events is not None:
+        await events.notify("account.changed", user_id)
+
+
+async def unlock(actor: CurrentUser, user_id: uuid.UUID) -> schemas.Unlocked:
+    """Lift a sign-in lockout of the user's name before it runs out."""
+    row = await _user_row(user_id)
+    if row is None:
+        raise AppError(Errors.NOT_FOUND, "No such user.")
+    key = _name_key(row["username"])
+    async with atomic():
+        was = (
+            await LoginFailure.select(LoginFailure.locked_until).where(LoginFailure.name_hash == key).first()
+        )
+        locked = bool(was and was["locked_until"] and was["locked_until"] > utcnow())
+        await LoginFailure.delete().where(LoginFailure.name_hash == key)
+        await audit.record(actor, "auth.unlocked", "user", user_id, {"was_locked": locked})
+    return schemas.Unlocked(was_locked=locked)

@@ -122,6 +122,19 @@ class RefreshToken(Table, tablename="refresh_tokens"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class PasswordReset(Table, tablename="password_resets"):
+    """A one-time link an admin makes for a user to set a new password; only the token's SHA-256 is
+    kept. A newer link voids the older ones; using one ends every session of the user."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    created_by = UUID(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class LoginFailure(Table, tablename="login_failures"):
     """Failed sign-ins per username, whether or not an account has that name, so an unknown name
     locks exactly like a real one and the lockout cannot tell which exist. Keyed by the SHA-256 of

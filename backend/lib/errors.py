@@ -42,6 +42,11 @@ class Errors:
     AUTH_REQUIRED = ErrorCode("auth.required", 401, "Authentication required")
     AUTH_INVALID_TOKEN = ErrorCode("auth.invalid_token", 401, "The access token is not valid")
     AUTH_INVALID_CREDENTIALS = ErrorCode("auth.invalid_credentials", 401, "Wrong username or password")
+    PASSWORD_RESET_INVALID = ErrorCode(
+        "password_reset.invalid",
+        410,
+        "This password link is used, expired or replaced: ask an admin for a new one",
+    )
     AUTH_REFRESH_INVALID = ErrorCode("auth.refresh_invalid", 401, "The refresh token is not valid")
     AUTH_REFRESH_REUSED = ErrorCode(
         "auth.refresh_reused", 401, "The refresh token was already used; the session is revoked"

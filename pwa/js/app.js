@@ -105,6 +105,8 @@ const SUBPAGES = [
 
 /** The invitation link #/invite/<token> opens without a session (its token is not a path segment). */
 const INVITE_PAGE = { load: () => import('./pages/invite.js'), name: 'invitePage', title: 'invite.title' };
+/** A password link #/reset/<token> opens without a session too. */
+const RESET_PAGE = { load: () => import('./pages/reset.js'), name: 'resetPage', title: 'rs.title' };
 /** A share link #/shared/<token> is for an outside recipient: no account, whoever is signed in here. */
 const SHARED_PAGE = { load: () => import('./pages/shared.js'), name: 'sharedPage', title: 'shared.title' };
 
@@ -282,6 +284,10 @@ function render(opts = {}) {
   if (/^#\/invite(\/|$)/.test(location.hash)) {
     renderRoleNav(null);
     return renderLazy(seq, 'invite', INVITE_PAGE, { user, navigate: go }, opts);
+  }
+  if (/^#\/reset(\/|$)/.test(location.hash)) {
+    renderRoleNav(null);
+    return renderLazy(seq, 'reset', RESET_PAGE, {}, opts);
   }
   if (/^#\/shared(\/|$)/.test(location.hash)) {
     renderRoleNav(null);

@@ -104,3 +104,28 @@ async def test_an_admin_sets_up_a_township_whose_officers_then_record_an_act(
     await expect(phone.get_by_test_id("flash")).to_have_text("执法记录已保存。")
     acts = api("admin").get("/actions", unit_id=town_id, limit=50)["items"]
     assert [a["notes"] for a in acts] == [notes]
+
+    # The second officer forgot the password: the admin makes a one-time link, the officer opens it
+    # on a phone, sets a new password and signs in with it; the link does not work twice.
+    second_id = next(
+        u["id"] for u in api("admin").get("/users", limit=200)["items"] if u["username"] == second
+    )
+    await page.goto(f"/#/admin/users/{second_id}")
+    await page.get_by_test_id("ad-make-link").click()
+    link = await page.get_by_test_id("ad-link-value").input_value()
+    assert re.search(r"/#/reset/[A-Za-z0-9_-]{40,}$", link), link
+    other = await new_page()
+    await other.goto(link)
+    await expect(other).to_have_url(re.compile(r"#/reset$"))  # the token left the address bar
+    await other.get_by_label("新密码", exact=True).fill("全新的密码2026")
+    await other.get_by_label("再次输入新密码").fill("全新的密码2026")
+    await other.get_by_role("button", name="设置密码").click()
+    await expect(other.get_by_test_id("reset-done")).to_have_text("新密码已设置。请用新密码登录。")
+    await other.get_by_test_id("reset-login").click()
+    await sign_in(other, second, "全新的密码2026", "officer")
+    again = await new_page()
+    await again.goto(link)
+    await again.get_by_label("新密码", exact=True).fill("再一个密码2026")
+    await again.get_by_label("再次输入新密码").fill("再一个密码2026")
+    await again.get_by_role("button", name="设置密码").click()
+    await expect(again.get_by_test_id("reset-message")).to_contain_text("已经用过")

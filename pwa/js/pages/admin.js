@@ -359,10 +359,28 @@ export function adminUserPage({ params }) {
       if (password.input.value) payload.password = password.input.value;
       return request('PATCH', `/users/${enc(user.id)}`, { body: payload });
     }, () => t('ad.saved'), () => { password.input.value = ''; });
+    const accessMsg = message();
+    const linkBox = h('div', { 'data-testid': 'ad-password-link' });
+    const makeLink = h('button', { type: 'button', class: 'btn btn--secondary', 'data-testid': 'ad-make-link' }, t('ad.passwordLink'));
+    makeLink.addEventListener('click', () => {
+      makeLink.disabled = true;
+      request('POST', `/users/${enc(user.id)}/password-reset`)
+        .then((r) => fill(linkBox, h('p', {}, t('ad.passwordLinkMade')),
+          h('input', { type: 'text', readonly: true, value: `${location.origin}${r.link}`, class: 'ad-link-field', 'data-testid': 'ad-link-value' })))
+        .catch((err) => say(accessMsg, problemText(err)))
+        .finally(() => { makeLink.disabled = false; });
+    });
+    const unlock = h('button', { type: 'button', class: 'btn btn--secondary', 'data-testid': 'ad-unlock' }, t('ad.unlock'));
+    unlock.addEventListener('click', () => {
+      request('POST', `/users/${enc(user.id)}/unlock`)
+        .then((r) => say(accessMsg, r.was_locked ? t('ad.unlocked') : t('ad.notLocked')))
+        .catch((err) => say(accessMsg, problemText(err)));
+    });
     fill(body,
       h('h2', { class: 'page__subtitle', 'data-testid': 'ad-user-title' }, `${user.display_name}（${user.username}）`),
       h('a', { class: 'ad-link', href: `#/audit${qs({ object_id: user.id })}` }, t('ad.history')),
       card('ad.account', form),
+      card('ad.access', makeLink, linkBox, unlock, accessMsg),
       (user.roles || []).includes('officer') ? certificateCard(user, load) : null);
   }, (err) => fill(body, loadError(problemText(err), load)));
   load();
