@@ -109,10 +109,10 @@ class _Checks:
         try:
             value = Decimal(text)
         except InvalidOperation:
-            self.add(name, f"{cells[name]!r} is not a number.")
+            self.add(name, f"“{cells[name]}”不是数字。")
             return None
         if not value.is_finite() or value < 0:
-            self.add(name, f"{cells[name]!r} is not a non-negative number.")
+            self.add(name, f"“{cells[name]}”不是非负数。")
             return None
         return float(value)
 
@@ -124,7 +124,7 @@ class _Checks:
             y, m, d = (int(p) for p in text.split(" ")[0].split("-"))
             return date(y, m, d)
         except ValueError:
-            self.add(name, f"{cells[name]!r} is not a date (YYYY-MM-DD).")
+            self.add(name, f"“{cells[name]}”不是日期（应为 YYYY-MM-DD）。")
             return None
 
     def convert(self, raw: dict[str, Any], type_: type[T], fields: dict[str, str]) -> T | None:
@@ -147,7 +147,7 @@ def _plan(row: SheetRow, key: str, checks: _Checks, changes: dict[str, list[Any]
 
 def _duplicate(seen: dict[Any, int], key: Any, row: SheetRow, checks: _Checks, field_name: str) -> None:
     if key in seen:
-        checks.add(field_name, f"Also on row {seen[key]} of this file.")
+        checks.add(field_name, f"与本文件第 {seen[key]} 行重复（row {seen[key]}）。")
     else:
         seen[key] = row.row
 
@@ -174,14 +174,14 @@ async def _plan_items(rows: list[SheetRow]) -> list[_Row]:
         cells, checks = row.cells, _Checks()
         code = cells["code"]
         if not code:
-            checks.add("code", "The item code is empty.")
+            checks.add("code", "事项编码为空。")
         _duplicate(seen, code, row, checks, "code")
         kind = ITEM_KINDS.get(cells["kind"], cells["kind"] if cells["kind"] in ITEM_KINDS.values() else None)
         if kind is None:
-            checks.add("kind", f"Unknown category {cells['kind']!r}: one of {'/'.join(ITEM_KINDS)}.")
+            checks.add("kind", f"类别“{cells['kind']}”无法识别，应为{'/'.join(ITEM_KINDS)}。")
         owner = units.get(cells["owner_unit"])
         if owner is None:
-            checks.add("owner_unit", f"No unit is named {cells['owner_unit']!r}.")
+            checks.add("owner_unit", f"没有名为“{cells['owner_unit']}”的单位。")
         fine = checks.number(cells, "major_fine_at_least")
         amount = checks.number(cells, "criminal_amount_at_least")
         measures = _split(cells["major_measures"])
@@ -271,22 +271,22 @@ async def _plan_delegations(rows: list[SheetRow]) -> list[_Row]:
         key = f"{cells['code']} → {cells['unit']}"
         item = items.get(cells["code"])
         if item is None:
-            checks.add("code", f"No item has the code {cells['code']!r}.")
+            checks.add("code", f"没有编码为“{cells['code']}”的事项。")
         unit = units.get(cells["unit"])
         if unit is None:
-            checks.add("unit", f"No unit is named {cells['unit']!r}.")
+            checks.add("unit", f"没有名为“{cells['unit']}”的单位。")
         elif unit["kind"] != "township":
             checks.add(
-                "unit", f"{cells['unit']} is not a township or street (乡镇/街道); only they receive items."
+                "unit", f"“{cells['unit']}”不是乡镇/街道，只有乡镇/街道可以承接赋权事项（not a township）。"
             )
         elif item is not None and item["owner_unit"] == unit["id"]:
-            checks.add("unit", f"{cells['unit']} owns this item already.")
+            checks.add("unit", f"“{cells['unit']}”是该事项的主管部门，不能向自己赋权。")
         start = checks.day(cells, "effective_from")
         if start is None and not cells["effective_from"]:
-            checks.add("effective_from", "The effective date is empty.")
+            checks.add("effective_from", "生效日期为空。")
         end = checks.day(cells, "effective_to")
         if start and end and end < start:
-            checks.add("effective_to", "The end date is before the effective date.")
+            checks.add("effective_to", "失效日期早于生效日期。")
         _duplicate(seen, (cells["code"], cells["unit"], start), row, checks, "effective_from")
         changes: dict[str, list[Any]] | None = None
         if item is not None and unit is not None and start is not None:
@@ -297,8 +297,8 @@ async def _plan_delegations(rows: list[SheetRow]) -> list[_Row]:
                 else:
                     checks.add(
                         "effective_to",
-                        f"A delegation from {start} exists ending {existing[found] or 'never'}; "
-                        "an import does not move an end date.",
+                        f"已有自 {start} 起、至 {existing[found] or '长期'} 的赋权；"
+                        "导入不修改已有赋权的失效日期。",
                     )
         plan = _plan(row, key, checks, changes)
         write = None
@@ -348,12 +348,12 @@ async def _plan_users(rows: list[SheetRow]) -> list[_Row]:
         for name in _split(cells["roles"]):
             role = ROLE_NAMES.get(name, name)
             if role not in ROLE_NAMES.values():
-                checks.add("roles", f"Unknown role {name!r}.")
+                checks.add("roles", f"角色“{name}”无法识别。")
             roles.append(role)
         unit_ids = []
         for name in _split(cells["units"]):
             if name not in units:
-                checks.add("units", f"No unit is named {name!r}.")
+                checks.add("units", f"没有名为“{name}”的单位。")
             else:
                 unit_ids.append(str(units[name]["id"]))
         phone = cells["phone"] or None

@@ -218,7 +218,7 @@ async def test_bad_rows_are_all_listed_and_nothing_is_written(client, as_user, w
         ("refuse", ["effective_to"]),
         ("refuse", ["code"]),
     ]
-    assert "township" in body["rows"][1]["errors"][0]["message"]
+    assert "not a township" in body["rows"][1]["errors"][0]["message"]
     users = _csv(
         [
             "用户名,姓名,角色,单位",
