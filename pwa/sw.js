@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: b476860f0dcdbbf622e49eb999f52673bd738dfd0ab4b9458fe032a5379863a6
+// shell digest: 35c36d46fad2e871f102d47a6a6a4fb7d36511b14db1b70f596b79f5632f2544
 
-const VERSION = 'fw-shell-v69';
+const VERSION = 'fw-shell-v70';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -31,6 +31,7 @@ const SHELL = [
   '/js/i18n-retention.js',
   '/js/i18n-reports.js',
   '/js/i18n-org.js',
+  '/js/i18n-admin.js',
   '/js/reports.js',
   '/js/retention.js',
   '/js/i18n-share.js',
@@ -60,6 +61,7 @@ const SHELL = [
   '/js/pages/reports.js',
   '/js/pages/enforcement-list.js',
   '/js/pages/audit.js',
+  '/js/pages/imports.js',
   '/js/pages/review.js',
   '/js/pages/roles.js',
   '/js/pages/spotcheck-admin.js',
@@ -96,12 +98,14 @@ const ON_DEMAND = new Set([
   '/js/charts.js',
   '/js/i18n-reports.js',
   '/js/i18n-org.js',
+  '/js/i18n-admin.js',
   '/js/reports.js',
   '/js/pages/assessment.js',
   '/js/pages/case-reviews.js',
   '/js/pages/reports.js',
   '/js/pages/enforcement-list.js',
   '/js/pages/audit.js',
+  '/js/pages/imports.js',
   '/js/documents.js',
   '/js/i18n-channels.js',
   '/js/i18n-docs.js',

@@ -93,6 +93,7 @@ const SUBPAGES = [
   ['case-reviews', { roles: ['supervisor', 'admin'], load: () => import('./pages/case-reviews.js'), name: 'caseReviewsPage', title: 'cr.title' }],
   ['case-reviews/:id', { roles: ['supervisor', 'admin'], load: () => import('./pages/case-reviews.js'), name: 'caseReviewPage', title: 'cr.drawTitle' }],
   // 执法事项清单: every signed-in person may read and print any unit's (四(三)一).
+  ['imports', { roles: ['admin'], load: () => import('./pages/imports.js'), name: 'importsPage', title: 'im.title' }],
   ['audit', { roles: ['supervisor', 'admin'], load: () => import('./pages/audit.js'), name: 'auditPage', title: 'au.title' }],
   ['enforcement-list', { roles: [], allow: () => true, load: () => import('./pages/enforcement-list.js'), name: 'enforcementIndexPage', title: 'el.title' }],
   ['units/:id/enforcement-list', { roles: [], allow: () => true, load: () => import('./pages/enforcement-list.js'), name: 'enforcementListPage', title: 'el.title' }],

@@ -14,6 +14,7 @@ export function adminPage({ user, onLogout }) {
   return page('page--admin',
     pageHeading('admin.title'),
     h('p', { class: 'lead' }, t('admin.intro')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/imports', 'data-testid': 'imports-link' }, t('im.link')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/retention', 'data-testid': 'retention-link' }, t('admin.retention')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/shares', 'data-testid': 'shares-link' }, t('admin.shares')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/enforcement-list', 'data-testid': 'enforcement-list-link' }, t('el.link')),
