@@ -287,7 +287,8 @@ async def _plan_delegations(rows: list[SheetRow]) -> list[_Row]:
         end = checks.day(cells, "effective_to")
         if start and end and end < start:
             checks.add("effective_to", "失效日期早于生效日期。")
-        _duplicate(seen, (cells["code"], cells["unit"], start), row, checks, "effective_from")
+        if start is not None:
+            _duplicate(seen, (cells["code"], cells["unit"], start), row, checks, "effective_from")
         changes: dict[str, list[Any]] | None = None
         if item is not None and unit is not None and start is not None:
             found = (item["id"], unit["id"], start)
