@@ -37,6 +37,7 @@ from backend.accounts.middleware import JWTAuthMiddleware
 from backend.actions import services as actions_services
 from backend.actions.controllers import ActionController
 from backend.actions.evidence import ActionParent
+from backend.admin.controllers import ImportController
 from backend.alerts.controllers import AlertController, SosController
 from backend.audit import heads as audit_heads
 from backend.audit import services as audit_services
@@ -351,6 +352,7 @@ def create_app(
             CertificateController,
             UnitController,
             ItemController,
+            ImportController,
             AuditController,
             AuditKeyController,
             ActionController,

@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 81ba064cf9e57247d30249da03f2aa5b4039e7ddc18900eff73f2bd067ccd5ad
+// shell digest: f143cf4a79399d0f3fd57afa1b026ecfc61fe343152db800d95520546f815c15
 
-const VERSION = 'fw-shell-v74';
+const VERSION = 'fw-shell-v75';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -32,6 +32,7 @@ const SHELL = [
   '/js/i18n-reports.js',
   '/js/i18n-org.js',
   '/js/i18n-admin.js',
+  '/js/i18n-imports.js',
   '/js/reports.js',
   '/js/retention.js',
   '/js/i18n-share.js',
@@ -63,6 +64,7 @@ const SHELL = [
   '/js/pages/audit.js',
   '/js/pages/admin.js',
   '/js/pages/reset.js',
+  '/js/pages/imports.js',
   '/js/pages/review.js',
   '/js/pages/roles.js',
   '/js/pages/spotcheck-admin.js',
@@ -100,6 +102,7 @@ const ON_DEMAND = new Set([
   '/js/i18n-reports.js',
   '/js/i18n-org.js',
   '/js/i18n-admin.js',
+  '/js/i18n-imports.js',
   '/js/reports.js',
   '/js/pages/assessment.js',
   '/js/pages/case-reviews.js',
@@ -108,6 +111,7 @@ const ON_DEMAND = new Set([
   '/js/pages/audit.js',
   '/js/pages/admin.js',
   '/js/pages/reset.js',
+  '/js/pages/imports.js',
   '/js/documents.js',
   '/js/i18n-channels.js',
   '/js/i18n-docs.js',

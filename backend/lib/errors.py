@@ -230,6 +230,12 @@ class Errors:
     REVIEW_NO_CASES = ErrorCode("case_review.no_cases", 422, "The unit closed no case in that period")
     REVIEW_NOT_DRAWN = ErrorCode("case_review.case_not_drawn", 422, "The case is not in this draw")
     REVIEW_SCORED = ErrorCode("case_review.already_scored", 409, "This case file is already scored")
+    IMPORT_UNREADABLE = ErrorCode("import.unreadable", 422, "The file cannot be read as a table")
+    IMPORT_COLUMNS = ErrorCode("import.missing_columns", 422, "The header row lacks a required column")
+    IMPORT_TOO_MANY_ROWS = ErrorCode(
+        "import.too_many_rows", 422, "The file has more rows than one import takes"
+    )
+    IMPORT_ROWS_REFUSED = ErrorCode("import.rows_refused", 422, "Some rows are refused; nothing was written")
     INTERNAL = ErrorCode("internal", 500, "Internal server error")
     UNAVAILABLE = ErrorCode("service.unavailable", 503, "A backing service is unavailable")
 

@@ -60,6 +60,11 @@ def _item(row: dict[str, Any], authority: str | None = None) -> schemas.Item:
     )
 
 
+def item_view(row: dict[str, Any]) -> schemas.Item:
+    """An item as the API shows it, from its table row (for callers that selected the rows)."""
+    return _item(row)
+
+
 async def list_units(cursor: str | None, limit: int) -> Page[schemas.Unit]:
     query = Unit.select().order_by(Unit.name).limit(limit + 1)
     after = decode_cursor(cursor, 1)
@@ -323,6 +328,33 @@ async def create_item(actor: CurrentUser, data: schemas.ItemCreate) -> schemas.I
         if is_unique_violation(exc):
             raise AppError(Errors.DUPLICATE, f"An item with code {data.code!r} already exists.") from None
         raise
+    return await get_item(item_id)
+
+
+def _item_columns(data: schemas.ItemCreate) -> dict[Any, Any]:
+    major, threshold = data.major_case, data.criminal_threshold
+    return {
+        Item.name: data.name,
+        Item.kind: data.kind,
+        Item.owner_unit: data.owner_unit_id,
+        Item.legal_basis: data.legal_basis,
+        Item.major_fine_at_least: (
+            Decimal(str(major.fine_at_least)) if major and major.fine_at_least is not None else None
+        ),
+        Item.major_measures: list(major.measures) if major else [],
+        Item.criminal_amount_at_least: (
+            Decimal(str(threshold.amount_involved_at_least)) if threshold else None
+        ),
+    }
+
+
+async def update_item(actor: CurrentUser, item_id: uuid.UUID, data: schemas.ItemCreate) -> schemas.Item:
+    """Replace an item's terms from the catalogue (its code stays the same)."""
+    await get_item(item_id)
+    await require_units([data.owner_unit_id])
+    async with atomic():
+        await Item.update(_item_columns(data)).where(Item.id == item_id).run()
+        await audit.record(actor, "item.updated", "item", item_id, {"code": data.code, "name": data.name})
     return await get_item(item_id)
 
 

@@ -97,6 +97,7 @@ const SUBPAGES = [
   ['admin/items', { roles: ['admin'], load: () => import('./pages/admin.js'), name: 'adminItemsPage', title: 'ad.itemsTitle' }],
   ['admin/users', { roles: ['admin'], load: () => import('./pages/admin.js'), name: 'adminUsersPage', title: 'ad.usersTitle' }],
   ['admin/users/:id', { roles: ['admin'], load: () => import('./pages/admin.js'), name: 'adminUserPage', title: 'ad.userTitle' }],
+  ['imports', { roles: ['admin'], load: () => import('./pages/imports.js'), name: 'importsPage', title: 'im.title' }],
   ['audit', { roles: ['supervisor', 'admin'], load: () => import('./pages/audit.js'), name: 'auditPage', title: 'au.title' }],
   ['enforcement-list', { roles: [], allow: () => true, load: () => import('./pages/enforcement-list.js'), name: 'enforcementIndexPage', title: 'el.title' }],
   ['units/:id/enforcement-list', { roles: [], allow: () => true, load: () => import('./pages/enforcement-list.js'), name: 'enforcementListPage', title: 'el.title' }],

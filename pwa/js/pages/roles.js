@@ -17,6 +17,7 @@ export function adminPage({ user, onLogout }) {
     h('a', { class: 'btn btn--primary btn--xl btn--block', href: '#/admin/units', 'data-testid': 'admin-units-link' }, t('admin.units')),
     h('a', { class: 'btn btn--primary btn--xl btn--block', href: '#/admin/items', 'data-testid': 'admin-items-link' }, t('admin.items')),
     h('a', { class: 'btn btn--primary btn--xl btn--block', href: '#/admin/users', 'data-testid': 'admin-users-link' }, t('admin.users')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/imports', 'data-testid': 'imports-link' }, t('im.link')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/retention', 'data-testid': 'retention-link' }, t('admin.retention')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/shares', 'data-testid': 'shares-link' }, t('admin.shares')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/enforcement-list', 'data-testid': 'enforcement-list-link' }, t('el.link')),
