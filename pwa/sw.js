@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: b476860f0dcdbbf622e49eb999f52673bd738dfd0ab4b9458fe032a5379863a6
+// shell digest: ec81499759f45f91c5ccb26aeeed1d348d7eae41c383ae3c0da82068f10be21d
 
-const VERSION = 'fw-shell-v69';
+const VERSION = 'fw-shell-v70';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -72,6 +72,9 @@ const SHELL = [
   '/js/pages/training.js',
   '/js/pages/retention.js',
   '/js/pages/shares.js',
+  '/js/i18n-roster.js',
+  '/js/pages/nominate.js',
+  '/js/pages/nominations.js',
   '/js/pages/shared.js',
   '/js/qr-scan.js',
   '/js/pages/watch.js',
@@ -118,6 +121,9 @@ const ON_DEMAND = new Set([
   '/js/pages/training.js',
   '/js/pages/retention.js',
   '/js/pages/shares.js',
+  '/js/i18n-roster.js',
+  '/js/pages/nominate.js',
+  '/js/pages/nominations.js',
   '/js/pages/shared.js',
   '/js/qr-scan.js',
   '/js/pages/watch.js',

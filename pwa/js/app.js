@@ -83,6 +83,9 @@ const SUBPAGES = [
   ['officer/training', { roles: ['officer'], load: () => import('./pages/training.js'), name: 'myTrainingPage', title: 'tr.mineTitle' }],
   ['retention', { roles: ['supervisor', 'admin'], load: () => import('./pages/retention.js'), name: 'retentionPage', title: 'rt.pageTitle' }],
   ['shares', { roles: ['supervisor', 'admin'], load: () => import('./pages/shares.js'), name: 'sharesPage', title: 'sh.pageTitle' }],
+  // 特邀监督员: the nomination queue and the roster are the bureau's (pages/nominations.js).
+  ['nominations', { roles: ['supervisor', 'admin'], load: () => import('./pages/nominations.js'), name: 'nominationsPage', title: 'nq.title' }],
+  ['invited-supervisors', { roles: ['supervisor', 'admin'], load: () => import('./pages/nominations.js'), name: 'invitedSupervisorsPage', title: 'ro.title' }],
   // Reports, the assessment and 案卷评查 (pages/reports.js, assessment.js, case-reviews.js): the
   // bureau sees every unit, a unit's own people their unit (the server decides).
   ['reports', { roles: ['supervisor', 'admin'], load: () => import('./pages/reports.js'), name: 'reportsPage', title: 'rp.listTitle' }],
@@ -101,6 +104,8 @@ const SUBPAGES = [
 
 /** The invitation link #/invite/<token> opens without a session (its token is not a path segment). */
 const INVITE_PAGE = { load: () => import('./pages/invite.js'), name: 'invitePage', title: 'invite.title' };
+/** #/nominate, the application to be an invited supervisor, is open to everyone, signed in or not. */
+const NOMINATE_PAGE = { load: () => import('./pages/nominate.js'), name: 'nominatePage', title: 'nm.title' };
 /** A share link #/shared/<token> is for an outside recipient: no account, whoever is signed in here. */
 const SHARED_PAGE = { load: () => import('./pages/shared.js'), name: 'sharedPage', title: 'shared.title' };
 
@@ -278,6 +283,10 @@ function render(opts = {}) {
   if (/^#\/invite(\/|$)/.test(location.hash)) {
     renderRoleNav(null);
     return renderLazy(seq, 'invite', INVITE_PAGE, { user, navigate: go }, opts);
+  }
+  if (/^#\/nominate$/.test(location.hash)) {
+    renderRoleNav(user);
+    return renderLazy(seq, 'nominate', NOMINATE_PAGE, { user }, opts);
   }
   if (/^#\/shared(\/|$)/.test(location.hash)) {
     renderRoleNav(null);
