@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: ec81499759f45f91c5ccb26aeeed1d348d7eae41c383ae3c0da82068f10be21d
+// shell digest: 493f1c8b6f8183300f9a966f52b6ece315d4814f327707bf8a1c3cc85fce01f0
 
-const VERSION = 'fw-shell-v70';
+const VERSION = 'fw-shell-v71';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

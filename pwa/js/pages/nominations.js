@@ -55,7 +55,7 @@ export function nominationsPage({ user }) {
 
   function row(n) {
     const slot = h('div', { class: 'slot' });
-    const actions = h('div', { class: 'actions' });
+    const actions = h('div', { class: 'ro-actions' });
     if (n.status === 'received') {
       const select = h('button', { type: 'button', class: 'btn btn--primary', 'data-testid': 'nq-select' }, t('nq.select'));
       const decline = h('button', { type: 'button', class: 'btn btn--secondary', 'data-testid': 'nq-decline' }, t('nq.decline'));
@@ -65,7 +65,7 @@ export function nominationsPage({ user }) {
     }
     return h('li', { class: 'list__item', 'data-testid': 'nq-row', 'data-id': n.id, 'data-status': n.status },
       h('p', { class: 'list__title' }, `${n.name}（${t(`ro.category.${n.category}`)}）`),
-      h('p', { class: `badge badge--${n.status}`, 'data-testid': 'nq-state' }, t(`nq.status.${n.status}`)),
+      h('p', {}, h('span', { class: `sc-status ro-status--${n.status}`, 'data-testid': 'nq-state' }, t(`nq.status.${n.status}`))),
       h('p', { class: 'muted' }, `${n.organisation} · ${maskPhone(n.phone)}`),
       h('p', { class: 'muted' }, n.nominated_by_unit ? t('nq.byUnit', { unit: units.name(n.nominated_by_unit) || '—' }) : t('nq.byPerson')),
       h('p', { class: 'muted' }, t('nq.received', { at: formatDateTime(n.received_at) })),
@@ -168,7 +168,7 @@ export function nominationsPage({ user }) {
     pageHeading('nq.title'),
     h('p', { class: 'muted' }, h('a', { href: '#/nominate' }, t('nm.link'))),
     result,
-    status.node,
+    h('div', { class: 'ro-filters' }, status.node),
     list.node);
   return { node };
 }
@@ -190,7 +190,7 @@ export function invitedSupervisorsPage({ user }) {
     },
     renderItem: (r) => h('li', { class: 'list__item', 'data-testid': 'ro-row', 'data-id': r.invitation_id, 'data-status': r.status },
       h('p', { class: 'list__title' }, `${r.name}（${t(`ro.category.${r.category}`)}）`),
-      h('p', { class: `badge badge--${r.status}`, 'data-testid': 'ro-state' }, t(`ro.status.${r.status}`)),
+      h('p', {}, h('span', { class: `sc-status ro-status--${r.status}`, 'data-testid': 'ro-state' }, t(`ro.status.${r.status}`))),
       h('p', { class: 'muted', 'data-testid': 'ro-units' }, t('ro.units', { units: unitList(r.unit_ids, units) })),
       h('p', { class: 'muted', 'data-testid': 'ro-period' }, t('ro.period', { from: formatDate(r.appointed_from), to: formatDate(r.appointed_to) })),
       h('p', { 'data-testid': 'ro-checks' }, t('ro.checks', r.spot_checks))),
@@ -198,7 +198,7 @@ export function invitedSupervisorsPage({ user }) {
   const node = h('section', { class: 'page page--roster' },
     backLink('#/supervisor', 'supervisor.title'),
     pageHeading('ro.title'),
-    h('div', { class: 'filters' }, status.node, category.node),
+    h('div', { class: 'ro-filters' }, status.node, category.node),
     list.node);
   return { node };
 }
