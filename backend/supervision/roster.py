@@ -246,6 +246,12 @@ async def select(
 ) -> schemas.Selected:
     """Appoint the nominee: the invitation (and so the roster row) is made by the one service that
     makes invitations; its one-time link is in this answer only."""
+    if data.appointed_to <= max(data.appointed_from, utcnow()):
+        raise AppError(
+            Errors.VALIDATION,
+            "The appointment must end after it starts and after now.",
+            errors=[{"key": "appointed_to"}],
+        )
     row = await _undecided(nomination_id)
     invite = schemas.InvitationCreate(
         name=row["name"],
