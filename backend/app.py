@@ -88,7 +88,14 @@ from backend.settings import Settings, get_settings
 from backend.sharing.controllers import ShareController, SharedController, ShareOpenController
 from backend.summary.controllers import SummaryController
 from backend.supervision import services as supervision_services
-from backend.supervision.controllers import InvitationController, SpotCheckController
+from backend.supervision.controllers import (
+    InvitationController,
+    NominationController,
+    NominationFormController,
+    RosterController,
+    SpotCheckController,
+    nomination_rate_limit,
+)
 from backend.supervision.evidence import SpotCheckParent
 from backend.training.controllers import AssessmentController, TrainingController
 from backend.webhooks import services as webhook_services
@@ -367,6 +374,13 @@ def create_app(
             UploadController,
             InvitationController,
             SpotCheckController,
+            RosterController,
+            NominationController,
+            Router(
+                path="/",
+                route_handlers=[NominationFormController],
+                middleware=[nomination_rate_limit(settings.nomination_rate_per_minute).middleware],
+            ),
             CalendarController,
             DocumentController,
             CorrectiveController,

@@ -54,6 +54,8 @@ class Settings:
     login_lockout_s: int = 900
     login_rate_per_minute: int = 30
     public_check_rate_per_minute: int = 20
+    # Public applications to be an invited supervisor (docs/supervision.md): a person applies once.
+    nomination_rate_per_minute: int = 5
     live_heartbeat_s: float = 25.0
     live_max_queue: int = 256
     position_min_interval_s: int = 5
@@ -191,6 +193,7 @@ class Settings:
             login_lockout_s=_int("LOGIN_LOCKOUT", 900),
             login_rate_per_minute=_int("LOGIN_RATE_PER_MINUTE", 30),
             public_check_rate_per_minute=_int("PUBLIC_CHECK_RATE_PER_MINUTE", 20),
+            nomination_rate_per_minute=_int("NOMINATION_RATE_PER_MINUTE", 5),
             live_heartbeat_s=float(_int("LIVE_HEARTBEAT", 25)),
             live_max_queue=_int("LIVE_MAX_QUEUE", 256),
             position_min_interval_s=_int("POSITION_MIN_INTERVAL", 5),

@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: f143cf4a79399d0f3fd57afa1b026ecfc61fe343152db800d95520546f815c15
+// shell digest: 671ac0905b3349b4e1cc38b444430de84722fc72a84639260e21fa97f48c58f0
 
-const VERSION = 'fw-shell-v75';
+const VERSION = 'fw-shell-v76';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -77,6 +77,9 @@ const SHELL = [
   '/js/pages/training.js',
   '/js/pages/retention.js',
   '/js/pages/shares.js',
+  '/js/i18n-roster.js',
+  '/js/pages/nominate.js',
+  '/js/pages/nominations.js',
   '/js/pages/shared.js',
   '/js/qr-scan.js',
   '/js/pages/watch.js',
@@ -128,6 +131,9 @@ const ON_DEMAND = new Set([
   '/js/pages/training.js',
   '/js/pages/retention.js',
   '/js/pages/shares.js',
+  '/js/i18n-roster.js',
+  '/js/pages/nominate.js',
+  '/js/pages/nominations.js',
   '/js/pages/shared.js',
   '/js/qr-scan.js',
   '/js/pages/watch.js',

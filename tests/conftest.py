@@ -44,7 +44,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def make_settings(**overrides: object) -> Settings:
-    base = replace(Settings.from_env(), login_rate_per_minute=10_000)
+    base = replace(Settings.from_env(), login_rate_per_minute=10_000, nomination_rate_per_minute=10_000)
     return replace(base, **overrides)  # type: ignore[arg-type]
 
 

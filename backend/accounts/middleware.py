@@ -11,7 +11,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import ASGIApp
 
 from backend.accounts.services import load_current_user
-from backend.lib.auth import TokenService, bearer_token
+from backend.lib.auth import CurrentUser, TokenService, bearer_token
 from backend.lib.errors import AppError, Errors
 
 
@@ -29,3 +29,15 @@ class JWTAuthMiddleware(AbstractAuthenticationMiddleware):
         claims = self.tokens.verify(token)
         user = await load_current_user(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]))
         return AuthenticationResult(user=user, auth=claims)
+
+
+async def optional_user(
+    connection: ASGIConnection[Any, Any, Any, Any], tokens: TokenService
+) -> CurrentUser | None:
+    """For a handler open to everyone (``exclude_from_auth``) that does more for a signed-in caller:
+    None without a bearer token; a token sent is checked exactly as the middleware checks it."""
+    token = bearer_token(connection)
+    if token is None:
+        return None
+    claims = tokens.verify(token)
+    return await load_current_user(uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"]))

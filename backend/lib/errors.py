@@ -180,6 +180,7 @@ class Errors:
     INVITATION_USED = ErrorCode("invitation.used", 410, "This invitation link was already used")
     INVITATION_EXPIRED = ErrorCode("invitation.expired", 410, "This invitation link has expired")
     INVITATION_REVOKED = ErrorCode("invitation.revoked", 410, "This invitation was revoked")
+    NOMINATION_DECIDED = ErrorCode("nomination.decided", 409, "This nomination was already decided")
     SPOT_CHECK_NO_OFFICER = ErrorCode(
         "spot_check.no_officer_on_duty", 422, "No officer in your scope is on duty now"
     )

@@ -4,18 +4,33 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from backend.accounts.middleware import optional_user
 from backend.evidence.uploads import MAX_UPLOAD, upload_request
 from backend.lib.auth import CurrentUser, requires_roles
 from backend.lib.deps import AppSettings, SignedIn, Store, Tokens
+from backend.lib.pagination import Page
+from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
 from backend.live.publish import Events
-from backend.supervision import schemas, services
+from backend.supervision import roster, schemas, services
 
 User = Request[CurrentUser, Any, Any]
 CheckId = FromPath[uuid.UUID]
 SUPERVISOR = [requires_roles("supervisor", "admin")]
+NominationId = FromPath[uuid.UUID]
+
+
+def _origin(request: Request[Any, Any, Any]) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def nomination_rate_limit(per_minute: int) -> RateLimitConfig:
+    """Per-client cap on nominations: a person applies once; a script filling the queue is stopped
+    (its own window, apart from the sign-in and public-check ones)."""
+    return RateLimitConfig(rate_limit=("minute", per_minute), store="nomination_rate_limit")
 
 
 class InvitationController(Controller):
@@ -28,8 +43,7 @@ class InvitationController(Controller):
         summary="Invite an outside supervisor (特邀监督员): a one-time link and QR code",
     )
     async def create(self, request: User, data: JSONBody[schemas.InvitationCreate]) -> schemas.InvitationLink:
-        origin = f"{request.url.scheme}://{request.url.netloc}"
-        return await services.create_invitation(request.user, data, origin)
+        return await services.create_invitation(request.user, data, _origin(request))
 
     @get("/", guards=SUPERVISOR, summary="Invitations and their state")
     async def list_invitations(self) -> list[schemas.Invitation]:
@@ -141,3 +155,74 @@ class SpotCheckController(Controller):
         self, events: Events, user: SignedIn, check_id: CheckId, data: JSONBody[schemas.AppealDecision]
     ) -> schemas.SpotCheck:
         return await services.decide_appeal(user, check_id, data, events)
+
+
+class RosterController(Controller):
+    path = "/invited-supervisors"
+    tags = ["supervision"]
+
+    @get("/", guards=SUPERVISOR, summary="The roster of invited supervisors with their spot-check record")
+    async def list_roster(
+        self,
+        status: Annotated[
+            schemas.RosterStatus | None, QueryParameter(description="invited, active, expired or revoked")
+        ] = None,
+        category: Annotated[
+            schemas.Category | None, QueryParameter(description="deputy, cppcc, retired or other")
+        ] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Page[schemas.RosterEntry]:
+        return await roster.roster(status, category, cursor, limit)
+
+
+class NominationFormController(Controller):
+    """Open to everyone (the public form), rate-limited per client; a signed-in officer or supervisor
+    nominates for their unit through the same operation."""
+
+    path = "/nominations"
+    tags = ["supervision"]
+
+    @post(
+        "/",
+        exclude_from_auth=True,
+        security=[{}, {"BearerAuth": []}],
+        summary="Apply to be an invited supervisor, or nominate someone for your unit",
+    )
+    async def nominate(
+        self, request: Request[Any, Any, Any], tokens: Tokens, data: JSONBody[schemas.NominationCreate]
+    ) -> schemas.NominationReceived:
+        return await roster.nominate(await optional_user(request, tokens), data)
+
+
+class NominationController(Controller):
+    path = "/nominations"
+    tags = ["supervision"]
+    guards = SUPERVISOR
+
+    @get("/", summary="The nomination queue, newest first")
+    async def list_nominations(
+        self,
+        status: Annotated[
+            schemas.NominationStatus | None, QueryParameter(description="received, selected or declined")
+        ] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Page[schemas.Nomination]:
+        return await roster.list_nominations(status, cursor, limit)
+
+    @post(
+        "/{nomination_id:uuid}/select",
+        status_code=HTTP_201_CREATED,
+        summary="Appoint the nominee: creates the invitation and returns its one-time link, once",
+    )
+    async def select(
+        self, request: User, nomination_id: NominationId, data: JSONBody[schemas.NominationSelect]
+    ) -> schemas.Selected:
+        return await roster.select(request.user, nomination_id, data, _origin(request))
+
+    @post("/{nomination_id:uuid}/decline", status_code=HTTP_200_OK, summary="Decline with a reason")
+    async def decline(
+        self, user: SignedIn, nomination_id: NominationId, data: JSONBody[schemas.NominationDecline]
+    ) -> schemas.Nomination:
+        return await roster.decline(user, nomination_id, data)

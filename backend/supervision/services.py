@@ -95,6 +95,12 @@ async def create_invitation(
 ) -> schemas.InvitationLink:
     if data.expires_at <= utcnow():
         raise AppError(Errors.VALIDATION, "expires_at must be in the future.", errors=[{"key": "expires_at"}])
+    if data.appointed_from is not None and data.appointed_from >= data.expires_at:
+        raise AppError(
+            Errors.VALIDATION,
+            "The appointment must start before it ends (expires_at).",
+            errors=[{"key": "appointed_from"}],
+        )
     await require_units(data.unit_ids)
     invitation_id = uuid.uuid4()
     token = f"{invitation_id.hex}.{secrets.token_urlsafe(32)}"
@@ -108,6 +114,8 @@ async def create_invitation(
                 expires_at=data.expires_at,
                 token_hash=_hash(token),
                 created_by=actor.id,
+                category=data.category,
+                appointed_from=data.appointed_from,
             )
         ).run()
         await audit.record(
@@ -119,6 +127,8 @@ async def create_invitation(
                 "name": data.name,
                 "unit_ids": [str(u) for u in data.unit_ids],
                 "expires_at": data.expires_at.isoformat(),
+                "category": data.category,
+                "appointed_from": data.appointed_from.isoformat() if data.appointed_from else None,
             },
         )
     # The token travels in the fragment: browsers never send it to a server or put it in a log.

@@ -25,6 +25,10 @@ class Invitation(Table, tablename="invitations"):
     accepted_at = Timestamptz(null=True, default=None)
     user_id = UUID(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+    # The roster (特邀监督员名册): the invitation is the appointment, so the period runs from
+    # appointed_from (null: from created_at) to expires_at, when access ends.
+    category = Varchar(length=20, default="other")  # deputy | cppcc | retired | other
+    appointed_from = Timestamptz(null=True, default=None)
 
 
 class ChecklistTemplate(Table, tablename="checklist_templates"):
@@ -55,3 +59,23 @@ class SpotCheck(Table, tablename="spot_checks"):
     reviewed_by = UUID(null=True, default=None)
     reviewed_at = Timestamptz(null=True, default=None)
     appeal = JSON(null=True, default=None)
+
+
+class Nomination(Table, tablename="nominations"):
+    """A unit's nomination (单位推荐) or a person's own application (个人报名) to be invited."""
+
+    id = UUID(primary_key=True)
+    name = Varchar(length=100)
+    phone = Varchar(length=32)
+    category = Varchar(length=20)  # deputy | cppcc | retired | other
+    organisation = Varchar(length=100)
+    statement = Text()
+    unit_ids = Text(default="")  # space-separated; the units they would supervise, may be empty
+    nominated_by_unit = UUID(null=True, default=None)  # null: a personal application
+    submitted_by = UUID(null=True, default=None)  # the signed-in nominator; null for the public form
+    created_at = Timestamptz(default=TimestamptzNow())
+    status = Varchar(length=20, default="received", index=True)  # received → selected | declined
+    decided_by = UUID(null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    decline_reason = Text(null=True, default=None)
+    invitation_id = UUID(null=True, default=None)

@@ -83,6 +83,9 @@ const SUBPAGES = [
   ['officer/training', { roles: ['officer'], load: () => import('./pages/training.js'), name: 'myTrainingPage', title: 'tr.mineTitle' }],
   ['retention', { roles: ['supervisor', 'admin'], load: () => import('./pages/retention.js'), name: 'retentionPage', title: 'rt.pageTitle' }],
   ['shares', { roles: ['supervisor', 'admin'], load: () => import('./pages/shares.js'), name: 'sharesPage', title: 'sh.pageTitle' }],
+  // 特邀监督员: the nomination queue and the roster are the bureau's (pages/nominations.js).
+  ['nominations', { roles: ['supervisor', 'admin'], load: () => import('./pages/nominations.js'), name: 'nominationsPage', title: 'nq.title' }],
+  ['invited-supervisors', { roles: ['supervisor', 'admin'], load: () => import('./pages/nominations.js'), name: 'invitedSupervisorsPage', title: 'ro.title' }],
   // Reports, the assessment and 案卷评查 (pages/reports.js, assessment.js, case-reviews.js): the
   // bureau sees every unit, a unit's own people their unit (the server decides).
   ['reports', { roles: ['supervisor', 'admin'], load: () => import('./pages/reports.js'), name: 'reportsPage', title: 'rp.listTitle' }],
@@ -108,6 +111,8 @@ const SUBPAGES = [
 const INVITE_PAGE = { load: () => import('./pages/invite.js'), name: 'invitePage', title: 'invite.title' };
 /** A password link #/reset/<token> opens without a session too. */
 const RESET_PAGE = { load: () => import('./pages/reset.js'), name: 'resetPage', title: 'rs.title' };
+/** #/nominate, the application to be an invited supervisor, is open to everyone, signed in or not. */
+const NOMINATE_PAGE = { load: () => import('./pages/nominate.js'), name: 'nominatePage', title: 'nm.title' };
 /** A share link #/shared/<token> is for an outside recipient: no account, whoever is signed in here. */
 const SHARED_PAGE = { load: () => import('./pages/shared.js'), name: 'sharedPage', title: 'shared.title' };
 
@@ -289,6 +294,10 @@ function render(opts = {}) {
   if (/^#\/reset(\/|$)/.test(location.hash)) {
     renderRoleNav(null);
     return renderLazy(seq, 'reset', RESET_PAGE, {}, opts);
+  }
+  if (/^#\/nominate$/.test(location.hash)) {
+    renderRoleNav(user);
+    return renderLazy(seq, 'nominate', NOMINATE_PAGE, { user }, opts);
   }
   if (/^#\/shared(\/|$)/.test(location.hash)) {
     renderRoleNav(null);

@@ -181,6 +181,23 @@ def _seed(target: Target, env: dict[str, str]) -> None:
             },
         )
     )
+    # Personal applications (个人报名) to select or decline, from the public form.
+    nominations = [
+        _ok(
+            httpx.post(
+                f"{base}/nominations",
+                json={
+                    "name": f"模糊测试报名{n}",
+                    "phone": "13900004444",
+                    "category": "retired",
+                    "organisation": "退休",
+                    "statement": "模糊测试",
+                    "unit_ids": [unit],
+                },
+            )
+        )["id"]
+        for n in range(2)
+    ]
     meta = ",".join(
         f"{key} {base64.b64encode(value.encode()).decode()}"
         for key, value in (("action_id", action["id"]), ("filetype", "video/mp4"))
@@ -248,6 +265,7 @@ def _seed(target: Target, env: dict[str, str]) -> None:
         "alert_id": [alert["id"]],
         "check_id": [check["id"], own_check["id"]],
         "invitation_id": [invitation["invitation"]["id"]],
+        "nomination_id": nominations,
         "upload_id": [upload.headers["Location"].rstrip("/").rsplit("/", 1)[-1]],
         "document_id": documents,
         "task_id": tasks,

@@ -37,7 +37,8 @@ ALL_SEEING = {"admin", "supervisor", "command"}
 # The organisation tree, the item catalogue and the working-day calendar's years are shared by design
 # ("admin writes, all read"): a year is nobody's record; a card's QR token is public by design.
 # Webhook endpoints are the admin's district-wide configuration, nobody's township record.
-# Legal holds, disposal batches and share links are the bureau's work, refused to every other role.
+# Legal holds, disposal batches and share links are the bureau's work, refused to every other role;
+# so is the queue of nominations of invited supervisors (test_nominations.py checks the refusals).
 SHARED_KINDS = {
     "unit_id",
     "item_id",
@@ -48,6 +49,7 @@ SHARED_KINDS = {
     "hold_id",
     "batch_id",
     "share_id",
+    "nomination_id",
 }
 # Probed like the roles: an officer who answers its unit's supervision documents (a capability).
 EXTRA_PROBERS = ["responder"]
@@ -64,6 +66,9 @@ NOT_RECORDS = {
     "/api/v1/retention/disposals",
     "/api/v1/legal-holds",
     "/api/v1/shares",
+    # The nomination queue and the invited supervisors' roster are the bureau's (supervisor-only).
+    "/api/v1/nominations",
+    "/api/v1/invited-supervisors",
     # The figure catalogue is the same for everyone. The records behind a figure need a figure and a
     # unit: test_reports.py checks a foreign unit's records are 404 for a unit's people.
     "/api/v1/reports/figures",
@@ -105,6 +110,7 @@ BODIES: dict[str, dict[str, Any]] = {
     },
     "POST /api/v1/publications/{publication_id}/withdraw": {"json": {"reason": "原处罚决定已撤销"}},
     "POST /api/v1/spot-checks/{check_id}/appeal": {"json": {"comment": "申诉理由"}},
+    "POST /api/v1/nominations/{nomination_id}/decline": {"json": {"reason": "矩阵不予选聘"}},
     "POST /api/v1/spot-checks/{check_id}/appeal/decision": {"json": {"upheld": True}},
     "POST /api/v1/spot-checks/{check_id}/review": {"json": {"results": {}, "score": 90}},
     "PUT /api/v1/users/{user_id}/capabilities": {"json": {"signing": False, "responder_units": []}},

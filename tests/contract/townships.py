@@ -285,6 +285,22 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
         headers={**officer, "Tus-Resumable": "1.0.0", "Upload-Length": "1000", "Upload-Metadata": meta},
     )
     assert upload.status_code == 201, upload.text
+    # The town nominates an invited supervisor (单位推荐); the queue is the bureau's.
+    nomination = _ok(
+        await client.post(
+            "/api/v1/nominations",
+            json={
+                "name": "矩阵推荐",
+                "phone": "13900003333",
+                "category": "deputy",
+                "organisation": "矩阵人大",
+                "statement": "矩阵推荐理由",
+                "unit_ids": [town.unit],
+                "nominated_by_unit": town.unit,
+            },
+            headers=officer,
+        )
+    )
     invitation = _ok(
         await client.post(
             "/api/v1/invitations",
@@ -614,6 +630,7 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
         "alert_id": [alert["id"]],
         "upload_id": [upload.headers["Location"].rstrip("/").rsplit("/", 1)[-1]],
         "invitation_id": [invitation["invitation"]["id"]],
+        "nomination_id": [nomination["id"]],
         "document_id": [draft["id"]],
         "task_id": [assigned["id"], unit_task["id"]],
         "channel_item_id": [report["id"], lawsuit["id"], petition["id"]],

@@ -29,7 +29,7 @@ function standaloneSvg(svg) {
 }
 
 /** An SVG document as a data: URL for <img>: shown as a picture, never run as markup in the page. */
-function svgDataUrl(svg) {
+export function svgDataUrl(svg) {
   const bytes = new TextEncoder().encode(standaloneSvg(svg));
   let bin = '';
   for (let i = 0; i < bytes.length; i += 1) bin += String.fromCharCode(bytes[i]);

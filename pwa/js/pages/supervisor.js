@@ -8,6 +8,7 @@ import { liveWatch, region } from './watch.js';
 import { documentsCard } from './documents-card.js';
 import { DOCUMENT_EVENTS, isDocumentEvent } from '../caps.js';
 import '../i18n-reports.js';
+import '../i18n-roster.js';
 
 const TYPES = ['action.created', 'evidence.added', 'alert.raised', 'alert.acked', ...DOCUMENT_EVENTS];
 const FEED_MAX = 30;
@@ -42,6 +43,8 @@ export function supervisorPage({ user, onLogout }) {
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/case-reviews', 'data-testid': 'case-reviews-link' }, t('cr.link')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/retention', 'data-testid': 'retention-link' }, t('supervisor.retention')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/shares', 'data-testid': 'shares-link' }, t('supervisor.shares')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/invited-supervisors', 'data-testid': 'roster-link' }, t('ro.link')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/nominations', 'data-testid': 'nominations-link' }, t('nq.link')),
     docs.node,
     region('supervisor.alerts', live.alerts.node, 'watch watch--alerts'),
     region('supervisor.latest', live.feed.node, 'watch watch--feed'),
