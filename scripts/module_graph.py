@@ -44,6 +44,7 @@ LAYERS: list[set[str]] = [
     {"sharing"},
     {"webhooks"},
     {"reports"},
+    {"meetings"},
     {"summary", "health"},
     {"app", "cli", "demo", "piccolo_conf"},  # composition: wires the domains together
 ]

@@ -223,6 +223,12 @@ class Errors:
     REVIEW_NO_CASES = ErrorCode("case_review.no_cases", 422, "The unit closed no case in that period")
     REVIEW_NOT_DRAWN = ErrorCode("case_review.case_not_drawn", 422, "The case is not in this draw")
     REVIEW_SCORED = ErrorCode("case_review.already_scored", 409, "This case file is already scored")
+    GROUP_EXISTS = ErrorCode("leading_group.exists", 409, "The unit already has a leading group")
+    GROUP_VERSION_CONFLICT = ErrorCode(
+        "leading_group.version_conflict",
+        409,
+        "The group was changed by someone else; reload it and try again",
+    )
     INTERNAL = ErrorCode("internal", 500, "Internal server error")
     UNAVAILABLE = ErrorCode("service.unavailable", 503, "A backing service is unavailable")
 
