@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 9b3e68eb98f858a406c359a1ee65da9fb2f5d32f06beedbad50a5758b8782414
+// shell digest: 14a0d0d92d0b1dbc412141d04d592940efe6f7eca73dcb333ce7a8b98a585ba5
 
-const VERSION = 'fw-shell-v71';
+const VERSION = 'fw-shell-v72';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -15,6 +15,7 @@ const SHELL = [
   '/css/spotcheck.css',
   '/css/documents.css',
   '/css/reports.css',
+  '/css/meetings.css',
   '/js/app.js',
   '/js/api.js',
   '/js/camera.js',
@@ -31,6 +32,7 @@ const SHELL = [
   '/js/i18n-retention.js',
   '/js/i18n-reports.js',
   '/js/i18n-org.js',
+  '/js/i18n-meetings.js',
   '/js/i18n-admin.js',
   '/js/reports.js',
   '/js/retention.js',
@@ -45,6 +47,7 @@ const SHELL = [
   '/js/pages/actions.js',
   '/js/pages/assessment.js',
   '/js/pages/case-reviews.js',
+  '/js/pages/meetings.js',
   '/js/pages/cases.js',
   '/js/pages/clocks.js',
   '/js/pages/channels.js',
@@ -95,13 +98,16 @@ const SHELL = [
 const SHELL_SET = new Set(SHELL);
 const ON_DEMAND = new Set([
   '/css/reports.css',
+  '/css/meetings.css',
   '/js/charts.js',
   '/js/i18n-reports.js',
   '/js/i18n-org.js',
+  '/js/i18n-meetings.js',
   '/js/i18n-admin.js',
   '/js/reports.js',
   '/js/pages/assessment.js',
   '/js/pages/case-reviews.js',
+  '/js/pages/meetings.js',
   '/js/pages/reports.js',
   '/js/pages/enforcement-list.js',
   '/js/pages/audit.js',
