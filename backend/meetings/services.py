@@ -372,6 +372,12 @@ async def _visible_meetings(scope: set[uuid.UUID]) -> list[uuid.UUID]:
     return sorted({r["meeting_id"] for r in rows}) or [NO_UNIT]
 
 
+async def _reads(scope: set[uuid.UUID], meeting_id: uuid.UUID) -> bool:
+    return await MeetingUnit.exists().where(
+        (MeetingUnit.meeting_id == meeting_id) & MeetingUnit.unit_id.is_in(sorted(scope) or [NO_UNIT])
+    )
+
+
 async def _meeting_views(rows: list[dict[str, Any]]) -> list[schemas.MeetingView]:
     resolutions = [(row, json_value(row["resolutions"], [])) for row in rows]
     unit_ids = {uuid.UUID(u) for row in rows for u in json_value(row["unit_ids"], [])}
@@ -420,7 +426,7 @@ async def _meeting_views(rows: list[dict[str, Any]]) -> list[schemas.MeetingView
 async def get_meeting(viewer: CurrentUser, meeting_id: uuid.UUID) -> schemas.MeetingView:
     row = await Meeting.select().where(Meeting.id == meeting_id).first()
     scope = await _scope(viewer)
-    if row is None or (scope is not None and meeting_id not in await _visible_meetings(scope)):
+    if row is None or (scope is not None and not await _reads(scope, meeting_id)):
         raise AppError(Errors.NOT_FOUND, "No such meeting.")
     return (await _meeting_views([row]))[0]
 
