@@ -70,6 +70,7 @@ from backend.live.channel import channels_backend
 from backend.live.controllers import PositionController, live_socket
 from backend.live.hub import Hub
 from backend.live.publish import Publisher, channel_name
+from backend.meetings.controllers import LeadingGroupController, MeetingController
 from backend.org import services as org_services
 from backend.org.controllers import ItemController, UnitController
 from backend.publication import services as publication_services
@@ -384,6 +385,8 @@ def create_app(
             CalendarController,
             DocumentController,
             CorrectiveController,
+            LeadingGroupController,
+            MeetingController,
             ChannelController,
             TrainingController,
             AssessmentController,

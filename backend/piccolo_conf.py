@@ -32,6 +32,7 @@ APP_REGISTRY = AppRegistry(
         "backend.retention.piccolo_app",
         "backend.sharing.piccolo_app",
         "backend.reports.piccolo_app",
+        "backend.meetings.piccolo_app",
     ]
 )
 

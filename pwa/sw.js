@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 671ac0905b3349b4e1cc38b444430de84722fc72a84639260e21fa97f48c58f0
+// shell digest: 716c332a1e5194c599a4edba09b50eb4cf11b6629d8f838f66ff516c9201ea24
 
-const VERSION = 'fw-shell-v76';
+const VERSION = 'fw-shell-v77';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -15,6 +15,7 @@ const SHELL = [
   '/css/spotcheck.css',
   '/css/documents.css',
   '/css/reports.css',
+  '/css/meetings.css',
   '/js/app.js',
   '/js/api.js',
   '/js/camera.js',
@@ -31,6 +32,7 @@ const SHELL = [
   '/js/i18n-retention.js',
   '/js/i18n-reports.js',
   '/js/i18n-org.js',
+  '/js/i18n-meetings.js',
   '/js/i18n-admin.js',
   '/js/i18n-imports.js',
   '/js/reports.js',
@@ -46,6 +48,7 @@ const SHELL = [
   '/js/pages/actions.js',
   '/js/pages/assessment.js',
   '/js/pages/case-reviews.js',
+  '/js/pages/meetings.js',
   '/js/pages/cases.js',
   '/js/pages/clocks.js',
   '/js/pages/channels.js',
@@ -101,14 +104,17 @@ const SHELL = [
 const SHELL_SET = new Set(SHELL);
 const ON_DEMAND = new Set([
   '/css/reports.css',
+  '/css/meetings.css',
   '/js/charts.js',
   '/js/i18n-reports.js',
   '/js/i18n-org.js',
+  '/js/i18n-meetings.js',
   '/js/i18n-admin.js',
   '/js/i18n-imports.js',
   '/js/reports.js',
   '/js/pages/assessment.js',
   '/js/pages/case-reviews.js',
+  '/js/pages/meetings.js',
   '/js/pages/reports.js',
   '/js/pages/enforcement-list.js',
   '/js/pages/audit.js',

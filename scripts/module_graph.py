@@ -45,6 +45,7 @@ LAYERS: list[set[str]] = [
     {"webhooks"},
     {"reports"},
     {"admin"},
+    {"meetings"},
     {"summary", "health"},
     {"app", "cli", "demo", "piccolo_conf"},  # composition: wires the domains together
 ]

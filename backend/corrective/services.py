@@ -110,9 +110,8 @@ async def _publish(events: Publisher, row: dict[str, Any], change: str) -> None:
         await events.publish("corrective_action.updated", None, data, to=row["assignee_user_id"])
 
 
-async def _insert(
+async def _write(
     actor: CurrentUser,
-    events: Publisher,
     *,
     task_id: uuid.UUID,
     title: str,
@@ -123,7 +122,7 @@ async def _insert(
     provisional: bool,
     source_kind: str,
     source_id: uuid.UUID | None,
-) -> dict[str, Any]:
+) -> None:
     async with atomic():
         await CorrectiveAction.insert(
             CorrectiveAction(
@@ -152,6 +151,12 @@ async def _insert(
                 "source": {"kind": source_kind, "id": str(source_id) if source_id else None},
             },
         )
+
+
+async def _insert(
+    actor: CurrentUser, events: Publisher, *, task_id: uuid.UUID, **task: Any
+) -> dict[str, Any]:
+    await _write(actor, task_id=task_id, **task)
     row = await _fresh(task_id)
     await _publish(events, row, "opened")
     return row
@@ -270,6 +275,50 @@ async def from_failed_case_file(
         source_kind="case_file",
         source_id=score_id,
     )
+
+
+async def open_for_meeting(
+    opener: CurrentUser,
+    meeting_id: uuid.UUID,
+    *,
+    title: str,
+    description: str,
+    unit_id: uuid.UUID,
+    assignee: uuid.UUID | None,
+    due_on: date,
+) -> uuid.UUID:
+    """A meeting's resolution becomes a task of its owner unit (or owner), opened by whoever recorded
+    the meeting. Call inside the meeting's ``atomic()``; ``announce`` the ids once it is committed."""
+    task_id = uuid.uuid4()
+    await _write(
+        opener,
+        task_id=task_id,
+        title=title,
+        description=description,
+        unit_id=unit_id,
+        assignee=assignee,
+        due_on=due_on,
+        provisional=False,
+        source_kind="meeting",
+        source_id=meeting_id,
+    )
+    return task_id
+
+
+async def announce(events: Publisher, task_ids: list[uuid.UUID]) -> None:
+    """Tell the assignees about tasks opened inside another domain's transaction."""
+    for task_id in task_ids:
+        await _publish(events, await _fresh(task_id), "opened")
+
+
+async def task_states(task_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The status (open / completed / closed) of each task named."""
+    if not task_ids:
+        return {}
+    rows = await CorrectiveAction.select(CorrectiveAction.id, CorrectiveAction.status).where(
+        CorrectiveAction.id.is_in(task_ids)
+    )
+    return {r["id"]: r["status"] for r in rows}
 
 
 async def withdraw_for_spot_check(decider: CurrentUser, check_id: uuid.UUID, events: Publisher) -> None:

@@ -13,7 +13,7 @@ class CorrectiveAction(Table, tablename="corrective_actions"):
     assignee_user_id = UUID(null=True, default=None, index=True)  # an officer; otherwise the unit
     due_on = Date(null=True, default=None)
     due_provisional = Boolean(default=False)
-    source_kind = Varchar(length=20, default="manual")  # manual | spot_check | document
+    source_kind = Varchar(length=20, default="manual")  # manual | spot_check | document | case_file | meeting
     source_id = UUID(null=True, default=None, index=True)
     opened_by = UUID(index=True)
     created_at = Timestamptz(default=TimestamptzNow())

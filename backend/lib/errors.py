@@ -237,6 +237,12 @@ class Errors:
         "import.too_many_rows", 422, "The file has more rows than one import takes"
     )
     IMPORT_ROWS_REFUSED = ErrorCode("import.rows_refused", 422, "Some rows are refused; nothing was written")
+    GROUP_EXISTS = ErrorCode("leading_group.exists", 409, "The unit already has a leading group")
+    GROUP_VERSION_CONFLICT = ErrorCode(
+        "leading_group.version_conflict",
+        409,
+        "The group was changed by someone else; reload it and try again",
+    )
     INTERNAL = ErrorCode("internal", 500, "Internal server error")
     UNAVAILABLE = ErrorCode("service.unavailable", 503, "A backing service is unavailable")
 

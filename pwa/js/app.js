@@ -53,6 +53,7 @@ const PAGES = {
 /** Pages below a role home, or shared by several roles: [pattern, page]. `:id` matches one segment. */
 const CASE_ROLES = ['officer', 'legal_reviewer', 'supervisor'];
 const UNIT_ROLES = ['supervisor', 'admin', 'officer', 'legal_reviewer'];
+const MEETING_ROLES = [...UNIT_ROLES, 'command'];
 const SUBPAGES = [
   ['officer/new', { roles: ['officer'], load: () => import('./pages/action-new.js'), name: 'newActionPage', title: 'action.newTitle' }],
   ['officer/outbox', { roles: ['officer'], load: () => import('./pages/outbox.js'), name: 'outboxPage', title: 'outbox.title' }],
@@ -93,6 +94,11 @@ const SUBPAGES = [
   ['reports/:id/records/:figure', { roles: UNIT_ROLES, allow: isResponder, load: () => import('./pages/reports.js'), name: 'figureRecordsPage', title: 'rp.recordsTitle' }],
   ['assessment', { roles: UNIT_ROLES, allow: isResponder, load: () => import('./pages/assessment.js'), name: 'assessmentPage', title: 'as.title' }],
   ['assessment/records', { roles: UNIT_ROLES, allow: isResponder, load: () => import('./pages/assessment.js'), name: 'indicatorRecordsPage', title: 'as.recordsTitle' }],
+  // 领导小组 and 联席会议 (pages/meetings.js): the bureau keeps them, a unit's people read their own.
+  ['leading-groups', { roles: MEETING_ROLES, allow: isResponder, load: () => import('./pages/meetings.js'), name: 'leadingGroupsPage', title: 'mt.groupsTitle' }],
+  ['leading-groups/:id', { roles: MEETING_ROLES, allow: isResponder, load: () => import('./pages/meetings.js'), name: 'leadingGroupPage', title: 'mt.groupTitle' }],
+  ['meetings', { roles: MEETING_ROLES, allow: isResponder, load: () => import('./pages/meetings.js'), name: 'meetingsPage', title: 'mt.meetingsTitle' }],
+  ['meetings/:id', { roles: MEETING_ROLES, allow: isResponder, load: () => import('./pages/meetings.js'), name: 'meetingPage', title: 'mt.meetingTitle' }],
   ['case-reviews', { roles: ['supervisor', 'admin'], load: () => import('./pages/case-reviews.js'), name: 'caseReviewsPage', title: 'cr.title' }],
   ['case-reviews/:id', { roles: ['supervisor', 'admin'], load: () => import('./pages/case-reviews.js'), name: 'caseReviewPage', title: 'cr.drawTitle' }],
   // 执法事项清单: every signed-in person may read and print any unit's (四(三)一).

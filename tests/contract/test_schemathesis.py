@@ -227,6 +227,7 @@ def _seed(target: Target, env: dict[str, str]) -> None:
     retention_pools = _seed_retention(target, env, officer2, action)
     share_pools = _seed_sharing(target, evidence["id"])
     report_pools = _seed_reports(target, officer2, unit, item)
+    meeting_pools = _seed_meetings(target, unit)
     training = _ok(
         httpx.post(
             f"{base}/trainings",
@@ -274,6 +275,7 @@ def _seed(target: Target, env: dict[str, str]) -> None:
         **retention_pools,
         **share_pools,
         **report_pools,
+        **meeting_pools,
         "training_id": [training["id"]],
         "token": [card["token"]],  # a card's QR (the public check)
         # the year the calendar library carries and one it does not (provisional)
@@ -398,6 +400,39 @@ def _seed_reports(target: Target, officer: dict[str, str], unit: str, item: str)
         )
     )
     return {"report_id": [report["id"]], "draw_id": [draw["id"]]}
+
+
+def _seed_meetings(target: Target, unit: str) -> dict[str, list[str]]:
+    """The unit's leading group and a joint meeting with a resolution it owes."""
+    base, supervisor = f"{target.url}/api/v1", target.headers["supervisor"]
+    today = datetime.now(UTC).date()
+    group = _ok(
+        httpx.post(
+            f"{base}/leading-groups",
+            headers=supervisor,
+            json={"unit_id": unit, "name": "模糊测试领导小组", "set_up_on": today.isoformat()},
+        )
+    )
+    meeting = _ok(
+        httpx.post(
+            f"{base}/meetings",
+            headers=supervisor,
+            json={
+                "held_on": today.isoformat(),
+                "title": "模糊测试联席会议",
+                "kind": "联席会议",
+                "unit_ids": [unit],
+                "resolutions": [
+                    {
+                        "text": "模糊测试议定事项",
+                        "owner_unit_id": unit,
+                        "due_on": (today + timedelta(days=7)).isoformat(),
+                    }
+                ],
+            },
+        )
+    )
+    return {"group_id": [group["id"]], "meeting_id": [meeting["id"]]}
 
 
 def _seed_webhooks(target: Target, officer: dict[str, str]) -> dict[str, list[str]]:

@@ -159,6 +159,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/case-reviews/{draw_id}/score": {
         "json": {"case_id": str(uuid.UUID(int=7)), "form_score": 10, "content_score": 50}
     },
+    # A stale version: the bureau gets past the lookup to 409, everyone else is refused.
+    "PATCH /api/v1/leading-groups/{group_id}": {"json": {"version": 999, "name": "矩阵改名"}},
     "HEAD /api/v1/uploads/{upload_id}": {"headers": TUS},
     "DELETE /api/v1/uploads/{upload_id}": {"headers": TUS},
     "PATCH /api/v1/uploads/{upload_id}": {

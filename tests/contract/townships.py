@@ -596,9 +596,44 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
             headers=supervisor,
         )
     )
+    # The town's leading group and a joint meeting it attended, with a resolution it owes.
+    group = _ok(
+        await client.post(
+            "/api/v1/leading-groups",
+            json={
+                "unit_id": town.unit,
+                "name": "矩阵领导小组",
+                "set_up_on": today.isoformat(),
+                "members": [{"role": "组长", "user_id": town.users["officer"], "legal_qualification": True}],
+            },
+            headers=supervisor,
+        )
+    )
+    meeting = _ok(
+        await client.post(
+            "/api/v1/meetings",
+            json={
+                "held_on": today.isoformat(),
+                "title": "矩阵联席会议",
+                "kind": "联席会议",
+                "unit_ids": [town.unit],
+                "issues": ["矩阵议题"],
+                "resolutions": [
+                    {
+                        "text": "矩阵议定事项",
+                        "owner_unit_id": town.unit,
+                        "due_on": (today + timedelta(days=7)).isoformat(),
+                    }
+                ],
+            },
+            headers=supervisor,
+        )
+    )
     town.objects = {
         "report_id": [unit_report["id"]],
         "draw_id": [review_draw["id"]],
+        "group_id": [group["id"]],
+        "meeting_id": [meeting["id"]],
         "endpoint_id": [endpoint["id"]],
         # The bureau's retention work (supervisor-only, refused to unit-bound roles before any lookup):
         # compared as shared kinds, like the admin's webhooks.

@@ -9,6 +9,7 @@ import { documentsCard } from './documents-card.js';
 import { DOCUMENT_EVENTS, isDocumentEvent } from '../caps.js';
 import '../i18n-reports.js';
 import '../i18n-roster.js';
+import '../i18n-meetings.js';
 
 const TYPES = ['action.created', 'evidence.added', 'alert.raised', 'alert.acked', ...DOCUMENT_EVENTS];
 const FEED_MAX = 30;
@@ -40,6 +41,8 @@ export function supervisorPage({ user, onLogout }) {
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/assessment', 'data-testid': 'ranking-link' }, t('as.link')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/enforcement-list', 'data-testid': 'enforcement-list-link' }, t('el.link')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/audit', 'data-testid': 'audit-link' }, t('au.link')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/leading-groups', 'data-testid': 'leading-groups-link' }, t('mt.groupsLink')),
+    h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/meetings', 'data-testid': 'meetings-link' }, t('mt.meetingsLink')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/case-reviews', 'data-testid': 'case-reviews-link' }, t('cr.link')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/retention', 'data-testid': 'retention-link' }, t('supervisor.retention')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/shares', 'data-testid': 'shares-link' }, t('supervisor.shares')),
