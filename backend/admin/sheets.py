@@ -15,6 +15,7 @@ from backend.lib.tables import XLSX
 
 MAX_BYTES = 5 * 2**20
 MAX_ROWS = 5000
+MAX_SHEET_ROWS = 4 * MAX_ROWS  # blank rows included
 MEDIA_TYPES = ("text/csv", XLSX)
 
 
@@ -48,9 +49,17 @@ def _table(content_type: str, body: bytes) -> list[list[str]]:
     except Exception:
         raise AppError(Errors.IMPORT_UNREADABLE, "The file is not a readable XLSX workbook.") from None
     try:
-        return [[_text(c) for c in r] for r in book.worksheets[0].iter_rows(values_only=True)]
+        # A small workbook can describe a huge sheet: read no further than an import could take.
+        rows = book.worksheets[0].iter_rows(values_only=True, max_row=MAX_SHEET_ROWS + 1)
+        table = [[_text(c) for c in r] for r in rows]
     finally:
         book.close()
+    if len(table) > MAX_SHEET_ROWS:
+        raise AppError(
+            Errors.IMPORT_TOO_MANY_ROWS,
+            f"The sheet has more than {MAX_SHEET_ROWS} rows; one import takes at most {MAX_ROWS}.",
+        )
+    return table
 
 
 def read_sheet(

@@ -273,6 +273,11 @@ async def test_refusals_of_the_file_itself(client, as_user, world: World) -> Non
     assert missing["missing"] == ["owner_unit"] and "主管部门" in missing["detail"]
     huge = _csv(["事项编码,事项名称,类别,主管部门"] + ["X,名称,行政处罚,单位"] * 5001)
     assert_problem(await _post(client, admin, "items", huge, dry_run=True), 422, "import.too_many_rows")
+    # A workbook with more rows than an import takes is refused too (and read no further than that).
+    sparse = _xlsx([["事项编码", "事项名称", "类别", "主管部门"]] + [[None, None, None, "x"]] * 20_001)
+    assert_problem(
+        await _post(client, admin, "items", sparse, dry_run=True, media=XLSX), 422, "import.too_many_rows"
+    )
     big = b"a" * (5 * 2**20 + 1)
     response = await _post(client, admin, "items", big, dry_run=True)
     assert response.status_code == 413
