@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 716c332a1e5194c599a4edba09b50eb4cf11b6629d8f838f66ff516c9201ea24
+// shell digest: 0316febe24de1ce3e1025aa9da87f6af92932ebc5d1bc0801d298338a0fbc366
 
-const VERSION = 'fw-shell-v77';
+const VERSION = 'fw-shell-v78';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import html
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post, put
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from backend.accounts import schemas, services
@@ -82,8 +82,11 @@ class UserController(Controller):
         cursor: Cursor = None,
         role: FromQuery[schemas.Role | None] = None,
         unit_id: FromQuery[uuid.UUID | None] = None,
+        q: Annotated[
+            str | None, QueryParameter(max_length=64, description="part of the username or name")
+        ] = None,
     ) -> Page[schemas.User]:
-        return await services.list_users(user, cursor, limit, role, unit_id)
+        return await services.list_users(user, cursor, limit, role, unit_id, q)
 
     @post("/", guards=[requires_roles("admin")], summary="Create a user")
     async def create_user(self, user: SignedIn, data: JSONBody[schemas.UserCreate]) -> schemas.User:

@@ -435,8 +435,18 @@ async def list_users(
     limit: int,
     role: str | None = None,
     unit_id: uuid.UUID | None = None,
+    q: str | None = None,
 ) -> Page[schemas.User]:
+    """``q``: a part of the username or the name (case-insensitive)."""
     query = User.select(*_USER_COLUMNS).order_by(User.username).limit(limit + 1)
+    if q and q.strip():
+        # "%" and the escape character are dropped; "_" stays (it also matches itself).
+        needle = "%" + q.strip().replace("\\", "").replace("%", "") + "%"
+        # SQLite's LIKE already ignores ASCII case; PostgreSQL needs ILIKE.
+        if is_postgres(current_engine()):
+            query = query.where(User.username.ilike(needle) | User.display_name.ilike(needle))
+        else:
+            query = query.where(User.username.like(needle) | User.display_name.like(needle))
     visible = await _visible_user_ids(viewer)
     if visible is not None:
         query = query.where(User.id.is_in(visible))

@@ -129,3 +129,18 @@ async def test_an_admin_sets_up_a_township_whose_officers_then_record_an_act(
     await again.get_by_label("再次输入新密码").fill("再一个密码2026")
     await again.get_by_role("button", name="设置密码").click()
     await expect(again.get_by_test_id("reset-message")).to_contain_text("已经用过")
+
+    # The admin finds the officer by name, suspends the certificate with a reason and reinstates it.
+    await page.goto("/#/admin/users")
+    await page.get_by_test_id("ad-user-search").fill(f"赵{tag}")
+    await expect(page.get_by_test_id("ad-user")).to_have_count(1)
+    await page.locator(f'[data-testid="ad-user"][data-username="{first}"] a').click()
+    pause = page.get_by_test_id("ad-pause-form")
+    await page.locator("summary", has_text="暂扣执法证").click()
+    await pause.get_by_label("原因").fill("涉嫌违规执法，调查期间暂扣")
+    await pause.get_by_role("button", name="暂扣执法证").click()
+    await expect(page.get_by_test_id("ad-cert-status")).to_have_text("暂停")
+    await page.locator("summary", has_text="恢复执法证").click()
+    await page.get_by_test_id("ad-pause-form").get_by_label("原因").fill("调查结束，恢复")
+    await page.get_by_test_id("ad-pause-form").get_by_role("button", name="恢复执法证").click()
+    await expect(page.get_by_test_id("ad-cert-status")).to_have_text("有效")

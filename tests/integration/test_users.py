@@ -210,3 +210,23 @@ async def test_two_admins_demoting_each_other_at_once_leave_one_admin(client, as
     finally:
         if others:
             await User.update({User.active: True}).where(User.id.is_in([r["id"] for r in others]))
+
+
+async def test_the_user_list_finds_by_part_of_the_username_or_name(client, as_user, world: World) -> None:
+    admin = await as_user("admin")
+    part = world.username("officer_b2")[-8:]  # the unique suffix
+    found = (await client.get("/api/v1/users", params={"q": part, "limit": 200}, headers=admin)).json()[
+        "items"
+    ]
+    assert [u["username"] for u in found] == [world.username("officer_b2")]
+    by_name = (
+        await client.get(
+            "/api/v1/users", params={"q": "测试officer_b2", "role": "officer", "limit": 200}, headers=admin
+        )
+    ).json()
+    assert world.username("officer_b2") in {u["username"] for u in by_name["items"]}
+    assert all("officer" in u["roles"] for u in by_name["items"])
+    none = await client.get("/api/v1/users", params={"q": "%_%"}, headers=admin)
+    assert none.status_code == 200
+    too_long = await client.get("/api/v1/users", params={"q": "x" * 65}, headers=admin)
+    assert too_long.status_code == 400

@@ -290,10 +290,15 @@ export function adminUsersPage() {
   const form = h('form', { class: 'form', 'data-testid': 'ad-user-form' }, username.node, display.node, password.node, phone.node, roles.node, unitsBox,
     h('button', { type: 'submit', class: 'btn btn--primary btn--block' }, t('ad.addUser')), msg);
   const listBox = h('div', {});
+  const search = h('input', { id: 'ad-user-search', type: 'search', placeholder: t('ad.userSearch'), maxlength: 64, 'data-testid': 'ad-user-search' });
+  const role = select('ad-user-role', ROLES.map((r) => [r, t(`ad.role.${r}`)]), { empty: t('ad.anyRole') });
   const show = () => fill(listBox, pagedList({
-    fetchPage: (cursor) => request('GET', `/users${qs({ limit: 50, cursor })}`),
+    fetchPage: (cursor) => request('GET', `/users${qs({ limit: 50, cursor, q: search.value.trim(), role: role.value })}`),
     renderItem: userRow, emptyKey: 'ad.noUsers', errorMessage: problemText, testid: 'ad-users',
   }).node);
+  let pending = null;
+  search.addEventListener('input', () => { clearTimeout(pending); pending = setTimeout(show, 300); });
+  role.addEventListener('change', show);
   allUnits().then((units) => {
     unitPick = unitChoices('ad-user-units', units.sort((a, b) => a.name.localeCompare(b.name, 'zh')));
     fill(unitsBox, unitPick.node);
@@ -307,7 +312,7 @@ export function adminUsersPage() {
   show();
   return {
     node: h('section', { class: 'page page--admin-users' }, backLink('#/admin', 'ad.back'), pageHeading('ad.usersTitle'),
-      card('ad.addUser', form), card('ad.userList', listBox)),
+      card('ad.addUser', form), card('ad.userList', h('div', { class: 'ad-inline' }, search, labelled('ad-user-role', t('ad.roles'), role)), listBox)),
   };
 }
 
@@ -331,6 +336,13 @@ function certificateCard(user, reload) {
     h('button', { type: 'submit', class: 'btn btn--danger btn--block' }, t('ad.revoke')), revokeMsg);
   submitter(revoke, revokeMsg, () => request('POST', `/users/${enc(user.id)}/certificate/revoke`, { body: { reason: reason.input.value.trim() } }),
     () => t('ad.revoked'), reload);
+  const pauseReason = field({ id: 'ad-cert-pause-reason', label: t('ad.pauseReason'), maxlength: 500, required: true, 'data-testid': 'ad-cert-pause-reason' });
+  const pauseMsg = message();
+  const suspended = cert && cert.status === 'suspended';
+  const pause = h('form', { class: 'form', 'data-testid': 'ad-pause-form' }, pauseReason.node,
+    h('button', { type: 'submit', class: 'btn btn--secondary btn--block' }, suspended ? t('ad.reinstate') : t('ad.suspend')), pauseMsg);
+  submitter(pause, pauseMsg, () => request('POST', `/users/${enc(user.id)}/certificate/${suspended ? 'reinstate' : 'suspend'}`, { body: { reason: pauseReason.input.value.trim() } }),
+    () => (suspended ? t('ad.reinstated') : t('ad.suspended')), reload);
   return card('ad.certificate',
     cert ? facts([
       [t('ad.certNumber'), cert.number],
@@ -338,6 +350,8 @@ function certificateCard(user, reload) {
       [t('ad.expiresOn'), formatDate(cert.expires_on)],
     ]) : h('p', { class: 'muted', 'data-testid': 'ad-cert-none' }, t('ad.noCertificate')),
     form,
+    cert && ['valid', 'suspended'].includes(cert.status)
+      ? h('details', { class: 'ad-details' }, h('summary', {}, suspended ? t('ad.reinstate') : t('ad.suspend')), pause) : null,
     cert && cert.status !== 'revoked' ? h('details', { class: 'ad-details' }, h('summary', {}, t('ad.revoke')), revoke) : null);
 }
 
