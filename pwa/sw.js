@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 0316febe24de1ce3e1025aa9da87f6af92932ebc5d1bc0801d298338a0fbc366
+// shell digest: 79638706558e28b3244e1973b825f825bc8350ebae3a40a6673f9cf860969c5e
 
-const VERSION = 'fw-shell-v78';
+const VERSION = 'fw-shell-v79';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -103,6 +103,7 @@ const SHELL = [
 ];
 const SHELL_SET = new Set(SHELL);
 const ON_DEMAND = new Set([
+  '/js/pages/roles.js',
   '/css/reports.css',
   '/css/meetings.css',
   '/js/charts.js',

@@ -17,7 +17,7 @@ import { keepFieldDataFresh, refreshFieldData } from './field-data.js';
 import { h, restoreValues } from './dom.js';
 import { loginPage } from './pages/login.js';
 import { officerPage } from './pages/officer.js';
-import { adminPage, noRolePage } from './pages/roles.js';
+import { noRolePage } from './pages/common.js';
 import { isResponder } from './caps.js';
 
 /** Role → route, in the order that picks the home page of a user with several roles. */
@@ -38,7 +38,7 @@ const ROLE_ROUTES = [
 ];
 
 const PAGES = {
-  admin: { render: adminPage, title: 'admin.title' },
+  admin: { load: () => import('./pages/roles.js'), name: 'adminPage', title: 'admin.title' },
   command: { load: () => import('./pages/command.js'), name: 'commandPage', title: 'command.title' },
   supervisor: { load: () => import('./pages/supervisor.js'), name: 'supervisorPage', title: 'supervisor.title' },
   invited: { load: () => import('./pages/spotcheck.js'), name: 'invitedHomePage', title: 'invited.title' },
@@ -54,63 +54,65 @@ const PAGES = {
 const CASE_ROLES = ['officer', 'legal_reviewer', 'supervisor'];
 const UNIT_ROLES = ['supervisor', 'admin', 'officer', 'legal_reviewer'];
 const MEETING_ROLES = [...UNIT_ROLES, 'command'];
+const BUREAU = ['supervisor', 'admin'];
+const ADMIN = ['admin'];
+const NONE = [];
+const EVERYONE = () => true;
+/** A page of pages/<file>.js, loaded on first use. */
+const desk = (file, name, title, roles, allow) => ({ roles, allow, load: () => import(`./pages/${file}.js`), name, title });
 const SUBPAGES = [
-  ['officer/new', { roles: ['officer'], load: () => import('./pages/action-new.js'), name: 'newActionPage', title: 'action.newTitle' }],
-  ['officer/outbox', { roles: ['officer'], load: () => import('./pages/outbox.js'), name: 'outboxPage', title: 'outbox.title' }],
-  ['officer/actions', { roles: ['officer'], load: () => import('./pages/actions.js'), name: 'actionsPage', title: 'actions.title' }],
-  ['officer/actions/:id', { roles: ['officer'], load: () => import('./pages/actions.js'), name: 'actionPage', title: 'action.detailTitle' }],
+  ['officer/new', desk('action-new', 'newActionPage', 'action.newTitle', ['officer'])],
+  ['officer/outbox', desk('outbox', 'outboxPage', 'outbox.title', ['officer'])],
+  ['officer/actions', desk('actions', 'actionsPage', 'actions.title', ['officer'])],
+  ['officer/actions/:id', desk('actions', 'actionPage', 'action.detailTitle', ['officer'])],
   // Any record shown anywhere (the feed, a case) opens here, for every role that may see it.
-  ['actions/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin'], load: () => import('./pages/actions.js'), name: 'actionPage', title: 'action.detailTitle' }],
-  ['cases', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casesPage', title: 'cases.title' }],
-  ['clocks', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command'], load: () => import('./pages/clocks.js'), name: 'clocksPage', title: 'clock.listTitle' }],
-  ['cases/:id', { roles: CASE_ROLES, load: () => import('./pages/cases.js'), name: 'casePage', title: 'case.title' }],
-  ['spot-checks', { roles: ['supervisor'], load: () => import('./pages/spotcheck.js'), name: 'spotChecksPage', title: 'sc.supervisorTitle' }],
-  ['spot-checks/:id', { roles: ['supervisor', 'invited_supervisor', 'officer'], load: () => import('./pages/spotcheck-view.js'), name: 'spotCheckPage', title: 'sc.title' }],
-  ['documents', { roles: ['supervisor', 'command'], load: () => import('./pages/documents.js'), name: 'documentsPage', title: 'doc.listTitle' }],
-  ['documents/filter/:status', { roles: ['supervisor', 'command'], load: () => import('./pages/documents.js'), name: 'documentsPage', title: 'doc.listTitle' }],
-  ['documents/new', { roles: ['supervisor'], load: () => import('./pages/documents.js'), name: 'newDocumentPage', title: 'doc.newTitle' }],
-  ['documents/new/:kind/:id', { roles: ['supervisor'], load: () => import('./pages/documents.js'), name: 'newDocumentPage', title: 'doc.newTitle' }],
-  ['documents/:id', { roles: ['supervisor', 'command'], allow: isResponder, load: () => import('./pages/documents.js'), name: 'documentPage', title: 'doc.title' }],
-  ['tasks', { roles: ['supervisor', 'officer'], allow: isResponder, load: () => import('./pages/tasks.js'), name: 'tasksPage', title: 'task.title' }],
-  ['tasks/:id', { roles: ['supervisor', 'officer'], allow: isResponder, load: () => import('./pages/tasks.js'), name: 'taskPage', title: 'task.detailTitle' }],
+  ['actions/:id', desk('actions', 'actionPage', 'action.detailTitle', ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin'])],
+  ['cases', desk('cases', 'casesPage', 'cases.title', CASE_ROLES)],
+  ['clocks', desk('clocks', 'clocksPage', 'clock.listTitle', ['officer', 'legal_reviewer', 'supervisor', 'command'])],
+  ['cases/:id', desk('cases', 'casePage', 'case.title', CASE_ROLES)],
+  ['spot-checks', desk('spotcheck', 'spotChecksPage', 'sc.supervisorTitle', ['supervisor'])],
+  ['spot-checks/:id', desk('spotcheck-view', 'spotCheckPage', 'sc.title', ['supervisor', 'invited_supervisor', 'officer'])],
+  ['documents', desk('documents', 'documentsPage', 'doc.listTitle', ['supervisor', 'command'])],
+  ['documents/filter/:status', desk('documents', 'documentsPage', 'doc.listTitle', ['supervisor', 'command'])],
+  ['documents/new', desk('documents', 'newDocumentPage', 'doc.newTitle', ['supervisor'])],
+  ['documents/new/:kind/:id', desk('documents', 'newDocumentPage', 'doc.newTitle', ['supervisor'])],
+  ['documents/:id', desk('documents', 'documentPage', 'doc.title', ['supervisor', 'command'], isResponder)],
+  ['tasks', desk('tasks', 'tasksPage', 'task.title', ['supervisor', 'officer'], isResponder)],
+  ['tasks/:id', desk('tasks', 'taskPage', 'task.detailTitle', ['supervisor', 'officer'], isResponder)],
   // Supervision channels: the inbox for supervisors, the unit's forwarded reports; one item for
   // everyone the server lets see it (its reporter, the registering office, the unit, the bureau).
-  ['channels', { roles: ['supervisor', 'admin', 'officer', 'legal_reviewer'], allow: isResponder, load: () => import('./pages/channels.js'), name: 'channelInboxPage', title: 'ch.inbox' }],
-  ['channels/:id', { roles: ['supervisor', 'admin', 'officer', 'legal_reviewer', 'liaison', 'petition_office', 'court'], allow: isResponder, load: () => import('./pages/channels.js'), name: 'channelItemPage', title: 'ch.detail' }],
-  ['trainings', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'trainingsPage', title: 'tr.listTitle' }],
-  ['trainings/year/:year', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'trainingsPage', title: 'tr.listTitle' }],
-  ['trainings/:id', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'trainingPage', title: 'tr.title' }],
-  ['assessments/:year', { roles: ['supervisor'], load: () => import('./pages/training.js'), name: 'assessmentPage', title: 'tr.runTitle' }],
-  ['officer/training', { roles: ['officer'], load: () => import('./pages/training.js'), name: 'myTrainingPage', title: 'tr.mineTitle' }],
-  ['retention', { roles: ['supervisor', 'admin'], load: () => import('./pages/retention.js'), name: 'retentionPage', title: 'rt.pageTitle' }],
-  ['shares', { roles: ['supervisor', 'admin'], load: () => import('./pages/shares.js'), name: 'sharesPage', title: 'sh.pageTitle' }],
-  // 特邀监督员: the nomination queue and the roster are the bureau's (pages/nominations.js).
-  ['nominations', { roles: ['supervisor', 'admin'], load: () => import('./pages/nominations.js'), name: 'nominationsPage', title: 'nq.title' }],
-  ['invited-supervisors', { roles: ['supervisor', 'admin'], load: () => import('./pages/nominations.js'), name: 'invitedSupervisorsPage', title: 'ro.title' }],
-  // Reports, the assessment and 案卷评查 (pages/reports.js, assessment.js, case-reviews.js): the
-  // bureau sees every unit, a unit's own people their unit (the server decides).
-  ['reports', { roles: ['supervisor', 'admin'], load: () => import('./pages/reports.js'), name: 'reportsPage', title: 'rp.listTitle' }],
-  ['reports/:id', { roles: UNIT_ROLES, allow: isResponder, load: () => import('./pages/reports.js'), name: 'reportPage', title: 'rp.title' }],
-  ['reports/:id/records/:figure', { roles: UNIT_ROLES, allow: isResponder, load: () => import('./pages/reports.js'), name: 'figureRecordsPage', title: 'rp.recordsTitle' }],
-  ['assessment', { roles: UNIT_ROLES, allow: isResponder, load: () => import('./pages/assessment.js'), name: 'assessmentPage', title: 'as.title' }],
-  ['assessment/records', { roles: UNIT_ROLES, allow: isResponder, load: () => import('./pages/assessment.js'), name: 'indicatorRecordsPage', title: 'as.recordsTitle' }],
-  // 领导小组 and 联席会议 (pages/meetings.js): the bureau keeps them, a unit's people read their own.
-  ['leading-groups', { roles: MEETING_ROLES, allow: isResponder, load: () => import('./pages/meetings.js'), name: 'leadingGroupsPage', title: 'mt.groupsTitle' }],
-  ['leading-groups/:id', { roles: MEETING_ROLES, allow: isResponder, load: () => import('./pages/meetings.js'), name: 'leadingGroupPage', title: 'mt.groupTitle' }],
-  ['meetings', { roles: MEETING_ROLES, allow: isResponder, load: () => import('./pages/meetings.js'), name: 'meetingsPage', title: 'mt.meetingsTitle' }],
-  ['meetings/:id', { roles: MEETING_ROLES, allow: isResponder, load: () => import('./pages/meetings.js'), name: 'meetingPage', title: 'mt.meetingTitle' }],
-  ['case-reviews', { roles: ['supervisor', 'admin'], load: () => import('./pages/case-reviews.js'), name: 'caseReviewsPage', title: 'cr.title' }],
-  ['case-reviews/:id', { roles: ['supervisor', 'admin'], load: () => import('./pages/case-reviews.js'), name: 'caseReviewPage', title: 'cr.drawTitle' }],
-  // 执法事项清单: every signed-in person may read and print any unit's (四(三)一).
-  ['admin/units', { roles: ['admin'], load: () => import('./pages/admin.js'), name: 'adminUnitsPage', title: 'ad.unitsTitle' }],
-  ['admin/items', { roles: ['admin'], load: () => import('./pages/admin.js'), name: 'adminItemsPage', title: 'ad.itemsTitle' }],
-  ['admin/users', { roles: ['admin'], load: () => import('./pages/admin.js'), name: 'adminUsersPage', title: 'ad.usersTitle' }],
-  ['admin/users/:id', { roles: ['admin'], load: () => import('./pages/admin.js'), name: 'adminUserPage', title: 'ad.userTitle' }],
-  ['imports', { roles: ['admin'], load: () => import('./pages/imports.js'), name: 'importsPage', title: 'im.title' }],
-  ['audit', { roles: ['supervisor', 'admin'], load: () => import('./pages/audit.js'), name: 'auditPage', title: 'au.title' }],
-  ['enforcement-list', { roles: [], allow: () => true, load: () => import('./pages/enforcement-list.js'), name: 'enforcementIndexPage', title: 'el.title' }],
-  ['units/:id/enforcement-list', { roles: [], allow: () => true, load: () => import('./pages/enforcement-list.js'), name: 'enforcementListPage', title: 'el.title' }],
-  ['evidence/:id', { roles: ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin', 'invited_supervisor'], allow: isResponder, load: () => import('./pages/evidence.js'), name: 'evidencePage', title: 'evidence.title' }],
+  ['channels', desk('channels', 'channelInboxPage', 'ch.inbox', ['supervisor', 'admin', 'officer', 'legal_reviewer'], isResponder)],
+  ['channels/:id', desk('channels', 'channelItemPage', 'ch.detail', ['supervisor', 'admin', 'officer', 'legal_reviewer', 'liaison', 'petition_office', 'court'], isResponder)],
+  ['trainings', desk('training', 'trainingsPage', 'tr.listTitle', ['supervisor'])],
+  ['trainings/year/:year', desk('training', 'trainingsPage', 'tr.listTitle', ['supervisor'])],
+  ['trainings/:id', desk('training', 'trainingPage', 'tr.title', ['supervisor'])],
+  ['assessments/:year', desk('training', 'assessmentPage', 'tr.runTitle', ['supervisor'])],
+  ['officer/training', desk('training', 'myTrainingPage', 'tr.mineTitle', ['officer'])],
+  ['retention', desk('retention', 'retentionPage', 'rt.pageTitle', BUREAU)],
+  ['shares', desk('shares', 'sharesPage', 'sh.pageTitle', BUREAU)],
+  // Desk pages and pages for everyone signed in: desk(page file, export, title, roles, allow).
+  ['nominations', desk('nominations', 'nominationsPage', 'nq.title', BUREAU)],
+  ['invited-supervisors', desk('nominations', 'invitedSupervisorsPage', 'ro.title', BUREAU)],
+  ['reports', desk('reports', 'reportsPage', 'rp.listTitle', BUREAU)],
+  ['reports/:id', desk('reports', 'reportPage', 'rp.title', UNIT_ROLES, isResponder)],
+  ['reports/:id/records/:figure', desk('reports', 'figureRecordsPage', 'rp.recordsTitle', UNIT_ROLES, isResponder)],
+  ['assessment', desk('assessment', 'assessmentPage', 'as.title', UNIT_ROLES, isResponder)],
+  ['assessment/records', desk('assessment', 'indicatorRecordsPage', 'as.recordsTitle', UNIT_ROLES, isResponder)],
+  ['leading-groups', desk('meetings', 'leadingGroupsPage', 'mt.groupsTitle', MEETING_ROLES, isResponder)],
+  ['leading-groups/:id', desk('meetings', 'leadingGroupPage', 'mt.groupTitle', MEETING_ROLES, isResponder)],
+  ['meetings', desk('meetings', 'meetingsPage', 'mt.meetingsTitle', MEETING_ROLES, isResponder)],
+  ['meetings/:id', desk('meetings', 'meetingPage', 'mt.meetingTitle', MEETING_ROLES, isResponder)],
+  ['case-reviews', desk('case-reviews', 'caseReviewsPage', 'cr.title', BUREAU)],
+  ['case-reviews/:id', desk('case-reviews', 'caseReviewPage', 'cr.drawTitle', BUREAU)],
+  ['admin/units', desk('admin', 'adminUnitsPage', 'ad.unitsTitle', ADMIN)],
+  ['admin/items', desk('admin', 'adminItemsPage', 'ad.itemsTitle', ADMIN)],
+  ['admin/users', desk('admin', 'adminUsersPage', 'ad.usersTitle', ADMIN)],
+  ['admin/users/:id', desk('admin', 'adminUserPage', 'ad.userTitle', ADMIN)],
+  ['imports', desk('imports', 'importsPage', 'im.title', ADMIN)],
+  ['audit', desk('audit', 'auditPage', 'au.title', BUREAU)],
+  ['enforcement-list', desk('enforcement-list', 'enforcementIndexPage', 'el.title', NONE, EVERYONE)],
+  ['units/:id/enforcement-list', desk('enforcement-list', 'enforcementListPage', 'el.title', NONE, EVERYONE)],
+  ['evidence/:id', desk('evidence', 'evidencePage', 'evidence.title', ['officer', 'legal_reviewer', 'supervisor', 'command', 'admin', 'invited_supervisor'], isResponder)],
 ];
 
 /** The invitation link #/invite/<token> opens without a session (its token is not a path segment). */

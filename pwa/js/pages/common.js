@@ -43,3 +43,11 @@ export function accountCard(user, onLogout) {
     btn,
   );
 }
+
+/** The home of a signed-in user with no role the app knows. */
+export function noRolePage({ user, onLogout }) {
+  return { node: h('section', { class: 'page page--norole' },
+    h('h1', { class: 'page__title', tabindex: '-1' }, user.display_name || user.username),
+    h('p', { class: 'alert alert--static' }, t('app.noRole')),
+    accountCard(user, onLogout)) };
+}

@@ -1,6 +1,7 @@
-// Home pages for the other roles (the reviewer's is pages/review.js, the live views pages/command.js
-// and pages/supervisor.js, the invited supervisor's pages/spotcheck.js, the channels' roles
-// pages/channels.js). Each shows its purpose, its work areas and the account card.
+// The admin's home, loaded on first use (the reviewer's is pages/review.js, the live views
+// pages/command.js and pages/supervisor.js, the invited supervisor's pages/spotcheck.js, the
+// channels' roles pages/channels.js; a user with no role gets common.js's noRolePage). It shows the
+// admin's work areas and the account card.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
@@ -22,12 +23,5 @@ export function adminPage({ user, onLogout }) {
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/shares', 'data-testid': 'shares-link' }, t('admin.shares')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/enforcement-list', 'data-testid': 'enforcement-list-link' }, t('el.link')),
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/audit', 'data-testid': 'audit-link' }, t('au.link')),
-    accountCard(user, onLogout));
-}
-
-export function noRolePage({ user, onLogout }) {
-  return page('page--norole',
-    h('h1', { class: 'page__title', tabindex: '-1' }, user.display_name || user.username),
-    h('p', { class: 'alert alert--static' }, t('app.noRole')),
     accountCard(user, onLogout));
 }
