@@ -144,6 +144,10 @@ async def sos(user: CurrentUser, data: SosCreate, events: Publisher) -> dict[str
     where = (
         f" at {data.lat:.5f},{data.lon:.5f} (±{data.accuracy_m or 0:.0f} m)" if data.lat is not None else ""
     )
+    # The position first: a screen that recounts on the alert must already find the officer on duty.
+    if data.lat is not None and data.lon is not None:
+        now = utcnow()
+        await store_position(events, user, data.lat, data.lon, data.accuracy_m or 0.0, now, sos_at=now)
     alert = None
     units: list[uuid.UUID | None] = [*sorted(user.unit_ids)] or [None]
     for unit_id in units:
@@ -164,8 +168,5 @@ async def sos(user: CurrentUser, data: SosCreate, events: Publisher) -> dict[str
                 "officer_name": user.display_name,
             },
         )
-    if data.lat is not None and data.lon is not None:
-        now = utcnow()
-        await store_position(events, user, data.lat, data.lon, data.accuracy_m or 0.0, now, sos_at=now)
     assert alert is not None
     return msgspec.to_builtins(alert)
