@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 79638706558e28b3244e1973b825f825bc8350ebae3a40a6673f9cf860969c5e
+// shell digest: 65cee39da166c599a84d458144e8f100d6f6744135188a4620fe61a51e72396c
 
-const VERSION = 'fw-shell-v79';
+const VERSION = 'fw-shell-v80';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -32,6 +32,7 @@ const SHELL = [
   '/js/i18n-retention.js',
   '/js/i18n-reports.js',
   '/js/i18n-org.js',
+  '/js/i18n-oversight.js',
   '/js/i18n-meetings.js',
   '/js/i18n-admin.js',
   '/js/i18n-imports.js',
@@ -49,6 +50,7 @@ const SHELL = [
   '/js/pages/assessment.js',
   '/js/pages/case-reviews.js',
   '/js/pages/meetings.js',
+  '/js/pages/oversight.js',
   '/js/pages/cases.js',
   '/js/pages/clocks.js',
   '/js/pages/channels.js',
@@ -109,6 +111,7 @@ const ON_DEMAND = new Set([
   '/js/charts.js',
   '/js/i18n-reports.js',
   '/js/i18n-org.js',
+  '/js/i18n-oversight.js',
   '/js/i18n-meetings.js',
   '/js/i18n-admin.js',
   '/js/i18n-imports.js',
@@ -116,6 +119,7 @@ const ON_DEMAND = new Set([
   '/js/pages/assessment.js',
   '/js/pages/case-reviews.js',
   '/js/pages/meetings.js',
+  '/js/pages/oversight.js',
   '/js/pages/reports.js',
   '/js/pages/enforcement-list.js',
   '/js/pages/audit.js',

@@ -46,6 +46,12 @@ class ActionController(Controller):
         occurred_from: OptionalTime = None,
         occurred_to: OptionalTime = None,
         has_evidence: Annotated[bool | None, QueryParameter()] = None,
+        overseen: Annotated[
+            bool,
+            QueryParameter(
+                description="Other units' actions under items the viewer's department owns (四(三)五)"
+            ),
+        ] = False,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[schemas.Action]:
@@ -57,6 +63,7 @@ class ActionController(Controller):
             occurred_from=occurred_from,
             occurred_to=occurred_to,
             has_evidence=has_evidence,
+            overseen=overseen,
         )
         return await services.list_actions(user, filters, cursor, limit)
 

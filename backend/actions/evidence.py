@@ -11,6 +11,7 @@ from backend.evidence.parents import Parent
 from backend.lib.auth import CurrentUser
 from backend.lib.errors import AppError, Errors
 from backend.lib.scope import can_see
+from backend.org import oversight
 
 
 class ActionParent:
@@ -22,19 +23,26 @@ class ActionParent:
                 Action.occurred_at,
                 Action.lat,
                 Action.lon,
+                Action.item,
                 Action.unit.name.as_alias("unit_name"),
             )
             .where(Action.id == parent_id)
             .first()
         )
-        if row is None or not can_see(actor, row["unit"]) or (write and not _adds(actor, row["unit"])):
+        if row is None or not await oversight.may_read(actor, row["unit"], row["item"]):
+            raise AppError(Errors.NOT_FOUND, "No such action.")
+        if write and not _adds(actor, row["unit"]):
+            await oversight.writable(actor, row["unit"], row["item"], "action")
             raise AppError(Errors.NOT_FOUND, "No such action.")
         return Parent(
             "action", row["id"], row["unit"], row["unit_name"], row["occurred_at"], row["lat"], row["lon"]
         )
 
     async def visible(self, actor: CurrentUser, parent_id: uuid.UUID, unit_id: uuid.UUID) -> bool:
-        return can_see(actor, unit_id)
+        if can_see(actor, unit_id):
+            return True
+        item = await Action.select(Action.item).where(Action.id == parent_id).first()
+        return item is not None and await oversight.oversees(actor, unit_id, item["item"])
 
     async def attached(self, parent_id: uuid.UUID) -> None:
         await (

@@ -28,8 +28,9 @@ from backend.lib.auth import CurrentUser
 from backend.lib.clock import BEIJING, utcnow
 from backend.lib.errors import AppError, ErrorCode, Errors
 from backend.lib.pagination import Page, newest_first_after, time_cursor
-from backend.lib.scope import can_see, enforcement_units, mask_id_number, sees_personal_data
+from backend.lib.scope import enforcement_units, mask_id_number, sees_personal_data
 from backend.live.publish import Publisher
+from backend.org import oversight
 from backend.org.services import MAY_ACT_SQL
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -347,7 +348,7 @@ def _masked(view: schemas.Action) -> schemas.Action:
 async def get_action(viewer: CurrentUser, action_id: uuid.UUID) -> schemas.Action:
     rows = await Action.raw("{} WHERE {}", _ACTION_ROWS.querystring(), (Action.id == action_id).querystring)
     row = rows[0] if rows else None
-    if row is None or not can_see(viewer, row["unit"]):
+    if row is None or not await oversight.may_read(viewer, row["unit"], row["item"]):
         raise AppError(Errors.NOT_FOUND, "No such action.")
     view = (await _views([row], viewer, detail=True))[0]
     evidence = [msgspec.to_builtins(e) for e in await list_for(viewer, "action", action_id)]
@@ -362,12 +363,15 @@ class ActionFilter(msgspec.Struct, kw_only=True):
     occurred_from: datetime | None = None
     occurred_to: datetime | None = None
     has_evidence: bool | None = None
+    # Records other units made under the viewer's department's items (四(三)五), not its own.
+    overseen: bool = False
 
 
 async def list_actions(
     viewer: CurrentUser, filters: ActionFilter, cursor: str | None, limit: int
 ) -> Page[schemas.Action]:
-    units = enforcement_units(viewer)
+    overseen = oversight.overseen_condition(viewer, Action.unit, Action.item) if filters.overseen else None
+    units = None if overseen is not None else enforcement_units(viewer)
     if units is not None and filters.unit_id is not None and filters.unit_id not in units:
         return Page(items=[], next_cursor=None)
     window_first = _narrow_window(filters)
@@ -376,6 +380,8 @@ async def list_actions(
     ids = Action.select(Action.id, Action.created_at) if window_first else Action.select(Action.id)
     for condition in _feed_conditions(units, filters, cursor):
         ids = ids.where(condition)
+    if overseen is not None:
+        ids = ids.where(overseen)
     if window_first:
         # Read the whole (small) window through occurred_at, then sort it: with an ORDER BY in the
         # same query the planner may walk the feed backwards instead, assuming the window's rows are

@@ -46,10 +46,16 @@ class CaseController(Controller):
         user: SignedIn,
         status: Status = None,
         unit_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        overseen: Annotated[
+            bool,
+            QueryParameter(
+                description="Other units' cases under items the viewer's department owns (四(三)五)"
+            ),
+        ] = False,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[schemas.Case]:
-        return await services.list_cases(user, status, unit_id, cursor, limit)
+        return await services.list_cases(user, status, unit_id, cursor, limit, overseen=overseen)
 
     @get("/{case_id:uuid}", summary="One case")
     async def get_case(self, user: SignedIn, case_id: CaseId) -> schemas.Case:

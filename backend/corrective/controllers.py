@@ -27,7 +27,8 @@ class CorrectiveController(Controller):
 
     @post(
         "/",
-        guards=[requires_roles("supervisor")],
+        # officers and legal advisers: a department's finding on a township's record (the service checks)
+        guards=[requires_roles("supervisor", "officer", "legal_reviewer")],
         summary="Open a corrective action (by hand or from a source)",
     )
     async def create(

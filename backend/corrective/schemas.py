@@ -10,7 +10,9 @@ from backend.lib.schema import Strict
 
 
 class Source(Strict):
-    kind: Literal["spot_check", "document"]
+    # action / case: a finding (监督意见) on a township's record, by the bureau or by the department
+    # that delegated the record's item (四(三)五)
+    kind: Literal["spot_check", "document", "action", "case"]
     id: uuid.UUID
 
 

@@ -1,4 +1,5 @@
-"""Corrective actions (整改任务): opened by hand, from a failed spot-check or from a document's 要求;
+"""Corrective actions (整改任务): opened by hand, from a failed spot-check, from a document's 要求 or
+as a finding on an action or case (also by the department that delegated its item);
 assigned to an officer or a unit; completed with evidence; closed by whoever opened them."""
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from typing import Any
 
 from backend.accounts import capabilities
 from backend.accounts.tables import Membership
+from backend.actions import services as actions
 from backend.audit import services as audit
+from backend.cases import services as cases
 from backend.corrective import schemas
 from backend.corrective.tables import CorrectiveAction
 from backend.db import atomic, json_value
@@ -22,6 +25,7 @@ from backend.lib.errors import AppError, Errors
 from backend.lib.idempotency import mismatch, resource_id
 from backend.lib.pagination import Page, newest_first_after, time_cursor
 from backend.live.publish import Publisher
+from backend.org import oversight
 from backend.org.tables import Unit
 from backend.supervision import services as supervision
 from backend.workdays.services import calendar
@@ -174,9 +178,17 @@ async def create(
             raise mismatch()
         return _view(actor, units, existing), True
     title, description, unit_id, assignee = data.title, data.description, data.unit_id, data.assignee_user_id
+    if not actor.has_any("supervisor"):
+        await _require_finding(actor, data)
     if data.source is not None:
         try:
-            if data.source.kind == "spot_check":
+            if data.source.kind in ("action", "case"):
+                record = await _record(actor, data.source.kind, data.source.id)
+                if unit_id is not None and unit_id != record["unit_id"]:
+                    raise _field("unit_id", "A finding goes to the unit that made the record.")
+                unit_id = record["unit_id"]
+                title = title or f"监督意见：{record['title']}"
+            elif data.source.kind == "spot_check":
                 check = await supervision.visible_check(actor, data.source.id)
                 unit_id = unit_id or check["unit_id"]
                 assignee = assignee or check["officer_id"]
@@ -221,6 +233,40 @@ async def create(
         source_id=data.source.id if data.source else None,
     )
     return _view(actor, units, row), False
+
+
+async def _record(actor: CurrentUser, kind: str, record_id: uuid.UUID) -> dict[str, Any]:
+    """The unit and a title of an action or case the actor may read (404 otherwise)."""
+    if kind == "action":
+        action = await actions.get_action(actor, record_id)
+        return {"unit_id": action.unit_id, "item_id": action.item_id, "title": f"{action.item_name}现场执法"}
+    case = await cases.get_case(actor, record_id)
+    return {"unit_id": case.unit_id, "item_id": case.item_id, "title": f"案件{case.number or ''}".strip()}
+
+
+async def _require_finding(actor: CurrentUser, data: schemas.CorrectiveCreate) -> None:
+    """Besides the bureau, a department opens a task only as a finding on a township's action or
+    case under an item it delegated, assigned to that township (not to one of its officers)."""
+    source = data.source
+    if source is None or source.kind not in ("action", "case"):
+        raise AppError(
+            Errors.FORBIDDEN,
+            "Only the justice bureau opens corrective actions; a department raises a finding on a "
+            "township's action or case under an item it delegated.",
+        )
+    if data.assignee_user_id is not None:
+        raise _field("assignee_user_id", "A department's finding goes to the township, not to an officer.")
+    try:
+        record = await _record(actor, source.kind, source.id)
+    except AppError as exc:
+        if exc.error.status != 404:
+            raise
+        raise _field("source", f"No such {source.kind} visible to you.", Errors.NOT_FOUND) from None
+    if not await oversight.oversees(actor, record["unit_id"], record["item_id"]):
+        raise AppError(
+            Errors.FORBIDDEN,
+            "A department raises findings on other units' records under its own items, not on its own.",
+        )
 
 
 async def from_failed_spot_check(

@@ -59,6 +59,9 @@ class Errors:
     AUTH_LOCKED = ErrorCode("auth.locked", 429, "Too many failed sign-ins; try again later")
     FORBIDDEN = ErrorCode("auth.forbidden", 403, "Not allowed")
     NOT_FOUND = ErrorCode("not_found", 404, "Not found")
+    OVERSIGHT_READ_ONLY = ErrorCode(
+        "oversight.read_only", 403, "Department oversight reads this record; only its own unit changes it"
+    )
     METHOD_NOT_ALLOWED = ErrorCode("request.method_not_allowed", 405, "Method not allowed")
     CONFLICT = ErrorCode("conflict", 409, "Conflict")
     DUPLICATE = ErrorCode("conflict.duplicate", 409, "Already exists")

@@ -77,8 +77,9 @@ const SUBPAGES = [
   ['documents/new', desk('documents', 'newDocumentPage', 'doc.newTitle', ['supervisor'])],
   ['documents/new/:kind/:id', desk('documents', 'newDocumentPage', 'doc.newTitle', ['supervisor'])],
   ['documents/:id', desk('documents', 'documentPage', 'doc.title', ['supervisor', 'command'], isResponder)],
-  ['tasks', desk('tasks', 'tasksPage', 'task.title', ['supervisor', 'officer'], isResponder)],
-  ['tasks/:id', desk('tasks', 'taskPage', 'task.detailTitle', ['supervisor', 'officer'], isResponder)],
+  ['tasks', desk('tasks', 'tasksPage', 'task.title', ['supervisor', 'officer', 'legal_reviewer'], isResponder)],
+  ['tasks/:id', desk('tasks', 'taskPage', 'task.detailTitle', ['supervisor', 'officer', 'legal_reviewer'], isResponder)],
+  ['oversight', desk('oversight', 'oversightPage', 'ov.title', ['officer', 'legal_reviewer'])],
   // Supervision channels: the inbox for supervisors, the unit's forwarded reports; one item for
   // everyone the server lets see it (its reporter, the registering office, the unit, the bureau).
   ['channels', desk('channels', 'channelInboxPage', 'ch.inbox', ['supervisor', 'admin', 'officer', 'legal_reviewer'], isResponder)],

@@ -327,6 +327,69 @@ async def run_matrix(
     return report
 
 
+# What the department that delegated the item reads of a township (四(三)五): these must answer 200.
+OVERSIGHT_READS = {
+    "GET /api/v1/actions/{action_id}",
+    "GET /api/v1/cases/{case_id}",
+    "GET /api/v1/evidence/{evidence_id}",
+}
+OVERSEEN_LISTS = {"/api/v1/actions", "/api/v1/cases"}
+
+
+async def run_department_probe(
+    client: httpx.AsyncClient, openapi: dict[str, Any], world: Townships
+) -> Report:
+    """The department's officer and legal adviser against the foreign town's objects: they read its
+    actions and cases under the delegated item and their evidence, change none of them, and meet
+    every other record of the town as a missing one; their own lists hold none of the town's
+    records unless asked for the overseen ones."""
+    report = Report()
+    with_ids, lists = operations(openapi)
+    foreign = world.foreign
+    overseen = set(foreign.objects["overseen"])
+    for op in with_ids:
+        if any(p not in foreign.objects for p in op.params) or op.params[0] in SHARED_KINDS:
+            continue
+        for value in _combinations(op, foreign):
+            readable = value[op.params[0]] in overseen
+            missing = {p: missing_id() for p in op.params}
+            for role, headers in world.department.items():
+                report.probes += 1
+                got = await _send(client, op, value, headers)
+                if readable and op.method not in ("GET", "HEAD"):
+                    if got.status_code not in (403, 404):
+                        report.leaks.append(f"dept {role} {op.label} {value}: changed ({got.status_code})")
+                    continue
+                if readable and op.label in OVERSIGHT_READS:
+                    if got.status_code != 200:
+                        report.vacuous.append(
+                            f"dept {role} {op.label} {value}: {got.status_code} {got.text[:120]}"
+                        )
+                    continue
+                if readable:
+                    continue  # a part of an overseen record (its rendition, its clocks): either way
+                absent = await _send(client, op, missing, headers)
+                if got.status_code not in (403, 404) or _shape(got) != _shape(absent):
+                    report.leaks.append(
+                        f"dept {role} {op.label} {value}: {got.status_code} {got.text[:200]!r}, "
+                        f"a missing id gets {absent.status_code}"
+                    )
+    for op in lists:
+        if op.path in NOT_RECORDS or op.path in SHARED_LISTS:
+            continue
+        for role, headers in world.department.items():
+            report.probes += 1
+            text = await _listing(client, op, headers)
+            leaked = foreign.ids() & set(UUID.findall(text))
+            if leaked:
+                report.leaks.append(f"dept {role} {op.label}: lists foreign {sorted(leaked)[:3]}")
+            if op.path in OVERSEEN_LISTS:
+                listed = set(UUID.findall(await _listing(client, op, headers, {"overseen": "true"})))
+                if not overseen & listed:
+                    report.vacuous.append(f"dept {role} {op.label}?overseen=true: no foreign record")
+    return report
+
+
 # Operations only some evidence answers (any other has no such rendition: 404 for everyone), probed
 # with the fixture objects that have it.
 OBJECTS_FOR = {
@@ -468,10 +531,19 @@ async def test_scope_matrix_finds_no_leak(built: Built, client: httpx.AsyncClien
     assert report.probes > 100
 
 
+async def test_a_department_reads_what_it_delegated_and_changes_none_of_it(
+    built: Built, client: httpx.AsyncClient, app: Litestar
+) -> None:
+    openapi = json.loads(json.dumps(app.openapi_schema.to_schema(), default=str))
+    report = await run_department_probe(client, openapi, built.world)
+    assert report.problems() == [], "\n".join(report.problems())
+    assert report.probes > 100
+
+
 REMOVED_CHECKS = {
     # a case's own visibility check: the foreign case answers as if it were the officer's
     "case detail": (
-        "backend.cases.services",
+        "backend.org.oversight",
         "can_see",
         lambda viewer, unit_id: True,
         "case_id",
@@ -534,3 +606,32 @@ async def test_a_path_parameter_without_a_fixture_fails_the_matrix(
     }
     report = await run_matrix(client, openapi, built.world, built.roles)
     assert report.missing_fixtures and "widget_id" in report.missing_fixtures[0]
+
+
+async def test_the_department_probe_reports_lost_reads_and_a_let_through_change(
+    built: Built, client: httpx.AsyncClient, app: Litestar, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Oversight's read turned off, then the case's write refusals: the probe names both. Last in
+    the module: the second probe's requests may change the foreign town's case."""
+    openapi = json.loads(json.dumps(app.openapi_schema.to_schema(), default=str))
+    oversight = importlib.import_module("backend.org.oversight")
+
+    async def own_only(viewer: Any, unit_id: Any, item_id: Any) -> bool:
+        return bool(oversight.can_see(viewer, unit_id))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(oversight, "may_read", own_only)
+        report = await run_department_probe(client, openapi, built.world)
+    assert any(v.startswith("dept officer GET /api/v1/cases/{case_id}") for v in report.vacuous), (
+        report.vacuous
+    )
+
+    async def allow(viewer: Any, unit_id: Any, item_id: Any, noun: str) -> None:
+        return None
+
+    monkeypatch.setattr(oversight, "writable", allow)
+    monkeypatch.setattr(importlib.import_module("backend.cases.services"), "_acts_for", lambda v, u: True)
+    report = await run_department_probe(client, openapi, built.world)
+    assert any(leak.startswith("dept officer PATCH /api/v1/cases/{case_id}") for leak in report.leaks), (
+        report.leaks
+    )

@@ -54,6 +54,10 @@ class Townships:
     item: str
     # a supervisor of the supervision office (no township) with signing rights: issues both towns' documents
     signer: dict[str, str] = field(default_factory=dict)
+    # the department that owns the item and delegated it to both towns: its officer and its legal
+    # adviser (role → headers) oversee both towns' actions and cases under it, read-only (四(三)五)
+    department: dict[str, dict[str, str]] = field(default_factory=dict)
+    department_unit: str = ""
 
 
 async def _rendered(client: httpx.AsyncClient, path: str, body: bytes, headers: dict[str, str]) -> Any:
@@ -169,8 +173,27 @@ async def people(
         )
     )
     login = _ok(await client.post("/api/v1/auth/login", json={"username": signer, "password": PASSWORD}))
-    world = Townships(home=towns[0], foreign=towns[1], item=item["id"])
+    world = Townships(home=towns[0], foreign=towns[1], item=item["id"], department_unit=dept["id"])
     world.signer = {"Authorization": f"Bearer {login['access_token']}"}
+    for role in ("officer", "legal_reviewer"):
+        username = unique(f"mx-dept-{role}")
+        _ok(
+            await client.post(
+                "/api/v1/users",
+                json={
+                    "username": username,
+                    "password": PASSWORD,
+                    "display_name": f"矩阵部门{role}",
+                    "roles": [role],
+                    "unit_ids": [dept["id"]],
+                },
+                headers=admin,
+            )
+        )
+        login = _ok(
+            await client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+        )
+        world.department[role] = {"Authorization": f"Bearer {login['access_token']}"}
     return world, admin
 
 
@@ -658,6 +681,14 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
             answered["evidence_id"],
             attachment["id"],
             proof["id"],
+        ],
+        # not a path parameter: what the department that delegated the item reads of this town
+        "overseen": [
+            action["id"],
+            case["id"],
+            action_evidence["id"],
+            case_evidence["id"],
+            *(r["id"] for r in rendered),
         ],
         "video_evidence_id": [rendered[0]["id"]],  # not path parameters: see OBJECTS_FOR in the matrix
         "pdf_evidence_id": [rendered[1]["id"]],

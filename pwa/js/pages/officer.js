@@ -146,6 +146,7 @@ function workLinks(user) {
     h('a', { class: 'btn btn--secondary btn--block', href: '#/cases' }, t('officer.cases')),
     h('a', { class: 'btn btn--secondary btn--block', href: '#/clocks', 'data-testid': 'clocks-link' }, t('clock.listTitle')),
     h('a', { class: 'btn btn--secondary btn--block', href: '#/officer/training', 'data-testid': 'my-training-link' }, t('tr.mineLink')),
+    (user.units || []).some((u) => u.kind === 'department') ? h('a', { class: 'btn btn--secondary btn--block', href: '#/oversight', 'data-testid': 'oversight-link' }, t('ov.link')) : null,
     ...unitLists(user));
 }
 

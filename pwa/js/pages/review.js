@@ -29,6 +29,9 @@ export function reviewerPage({ user, onLogout }) {
     pageHeading('reviewer.title'),
     h('p', { class: 'lead' }, t('reviewer.intro')),
     card('reviewer.queue', list.node),
+    (user.units || []).some((u) => u.kind === 'department')
+      ? h('a', { class: 'btn btn--secondary btn--block', href: '#/oversight', 'data-testid': 'oversight-link' }, t('ov.link'))
+      : null,
     accountCard(user, onLogout));
   return { node };
 }

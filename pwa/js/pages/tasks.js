@@ -39,7 +39,8 @@ function assigneeText(x, user, units) {
 function sourceLink(x) {
   const s = x.source;
   if (!s || !s.kind) return null;
-  const href = s.kind === 'spot_check' ? `#/spot-checks/${encodeURIComponent(s.id)}` : s.kind === 'document' ? `#/documents/${encodeURIComponent(s.id)}` : s.kind === 'meeting' ? `#/meetings/${encodeURIComponent(s.id)}` : null;
+  const pages = { spot_check: 'spot-checks', document: 'documents', meeting: 'meetings', action: 'actions', case: 'cases' };
+  const href = pages[s.kind] ? `#/${pages[s.kind]}/${encodeURIComponent(s.id)}` : null;
   const text = t(`task.source.${s.kind}`);
   return href ? h('a', { href }, text) : text;
 }
