@@ -213,3 +213,14 @@ class ItemController(Controller):
         data: JSONBody[schemas.DelegationCreate],
     ) -> schemas.Delegation:
         return await services.create_delegation(user, item_id, data)
+
+
+class PublicUnitController(Controller):
+    """No sign-in (the public nomination form): the active units' id and name, nothing else."""
+
+    path = "/public/units"
+    tags = ["public"]
+
+    @get("/", exclude_from_auth=True, security=[{}], summary="The active units, id and name only")
+    async def public_units(self) -> list[schemas.PublicUnit]:
+        return await services.public_units()

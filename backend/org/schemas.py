@@ -27,6 +27,13 @@ class Unit(msgspec.Struct):
     active: bool = True
 
 
+class PublicUnit(msgspec.Struct):
+    """What anyone may read about a unit: the public nomination form lets a person choose units."""
+
+    id: uuid.UUID
+    name: str
+
+
 class UnitCreate(Strict):
     name: Name
     kind: UnitKind

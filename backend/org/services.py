@@ -100,6 +100,12 @@ async def list_units(
     return Page(items=items, next_cursor=next_cursor)
 
 
+async def public_units() -> list[schemas.PublicUnit]:
+    """The active units, by name: only their id and name (no sign-in needed)."""
+    rows = await Unit.select(Unit.id, Unit.name).where(Unit.active == True).order_by(Unit.name)  # noqa: E712
+    return [schemas.PublicUnit(id=r["id"], name=r["name"]) for r in rows]
+
+
 async def get_unit(unit_id: uuid.UUID) -> schemas.Unit:
     row = await Unit.select().where(Unit.id == unit_id).first()
     if row is None:
