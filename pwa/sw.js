@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 79638706558e28b3244e1973b825f825bc8350ebae3a40a6673f9cf860969c5e
+// shell digest: 97599792f59cdd0d0bff25d204e961643c22981307b898516f4e128080169aa1
 
-const VERSION = 'fw-shell-v79';
+const VERSION = 'fw-shell-v80';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
