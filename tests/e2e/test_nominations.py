@@ -1,7 +1,8 @@
 """Nominations of invited supervisors in real browsers: a person applies on #/nominate without
-signing in, choosing the unit they would supervise from the public list; the supervisor sees it and selects the application with a unit and a period and gets the invitation
-link; on the person's own phone the link sets a password and lands on the invited supervisor's home;
-the roster then shows them active with the unit, the period and no spot-checks yet."""
+signing in, choosing the unit they would supervise from the public list; the supervisor sees that
+choice, selects the application with the unit and a period and gets the invitation link; on the
+person's own phone the link sets a password and lands on the invited supervisor's home; the roster
+then shows them active with the unit, the period and no spot-checks yet."""
 
 from __future__ import annotations
 
