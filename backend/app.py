@@ -72,7 +72,7 @@ from backend.live.hub import Hub
 from backend.live.publish import Publisher, channel_name
 from backend.meetings.controllers import LeadingGroupController, MeetingController
 from backend.org import services as org_services
-from backend.org.controllers import ItemController, UnitController
+from backend.org.controllers import ItemController, PublicUnitController, UnitController
 from backend.publication import services as publication_services
 from backend.publication.controllers import (
     PublicationController,
@@ -394,7 +394,7 @@ def create_app(
             PublicationController,
             Router(
                 path="/",
-                route_handlers=[PublicController],
+                route_handlers=[PublicController, PublicUnitController],
                 middleware=[public_rate_limit(settings.public_rate_per_minute).middleware],
             ),
             WebhookController,

@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 65cee39da166c599a84d458144e8f100d6f6744135188a4620fe61a51e72396c
+// shell digest: 778cb5b782e2282c7a34d6f55a3a40204be986e8970e98f8b17a1792a1bb0a5f
 
-const VERSION = 'fw-shell-v80';
+const VERSION = 'fw-shell-v81';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

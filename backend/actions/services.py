@@ -74,6 +74,7 @@ async def _refuse(
 _CONTEXT_SQL = f"""
 SELECT a.request_hash AS existing_hash, a.created_by AS existing_by, u.name AS unit_name,
   i.id AS item_id, i.code AS item_code, i.name AS item_name, i.kind AS item_kind,
+  i.full_recording AS item_full_recording,
   {MAY_ACT_SQL} AS may_act
 FROM (SELECT 1 AS one) x
 LEFT JOIN actions a ON a.id = {{}}
@@ -201,7 +202,9 @@ async def create_action(
         "created_at": utcnow(),
         "request_hash": digest,
         "evidence_count": 0,
-        "recording_required": needs_recording(data.kind, context["item_kind"]),
+        "recording_required": needs_recording(
+            data.kind, context["item_kind"], context["item_full_recording"]
+        ),
         "recording_at": None,
         "recording_alerted_at": None,
     }
@@ -459,7 +462,11 @@ def configure_recording(kinds: tuple[str, ...], item_kinds: tuple[str, ...], gra
     RULE.kinds, RULE.item_kinds, RULE.grace = tuple(kinds), tuple(item_kinds), timedelta(hours=grace_h)
 
 
-def needs_recording(kind: str, item_kind: str | None) -> bool:
+def needs_recording(kind: str, item_kind: str | None, item_rule: bool | int | None = None) -> bool:
+    """``item_rule``: the item's own full-recording rule (true always, false never); when it has
+    none, the setting by action kind and item kind decides."""
+    if item_rule is not None:
+        return bool(item_rule)
     return kind in RULE.kinds or (item_kind is not None and item_kind in RULE.item_kinds)
 
 

@@ -80,6 +80,9 @@ class Errors:
     UNIT_IN_USE = ErrorCode("unit.in_use", 409, "The unit still has records or members that depend on it")
     UNIT_CYCLE = ErrorCode("unit.cycle", 422, "The unit tree would become a loop")
     DELEGATION_INVALID = ErrorCode("delegation.invalid", 422, "The delegation is not valid")
+    ITEM_CODE_IMMUTABLE = ErrorCode(
+        "item.code_immutable", 422, "An item's code cannot change: records cite it; add a new item instead"
+    )
     CERTIFICATE_INVALID = ErrorCode("certificate.invalid", 422, "The enforcement certificate is not valid")
     CERTIFICATE_TRANSITION = ErrorCode(
         "certificate.invalid_transition", 409, "The certificate's status does not allow this change"

@@ -17,6 +17,8 @@ from backend.lib.params import DEFAULT_LIMIT, Cursor, Limit
 from backend.org import schemas, services
 from media_store.base import content_disposition
 
+Search = Annotated[str | None, QueryParameter(max_length=64, description="part of the name or code")]
+
 KIND_LABELS = {"penalty": "行政处罚", "coercion": "行政强制", "inspection": "行政检查", "other": "其他"}
 
 
@@ -66,9 +68,15 @@ class UnitController(Controller):
     path = "/units"
     tags = ["organisation"]
 
-    @get("/", summary="The organisation (units form a tree through parent_id)")
-    async def list_units(self, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[schemas.Unit]:
-        return await services.list_units(cursor, limit)
+    @get("/", summary="The organisation (units form a tree through parent_id); by part of the name, by kind")
+    async def list_units(
+        self,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        q: Search = None,
+        kind: FromQuery[schemas.UnitKind | None] = None,
+    ) -> Page[schemas.Unit]:
+        return await services.list_units(cursor, limit, q, kind)
 
     @post("/", guards=[requires_roles("admin")], summary="Create a unit")
     async def create_unit(self, user: SignedIn, data: JSONBody[schemas.UnitCreate]) -> schemas.Unit:
@@ -140,11 +148,21 @@ class ItemController(Controller):
     path = "/items"
     tags = ["organisation"]
 
-    @get("/", summary="Enforcement items; with unit_id, what that unit may act on today")
+    @get(
+        "/",
+        summary="Enforcement items; with unit_id, what that unit may act on today; by part of the "
+        "code or name, kind and owning department",
+    )
     async def list_items(
-        self, unit_id: FromQuery[uuid.UUID | None] = None, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+        self,
+        unit_id: FromQuery[uuid.UUID | None] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        q: Search = None,
+        kind: FromQuery[schemas.ItemKind | None] = None,
+        owner_unit_id: FromQuery[uuid.UUID | None] = None,
     ) -> Page[schemas.Item]:
-        return await services.list_items(unit_id, cursor, limit)
+        return await services.list_items(unit_id, cursor, limit, q, kind, owner_unit_id)
 
     @post("/", guards=[requires_roles("admin")], summary="Add an item to the catalogue (权责清单)")
     async def create_item(self, user: SignedIn, data: JSONBody[schemas.ItemCreate]) -> schemas.Item:
@@ -154,6 +172,39 @@ class ItemController(Controller):
     async def get_item(self, item_id: FromPath[uuid.UUID]) -> schemas.Item:
         return await services.get_item(item_id)
 
+    @patch(
+        "/{item_id:uuid}",
+        guards=[requires_roles("admin")],
+        summary="Change an item's terms (its code never changes)",
+    )
+    async def update_item(
+        self, user: SignedIn, item_id: FromPath[uuid.UUID], data: JSONBody[schemas.ItemUpdate]
+    ) -> schemas.Item:
+        return await services.update_item(user, item_id, data)
+
+    @get(
+        "/{item_id:uuid}/delegations",
+        guards=[requires_roles("admin")],
+        summary="The item's delegations (赋权), past, current and future",
+    )
+    async def delegations(self, item_id: FromPath[uuid.UUID]) -> list[schemas.Delegation]:
+        return await services.list_delegations(item_id)
+
+    @post(
+        "/{item_id:uuid}/delegations/{delegation_id:uuid}/end",
+        guards=[requires_roles("admin")],
+        status_code=HTTP_200_OK,
+        summary="End a delegation on a day (its last day)",
+    )
+    async def end_delegation(
+        self,
+        user: SignedIn,
+        item_id: FromPath[uuid.UUID],
+        delegation_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.DelegationEnd],
+    ) -> schemas.Delegation:
+        return await services.end_delegation(user, item_id, delegation_id, data)
+
     @post("/{item_id:uuid}/delegations", guards=[requires_roles("admin")], summary="Delegate an item (赋权)")
     async def delegate(
         self,
@@ -162,3 +213,14 @@ class ItemController(Controller):
         data: JSONBody[schemas.DelegationCreate],
     ) -> schemas.Delegation:
         return await services.create_delegation(user, item_id, data)
+
+
+class PublicUnitController(Controller):
+    """No sign-in (the public nomination form): the active units' id and name, nothing else."""
+
+    path = "/public/units"
+    tags = ["public"]
+
+    @get("/", exclude_from_auth=True, security=[{}], summary="The active units, id and name only")
+    async def public_units(self) -> list[schemas.PublicUnit]:
+        return await services.public_units()

@@ -27,6 +27,13 @@ class Unit(msgspec.Struct):
     active: bool = True
 
 
+class PublicUnit(msgspec.Struct):
+    """What anyone may read about a unit: the public nomination form lets a person choose units."""
+
+    id: uuid.UUID
+    name: str
+
+
 class UnitCreate(Strict):
     name: Name
     kind: UnitKind
@@ -85,6 +92,9 @@ class Item(msgspec.Struct):
     created_at: datetime
     # Set when listing for a unit: "own" or "delegated".
     authority: str | None = None
+    # 全过程记录: null follows the setting by kind; true, every act on the item needs an audio or
+    # video file; false, none does.
+    full_recording: bool | None = None
 
 
 class ItemCreate(Strict):
@@ -96,6 +106,21 @@ class ItemCreate(Strict):
     major_case: MajorCaseRule | None = None
     criminal_threshold: CriminalThreshold | None = None
     id: uuid.UUID | None = None
+    full_recording: bool | None = None
+
+
+class ItemUpdate(Strict):
+    """Change an item's terms; unset fields stay. ``code`` is accepted only to be refused with a
+    clear message: records cite it, so it never changes."""
+
+    code: str | msgspec.UnsetType = msgspec.UNSET
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = msgspec.UNSET
+    kind: ItemKind | msgspec.UnsetType = msgspec.UNSET
+    owner_unit_id: uuid.UUID | msgspec.UnsetType = msgspec.UNSET
+    legal_basis: LongText | msgspec.UnsetType = msgspec.UNSET
+    major_case: MajorCaseRule | msgspec.UnsetType | None = msgspec.UNSET
+    criminal_threshold: CriminalThreshold | msgspec.UnsetType | None = msgspec.UNSET
+    full_recording: bool | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class Delegation(msgspec.Struct):
@@ -105,6 +130,13 @@ class Delegation(msgspec.Struct):
     effective_from: date
     effective_to: date | None
     created_at: datetime
+    unit_name: str | None = None
+
+
+class DelegationEnd(Strict):
+    """End a delegation on a day (the last day the township may act on the item)."""
+
+    effective_to: date
 
 
 class DelegationCreate(Strict):

@@ -12,7 +12,7 @@ import msgspec
 from piccolo.custom_types import Combinable
 
 from backend.audit import services as audit
-from backend.db import atomic, is_unique_violation, json_value
+from backend.db import atomic, current_engine, is_postgres, is_unique_violation, json_value
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import today_local
 from backend.lib.errors import AppError, Errors
@@ -57,6 +57,7 @@ def _item(row: dict[str, Any], authority: str | None = None) -> schemas.Item:
         criminal_threshold=schemas.CriminalThreshold(amount) if amount is not None else None,
         created_at=row["created_at"],
         authority=authority,
+        full_recording=None if row.get("full_recording") is None else bool(row["full_recording"]),
     )
 
 
@@ -65,8 +66,31 @@ def item_view(row: dict[str, Any]) -> schemas.Item:
     return _item(row)
 
 
-async def list_units(cursor: str | None, limit: int) -> Page[schemas.Unit]:
+def contains(columns: list[Any], q: str | None) -> Combinable | None:
+    """Rows where any of ``columns`` holds ``q`` (case-insensitive); None for no ``q``. "%" and the
+    escape character are dropped; "_" stays (it also matches itself)."""
+    if not q or not q.strip():
+        return None
+    needle = "%" + q.strip().replace("\\", "").replace("%", "") + "%"
+    # SQLite's LIKE already ignores ASCII case; PostgreSQL needs ILIKE.
+    postgres = is_postgres(current_engine())
+    found: Combinable | None = None
+    for column in columns:
+        one = column.ilike(needle) if postgres else column.like(needle)
+        found = one if found is None else found | one
+    return found
+
+
+async def list_units(
+    cursor: str | None, limit: int, q: str | None = None, kind: str | None = None
+) -> Page[schemas.Unit]:
+    """All units by name; ``q`` a part of the name, ``kind`` one kind."""
     query = Unit.select().order_by(Unit.name).limit(limit + 1)
+    named = contains([Unit.name], q)
+    if named is not None:
+        query = query.where(named)
+    if kind:
+        query = query.where(Unit.kind == kind)
     after = decode_cursor(cursor, 1)
     if after:
         query = query.where(Unit.name > after[0])
@@ -74,6 +98,12 @@ async def list_units(cursor: str | None, limit: int) -> Page[schemas.Unit]:
     items = [_unit(r) for r in rows[:limit]]
     next_cursor = encode_cursor(items[-1].name) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
+
+
+async def public_units() -> list[schemas.PublicUnit]:
+    """The active units, by name: only their id and name (no sign-in needed)."""
+    rows = await Unit.select(Unit.id, Unit.name).where(Unit.active == True).order_by(Unit.name)  # noqa: E712
+    return [schemas.PublicUnit(id=r["id"], name=r["name"]) for r in rows]
 
 
 async def get_unit(unit_id: uuid.UUID) -> schemas.Unit:
@@ -249,9 +279,24 @@ async def _delegated_item_ids(unit_id: uuid.UUID, on: date) -> list[uuid.UUID]:
     return [r["item"] for r in rows if r["effective_to"] is None or r["effective_to"] >= on]
 
 
-async def list_items(unit_id: uuid.UUID | None, cursor: str | None, limit: int) -> Page[schemas.Item]:
-    """All items, or with ``unit_id`` what that unit may act on today (own + delegated in effect)."""
+async def list_items(
+    unit_id: uuid.UUID | None,
+    cursor: str | None,
+    limit: int,
+    q: str | None = None,
+    kind: str | None = None,
+    owner_unit_id: uuid.UUID | None = None,
+) -> Page[schemas.Item]:
+    """All items, or with ``unit_id`` what that unit may act on today (own + delegated in effect);
+    ``q`` a part of the code or name, ``kind`` one kind, ``owner_unit_id`` one owning department."""
     query = Item.select().order_by(Item.code).limit(limit + 1)
+    named = contains([Item.code, Item.name], q)
+    if named is not None:
+        query = query.where(named)
+    if kind:
+        query = query.where(Item.kind == kind)
+    if owner_unit_id is not None:
+        query = query.where(Item.owner_unit == owner_unit_id)
     delegated: set[uuid.UUID] = set()
     if unit_id is not None:
         await get_unit(unit_id)
@@ -321,6 +366,7 @@ async def create_item(actor: CurrentUser, data: schemas.ItemCreate) -> schemas.I
                     criminal_amount_at_least=(
                         Decimal(str(threshold.amount_involved_at_least)) if threshold else None
                     ),
+                    full_recording=data.full_recording,
                 )
             ).run()
             await audit.record(actor, "item.created", "item", item_id, {"code": data.code, "name": data.name})
@@ -331,30 +377,89 @@ async def create_item(actor: CurrentUser, data: schemas.ItemCreate) -> schemas.I
     return await get_item(item_id)
 
 
-def _item_columns(data: schemas.ItemCreate) -> dict[Any, Any]:
-    major, threshold = data.major_case, data.criminal_threshold
-    return {
-        Item.name: data.name,
-        Item.kind: data.kind,
-        Item.owner_unit: data.owner_unit_id,
-        Item.legal_basis: data.legal_basis,
-        Item.major_fine_at_least: (
-            Decimal(str(major.fine_at_least)) if major and major.fine_at_least is not None else None
-        ),
-        Item.major_measures: list(major.measures) if major else [],
-        Item.criminal_amount_at_least: (
-            Decimal(str(threshold.amount_involved_at_least)) if threshold else None
-        ),
-    }
+def _as_update(data: schemas.ItemCreate) -> schemas.ItemUpdate:
+    """A whole row of the catalogue (an import) as a change of every term it carries; the
+    full-recording rule is not in the catalogue's file, so it stays as the admin set it."""
+    return schemas.ItemUpdate(
+        name=data.name,
+        kind=data.kind,
+        owner_unit_id=data.owner_unit_id,
+        legal_basis=data.legal_basis,
+        major_case=data.major_case,
+        criminal_threshold=data.criminal_threshold,
+    )
 
 
-async def update_item(actor: CurrentUser, item_id: uuid.UUID, data: schemas.ItemCreate) -> schemas.Item:
-    """Replace an item's terms from the catalogue (its code stays the same)."""
-    await get_item(item_id)
-    await require_units([data.owner_unit_id])
+def _money(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+async def update_item(
+    actor: CurrentUser, item_id: uuid.UUID, data: schemas.ItemUpdate | schemas.ItemCreate
+) -> schemas.Item:
+    """Change an item's terms (unset fields stay); a whole catalogue row (an import) replaces them.
+    Its code never changes: records cite it. The audit entry holds each changed term, old and new."""
+    current = await get_item(item_id)
+    if isinstance(data, schemas.ItemCreate):
+        if data.code != current.code:
+            raise AppError(Errors.ITEM_CODE_IMMUTABLE, "The item's code cannot change.")
+        data = _as_update(data)
+    if data.code is not msgspec.UNSET:
+        raise AppError(
+            Errors.ITEM_CODE_IMMUTABLE,
+            f"The code {current.code!r} cannot change: actions, cases and documents cite it. "
+            "Leave it out of the request; for another code, add a new item.",
+            errors=[{"key": "code", "message": "cannot change"}],
+        )
+    changes: dict[Any, Any] = {}
+    logged: dict[str, Any] = {}
+
+    def change(field: str, column: Any, old: Any, new: Any, stored: Any = None) -> None:
+        if new != old:
+            changes[column] = new if stored is None else stored
+            logged[field] = [old, new]
+
+    if data.name is not msgspec.UNSET:
+        change("name", Item.name, current.name, data.name)
+    if data.kind is not msgspec.UNSET:
+        change("kind", Item.kind, current.kind, data.kind)
+    if data.legal_basis is not msgspec.UNSET:
+        change("legal_basis", Item.legal_basis, current.legal_basis, data.legal_basis)
+    if data.owner_unit_id is not msgspec.UNSET and data.owner_unit_id != current.owner_unit_id:
+        await require_units([data.owner_unit_id])
+        changes[Item.owner_unit] = data.owner_unit_id
+        logged["owner_unit_id"] = [str(current.owner_unit_id), str(data.owner_unit_id)]
+    if data.major_case is not msgspec.UNSET:
+        old_major = current.major_case or schemas.MajorCaseRule()
+        new_major = data.major_case or schemas.MajorCaseRule()
+        change(
+            "major_fine_at_least",
+            Item.major_fine_at_least,
+            old_major.fine_at_least,
+            new_major.fine_at_least,
+            _money(new_major.fine_at_least),
+        )
+        if list(new_major.measures) != list(old_major.measures):
+            changes[Item.major_measures] = list(new_major.measures)
+            logged["major_measures"] = [list(old_major.measures), list(new_major.measures)]
+    if data.criminal_threshold is not msgspec.UNSET:
+        old_rule, new_rule = current.criminal_threshold, data.criminal_threshold
+        old_amount = old_rule.amount_involved_at_least if old_rule else None
+        new_amount = new_rule.amount_involved_at_least if new_rule else None
+        change(
+            "criminal_amount_at_least",
+            Item.criminal_amount_at_least,
+            old_amount,
+            new_amount,
+            _money(new_amount),
+        )
+    if data.full_recording is not msgspec.UNSET:
+        change("full_recording", Item.full_recording, current.full_recording, data.full_recording)
+    if not changes:
+        return current
     async with atomic():
-        await Item.update(_item_columns(data)).where(Item.id == item_id).run()
-        await audit.record(actor, "item.updated", "item", item_id, {"code": data.code, "name": data.name})
+        await Item.update(changes).where(Item.id == item_id).run()
+        await audit.record(actor, "item.updated", "item", item_id, {"code": current.code, "changes": logged})
     return await get_item(item_id)
 
 
@@ -395,8 +500,21 @@ async def create_delegation(
                 "effective_to": data.effective_to.isoformat() if data.effective_to else None,
             },
         )
-    row = await Delegation.select().where(Delegation.id == delegation_id).first()
-    assert row is not None
+    return await _delegation(item_id, delegation_id)
+
+
+_DELEGATION_COLUMNS = (
+    Delegation.id,
+    Delegation.item,
+    Delegation.unit,
+    Delegation.effective_from,
+    Delegation.effective_to,
+    Delegation.created_at,
+    Delegation.unit.name.as_alias("unit_name"),
+)
+
+
+def _delegation_view(row: dict[str, Any]) -> schemas.Delegation:
     return schemas.Delegation(
         id=row["id"],
         item_id=row["item"],
@@ -404,7 +522,75 @@ async def create_delegation(
         effective_from=row["effective_from"],
         effective_to=row["effective_to"],
         created_at=row["created_at"],
+        unit_name=row.get("unit_name"),
     )
+
+
+async def _delegation(item_id: uuid.UUID, delegation_id: uuid.UUID) -> schemas.Delegation:
+    row = (
+        await Delegation.select(*_DELEGATION_COLUMNS)
+        .where((Delegation.id == delegation_id) & (Delegation.item == item_id))
+        .first()
+    )
+    if row is None:
+        raise AppError(Errors.NOT_FOUND, "No such delegation of this item.")
+    return _delegation_view(row)
+
+
+async def list_delegations(item_id: uuid.UUID) -> list[schemas.Delegation]:
+    """The item's delegations, past, current and future: by township, then the latest first."""
+    await get_item(item_id)
+    rows = (
+        await Delegation.select(*_DELEGATION_COLUMNS)
+        .where(Delegation.item == item_id)
+        .order_by(Delegation.unit.name)
+        .order_by(Delegation.effective_from, ascending=False)
+    )
+    return [_delegation_view(r) for r in rows]
+
+
+async def end_delegation(
+    actor: CurrentUser, item_id: uuid.UUID, delegation_id: uuid.UUID, data: schemas.DelegationEnd
+) -> schemas.Delegation:
+    """End a delegation on ``effective_to``, its last day: from the day after, the township may no
+    longer act on the item. Not before the delegation starts, and never later than an end it
+    already has (a longer period is a new delegation)."""
+    current = await _delegation(item_id, delegation_id)
+    if data.effective_to < current.effective_from:
+        raise AppError(
+            Errors.DELEGATION_INVALID,
+            f"The delegation starts on {current.effective_from.isoformat()}: it cannot end before that.",
+            errors=[{"key": "effective_to", "message": "before effective_from"}],
+        )
+    if current.effective_to is not None and data.effective_to > current.effective_to:
+        raise AppError(
+            Errors.DELEGATION_INVALID,
+            f"The delegation already ends on {current.effective_to.isoformat()}; "
+            "to extend it, delegate the item again.",
+            errors=[{"key": "effective_to", "message": "after the current end"}],
+        )
+    if data.effective_to == current.effective_to:
+        return current
+    async with atomic():
+        await Delegation.update({Delegation.effective_to: data.effective_to}).where(
+            Delegation.id == delegation_id
+        )
+        await audit.record(
+            actor,
+            "item.delegation_ended",
+            "item",
+            item_id,
+            {
+                "delegation_id": str(delegation_id),
+                "unit_id": str(current.unit_id),
+                "effective_from": current.effective_from.isoformat(),
+                "effective_to": [
+                    current.effective_to.isoformat() if current.effective_to else None,
+                    data.effective_to.isoformat(),
+                ],
+            },
+        )
+    return await _delegation(item_id, delegation_id)
 
 
 # The unit's own items and those delegated to it in effect on the day, with the delegation that

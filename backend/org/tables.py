@@ -52,6 +52,9 @@ class Item(Table, tablename="enforcement_items"):
     major_measures = JSON(default=[])
     criminal_amount_at_least = Numeric(digits=(14, 2), null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    # 全过程记录 for this item: None follows the setting by action and item kind; True, every act on
+    # it needs an audio or video file; False, none does.
+    full_recording = Boolean(null=True, default=None)
 
 
 class Delegation(Table, tablename="delegations"):

@@ -228,6 +228,7 @@ def _seed(target: Target, env: dict[str, str]) -> None:
     share_pools = _seed_sharing(target, evidence["id"])
     report_pools = _seed_reports(target, officer2, unit, item)
     meeting_pools = _seed_meetings(target, unit)
+    catalogue_pools = _seed_catalogue(target, unit)
     training = _ok(
         httpx.post(
             f"{base}/trainings",
@@ -276,6 +277,7 @@ def _seed(target: Target, env: dict[str, str]) -> None:
         **share_pools,
         **report_pools,
         **meeting_pools,
+        **catalogue_pools,
         "training_id": [training["id"]],
         "token": [card["token"]],  # a card's QR (the public check)
         # the year the calendar library carries and one it does not (provisional)
@@ -433,6 +435,35 @@ def _seed_meetings(target: Target, unit: str) -> dict[str, list[str]]:
         )
     )
     return {"group_id": [group["id"]], "meeting_id": [meeting["id"]]}
+
+
+def _seed_catalogue(target: Target, unit: str) -> dict[str, list[str]]:
+    """An item of its own delegated to the officers' township: the fuzzing admin may end that
+    delegation (or change the item) without touching what the other seeds act on."""
+    base, admin = f"{target.url}/api/v1", target.headers["admin"]
+    [dept] = _ok(httpx.get(f"{base}/units", params={"kind": "department", "limit": 1}, headers=admin))[
+        "items"
+    ]
+    item = _ok(
+        httpx.post(
+            f"{base}/items",
+            headers=admin,
+            json={
+                "code": f"FZ-{uuid.uuid4().hex[:8]}",
+                "name": "模糊测试事项",
+                "kind": "penalty",
+                "owner_unit_id": dept["id"],
+            },
+        )
+    )
+    delegation = _ok(
+        httpx.post(
+            f"{base}/items/{item['id']}/delegations",
+            headers=admin,
+            json={"unit_id": unit, "effective_from": "2024-01-01"},
+        )
+    )
+    return {"delegation_id": [delegation["id"]]}
 
 
 def _seed_webhooks(target: Target, officer: dict[str, str]) -> dict[str, list[str]]:

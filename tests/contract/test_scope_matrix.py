@@ -50,11 +50,13 @@ SHARED_KINDS = {
     "batch_id",
     "share_id",
     "nomination_id",
+    "delegation_id",
 }
 # Probed like the roles: an officer who answers its unit's supervision documents (a capability).
 EXTRA_PROBERS = ["responder"]
 EVIDENCE_ID = str(uuid.uuid4())  # no evidence of the task: the control's completion is refused with 422
-SHARED_LISTS = {"/api/v1/units", "/api/v1/items"}
+# The public list of units (id and name, for the public nomination form) is the same shared tree.
+SHARED_LISTS = {"/api/v1/units", "/api/v1/items", "/api/v1/public/units"}
 # Lists whose rows are not township records (the checklist is one set of questions for everyone;
 # webhook endpoints are the admin's configuration, refused to every other role: test_webhooks.py).
 # Retention's lists are the bureau's (supervisor-only; test_retention.py checks the refusals).
@@ -92,6 +94,8 @@ def _today() -> str:
 # What a valid request to each operation carries besides its path; operations with a JSON body and
 # no entry here get ``{}`` (the control then says whether that is enough).
 BODIES: dict[str, dict[str, Any]] = {
+    "PATCH /api/v1/items/{item_id}": {"json": {"legal_basis": "《矩阵条例》第一条"}},
+    "POST /api/v1/items/{item_id}/delegations/{delegation_id}/end": {"json": {"effective_to": "2099-12-31"}},
     "PATCH /api/v1/users/{user_id}": {"json": {"display_name": "矩阵改名"}},
     "POST /api/v1/users/{user_id}/certificate/revoke": {"json": {"reason": "矩阵注销"}},
     "PUT /api/v1/users/{user_id}/certificate": {

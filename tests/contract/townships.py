@@ -39,6 +39,7 @@ class Town:
     tokens: dict[str, str] = field(default_factory=dict)
     # path parameter name → ids of this town's objects of that kind
     objects: dict[str, list[str]] = field(default_factory=dict)
+    delegation: str = ""  # the shared item's delegation to this town
 
     def ids(self) -> set[str]:
         """Everything that identifies this town's records: its unit, its people, its objects (not
@@ -99,14 +100,14 @@ async def people(
                 "/api/v1/units", json={"name": unique(f"matrix-{key}"), "kind": "township"}, headers=admin
             )
         )
-        _ok(
+        delegation = _ok(
             await client.post(
                 f"/api/v1/items/{item['id']}/delegations",
                 json={"unit_id": unit["id"], "effective_from": "2020-01-01"},
                 headers=admin,
             )
         )
-        town = Town(key=key, unit=unit["id"])
+        town = Town(key=key, unit=unit["id"], delegation=delegation["id"])
         for role in [*roles, *EXTRA]:
             username = unique(f"mx-{key}-{role}")
             user = _ok(
@@ -672,6 +673,9 @@ async def objects(client: httpx.AsyncClient, world: Townships, town: Town) -> No
         "unit_id": [town.unit],
         "user_id": [town.users["officer"]],
         "item_id": [world.item],
+        # The catalogue's delegations are the admin's (admin writes; refused to every other role
+        # before any lookup): compared as shared kinds, under the shared item.
+        "delegation_id": [town.delegation],
         "action_id": [action["id"]],
         "case_id": [case["id"]],
         "publication_id": [published["id"]],

@@ -1,7 +1,8 @@
 """Nominations of invited supervisors in real browsers: a person applies on #/nominate without
-signing in; the supervisor selects the application with a unit and a period and gets the invitation
-link; on the person's own phone the link sets a password and lands on the invited supervisor's home;
-the roster then shows them active with the unit, the period and no spot-checks yet."""
+signing in, choosing the unit they would supervise from the public list; the supervisor sees that
+choice, selects the application with the unit and a period and gets the invitation link; on the
+person's own phone the link sets a password and lands on the invited supervisor's home; the roster
+then shows them active with the unit, the period and no spot-checks yet."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ async def test_a_person_applies_is_selected_and_accepts_the_invitation(
     await applicant.get_by_label("退休干部").check()
     await applicant.get_by_label("工作单位或职业").fill("原水江镇人民政府")
     await applicant.get_by_label("个人简介及报名理由").fill("退休后愿意参与行政执法监督。")
+    await applicant.get_by_test_id("nm-units").get_by_label("水江镇", exact=True).check()
     await applicant.get_by_role("button", name="提交报名").click()
     done = applicant.get_by_test_id("nm-done")
     await expect(done).to_contain_text("报名已提交")
@@ -52,8 +54,9 @@ async def test_a_person_applies_is_selected_and_accepts_the_invitation(
     row = page.get_by_test_id("nq-row").filter(has_text=name)
     await expect(row.get_by_test_id("nq-state")).to_have_text("待处理")
     await expect(row).to_contain_text("个人报名")
+    await expect(row).to_contain_text("希望监督：水江镇")
     await row.get_by_test_id("nq-select").click()
-    await row.get_by_label("水江镇").check()
+    await expect(row.get_by_label("水江镇", exact=True)).to_be_checked()  # the applicant's choice
     await row.get_by_test_id("nq-select-send").click()
     link = await page.get_by_test_id("nq-link").input_value()
     assert "#/invite/" in link

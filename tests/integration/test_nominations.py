@@ -312,3 +312,31 @@ async def test_roster_filters_and_paging_are_validated(client, as_user) -> None:
             f"/api/v1/invited-supervisors?limit=1&cursor={first['next_cursor']}", headers=supervisor
         )
         assert second.json()["items"][0]["invitation_id"] != first["items"][0]["invitation_id"]
+
+
+async def test_the_public_form_lists_active_units_and_the_nomination_keeps_the_choice(
+    client, as_user, world: World
+) -> None:
+    admin = await as_user("admin")
+    closed = await client.post(
+        "/api/v1/units", json={"name": unique("已撤并村"), "kind": "association"}, headers=admin
+    )
+    assert closed.status_code == 201, closed.text
+    assert (
+        await client.post(f"/api/v1/units/{closed.json()['id']}/deactivate", headers=admin)
+    ).status_code == 200
+    listed = await client.get("/api/v1/public/units")  # no sign-in
+    assert listed.status_code == 200, listed.text
+    units = listed.json()
+    assert all(set(u) == {"id", "name"} for u in units)
+    ids = {u["id"] for u in units}
+    assert {str(world.town_a), str(world.town_b)} <= ids and closed.json()["id"] not in ids
+    received = await _apply(client, unit_ids=[str(world.town_b), str(world.town_a)])
+    queued = (await _queue(client, await as_user("supervisor")))[received["id"]]
+    assert queued["unit_ids"] == [str(world.town_b), str(world.town_a)]
+
+
+async def test_the_public_unit_list_is_rate_limited(migrated, world: World) -> None:
+    async with serve(create_app(make_settings(public_rate_per_minute=2))) as limited:
+        codes = [(await limited.get("/api/v1/public/units")).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]

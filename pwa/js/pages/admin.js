@@ -4,7 +4,7 @@
 
 import { request } from '../api.js';
 import { fill, h } from '../dom.js';
-import { formatDate, t } from '../i18n.js';
+import { beijingToday, formatDate, formatDateTime, t } from '../i18n.js';
 import { backLink, choices, facts, field, pagedList, say } from '../enforcement.js';
 import { card, loadError, loadingLine } from '../widgets.js';
 import { enc, problemText, qs, reportStyles } from '../reports.js';
@@ -134,23 +134,45 @@ export function adminUnitsPage() {
     name.node, labelled('ad-unit-kind', t('ad.unitKind'), kind), labelled('ad-unit-parent', t('ad.parent'), parent),
     h('label', { class: 'choice', for: 'ad-unit-pilot' }, pilot, h('span', { class: 'choice__text' }, t('ad.pilot'))),
     h('button', { type: 'submit', class: 'btn btn--primary btn--block' }, t('ad.addUnit')), msg);
-  const load = () => allUnits().then((units) => {
-    fill(parent, h('option', { value: '' }, t('ad.noParent')),
-      ...units.sort((a, b) => a.name.localeCompare(b.name, 'zh')).map((u) => h('option', { value: u.id }, u.name)));
-    fill(list, units.length
-      ? h('ul', { class: 'list', 'data-testid': 'ad-units' }, ...tree(units).map(([u, depth]) => h('li', {
-        class: `ad-row ad-depth-${Math.min(depth, 4)}`, 'data-testid': 'ad-unit', 'data-id': u.id, 'data-name': u.name,
-      }, h('span', { class: 'row__title' }, u.name),
-      h('span', { class: 'row__meta' }, [
-        unitKind(u.kind),
-        u.pilot ? t('ad.pilotUnit') : '',
-        u.pilot && (u.pilot_from || u.pilot_to) ? t('ad.pilotSpan', { from: u.pilot_from || '…', to: u.pilot_to || '…' }) : '',
-        u.active === false ? t('ad.inactive') : '',
-      ].filter(Boolean).join(' · ')),
-      h('a', { class: 'ad-link', href: `#/units/${enc(u.id)}/enforcement-list` }, t('el.link')),
-      unitEditor(u, units, load))))
-      : h('p', { class: 'empty' }, t('ad.noUnits')));
-  }, (err) => fill(list, loadError(problemText(err), load)));
+  const search = h('input', { id: 'ad-unit-search', type: 'search', placeholder: t('ad.unitSearch'), maxlength: 64, 'data-testid': 'ad-unit-search' });
+  const kindFilter = select('ad-unit-kind-filter', UNIT_KINDS.map((k) => [k, unitKind(k)]), { empty: t('ad.anyKind') });
+  let all = [];
+  const row = (u, depth) => h('li', {
+    class: `ad-row ad-depth-${Math.min(depth, 4)}`, 'data-testid': 'ad-unit', 'data-id': u.id, 'data-name': u.name,
+  }, h('span', { class: 'row__title' }, u.name),
+  h('span', { class: 'row__meta' }, [
+    unitKind(u.kind),
+    u.pilot ? t('ad.pilotUnit') : '',
+    u.pilot && (u.pilot_from || u.pilot_to) ? t('ad.pilotSpan', { from: u.pilot_from || '…', to: u.pilot_to || '…' }) : '',
+    u.active === false ? t('ad.inactive') : '',
+  ].filter(Boolean).join(' · ')),
+  h('a', { class: 'ad-link', href: `#/units/${enc(u.id)}/enforcement-list` }, t('el.link')),
+  unitEditor(u, all, load));
+  // Searched or filtered: the server's matches by name, flat; otherwise the whole tree.
+  const show = () => {
+    const q = search.value.trim();
+    if (q || kindFilter.value) {
+      fill(list, pagedList({
+        fetchPage: (cursor) => request('GET', `/units${qs({ limit: 50, cursor, q, kind: kindFilter.value })}`),
+        renderItem: (u) => row(u, 0), emptyKey: 'ad.noMatch', errorMessage: problemText, testid: 'ad-units',
+      }).node);
+    } else {
+      fill(list, all.length
+        ? h('ul', { class: 'list', 'data-testid': 'ad-units' }, ...tree(all).map(([u, depth]) => row(u, depth)))
+        : h('p', { class: 'empty' }, t('ad.noUnits')));
+    }
+  };
+  function load() {
+    return allUnits().then((units) => {
+      all = units;
+      fill(parent, h('option', { value: '' }, t('ad.noParent')),
+        ...[...units].sort((a, b) => a.name.localeCompare(b.name, 'zh')).map((u) => h('option', { value: u.id }, u.name)));
+      show();
+    }, (err) => fill(list, loadError(problemText(err), load)));
+  }
+  let pending = null;
+  search.addEventListener('input', () => { clearTimeout(pending); pending = setTimeout(show, 300); });
+  kindFilter.addEventListener('change', show);
   submitter(form, msg,
     () => request('POST', '/units', { body: { name: name.input.value.trim(), kind: kind.value, parent_id: parent.value || null, pilot: pilot.checked } }),
     (u) => t('ad.unitAdded', { name: u.name }),
@@ -158,7 +180,8 @@ export function adminUnitsPage() {
   load();
   return {
     node: h('section', { class: 'page page--admin-units' }, backLink('#/admin', 'ad.back'), pageHeading('ad.unitsTitle'),
-      card('ad.addUnit', form), card('ad.unitTree', list)),
+      card('ad.addUnit', form),
+      card('ad.unitTree', h('div', { class: 'ad-inline' }, search, labelled('ad-unit-kind-filter', t('ad.unitKind'), kindFilter)), list)),
   };
 }
 
@@ -181,73 +204,189 @@ function delegationForm(item, townships, after) {
   return form;
 }
 
-function itemRow(item, units, townships) {
-  const owner = units.find((u) => u.id === item.owner_unit_id);
+function itemRules(item) {
   const rules = [];
   if (item.major_case && item.major_case.fine_at_least != null) rules.push(t('el.majorFine', { amount: item.major_case.fine_at_least }));
   if (item.major_case && item.major_case.measures.length) rules.push(item.major_case.measures.join('、'));
   if (item.criminal_threshold) rules.push(t('el.criminal', { amount: item.criminal_threshold.amount_involved_at_least }));
+  if (item.full_recording != null) rules.push(t(item.full_recording ? 'ad.recording.always' : 'ad.recording.never'));
+  return rules;
+}
+
+function itemRow(item, units, townships) {
+  const owner = units.find((u) => u.id === item.owner_unit_id);
   const details = h('details', { class: 'ad-details' }, h('summary', {}, t('ad.delegate')), delegationForm(item, townships));
   return h('li', { class: 'ad-row', 'data-testid': 'ad-item', 'data-code': item.code },
-    h('span', { class: 'row__title' }, `${item.code} ${item.name}`),
-    h('span', { class: 'row__meta' }, [t(`el.kind.${item.kind}`), owner ? owner.name : '', ...rules].filter(Boolean).join(' · ')),
+    h('a', { class: 'row__title', href: `#/admin/items${qs({ id: item.id })}`, 'data-testid': 'ad-item-link' }, `${item.code} ${item.name}`),
+    h('span', { class: 'row__meta' }, [t(`el.kind.${item.kind}`), owner ? owner.name : '', ...itemRules(item)].filter(Boolean).join(' · ')),
     item.legal_basis ? h('p', { class: 'el-basis' }, item.legal_basis) : null,
     details,
     h('a', { class: 'ad-link', href: `#/audit${qs({ object_id: item.id })}` }, t('ad.history')));
 }
 
-export function adminItemsPage() {
+function departments(units) {
+  return units.filter((u) => u.kind === 'department').sort((a, b) => a.name.localeCompare(b.name, 'zh'));
+}
+
+function townshipsOf(units) {
+  return units.filter((u) => u.kind === 'township').sort((a, b) => a.name.localeCompare(b.name, 'zh'));
+}
+
+/** The item's terms as form fields; `value()` is the body for POST or PATCH (without the code). */
+function itemFields(prefix, units, item = null) {
+  const major = (item && item.major_case) || {};
+  const name = field({ id: `${prefix}-name`, label: t('ad.itemName'), maxlength: 200, required: true, value: item ? item.name : '', 'data-testid': `${prefix}-name` });
+  const kind = select(`${prefix}-kind`, ITEM_KINDS.map((k) => [k, t(`el.kind.${k}`)]), { value: item ? item.kind : '' });
+  const owner = select(`${prefix}-owner`, departments(units).map((u) => [u.id, u.name]), { value: item ? item.owner_unit_id : '', testid: `${prefix}-owner` });
+  const basis = field({ id: `${prefix}-basis`, label: t('ad.basis'), multiline: true, maxlength: 4000, optional: true, value: item ? item.legal_basis : '', 'data-testid': `${prefix}-basis` });
+  const fine = field({ id: `${prefix}-fine`, label: t('ad.majorFine'), type: 'number', min: 0, step: '0.01', optional: true, value: major.fine_at_least ?? '', 'data-testid': `${prefix}-fine` });
+  const measures = field({ id: `${prefix}-measures`, label: t('ad.majorMeasures'), hint: t('ad.measuresHint'), maxlength: 500, optional: true, value: (major.measures || []).join('、'), 'data-testid': `${prefix}-measures` });
+  const criminal = field({ id: `${prefix}-criminal`, label: t('ad.criminal'), type: 'number', min: 0, step: '0.01', optional: true, value: item && item.criminal_threshold ? item.criminal_threshold.amount_involved_at_least : '', 'data-testid': `${prefix}-criminal` });
+  const recordingValue = !item || item.full_recording == null ? '' : String(item.full_recording);
+  const recording = select(`${prefix}-recording`, [['', t('ad.recording.kind')], ['true', t('ad.recording.always')], ['false', t('ad.recording.never')]], { value: recordingValue });
+  const nodes = [name.node, labelled(`${prefix}-kind`, t('ad.itemKind'), kind), labelled(`${prefix}-owner`, t('ad.owner'), owner),
+    basis.node, fine.node, measures.node, criminal.node,
+    labelled(`${prefix}-recording`, t('ad.recording'), recording), h('p', { class: 'field__hint' }, t('ad.recordingHint'))];
+  const value = () => {
+    const measureList = measures.input.value.split(/[、,，\s]+/).map((m) => m.trim()).filter(Boolean);
+    return {
+      name: name.input.value.trim(), kind: kind.value, owner_unit_id: owner.value, legal_basis: basis.input.value.trim(),
+      major_case: fine.input.value || measureList.length ? { fine_at_least: fine.input.value ? Number(fine.input.value) : null, measures: measureList } : null,
+      criminal_threshold: criminal.input.value ? { amount_involved_at_least: Number(criminal.input.value) } : null,
+      full_recording: recording.value === '' ? null : recording.value === 'true',
+    };
+  };
+  return { nodes, value, reset: () => { name.input.value = ''; } };
+}
+
+/** Where a delegation stands on `today`: not yet, in effect, or ended. */
+function delegationState(d, today) {
+  if (d.effective_from > today) return 'future';
+  return d.effective_to && d.effective_to < today ? 'ended' : 'current';
+}
+
+function delegationRow(item, d, today, reload) {
+  const state = delegationState(d, today);
+  const span = t('ad.dlSpan', { from: formatDate(d.effective_from), to: d.effective_to ? formatDate(d.effective_to) : t('ad.dlOpen') });
+  let end = null;
+  if (state !== 'ended') {
+    const id = `ad-dl-end-${d.id}`;
+    const msg = message();
+    const day = h('input', { id, type: 'date', required: true, min: d.effective_from, value: d.effective_from > today ? d.effective_from : today, 'data-testid': 'ad-dl-end-date' });
+    if (d.effective_to) day.max = d.effective_to;
+    end = h('form', { class: 'form ad-inline', 'data-testid': 'ad-dl-end-form' }, labelled(id, t('ad.dlEndOn'), day),
+      h('button', { type: 'submit', class: 'btn btn--danger', 'data-testid': 'ad-dl-end' }, t('ad.dlEnd')), msg);
+    submitter(end, msg, () => request('POST', `/items/${enc(item.id)}/delegations/${enc(d.id)}/end`, { body: { effective_to: day.value } }),
+      (r) => t('ad.dlEnded', { unit: d.unit_name || '', to: formatDate(r.effective_to) }), () => setTimeout(reload, 800));
+  }
+  return h('li', { class: 'ad-row', 'data-testid': 'ad-dl', 'data-unit': d.unit_name || '', 'data-state': state },
+    h('span', { class: 'row__title' }, d.unit_name || d.unit_id),
+    h('span', { class: 'row__meta', 'data-testid': 'ad-dl-meta' }, `${span} · ${t(`ad.dlState.${state}`)}`),
+    end);
+}
+
+/** One line of the item's history: when, who, what changed (unit ids and codes in words). */
+function historyRow(e, units) {
+  const data = e.data || {};
+  const unitName = (id) => (units.find((u) => u.id === id) || {}).name || id;
+  const show = (k, v) => {
+    if (k === 'full_recording') return t(v == null ? 'ad.recording.kind' : v ? 'ad.recording.always' : 'ad.recording.never');
+    if (v == null || v === '' || (Array.isArray(v) && !v.length)) return t('ad.none');
+    if (k === 'kind') return ITEM_KINDS.includes(v) ? t(`el.kind.${v}`) : v;
+    if (k === 'owner_unit_id') return unitName(v);
+    return Array.isArray(v) ? v.join('、') : String(v);
+  };
+  let detail = '';
+  if (e.action === 'item.updated' && data.changes) {
+    detail = Object.entries(data.changes).map(([k, [from, to]]) => t('ad.change', { field: t(`ad.field.${k}`), from: show(k, from), to: show(k, to) })).join('；');
+  } else if (e.action === 'item.delegated') {
+    detail = `${unitName(data.unit_id)} ${t('ad.dlSpan', { from: data.effective_from, to: data.effective_to || t('ad.dlOpen') })}`;
+  } else if (e.action === 'item.delegation_ended' && Array.isArray(data.effective_to)) {
+    detail = `${unitName(data.unit_id)} ${t('ad.dlEndOnValue', { to: data.effective_to[1] })}`;
+  }
+  const known = ['item.created', 'item.updated', 'item.delegated', 'item.delegation_ended'];
+  return h('li', { class: 'ad-row', 'data-testid': 'ad-hist', 'data-action': e.action },
+    h('span', { class: 'row__title' }, known.includes(e.action) ? t(`ad.act.${e.action}`) : e.action),
+    h('span', { class: 'row__meta' }, [formatDateTime(e.at), e.actor || ''].filter(Boolean).join(' · ')),
+    detail ? h('p', { class: 'muted', 'data-testid': 'ad-hist-detail' }, detail) : null);
+}
+
+/** #/admin/items?id=<item>: the item's terms to change, its delegations to end, its history. */
+function adminItemPage(itemId) {
+  const body = h('div', { class: 'page__body' }, loadingLine());
+  const load = () => Promise.all([
+    request('GET', `/items/${enc(itemId)}`), allUnits(), request('GET', `/items/${enc(itemId)}/delegations`),
+    request('GET', `/audit${qs({ object_id: itemId, limit: 50 })}`),
+  ]).then(([item, units, delegations, history]) => {
+    const today = beijingToday();
+    const msg = message();
+    const terms = itemFields('ad-ie', units, item);
+    const form = h('form', { class: 'form', 'data-testid': 'ad-ie-form' },
+      facts([[t('ad.itemCode'), item.code, 'ad-ie-code']]), h('p', { class: 'field__hint' }, t('ad.codeFixed')),
+      ...terms.nodes, h('button', { type: 'submit', class: 'btn btn--primary btn--block' }, t('ad.save')), msg);
+    submitter(form, msg, () => request('PATCH', `/items/${enc(item.id)}`, { body: terms.value() }), () => t('ad.saved'), () => setTimeout(load, 800));
+    const dlList = delegations.length
+      ? h('ul', { class: 'list', 'data-testid': 'ad-dls' }, ...delegations.map((d) => delegationRow(item, d, today, load)))
+      : h('p', { class: 'empty' }, t('ad.noDelegations'));
+    const hist = history.items.length
+      ? h('ul', { class: 'list', 'data-testid': 'ad-item-history' }, ...history.items.map((e) => historyRow(e, units)))
+      : h('p', { class: 'empty' }, t('ad.noHistory'));
+    fill(body,
+      h('h2', { class: 'page__subtitle', 'data-testid': 'ad-item-title' }, `${item.code} ${item.name}`),
+      card('ad.editItem', form),
+      card('ad.delegations', dlList, h('details', { class: 'ad-details' }, h('summary', {}, t('ad.delegate')), delegationForm(item, townshipsOf(units), () => setTimeout(load, 800)))),
+      card('ad.history', hist, history.next_cursor ? h('a', { class: 'ad-link', href: `#/audit${qs({ object_id: item.id })}` }, t('ad.historyAll')) : null));
+  }, (err) => fill(body, loadError(problemText(err), load)));
+  load();
+  return { node: h('section', { class: 'page page--admin-item' }, backLink('#/admin/items', 'ad.backItems'), pageHeading('ad.itemTitle'), body) };
+}
+
+export function adminItemsPage({ query } = {}) {
   reportStyles();
+  if (query && query.get('id')) return adminItemPage(query.get('id'));
   const body = h('div', {}, loadingLine());
   const msg = message();
   const code = field({ id: 'ad-item-code', label: t('ad.itemCode'), maxlength: 40, required: true, 'data-testid': 'ad-item-code' });
-  const name = field({ id: 'ad-item-name', label: t('ad.itemName'), maxlength: 200, required: true, 'data-testid': 'ad-item-name' });
-  const kind = select('ad-item-kind', ITEM_KINDS.map((k) => [k, t(`el.kind.${k}`)]));
-  const owner = select('ad-item-owner', [], { testid: 'ad-item-owner' });
-  const basis = field({ id: 'ad-item-basis', label: t('ad.basis'), multiline: true, maxlength: 4000, optional: true, 'data-testid': 'ad-item-basis' });
-  const fine = field({ id: 'ad-item-fine', label: t('ad.majorFine'), type: 'number', min: 0, step: '0.01', optional: true });
-  const measures = field({ id: 'ad-item-measures', label: t('ad.majorMeasures'), hint: t('ad.measuresHint'), maxlength: 500, optional: true });
-  const criminal = field({ id: 'ad-item-criminal', label: t('ad.criminal'), type: 'number', min: 0, step: '0.01', optional: true });
-  const form = h('form', { class: 'form', 'data-testid': 'ad-item-form' }, code.node, name.node,
-    labelled('ad-item-kind', t('ad.itemKind'), kind), labelled('ad-item-owner', t('ad.owner'), owner),
-    basis.node, fine.node, measures.node, criminal.node,
+  const fieldsBox = h('div', {});
+  let terms = null;
+  const form = h('form', { class: 'form', 'data-testid': 'ad-item-form' }, code.node, fieldsBox,
     h('button', { type: 'submit', class: 'btn btn--primary btn--block' }, t('ad.addItem')), msg);
-  const search = h('input', { id: 'ad-item-search', type: 'search', placeholder: t('ad.search'), 'data-testid': 'ad-item-search' });
+  const search = h('input', { id: 'ad-item-search', type: 'search', placeholder: t('ad.search'), maxlength: 64, 'data-testid': 'ad-item-search' });
+  const kindFilter = select('ad-item-kind-filter', ITEM_KINDS.map((k) => [k, t(`el.kind.${k}`)]), { empty: t('ad.anyKind') });
+  const ownerFilter = select('ad-item-owner-filter', [], { empty: t('ad.anyOwner') });
   let units = [];
   let townships = [];
   const list = () => pagedList({
-    fetchPage: (cursor) => request('GET', `/items${qs({ limit: 200, cursor })}`).then((page) => {
-      const q = search.value.trim();
-      return q ? { ...page, items: page.items.filter((i) => i.code.includes(q) || i.name.includes(q)) } : page;
-    }),
+    fetchPage: (cursor) => request('GET', `/items${qs({ limit: 50, cursor, q: search.value.trim(), kind: kindFilter.value, owner_unit_id: ownerFilter.value })}`),
     renderItem: (item) => itemRow(item, units, townships),
-    emptyKey: 'ad.noItems',
+    emptyKey: search.value.trim() || kindFilter.value || ownerFilter.value ? 'ad.noMatch' : 'ad.noItems',
     errorMessage: problemText,
     testid: 'ad-items',
   });
   const show = () => fill(body, list().node);
-  search.addEventListener('input', show);
+  let pending = null;
+  search.addEventListener('input', () => { clearTimeout(pending); pending = setTimeout(show, 300); });
+  kindFilter.addEventListener('change', show);
+  ownerFilter.addEventListener('change', show);
   const load = () => allUnits().then((all) => {
     units = all;
-    townships = all.filter((u) => u.kind === 'township').sort((a, b) => a.name.localeCompare(b.name, 'zh'));
-    fill(owner, ...all.filter((u) => u.kind === 'department').sort((a, b) => a.name.localeCompare(b.name, 'zh'))
-      .map((u) => h('option', { value: u.id }, u.name)));
+    townships = townshipsOf(all);
+    terms = itemFields('ad-item', all);
+    fill(fieldsBox, ...terms.nodes);
+    fill(ownerFilter, h('option', { value: '' }, t('ad.anyOwner')), ...departments(all).map((u) => h('option', { value: u.id }, u.name)));
     show();
   }, (err) => fill(body, loadError(problemText(err), load)));
   submitter(form, msg, () => {
-    const measureList = measures.input.value.split(/[、,，\s]+/).map((m) => m.trim()).filter(Boolean);
-    const payload = {
-      code: code.input.value.trim(), name: name.input.value.trim(), kind: kind.value, owner_unit_id: owner.value,
-      legal_basis: basis.input.value.trim(),
-    };
-    if (fine.input.value || measureList.length) payload.major_case = { fine_at_least: fine.input.value ? Number(fine.input.value) : null, measures: measureList };
-    if (criminal.input.value) payload.criminal_threshold = { amount_involved_at_least: Number(criminal.input.value) };
+    const payload = { code: code.input.value.trim(), ...terms.value() };
+    if (payload.full_recording === null) delete payload.full_recording;
     return request('POST', '/items', { body: payload });
-  }, (item) => t('ad.itemAdded', { code: item.code }), () => { code.input.value = ''; name.input.value = ''; show(); });
+  }, (item) => t('ad.itemAdded', { code: item.code }), () => { code.input.value = ''; terms.reset(); show(); });
   load();
   return {
     node: h('section', { class: 'page page--admin-items' }, backLink('#/admin', 'ad.back'), pageHeading('ad.itemsTitle'),
-      card('ad.addItem', form), card('ad.catalogue', search, body)),
+      card('ad.addItem', form),
+      card('ad.catalogue', h('div', { class: 'ad-inline' }, search, labelled('ad-item-kind-filter', t('ad.itemKind'), kindFilter),
+        labelled('ad-item-owner-filter', t('ad.owner'), ownerFilter)), body)),
   };
 }
 

@@ -1,13 +1,13 @@
 // #/nominate: the public application to be an invited supervisor (个人报名), open without signing in.
-// A signed-in officer or supervisor uses the same form to nominate someone for their unit (单位推荐),
-// and may name the units the nominee would supervise. Nothing typed is shown back: a confirmation only.
+// A signed-in officer or supervisor uses the same form to nominate someone for their unit (单位推荐).
+// Either may name the units the nominee would supervise, from the public list of active units.
+// Nothing typed is shown back: a confirmation only.
 
 import { errorMessage, request } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import '../i18n-roster.js';
 import { choices, field, say } from '../enforcement.js';
-import { unitDirectory } from './spotcheck-common.js';
 
 export const CATEGORIES = ['deputy', 'cppcc', 'retired', 'other'];
 const PHONE = /^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})$/;
@@ -46,20 +46,15 @@ export function nominatePage({ user } = {}) {
       describedBy: null,
     })
     : null;
-  // Units to supervise: the unit list needs a session, so only a signed-in nominator names them.
-  const unitBox = h('div', {});
-  const unitGroup = asUnit
-    ? h('fieldset', { class: 'group' },
-      h('legend', { class: 'group__legend' }, t('nm.units'), h('span', { class: 'field__optional' }, ` ${t('common.optional')}`)),
-      h('p', { class: 'field__hint' }, t('nm.unitsHint')),
-      unitBox)
-    : null;
-  if (asUnit) {
-    const directory = unitDirectory(user);
-    directory.load()
-      .then(() => unitBox.replaceChildren(unitChecks('nm-unit', directory.all().sort((a, b) => a.name.localeCompare(b.name, 'zh-CN')))))
-      .catch((err) => unitBox.replaceChildren(h('p', { class: 'alert', role: 'alert' }, errorMessage(err))));
-  }
+  // Units to supervise, from the public list of active units (id and name; no sign-in needed).
+  const unitBox = h('div', { 'data-testid': 'nm-units' });
+  const unitGroup = h('fieldset', { class: 'group' },
+    h('legend', { class: 'group__legend' }, t('nm.units'), h('span', { class: 'field__optional' }, ` ${t('common.optional')}`)),
+    h('p', { class: 'field__hint' }, t('nm.unitsHint')),
+    unitBox);
+  request('GET', '/public/units', { auth: false })
+    .then((units) => unitBox.replaceChildren(unitChecks('nm-unit', units.sort((a, b) => a.name.localeCompare(b.name, 'zh-CN')))))
+    .catch((err) => unitBox.replaceChildren(h('p', { class: 'alert', role: 'alert' }, errorMessage(err))));
 
   const error = h('p', { class: 'alert', role: 'alert', 'data-testid': 'nm-error' });
   const submit = h('button', { type: 'submit', class: 'btn btn--primary btn--xl btn--block', 'data-testid': 'nm-submit' }, t('nm.submit'));
@@ -106,11 +101,8 @@ export function nominatePage({ user } = {}) {
     if (!CATEGORIES.includes(values.category)) return fail('nm.needCategory', category.inputs[0]);
     if (!values.organisation) return fail('nm.needOrganisation', organisation.input);
     if (!values.statement) return fail('nm.needStatement', statement.input);
-    const payload = { ...values };
-    if (asUnit) {
-      payload.nominated_by_unit = byUnit.value();
-      payload.unit_ids = [...unitBox.querySelectorAll('input[name="nm-unit"]:checked')].map((i) => i.value);
-    }
+    const payload = { ...values, unit_ids: [...unitBox.querySelectorAll('input[name="nm-unit"]:checked')].map((i) => i.value) };
+    if (asUnit) payload.nominated_by_unit = byUnit.value();
     submit.disabled = true;
     submit.textContent = t('common.submitting');
     try {
