@@ -463,11 +463,14 @@ def configure_recording(kinds: tuple[str, ...], item_kinds: tuple[str, ...], gra
 
 
 def needs_recording(kind: str, item_kind: str | None, item_rule: bool | int | None = None) -> bool:
-    """``item_rule``: the item's own full-recording rule (true always, false never); when it has
-    none, the setting by action kind and item kind decides."""
+    """The acts whose kind the law lists (the setting by action kind: 查封扣押, 听证, 留置送达) always
+    need one. Otherwise ``item_rule``, the item's own rule (true: every act; false: none), and when
+    it has none the setting by item kind decides."""
+    if kind in RULE.kinds:
+        return True
     if item_rule is not None:
         return bool(item_rule)
-    return kind in RULE.kinds or (item_kind is not None and item_kind in RULE.item_kinds)
+    return item_kind is not None and item_kind in RULE.item_kinds
 
 
 RECORDING_TYPES = ("video/%", "audio/%")

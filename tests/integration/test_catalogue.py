@@ -139,14 +139,17 @@ async def test_an_items_own_rule_decides_which_acts_need_a_recording(client, as_
     assert marked.json()["full_recording"] is True
     needed = await record_action(client, officer, world, item_id=always["id"])
     assert needed["recording_required"] is True and needed["recording_missing"] is True
-    # A coercion item: by the setting every act on it needs one; marked false, none does.
+    # A coercion item: by the setting every act on it needs one; marked false, an inspection on it
+    # does not, but a coercive act still does (the law lists the act's kind, no item waives it).
     never = await _item(client, admin, world, kind="coercion")
     await _delegate(client, admin, never, world.town_a, since)
     assert (await record_action(client, officer, world, item_id=never["id"]))["recording_required"] is True
     exempt = await client.patch(f"/api/v1/items/{never['id']}", json={"full_recording": False}, headers=admin)
     assert exempt.json()["full_recording"] is False
-    act = await record_action(client, officer, world, item_id=never["id"], kind="coercive")
+    act = await record_action(client, officer, world, item_id=never["id"])
     assert act["recording_required"] is False and act["recording_missing"] is False
+    coercive = await record_action(client, officer, world, item_id=never["id"], kind="coercive")
+    assert coercive["recording_required"] is True and coercive["recording_missing"] is True
 
 
 async def test_an_ended_delegation_stops_the_township_acting_the_day_after(
