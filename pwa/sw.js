@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 778cb5b782e2282c7a34d6f55a3a40204be986e8970e98f8b17a1792a1bb0a5f
+// shell digest: 888238f00e5b51acfccb125a7e1e7aefd2e8ca1dccf3d37c56876ad8c1b2952b
 
-const VERSION = 'fw-shell-v81';
+const VERSION = 'fw-shell-v82';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
@@ -33,6 +33,7 @@ const SHELL = [
   '/js/i18n-reports.js',
   '/js/i18n-org.js',
   '/js/i18n-oversight.js',
+  '/js/i18n-en.js',
   '/js/i18n-meetings.js',
   '/js/i18n-admin.js',
   '/js/i18n-imports.js',
@@ -112,6 +113,7 @@ const ON_DEMAND = new Set([
   '/js/i18n-reports.js',
   '/js/i18n-org.js',
   '/js/i18n-oversight.js',
+  '/js/i18n-en.js',
   '/js/i18n-meetings.js',
   '/js/i18n-admin.js',
   '/js/i18n-imports.js',

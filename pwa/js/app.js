@@ -2,7 +2,7 @@
 // The officer's and the simple role homes load with the shell; the enforcement pages and the live
 // views (command center, supervisor) are imported on first use.
 
-import { t, getLang, setLang, onLangChange } from './i18n.js';
+import { t, getLang, loadLang, setLang, onLangChange } from './i18n.js';
 import {
   fetchMe,
   getCachedUser,
@@ -443,8 +443,11 @@ onLangChange(() => {
   rerender();
 });
 
-renderChrome();
-render();
+// An English reader's copy comes first (zh-CN needs nothing fetched).
+loadLang().then(() => {
+  renderChrome();
+  render();
+});
 if (hasSession()) keepFieldDataFresh(getCachedUser());
 sync();
 registerServiceWorker();
