@@ -87,7 +87,7 @@ from backend.retention import services as retention_services
 from backend.retention.controllers import RetentionController
 from backend.settings import Settings, get_settings
 from backend.sharing.controllers import ShareController, SharedController, ShareOpenController
-from backend.summary.controllers import SummaryController
+from backend.summary.controllers import SummaryController, TodayController
 from backend.supervision import services as supervision_services
 from backend.supervision.controllers import (
     InvitationController,
@@ -370,6 +370,7 @@ def create_app(
             PositionController,
             SosController,
             SummaryController,
+            TodayController,
             EvidenceUploadController,
             EvidenceController,
             UploadController,

@@ -3,12 +3,14 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 888238f00e5b51acfccb125a7e1e7aefd2e8ca1dccf3d37c56876ad8c1b2952b
+// shell digest: ba22ea52511bd27d7b8befc52affb9b5e5608bc5a8ffbe3f1253e54b3bdb9d24
 
-const VERSION = 'fw-shell-v82';
+const VERSION = 'fw-shell-v83';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
+  '/js/pages/today.js',
+  '/js/i18n-today.js',
   '/index.html',
   '/manifest.webmanifest',
   '/css/app.css',

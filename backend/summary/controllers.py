@@ -6,6 +6,7 @@ from backend.lib.auth import requires_roles
 from backend.lib.deps import SignedIn
 from backend.live.schemas import Summary
 from backend.summary import services
+from backend.summary.today import Today, today_for
 
 
 class SummaryController(Controller):
@@ -16,3 +17,12 @@ class SummaryController(Controller):
     @get("/", summary="Today's counters for the command center")
     async def summary(self, user: SignedIn) -> Summary:
         return await services.summary(user)
+
+
+class TodayController(Controller):
+    path = "/today"
+    tags = ["live"]
+
+    @get("/", summary="What the signed-in person must do today, by role (the to-do card of every home)")
+    async def today(self, user: SignedIn) -> Today:
+        return await today_for(user)

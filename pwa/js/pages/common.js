@@ -9,6 +9,13 @@ export function unitNames(user) {
   return units.map((u) => u && u.name).filter(Boolean);
 }
 
+/** The 今日待办 card (pages/today.js), its module loaded on first use. */
+export function todaySlot(user) {
+  const slot = h('div', { class: 'today-slot' });
+  import('./today.js').then((m) => slot.replaceChildren(m.todayCard(user)), () => {});
+  return slot;
+}
+
 export function pageHeading(key) {
   return h('h1', { class: 'page__title', tabindex: '-1' }, t(key));
 }

@@ -9,7 +9,7 @@ import { dutyReport, onDuty, onDutyChange, resumeDuty, setOnDuty, setShiftPartne
 import { isOnline, onNetChange } from '../net.js';
 import { api } from '../enforcement.js';
 import { fieldDataSavedAt, onFieldDataChange } from '../field-data.js';
-import { accountCard, pageHeading, unitNames } from './common.js';
+import { accountCard, pageHeading, todaySlot, unitNames } from './common.js';
 import { inboxLink, openTasks } from '../caps.js';
 
 const SOS_HOLD_MS = 2000;
@@ -452,6 +452,7 @@ export function officerPage({ user, onLogout }) {
     h('p', { class: 'lead' },
       h('span', { 'data-testid': 'officer-name' }, user.display_name || user.username),
       units.length ? h('span', { class: 'lead__unit', 'data-testid': 'officer-unit' }, ` · ${units.join('、')}`) : null),
+    todaySlot(user),
     certificateCard(cert, user),
     duty.node,
     newRecordButton(canAct),

@@ -5,7 +5,7 @@ import { t } from '../i18n.js';
 import { errorMessage } from '../api.js';
 import { api, pagedList } from '../enforcement.js';
 import { card } from '../widgets.js';
-import { accountCard, pageHeading } from './common.js';
+import { accountCard, pageHeading, todaySlot } from './common.js';
 import { approvedAsIs, caseRow } from './cases.js';
 
 const PAGE_SIZE = 20;
@@ -27,6 +27,7 @@ export function reviewerPage({ user, onLogout }) {
   });
   const node = h('section', { class: 'page page--reviewer' },
     pageHeading('reviewer.title'),
+    todaySlot(user),
     h('p', { class: 'lead' }, t('reviewer.intro')),
     card('reviewer.queue', list.node),
     (user.units || []).some((u) => u.kind === 'department')

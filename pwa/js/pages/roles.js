@@ -5,7 +5,7 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { accountCard, pageHeading } from './common.js';
+import { accountCard, pageHeading, todaySlot } from './common.js';
 
 function page(cls, ...children) {
   return { node: h('section', { class: `page ${cls}` }, ...children) };
@@ -14,6 +14,7 @@ function page(cls, ...children) {
 export function adminPage({ user, onLogout }) {
   return page('page--admin',
     pageHeading('admin.title'),
+    todaySlot(user),
     h('p', { class: 'lead' }, t('admin.intro')),
     h('a', { class: 'btn btn--primary btn--xl btn--block', href: '#/admin/units', 'data-testid': 'admin-units-link' }, t('admin.units')),
     h('a', { class: 'btn btn--primary btn--xl btn--block', href: '#/admin/items', 'data-testid': 'admin-items-link' }, t('admin.items')),

@@ -5,7 +5,7 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { LiveStream } from '../live.js';
 import { setFlash, takeFlash } from '../enforcement.js';
-import { accountCard, pageHeading } from './common.js';
+import { accountCard, pageHeading, todaySlot } from './common.js';
 import { checksCard, dutyCard, unitDirectory } from './spotcheck-common.js';
 import { checklistCard, invitationsCard } from './spotcheck-admin.js';
 
@@ -56,6 +56,7 @@ export function invitedHomePage({ user, onLogout, navigate }) {
   const lists = liveLists({ user, navigate, checksTitle: 'sc.mine', checksEmpty: 'sc.mineEmpty' });
   const node = h('section', { class: 'page page--invited' },
     pageHeading('invited.title'),
+    todaySlot(user),
     flashLine(),
     h('p', { class: 'lead', 'data-testid': 'invited-intro' }, t('invited.intro')),
     lists.duty.node,

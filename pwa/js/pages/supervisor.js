@@ -3,7 +3,7 @@
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
-import { accountCard, pageHeading } from './common.js';
+import { accountCard, pageHeading, todaySlot } from './common.js';
 import { liveWatch, region } from './watch.js';
 import { documentsCard } from './documents-card.js';
 import { DOCUMENT_EVENTS, isDocumentEvent } from '../caps.js';
@@ -32,6 +32,7 @@ export function supervisorPage({ user, onLogout }) {
 
   const node = h('section', { class: 'page page--supervisor' },
     pageHeading('supervisor.title'),
+    todaySlot(user),
     live.status.node,
     live.counts.node,
     h('a', { class: 'btn btn--secondary btn--xl btn--block', href: '#/spot-checks', 'data-testid': 'spot-checks-link' }, t('sc.supervisorLink')),

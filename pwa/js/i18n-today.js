@@ -1,0 +1,66 @@
+// Copy of the to-do card on every home (今日待办), zh-CN the source of truth, English mirroring it key
+// for key.
+
+import { addStrings } from './i18n.js';
+
+const zh = {
+  'td.title': '今日待办',
+  'td.empty': '现在没有等您处理的事项。需要您回复的抽查、整改任务、待审核的案件、待回复的文书和待报的月报会出现在这里。',
+  'td.failed': '暂时无法读取待办（离线或服务器暂不可达），联网后会自动更新。',
+  'td.count': '{n} 项',
+  'td.overdue': '其中 {n} 项已超期',
+  'td.dueAt': '最早 {time} 前',
+  'td.dueOn': '最早 {date} 前',
+  'td.expiresOn': '最早 {date} 到期',
+  'td.spot_checks.to_answer': '待回复的现场抽查',
+  'td.tasks.assigned': '交给我的整改任务',
+  'td.recordings.missing': '缺少全过程记录的执法行为',
+  'td.clocks.due_soon': '7 天内到期的法定期限',
+  'td.reviews.waiting': '待法制审核的案件',
+  'td.documents.to_answer': '待回复的监督文书',
+  'td.tasks.unit': '本单位的整改任务',
+  'td.channels.to_explain': '待说明情况的监督线索',
+  'td.reports.due': '待报送的月度报告',
+  'td.spot_checks.to_review': '待评议的抽查回复',
+  'td.appeals.to_decide': '待处理的抽查申诉',
+  'td.documents.to_accept': '待验收的文书回复',
+  'td.documents.overdue': '超期未回复的监督文书',
+  'td.reports.to_accept': '待审阅的月度报告',
+  'td.channels.new': '待分办的监督线索',
+  'td.nominations.received': '待审核的特邀监督员报名',
+  'td.certificates.expiring': '30 天内到期的执法证',
+  'td.accounts.locked': '已锁定的账号',
+  'td.alerts.open': '未处理的告警',
+};
+
+const en = {
+  'td.title': 'To do today',
+  'td.empty': 'Nothing waits for you now. Spot-checks to answer, corrective actions, cases to review, documents to answer and monthly reports due appear here.',
+  'td.failed': 'The to-do list cannot be read now (offline or the server is unreachable); it updates once back online.',
+  'td.count': '{n}',
+  'td.overdue': '{n} overdue',
+  'td.dueAt': 'first due {time}',
+  'td.dueOn': 'first due {date}',
+  'td.expiresOn': 'first expires {date}',
+  'td.spot_checks.to_answer': 'Spot-checks to answer',
+  'td.tasks.assigned': 'Corrective actions for me',
+  'td.recordings.missing': 'Acts still without their recording',
+  'td.clocks.due_soon': 'Statutory periods due within 7 days',
+  'td.reviews.waiting': 'Cases waiting for legal review',
+  'td.documents.to_answer': 'Supervision documents to answer',
+  'td.tasks.unit': "The unit's corrective actions",
+  'td.channels.to_explain': 'Reports to explain',
+  'td.reports.due': 'Monthly reports to submit',
+  'td.spot_checks.to_review': 'Spot-check answers to review',
+  'td.appeals.to_decide': 'Spot-check appeals to decide',
+  'td.documents.to_accept': 'Document answers to accept',
+  'td.documents.overdue': 'Documents overdue',
+  'td.reports.to_accept': 'Monthly reports to read',
+  'td.channels.new': 'New reports to assign',
+  'td.nominations.received': 'Invited-supervisor applications',
+  'td.certificates.expiring': 'Certificates expiring within 30 days',
+  'td.accounts.locked': 'Locked accounts',
+  'td.alerts.open': 'Open alerts',
+};
+
+addStrings({ 'zh-CN': zh, en });
