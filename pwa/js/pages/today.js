@@ -56,12 +56,16 @@ function row(item, user) {
 
 export function todayCard(user) {
   const body = h('div', {}, loadingLine());
-  request('GET', '/today').then((today) => {
+  const load = () => request('GET', '/today').then((today) => {
     const items = (today && today.items) || [];
     fill(body, items.length
       ? h('ul', { class: 'list', 'data-testid': 'today-list' }, items.map((x) => row(x, user)))
       : h('p', { class: 'empty', 'data-testid': 'today-empty' }, t('td.empty')));
-  }, () => fill(body, h('p', { class: 'muted', 'data-testid': 'today-failed' }, t('td.failed'))));
+  }, () => {
+    fill(body, h('p', { class: 'muted', 'data-testid': 'today-failed' }, t('td.failed')));
+    window.addEventListener('online', load, { once: true });
+  });
+  load();
   const node = card('td.title', body);
   node.dataset.testid = 'today';
   return node;
