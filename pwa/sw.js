@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 778cb5b782e2282c7a34d6f55a3a40204be986e8970e98f8b17a1792a1bb0a5f
+// shell digest: 4b2ead62cd070c9277709ab1d51f36bae29f6099eada6b1ff84c74089ce2c801
 
-const VERSION = 'fw-shell-v81';
+const VERSION = 'fw-shell-v83';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [
