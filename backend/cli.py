@@ -1,5 +1,5 @@
-"""fieldwatch command line: serve | migrate | demo | create-user | verify | audit-head |
-backfill-watermarks."""
+"""fieldwatch command line: serve | migrate | demo | create-admin | create-user | verify |
+audit-head | backfill-watermarks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -93,6 +94,44 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"created {user.username} ({', '.join(user.roles)}) id={user.id}")
+    return 0
+
+
+ADMIN_PASSWORD_ENV = "FIELDWATCH_ADMIN_PASSWORD"  # noqa: S105 - the variable's name
+
+
+def _admin_password() -> str:
+    """The first admin's password, never from the command line (argv is readable by every user of
+    the host and lands in shell histories): FIELDWATCH_ADMIN_PASSWORD, else the first line of stdin
+    when it is piped, else asked twice at the terminal."""
+    if os.environ.get(ADMIN_PASSWORD_ENV):
+        return os.environ[ADMIN_PASSWORD_ENV]
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from backend.demo import create_first_admin
+
+    try:
+        password = _admin_password()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if not password:
+        print(f"error: no password: pipe it on stdin or set {ADMIN_PASSWORD_ENV}", file=sys.stderr)
+        return 1
+    _migrate()
+    try:
+        user = asyncio.run(create_first_admin(get_settings(), args.username, args.name, password))
+    except Exception as exc:  # the message is the user-facing reason
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"created the first admin {user.username} id={user.id}; sign in to set the district up")
     return 0
 
 
@@ -185,6 +224,15 @@ def build_parser() -> argparse.ArgumentParser:
         "backfill-watermarks",
         help="make the watermarked copy of photos stored while no CJK font was available",
     ).set_defaults(func=cmd_backfill_watermarks)
+
+    admin = sub.add_parser(
+        "create-admin",
+        help="create the first admin of a fresh install (no demo data); the password comes from "
+        f"{ADMIN_PASSWORD_ENV} or stdin, never the command line",
+    )
+    admin.add_argument("--username", required=True)
+    admin.add_argument("--name", help="the name shown in the app (default: the username)")
+    admin.set_defaults(func=cmd_create_admin)
 
     create = sub.add_parser("create-user", help="create a user")
     create.add_argument("username")

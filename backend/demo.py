@@ -294,3 +294,27 @@ async def create_user_cli(
         except msgspec.ValidationError as exc:
             raise ValueError(str(exc)) from None
         return await accounts.create_user(None, data)
+
+
+async def create_first_admin(
+    settings: Settings, username: str, display_name: str | None, password: str
+) -> account_schemas.User:
+    """The first admin of a fresh install, who then sets the district up in the app. Refused once
+    an active admin exists: further accounts are made in the app, where each change is audited
+    under the admin who made it."""
+    async with connected(settings.database_url):
+        if await User.exists().where(accounts.role_filter("admin") & (User.active == True)):  # noqa: E712
+            raise ValueError("an active admin exists already; add further users in the app (#/admin/users)")
+        try:
+            data = msgspec.convert(
+                {
+                    "username": username,
+                    "password": password,
+                    "display_name": display_name or username,
+                    "roles": ["admin"],
+                },
+                account_schemas.UserCreate,
+            )
+        except msgspec.ValidationError as exc:
+            raise ValueError(str(exc)) from None
+        return await accounts.create_user(None, data)

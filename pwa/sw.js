@@ -3,9 +3,9 @@
 // supervisor views, the map library) and the resumable-upload library (needed only once online)
 // belong to the shell version but are cached on first use, so a phone does not download them at install.
 // Any change to a SHELL file needs a new VERSION: run scripts/bump_shell.py (tests/e2e checks the digest).
-// shell digest: 4ade0434ce4441ed422d79d999c9c59aaa1e7eccba002e2f8beca3113ca0ec6a
+// shell digest: 0371489eaa0796de13a3632f09941ca8b147e7b6218e762cd9504331b0bc53da
 
-const VERSION = 'fw-shell-v84';
+const VERSION = 'fw-shell-v85';
 const CACHE_PREFIX = 'fw-shell-';
 
 const SHELL = [

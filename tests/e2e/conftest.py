@@ -46,15 +46,16 @@ def _tail(path: Path, n: int = 60) -> str:
         return "(no log)"
 
 
-@contextlib.contextmanager
-def app_server(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, str, Path]]:
-    """The real app on a free local port, with demo data, in a throw-away data directory; stopped by
-    its PID. Yields (base_url, demo password, data dir)."""
-    tmp = Path(tempfile.mkdtemp(prefix="fieldwatch-e2e-"))
+def server_env(
+    data_dir: Path, extra_env: dict[str, str] | None = None, *, demo: bool = True
+) -> dict[str, str]:
+    """The environment of the app server on `data_dir`, also for running its commands beside it.
+    Without demo data the database is the data directory's own SQLite file, empty: the shared
+    FIELDWATCH_TEST_E2E_DATABASE_URL already holds the demo organisation."""
     env = dict(os.environ)
-    env["FIELDWATCH_DATA_DIR"] = str(tmp)
+    env["FIELDWATCH_DATA_DIR"] = str(data_dir)
     env.pop("FIELDWATCH_DATABASE_URL", None)
-    if os.environ.get("FIELDWATCH_TEST_E2E_DATABASE_URL"):
+    if demo and os.environ.get("FIELDWATCH_TEST_E2E_DATABASE_URL"):
         env["FIELDWATCH_DATABASE_URL"] = os.environ["FIELDWATCH_TEST_E2E_DATABASE_URL"]
     # The suite signs in more often per minute than a person would; keep the per-client cap out of the way.
     env.setdefault("FIELDWATCH_LOGIN_RATE_PER_MINUTE", "600")
@@ -63,20 +64,34 @@ def app_server(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, s
     # Videos and PDFs are rendered in the background as in production (the unit suites turn it off).
     env["FIELDWATCH_RENDER_INTERVAL"] = "60"
     env.update(extra_env or {})
+    return env
+
+
+@contextlib.contextmanager
+def app_server(
+    extra_env: dict[str, str] | None = None, *, demo: bool = True
+) -> Iterator[tuple[str, str, Path]]:
+    """The real app on a free local port, in a throw-away data directory; stopped by its PID. With
+    `demo` it holds the demo data, and yields (base_url, demo password, data dir); without, the
+    database is empty (no unit, item or user: `server_env`), and the password yielded is a fresh
+    one for the test's own first admin."""
+    tmp = Path(tempfile.mkdtemp(prefix="fieldwatch-e2e-"))
+    env = server_env(tmp, extra_env, demo=demo)
     password = secrets.token_urlsafe(12)
 
-    demo = subprocess.run(
-        [sys.executable, "-m", "backend.cli", "demo", f"--password={password}"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if demo.returncode != 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        pytest.fail(f"`backend.cli demo` failed ({demo.returncode}):\n{demo.stdout}\n{demo.stderr}")
+    if demo:
+        seeded = subprocess.run(
+            [sys.executable, "-m", "backend.cli", "demo", f"--password={password}"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if seeded.returncode != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            pytest.fail(f"`backend.cli demo` failed ({seeded.returncode}):\n{seeded.stdout}\n{seeded.stderr}")
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"

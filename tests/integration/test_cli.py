@@ -10,11 +10,19 @@ import sys
 from pathlib import Path
 
 
-def _run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    data_dir: Path, *args: str, stdin: str | None = None, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDWATCH_")}
     env["FIELDWATCH_DATA_DIR"] = str(data_dir)
+    env.update(env_extra or {})
     return subprocess.run(
-        [sys.executable, "-m", "backend.cli", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "backend.cli", *args],
+        env=env,
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -113,6 +121,57 @@ def test_create_user_refuses_bad_input_and_creates_good(tmp_path: Path) -> None:
     )
     assert ok.returncode == 0, ok.stderr
     assert "newbie" in ok.stdout and _count(tmp_path, "users") == before + 1
+
+
+def test_create_admin_makes_the_first_admin_of_an_empty_install_and_only_the_first(tmp_path: Path) -> None:
+    # Nothing in the way of the password reaching argv: there is no option for it.
+    in_argv = _run(tmp_path, "create-admin", "--username", "chief", "--password", "long-enough-1")
+    assert in_argv.returncode == 2 and "--password" in in_argv.stderr
+    short = _run(tmp_path, "create-admin", "--username", "chief", stdin="short\n")
+    assert short.returncode == 1 and "password" in short.stderr
+    empty = _run(tmp_path, "create-admin", "--username", "chief", stdin="")
+    assert empty.returncode == 1 and "FIELDWATCH_ADMIN_PASSWORD" in empty.stderr
+    assert _count(tmp_path, "users") == 0
+
+    ok = _run(
+        tmp_path, "create-admin", "--username", "chief", "--name", "区司法局管理员", stdin="long-enough-1\n"
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "chief" in ok.stdout and "long-enough-1" not in ok.stdout + ok.stderr
+    with sqlite3.connect(tmp_path / "fieldwatch.sqlite3") as db:
+        users = db.execute("SELECT username, display_name, roles, active FROM users").fetchall()
+        created = db.execute("SELECT action FROM audit_log").fetchall()
+    assert users == [("chief", "区司法局管理员", " admin ", 1)]
+    assert ("user.created",) in created
+    # No demo data came with it: the district is set up from here in the app.
+    for table in ("units", "enforcement_items", "delegations", "certificates"):
+        assert _count(tmp_path, table) == 0, table
+
+    # Once an active admin exists, further accounts are made in the app (also from the environment).
+    second = _run(
+        tmp_path,
+        "create-admin",
+        "--username",
+        "deputy",
+        env_extra={"FIELDWATCH_ADMIN_PASSWORD": "long-enough-2"},
+    )
+    assert second.returncode == 1 and "admin exists" in second.stderr
+    assert _count(tmp_path, "users") == 1
+
+
+def test_create_admin_takes_the_password_from_the_environment(tmp_path: Path) -> None:
+    ok = _run(
+        tmp_path,
+        "create-admin",
+        "--username",
+        "chief",
+        env_extra={"FIELDWATCH_ADMIN_PASSWORD": "long-enough-1"},
+    )
+    assert ok.returncode == 0, ok.stderr
+    with sqlite3.connect(tmp_path / "fieldwatch.sqlite3") as db:
+        assert db.execute("SELECT username, display_name, roles FROM users").fetchall() == [
+            ("chief", "chief", " admin ")
+        ]
 
 
 def test_backfill_watermarks_needs_the_font_and_is_a_no_op_when_nothing_waits(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import { card, loadError, loadingLine } from '../widgets.js';
 import { enc, problemText, qs, reportStyles } from '../reports.js';
 import { pageHeading } from './common.js';
 import '../i18n-admin.js';
+import '../i18n-org.js'; // the item kinds and rules (el.*), shared with the 执法事项清单
 
 const UNIT_KINDS = ['township', 'department', 'justice', 'court', 'petition', 'procuratorate', 'police', 'association'];
 const ITEM_KINDS = ['penalty', 'coercion', 'inspection', 'other'];
@@ -130,9 +131,12 @@ export function adminUnitsPage() {
   const kind = select('ad-unit-kind', UNIT_KINDS.map((k) => [k, unitKind(k)]), { value: 'township' });
   const parent = select('ad-unit-parent', [], { empty: t('ad.noParent') });
   const pilot = h('input', { id: 'ad-unit-pilot', type: 'checkbox', class: 'choice__box', 'data-testid': 'ad-unit-pilot' });
+  const pilotFrom = h('input', { id: 'ad-unit-from', type: 'date', 'data-testid': 'ad-unit-from' });
+  const pilotTo = h('input', { id: 'ad-unit-to', type: 'date', 'data-testid': 'ad-unit-to' });
   const form = h('form', { class: 'form', 'data-testid': 'ad-unit-form' },
     name.node, labelled('ad-unit-kind', t('ad.unitKind'), kind), labelled('ad-unit-parent', t('ad.parent'), parent),
     h('label', { class: 'choice', for: 'ad-unit-pilot' }, pilot, h('span', { class: 'choice__text' }, t('ad.pilot'))),
+    labelled('ad-unit-from', t('ad.pilotFrom'), pilotFrom), labelled('ad-unit-to', t('ad.pilotTo'), pilotTo),
     h('button', { type: 'submit', class: 'btn btn--primary btn--block' }, t('ad.addUnit')), msg);
   const search = h('input', { id: 'ad-unit-search', type: 'search', placeholder: t('ad.unitSearch'), maxlength: 64, 'data-testid': 'ad-unit-search' });
   const kindFilter = select('ad-unit-kind-filter', UNIT_KINDS.map((k) => [k, unitKind(k)]), { empty: t('ad.anyKind') });
@@ -174,9 +178,14 @@ export function adminUnitsPage() {
   search.addEventListener('input', () => { clearTimeout(pending); pending = setTimeout(show, 300); });
   kindFilter.addEventListener('change', show);
   submitter(form, msg,
-    () => request('POST', '/units', { body: { name: name.input.value.trim(), kind: kind.value, parent_id: parent.value || null, pilot: pilot.checked } }),
+    () => request('POST', '/units', {
+      body: {
+        name: name.input.value.trim(), kind: kind.value, parent_id: parent.value || null, pilot: pilot.checked,
+        pilot_from: pilotFrom.value || null, pilot_to: pilotTo.value || null,
+      },
+    }),
     (u) => t('ad.unitAdded', { name: u.name }),
-    () => { name.input.value = ''; load(); });
+    () => { name.input.value = ''; pilot.checked = false; pilotFrom.value = ''; pilotTo.value = ''; load(); });
   load();
   return {
     node: h('section', { class: 'page page--admin-units' }, backLink('#/admin', 'ad.back'), pageHeading('ad.unitsTitle'),
