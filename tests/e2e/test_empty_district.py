@@ -2,7 +2,7 @@
 the command line, and the admin sets the whole district up from the screens at a phone's size — the
 justice bureau, a department, a pilot township with its period, an item of the department delegated
 to the township, two officers with certificates and a supervisor. An officer then finds the item on
-the township's 执法事项清单 and in a new record."""
+the township's 执法事项清单 and records the district's first act on it, with the other as partner."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from tests.e2e import record_form
 from tests.e2e.admin_screens import add_officer, said
 from tests.e2e.conftest import REPO, VIEWPORT, app_server, server_env, sign_in, watch_for_problems
 
@@ -45,6 +46,8 @@ async def phones(browser: Browser, empty_app: tuple[str, str, Path]) -> AsyncIte
             locale="zh-CN",
             timezone_id="Asia/Shanghai",
             service_workers="allow",
+            permissions=["geolocation"],
+            geolocation={"latitude": 29.15, "longitude": 107.1, "accuracy": 12},
         )
         ctx.set_default_timeout(15_000)
         contexts.append(ctx)
@@ -184,5 +187,9 @@ async def test_a_district_is_set_up_from_an_empty_database_and_its_officer_can_r
     await expect(officer).to_have_url(re.compile(r"#/officer/new$"))
     offered = officer.get_by_role("radio", name=re.compile(ITEM))
     await expect(offered).to_have_count(1)
-    await offered.check()
-    await expect(offered).to_be_checked()
+    # ...and the officer records the district's first act with the other officer as partner.
+    await record_form.fill_record(officer, ITEM, "首次现场检查", partner="钱亮", address=f"{TOWN}正街1号")
+    await record_form.submit(officer)
+    await expect(officer).to_have_url(re.compile(r"#/officer/actions/[0-9a-f-]{36}$"))
+    await expect(officer.get_by_test_id("flash")).to_have_text("执法记录已保存。")
+    await expect(officer.get_by_test_id("action-officers")).to_contain_text("钱亮")
