@@ -19,7 +19,12 @@ async def _todo(client, headers) -> dict[str, dict]:
 
 
 async def _new_user(client, admin, world: World, role: str, expires_in_days: int | None = None):
+    """A user of a township of its own (the suite's townships hold other tests' cases and clocks)."""
     username = unique(f"today-{role}")
+    town = await client.post(
+        "/api/v1/units", json={"name": unique("今日镇"), "kind": "township"}, headers=admin
+    )
+    assert town.status_code == 201, town.text
     made = await client.post(
         "/api/v1/users",
         json={
@@ -27,7 +32,7 @@ async def _new_user(client, admin, world: World, role: str, expires_in_days: int
             "password": PASSWORD,
             "display_name": "今日待办测试",
             "roles": [role],
-            "unit_ids": [str(world.town_a)] if role != "liaison" else [],
+            "unit_ids": [town.json()["id"]] if role != "liaison" else [],
         },
         headers=admin,
     )
