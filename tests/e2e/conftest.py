@@ -306,6 +306,10 @@ def password(live_server) -> str:
     return live_server[1]
 
 
+TODAY_HOMES = {"officer", "supervisor", "reviewer", "admin", "invited"}
+TODAY_SETTLED = '[data-testid="today-list"], [data-testid="today-empty"], [data-testid="today-failed"]'
+
+
 async def sign_in(page, username: str, password: str, home: str) -> None:
     """Sign in through the login form and wait for the role's home (``#/<home>``)."""
     from playwright.async_api import expect
@@ -316,3 +320,7 @@ async def sign_in(page, username: str, password: str, home: str) -> None:
     await page.get_by_label("密码", exact=True).fill(password)
     await page.get_by_role("button", name="登录", exact=True).click()
     await expect(page).to_have_url(re.compile(rf"#/{home}$"))
+    if home in TODAY_HOMES:
+        # As a person waits for the page before tapping: the to-do card on top has loaded (until
+        # then the controls below it move down when its entries arrive).
+        await expect(page.locator(TODAY_SETTLED)).to_be_visible()

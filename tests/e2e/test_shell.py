@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, expect
 
+from tests.e2e.conftest import TODAY_SETTLED
+
 pytestmark = pytest.mark.e2e
 
 PWA = Path(__file__).resolve().parents[2] / "pwa"
@@ -33,6 +35,7 @@ async def sign_in_officer(page: Page, password: str, username: str = "officer1")
     await sign_in(page, username, password)
     await expect(page).to_have_url(re.compile(r"#/officer$"))
     await expect(page.get_by_role("heading", level=1, name="今日执法")).to_be_visible()
+    await expect(page.locator(TODAY_SETTLED)).to_be_visible()  # as conftest.sign_in waits
 
 
 async def wait_for_offline_shell(page: Page) -> list[str]:
