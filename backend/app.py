@@ -411,7 +411,7 @@ def create_app(
             ),
             live_socket,
         ],
-        middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens)],
+        middleware=[DefineMiddleware(JWTAuthMiddleware, tokens=tokens, cache_s=settings.auth_cache_s)],
         security=[{"BearerAuth": []}],
     )
     public = Router(

@@ -49,6 +49,8 @@ class Settings:
     jwt_issuer: str = "fieldwatch"
     jwt_audience: str = "fieldwatch-api"
     access_token_ttl_s: int = 900
+    # How long a process may answer a checked token from memory (docs/operations.md); 0 checks every time.
+    auth_cache_s: int = 60
     refresh_token_ttl_s: int = 30 * 24 * 3600
     login_max_failures: int = 5
     login_lockout_s: int = 900
@@ -188,6 +190,7 @@ class Settings:
             jwt_issuer=_env("JWT_ISSUER", "fieldwatch") or "fieldwatch",
             jwt_audience=_env("JWT_AUDIENCE", "fieldwatch-api") or "fieldwatch-api",
             access_token_ttl_s=_int("ACCESS_TOKEN_TTL", 900),
+            auth_cache_s=_int("AUTH_CACHE_SECONDS", 60),
             refresh_token_ttl_s=_int("REFRESH_TOKEN_TTL", 30 * 24 * 3600),
             login_max_failures=_int("LOGIN_MAX_FAILURES", 5),
             login_lockout_s=_int("LOGIN_LOCKOUT", 900),

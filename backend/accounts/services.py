@@ -24,6 +24,7 @@ from backend.accounts.certificates import (
     read_card_token,
     status_reason,
 )
+from backend.accounts.session_cache import SESSIONS
 from backend.accounts.tables import (
     Certificate,
     CertificateEvent,
@@ -352,8 +353,7 @@ async def refresh(
     session_id, user_id = row["session.id"], row["session.user.id"]
     if row["used_at"] is not None:
         await revoke_session(session_id, "refresh_reuse", None)
-        if events is not None:
-            await events.notify("account.changed", user_id)
+        await account_changed(user_id, events)
         raise AppError(
             Errors.AUTH_REFRESH_REUSED, "This refresh token was already used; the session is revoked."
         )
@@ -378,8 +378,7 @@ async def refresh(
             ).run()
     if not claimed:
         await revoke_session(session_id, "refresh_reuse", None)
-        if events is not None:
-            await events.notify("account.changed", user_id)
+        await account_changed(user_id, events)
         raise AppError(
             Errors.AUTH_REFRESH_REUSED, "This refresh token was already used; the session is revoked."
         )
@@ -389,6 +388,16 @@ async def refresh(
         expires_in=settings.access_token_ttl_s,
         user=await user_view(user_id, full_phone=True),
     )
+
+
+async def account_changed(user_id: uuid.UUID, events: Notifier | None) -> None:
+    """After a change to an account or its sessions has committed: this process checks the user's
+    tokens again at once, and with ``events`` (the app's publisher) every process does and re-scopes
+    or closes their live sockets. Without it (demo data, the command line) other processes see the
+    change within the session cache's age."""
+    SESSIONS.forget_user(user_id)
+    if events is not None:
+        await events.notify("account.changed", user_id)
 
 
 async def revoke_session(session_id: uuid.UUID, reason: str, actor: CurrentUser | None) -> None:
@@ -411,8 +420,7 @@ async def revoke_all_sessions(user_id: uuid.UUID, reason: str, actor: CurrentUse
 
 async def logout(user: CurrentUser, events: Notifier | None = None) -> None:
     await revoke_session(user.session_id, "logout", user)
-    if events is not None:  # this session's live sockets close now, not at the next heartbeat
-        await events.notify("account.changed", user.id)
+    await account_changed(user.id, events)  # its live sockets close now, not at the next heartbeat
 
 
 # --- users --------------------------------------------------------------------------------------
@@ -551,8 +559,7 @@ async def update_user(
         if data.active is False or data.password is not msgspec.UNSET:
             await revoke_all_sessions(user_id, "account_changed", actor)
         await audit.record(actor, "user.updated", "user", user_id, audit_data)
-    if events is not None:
-        await events.notify("account.changed", user_id)
+    await account_changed(user_id, events)
     return await user_view(user_id, full_phone=True)
 
 
@@ -736,8 +743,7 @@ async def change_certificate(
     effective_on = _not_future(on)
     async with atomic():
         await apply_certificate_change(actor, user_id, change, reason, effective_on, audit_data=audit_data)
-    if events is not None:
-        await events.notify("account.changed", user_id)
+    await account_changed(user_id, events)
     return await get_certificate(user_id)
 
 
@@ -847,8 +853,7 @@ async def reissue_certificate(
         if is_unique_violation(exc):
             raise AppError(Errors.DUPLICATE, f"Certificate number {data.number} is already in use.") from None
         raise
-    if events is not None:
-        await events.notify("account.changed", user_id)
+    await account_changed(user_id, events)
     return await get_certificate(user_id)
 
 
@@ -1087,8 +1092,7 @@ async def finish_password_reset(token: str, password: str, events: Notifier | No
         await LoginFailure.delete().where(LoginFailure.name_hash == _name_key(row["username"]))
         await revoke_all_sessions(user_id, "password_reset", None)
         await audit.record(None, "user.password_reset", "user", user_id, {})
-    if events is not None:
-        await events.notify("account.changed", user_id)
+    await account_changed(user_id, events)
 
 
 async def unlock(actor: CurrentUser, user_id: uuid.UUID) -> schemas.Unlocked:

@@ -24,6 +24,7 @@ from litestar.di import NamedDependency
 from litestar.params import SkipValidation
 
 from backend.accounts.services import live_sessions, load_current_user
+from backend.accounts.session_cache import SESSIONS
 from backend.lib.auth import CurrentUser
 from backend.lib.clock import utcnow
 from backend.lib.errors import AppError
@@ -214,6 +215,7 @@ class Hub:
     async def _run(self, subscriber: Subscriber) -> None:
         async for message in subscriber.iter_events():
             if message == live_channel.RECONNECTED:
+                SESSIONS.clear()  # account changes announced while the channel was away are lost
                 await self._catch_up()
                 continue
             head, _, body = message.partition(b"\n")
@@ -225,6 +227,7 @@ class Hub:
             if route.type in INTERNAL_TYPES:
                 if route.to is None:
                     continue
+                SESSIONS.forget_user(route.to)
                 if route.type == "session.revoked":
                     # Access withdrawn (an invitation revoked): close at once.
                     for client in tuple(self.clients):

@@ -16,6 +16,7 @@ from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
 from litestar.params import SkipValidation
 
+from backend.accounts.session_cache import SESSIONS
 from backend.live.routing import Route
 from backend.live.tables import LiveEvent
 
@@ -64,7 +65,9 @@ class Publisher:
     async def notify(self, type_: str, to: uuid.UUID) -> None:
         """Tell every process's hub about one user (``account.changed``, ``session.revoked``): a
         route alone, not stored (a replay must never hand it out) and never sent to a client. Call
-        after the change has committed."""
+        after the change has committed. This process's session cache forgets the user at once; the
+        other processes' hubs make theirs forget when the route reaches them."""
+        SESSIONS.forget_user(to)
         if self.channels is None:
             return
         route = _encoder.encode(Route(type=type_, seq=0, to=to))

@@ -136,3 +136,82 @@ async def test_an_admin_change_on_one_process_closes_the_socket_on_the_other_wit
             assert disabled.status_code == 200, disabled.text
             # The pair's heartbeat is 25 s: only the change's message can close it this soon.
             assert await officer.closed(within=1) == 4401
+
+
+async def _me(http, base_url: str, token: str) -> tuple[int, dict]:
+    response = await http.get(f"{base_url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    return response.status_code, response.json()
+
+
+async def _until(check, within: float) -> float:
+    """Seconds until ``check()`` holds, polling; fails after ``within``."""
+    start = asyncio.get_running_loop().time()
+    while not await check():
+        elapsed = asyncio.get_running_loop().time() - start
+        assert elapsed < within, f"not within {within} s"
+        await asyncio.sleep(0.02)
+    return asyncio.get_running_loop().time() - start
+
+
+async def test_a_logout_on_one_process_ends_the_token_on_the_other_within_a_second(
+    pair, world: World
+) -> None:
+    """The other process answers this token from memory (its cache keeps an entry up to 60 s): only
+    the logout's message can make it refuse so soon."""
+    import httpx
+
+    first, second = pair
+    token = await token_for(first, world.username("reviewer_a"))
+    async with httpx.AsyncClient() as http:
+        for _ in range(3):
+            assert (await _me(http, second, token))[0] == 200
+        logout = await http.post(f"{first}/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"})
+        assert logout.status_code == 204, logout.text
+
+        async def refused() -> bool:
+            status, body = await _me(http, second, token)
+            return status == 401 and body["code"] == "auth.invalid_token"
+
+        await _until(refused, within=1)
+        assert (await _me(http, first, token))[0] == 401
+
+
+async def test_a_role_change_on_one_process_is_applied_by_the_other_within_a_second(
+    pair, world: World
+) -> None:
+    """The other process answers the token from memory; a role taken away there must stop its reads
+    at once (the leading groups are read by officers, not by liaisons)."""
+    import httpx
+
+    from tests.conftest import PASSWORD, unique
+
+    first, second = pair
+    admin = {"Authorization": f"Bearer {await token_for(first, world.username('admin'))}"}
+    username = unique("moved")
+    async with httpx.AsyncClient() as http:
+        created = await http.post(
+            f"{first}/api/v1/users",
+            headers=admin,
+            json={
+                "username": username,
+                "password": PASSWORD,
+                "display_name": "调岗",
+                "roles": ["officer"],
+                "unit_ids": [str(world.town_a)],
+            },
+        )
+        assert created.status_code == 201, created.text
+        auth = {"Authorization": f"Bearer {await token_for(second, username)}"}
+        for _ in range(3):
+            groups = await http.get(f"{second}/api/v1/leading-groups", headers=auth)
+            assert groups.status_code == 200, groups.text
+        changed = await http.patch(
+            f"{first}/api/v1/users/{created.json()['id']}", headers=admin, json={"roles": ["liaison"]}
+        )
+        assert changed.status_code == 200, changed.text
+
+        async def refused() -> bool:
+            response = await http.get(f"{second}/api/v1/leading-groups", headers=auth)
+            return response.status_code == 403 and response.json()["code"] == "auth.forbidden"
+
+        await _until(refused, within=1)
