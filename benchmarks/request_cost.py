@@ -63,7 +63,11 @@ from benchmarks.common import (
 )
 from benchmarks.serve_app import SQLITE_ENGINES, sqlite_engine_like, use_sqlite_engine
 
-ENDPOINTS = ("bare", "healthz", "token", "user", "me", "feed", "post")
+ENDPOINTS = ("bare", "healthz", "token", "user", "me", "feed", "min_feed", "post", "min_post")
+# The app's endpoint and its minimal same-work baseline (benchmarks/minimal_app.py): the issue's
+# "feed page / POST vs minimal", minimal time ÷ app time, goal ≥ 0.8 on both backends.
+VS_MINIMAL = {"feed": "min_feed", "post": "min_post"}
+MINIMAL_GOAL = 0.8
 ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Any]
 
 
@@ -154,6 +158,41 @@ async def fixture(app: Client) -> Fixture:
         return done.value
 
 
+def shape(app: Any, minimal: Any, path: str = "", skip: tuple[str, ...] = ()) -> list[str]:
+    """Where two decoded JSON answers differ: keys everywhere, and values except the keys ``skip``."""
+    if isinstance(app, dict) and isinstance(minimal, dict):
+        if app.keys() != minimal.keys():
+            return [f"{path or '/'}: keys {sorted(app)} vs {sorted(minimal)}"]
+        return [d for k in app if k not in skip for d in shape(app[k], minimal[k], f"{path}/{k}", skip)]
+    if isinstance(app, list) and isinstance(minimal, list):
+        if len(app) != len(minimal):
+            return [f"{path}: {len(app)} vs {len(minimal)} entries"]
+        return [
+            d
+            for i, (a, m) in enumerate(zip(app, minimal, strict=True))
+            for d in shape(a, m, f"{path}/{i}", skip)
+        ]
+    return [] if app == minimal else [f"{path}: {app!r} vs {minimal!r}"]
+
+
+async def check_minimal(app: Client, minimal: Client, token: str, post_body: bytes) -> None:
+    """The minimal app answers the benchmark's requests as the app does: the same status, the same
+    keys throughout, and the same values (a new action's own id and created_at aside)."""
+    problems = []
+    for method, body, skip in (("POST", post_body, ("id", "created_at")), ("GET", None, ())):
+        (status, answer), (min_status, min_answer) = [
+            await c.json(method, "/api/v1/actions" + ("?limit=50" if method == "GET" else ""), body, token)
+            for c in (app, minimal)
+        ]
+        if status != min_status or status != (201 if method == "POST" else 200):
+            problems.append(f"{method}: app {status}, minimal {min_status} {min_answer}")
+        else:
+            problems += [f"{method} {d}" for d in shape(answer, min_answer, skip=skip)[:5]]
+    if problems:
+        raise RuntimeError("the minimal app does not answer as the app does:\n" + "\n".join(problems))
+    log("minimal app: same status, keys and values as the app for the feed and the POST")
+
+
 async def measure(args: argparse.Namespace, database_url: str | None, data_dir: Path) -> dict:
     env = base_env(data_dir, database_url)
     env["FIELDWATCH_ACCESS_TOKEN_TTL"] = "7200"  # noqa: S105 (a lifetime, not a secret)
@@ -182,18 +221,22 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
     from backend.lib.auth import TokenService
     from backend.settings import get_settings
     from benchmarks.bare_app import create_app as create_bare_app
+    from benchmarks.minimal_app import create_app as create_minimal_app
 
-    app, bare = create_app(get_settings()), create_bare_app()
-    stops = [await start(app), await start(bare)]
+    settings = get_settings()
+    tokens = TokenService.for_settings(settings)
+    app, bare = create_app(settings), create_bare_app()
+    minimal = create_minimal_app(settings.database_url, tokens)
+    stops = [await start(app), await start(bare), await start(minimal)]
     try:
-        client, bare_client = Client(app), Client(bare)
+        client, bare_client, minimal_client = Client(app), Client(bare), Client(minimal)
         fx = await fixture(client)
         for _ in range(args.seed_actions):
             status, body = await client.call("POST", "/api/v1/actions", fx.action_body(), fx.token)
             if status != 201:
                 raise RuntimeError(f"POST /api/v1/actions: {status} {body}")
         post_body = json.dumps(fx.action_body()).encode()
-        tokens = TokenService.for_settings(get_settings())
+        await check_minimal(client, minimal_client, fx.token, post_body)
         claims = tokens.verify(fx.token)
         user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
 
@@ -211,6 +254,8 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
             "me": lambda: client.call("GET", "/api/v1/me", token=fx.token),
             "feed": lambda: client.call("GET", "/api/v1/actions?limit=50", token=fx.token),
             "post": lambda: client.call("POST", "/api/v1/actions", post_body, fx.token),
+            "min_feed": lambda: minimal_client.call("GET", "/api/v1/actions?limit=50", token=fx.token),
+            "min_post": lambda: minimal_client.call("POST", "/api/v1/actions", post_body, fx.token),
         }
         # The app's engine, and for each further --sqlite-engine one on the same file: the tables
         # are bound to each in turn, so every engine runs every endpoint in every round.
@@ -220,7 +265,7 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
         for kind, engine in engines.items():
             log(f"engine {kind}: {type(engine).__name__}")
         kinds = tuple(engines)
-        expected = {"post": 201}
+        expected = {"post": 201, "min_post": 201}
         for engine in engines.values():
             bind(engine)
             for name, request in requests.items():  # warm-up, and a check that each one works
@@ -277,9 +322,23 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
             for e in chosen
         }
 
-    result: dict[str, Any] = {"endpoints": summary(kinds[0]), "profile": profile}
+    def vs_minimal(kind: str) -> dict[str, dict[str, float]]:
+        """Per app endpoint measured with its minimal baseline: minimal ÷ app, wall and CPU."""
+        w, c = wall[kind], cpu[kind]
+        return {
+            f"{e}/{m}": {"wall": ratios(w[m], w[e]), "cpu": ratios(c[m], c[e])}
+            for e, m in VS_MINIMAL.items()
+            if e in chosen and m in chosen
+        }
+
+    result: dict[str, Any] = {
+        "endpoints": summary(kinds[0]),
+        "vs_minimal": vs_minimal(kinds[0]),
+        "profile": profile,
+    }
     if len(kinds) > 1:
         result["engines"] = {kind: summary(kind) for kind in kinds}
+        result["engines_vs_minimal"] = {kind: vs_minimal(kind) for kind in kinds}
         result["vs_first"] = {
             kind: {
                 e: {
@@ -308,7 +367,7 @@ def report(backend: str, result: dict) -> str:
     heading = f"### one request, in process ({backend})\n\n"
     head = ["endpoint", "wall µs", "CPU µs", "wall vs bare", "CPU vs bare", "req/s vs bare"]
     if "engines" not in result:
-        return heading + table(head, rows)
+        return heading + table(head, rows) + minimal_report({"": result["vs_minimal"]})
     first = next(iter(result["engines"]))
     rows = [
         [
@@ -324,7 +383,40 @@ def report(backend: str, result: dict) -> str:
         for e, v in endpoints.items()
     ]
     head = ["engine", "endpoint", "wall µs", "CPU µs", "wall vs bare", f"wall vs {first}", f"CPU vs {first}"]
-    return heading + table(head, rows) + f"\n\n(vs {first}: median of the per-round ratios, same process)"
+    return (
+        heading
+        + table(head, rows)
+        + f"\n\n(vs {first}: median of the per-round ratios, same process)"
+        + minimal_report(result["engines_vs_minimal"])
+    )
+
+
+def minimal_report(by_engine: dict[str, dict[str, dict[str, float]]]) -> str:
+    """The app's feed and POST against the minimal same-work baseline: minimal time ÷ app time."""
+    rows = [
+        ([kind] if kind else [])
+        + [
+            pair,
+            f"{v['wall']:.2f}×",
+            f"{v['cpu']:.2f}×",
+            "yes" if v["wall"] >= MINIMAL_GOAL else "no",
+        ]
+        for kind, pairs in by_engine.items()
+        for pair, v in pairs.items()
+    ]
+    if not rows:
+        return ""
+    head = (["engine"] if any(by_engine) else []) + [
+        "app vs minimal",
+        "wall: minimal ÷ app",
+        "CPU: minimal ÷ app",
+        f"wall ≥ {MINIMAL_GOAL}",
+    ]
+    return (
+        "\n\n#### against the minimal same-work baseline (benchmarks/minimal_app.py)\n\n"
+        + table(head, rows)
+        + "\n\n(median of the per-round ratios; 1.00× is as fast as the bare handler doing the same work)"
+    )
 
 
 async def amain(args: argparse.Namespace) -> int:
