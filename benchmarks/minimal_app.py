@@ -267,9 +267,7 @@ def _needs_recording(kind: str, item_kind: str | None, item_rule: Any) -> bool:
     return item_kind is not None and item_kind in _RECORDING_ITEM_KINDS
 
 
-def _check_rules(
-    actor: User, data: ActionCreate, officer_ids: list[uuid.UUID], context: Any, today: str
-) -> None:
+def _check_rules(actor: User, data: ActionCreate, officer_ids: list[uuid.UUID], context: Any) -> None:
     """The legal checks, on the rows already read (``context``); officers' rows checked by the caller."""
     if data.occurred_at > datetime.now(UTC) + CLOCK_SKEW:
         raise Refused(
@@ -465,7 +463,7 @@ class SQLiteWork:
             raise Refused(403, "auth.forbidden", "You are not a member of this unit.")
         officer_ids = list(dict.fromkeys(data.officer_ids))
         today = datetime.now(BEIJING).date().isoformat()
-        _check_rules(user, data, officer_ids, context, today)
+        _check_rules(user, data, officer_ids, context)
         officer_args = [str(o) for o in officer_ids]
         users = {r["id"]: r for r in self.rows(expand(OFFICERS_SQL, len(officer_ids)), (unit, *officer_args))}
         _check_officers(officer_ids, users, context, today)
@@ -659,7 +657,7 @@ class PostgresWork:
             raise Refused(403, "auth.forbidden", "You are not a member of this unit.")
         officer_ids = list(dict.fromkeys(data.officer_ids))
         today = datetime.now(BEIJING).date().isoformat()
-        _check_rules(user, data, officer_ids, context, today)
+        _check_rules(user, data, officer_ids, context)
         sql = numbered(expand(OFFICERS_SQL, len(officer_ids)))
         users = {str(r["id"]): r for r in await conn.fetch(sql, unit, *officer_ids)}
         _check_officers(officer_ids, users, context, today)

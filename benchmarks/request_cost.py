@@ -68,7 +68,7 @@ ENDPOINTS = ("bare", "healthz", "token", "user", "me", "feed", "min_feed", "post
 # "feed page / POST vs minimal", minimal time ÷ app time, goal ≥ 0.8 on both backends.
 VS_MINIMAL = {"feed": "min_feed", "post": "min_post"}
 MINIMAL_GOAL = 0.8
-ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Any]
+ASGIApp = Callable[..., Any]  # (scope, receive, send), awaited
 
 
 class Client:
@@ -149,7 +149,7 @@ async def start(app: ASGIApp) -> Callable[[], Awaitable[None]]:
 
 async def fixture(app: Client) -> Fixture:
     steps = fixture_requests()
-    answer = None
+    answer: Any = None
     try:
         while True:
             method, path, body, token = steps.send(answer)
@@ -204,7 +204,7 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
     import backend.db.engines
     from backend.accounts.services import load_current_user
     from backend.app import create_app
-    from backend.db import bind, bound_engine
+    from backend.db import bind, current_engine
 
     if args.plan_cache_mode:
         configured = backend.db.engines.postgres_config
@@ -234,7 +234,7 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
         for _ in range(args.seed_actions):
             status, body = await client.call("POST", "/api/v1/actions", fx.action_body(), fx.token)
             if status != 201:
-                raise RuntimeError(f"POST /api/v1/actions: {status} {body}")
+                raise RuntimeError(f"POST /api/v1/actions: {status} {body!r}")
         post_body = json.dumps(fx.action_body()).encode()
         await check_minimal(client, minimal_client, fx.token, post_body)
         claims = tokens.verify(fx.token)
@@ -259,7 +259,7 @@ async def measure(args: argparse.Namespace, database_url: str | None, data_dir: 
         }
         # The app's engine, and for each further --sqlite-engine one on the same file: the tables
         # are bound to each in turn, so every engine runs every endpoint in every round.
-        engines = {args.sqlite_engine[0]: bound_engine()}
+        engines = {args.sqlite_engine[0]: current_engine()}
         for kind in args.sqlite_engine[1:]:
             engines[kind] = sqlite_engine_like(kind, engines[args.sqlite_engine[0]])
         for kind, engine in engines.items():
@@ -393,17 +393,17 @@ def report(backend: str, result: dict) -> str:
 
 def minimal_report(by_engine: dict[str, dict[str, dict[str, float]]]) -> str:
     """The app's feed and POST against the minimal same-work baseline: minimal time ÷ app time."""
-    rows = [
-        ([kind] if kind else [])
-        + [
-            pair,
-            f"{v['wall']:.2f}×",
-            f"{v['cpu']:.2f}×",
-            "yes" if v["wall"] >= MINIMAL_GOAL else "no",
-        ]
-        for kind, pairs in by_engine.items()
-        for pair, v in pairs.items()
-    ]
+    rows: list[list[object]] = []
+    for kind, pairs in by_engine.items():
+        for pair, v in pairs.items():
+            row: list[object] = [kind] if kind else []
+            row += [
+                pair,
+                f"{v['wall']:.2f}×",
+                f"{v['cpu']:.2f}×",
+                "yes" if v["wall"] >= MINIMAL_GOAL else "no",
+            ]
+            rows.append(row)
     if not rows:
         return ""
     head = (["engine"] if any(by_engine) else []) + [
@@ -439,7 +439,7 @@ async def amain(args: argparse.Namespace) -> int:
         print(f"\ncProfile of {args.profile}, {args.requests} requests:\n")
         print(result["profile"])
     if args.json:
-        write_json(Path(args.json), {"machine": machine(), "args": vars(args), "result": result})
+        write_json(args.json, {"machine": machine(), "args": vars(args), "result": result})
     return 0
 
 
