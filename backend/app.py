@@ -252,6 +252,13 @@ def create_app(
             await engine.start_connection_pool()
         await _check_object_lock(store, settings)
         await hub.start()
+        # PostgreSQL: audit entries are written unlinked and linked into the chain after commit.
+        chain_stop = asyncio.Event()
+        chainer = (
+            asyncio.create_task(audit_services.CHAINER.run(chain_stop), name="audit-chainer")
+            if is_postgres(engine)
+            else None
+        )
         pruner = asyncio.create_task(_prune_periodically(settings), name="prune")
         # Unanswered spot-checks and documents become overdue at their deadline by themselves.
         deadlines = asyncio.create_task(
@@ -339,6 +346,10 @@ def create_app(
                 signer.cancel()
             documents.cancel()
             await hub.stop()
+            if chainer is not None:  # what this process recorded is linked before it stops
+                chain_stop.set()
+                audit_services.CHAINER.nudge()
+                await chainer
             if is_postgres(engine):
                 await engine.close_connection_pool()
 

@@ -9,7 +9,8 @@ Each handler does the work the app's does, and nothing else:
   (the page joined to its unit and item, then the page's officers), written out as raw SQL;
 * for ``POST /api/v1/actions``: the same reads for the legal checks (replay/unit/item/delegation in
   one statement, then the named officers with membership and certificate), the same writes in one
-  write transaction (the action row, its officers, the audit entry and the chain head), then the
+  write transaction (the action row, its officers, and the audit entry: on SQLite linked to the
+  chain's head at once, on PostgreSQL written unlinked as the app writes it), then the
   live event row after the commit, as the app writes it; a client-sent ``id`` or an
   ``Idempotency-Key`` gives the action id exactly as the app derives it, and a replay with the same
   request answers the stored action (201), a different one 409;
@@ -51,7 +52,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 MAX_LIMIT = 200
 GENESIS = "0" * 64
 _IDEMPOTENCY_NAMESPACE = uuid.UUID("0b5cbd5e-6a43-4f8e-9a0e-5f1f3f0b7a11")  # backend.lib.idempotency
-_ADVISORY_LOCK_KEY = 0x46574155  # backend.audit.services
 # backend.actions.services.RULE with its defaults (the benchmark configures no other).
 _RECORDING_KINDS = ("coercive", "hearing", "service_left")
 _RECORDING_ITEM_KINDS = ("coercion",)
@@ -141,11 +141,13 @@ AUDIT_HEAD_SQL = (  # SQLite: the write transaction already excludes other write
     'SELECT ALL "audit_head"."id" AS "id", "audit_head"."seq" AS "seq", "audit_head"."hash" AS "hash" '
     'FROM "audit_head" WHERE "audit_head"."id" = ? LIMIT 1'
 )
-AUDIT_HEAD_FOR_UPDATE_SQL = "SELECT id, seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
-ADVISORY_LOCK_SQL = "SELECT pg_advisory_xact_lock(?)"
 INSERT_AUDIT_SQL = (
     'INSERT INTO "audit_log" ("id","seq","at","actor_id","actor","action","object_type","object_id",'
     '"data","prev_hash","hash") VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING "id"'
+)
+INSERT_AUDIT_UNLINKED_SQL = (  # PostgreSQL
+    "INSERT INTO audit_log (id, seq, at, actor_id, actor, action, object_type, object_id, data, "
+    "prev_hash, hash) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
 )
 UPDATE_AUDIT_HEAD_SQL = 'UPDATE "audit_head" SET "seq" = ?, "hash" = ? WHERE "audit_head"."id" = ?'
 INSERT_AUDIT_HEAD_SQL = 'INSERT INTO "audit_head" ("id","seq","hash") VALUES (?,?,?)'
@@ -698,28 +700,19 @@ class PostgresWork:
                     numbered(expand(INSERT_OFFICERS_SQL, len(officer_rows), "(?,?,?)")),
                     *[v for r in officer_rows for v in r],
                 )
-                heads = await conn.fetch(AUDIT_HEAD_FOR_UPDATE_SQL)
-                if not heads:
-                    await conn.fetch(_PG["advisory"], _ADVISORY_LOCK_KEY)
-                    heads = await conn.fetch(AUDIT_HEAD_FOR_UPDATE_SQL)
-                head = heads[0] if heads else None
-                entry = {
-                    "seq": (head["seq"] if head else 0) + 1,
-                    "at": datetime.now(UTC),
-                    "actor_id": user.id,
-                    "actor": user.username,
-                    "action": "action.created",
-                    "object_type": "action",
-                    "object_id": str(action_id),
-                    "data": audit_data,
-                    "prev_hash": head["hash"] if head else GENESIS,
-                }
-                entry["hash"] = _audit_hash(entry)
-                await conn.fetch(_PG["insert_audit"], uuid.uuid4(), *entry.values())
-                if head:
-                    await conn.fetch(_PG["update_head"], entry["seq"], entry["hash"], 1)
-                else:
-                    await conn.fetch(_PG["insert_head"], 1, entry["seq"], entry["hash"])
+                # As the app does on PostgreSQL: the entry is written unlinked; the chain is
+                # extended after commit, off the request (backend.audit.services.settle).
+                await conn.fetch(
+                    _PG["insert_audit_unlinked"],
+                    uuid.uuid4(),
+                    datetime.now(UTC),
+                    user.id,
+                    user.username,
+                    "action.created",
+                    "action",
+                    str(action_id),
+                    audit_data,
+                )
         except asyncpg.UniqueViolationError:
             winner = await conn.fetch("SELECT request_hash, created_by FROM actions WHERE id = $1", action_id)
             if not winner:
@@ -766,10 +759,8 @@ _PG = {
     "user": numbered(CURRENT_USER_SQL),
     "context": numbered(CONTEXT_SQL),
     "insert_action": numbered(INSERT_ACTION_SQL),
-    "advisory": numbered(ADVISORY_LOCK_SQL),
     "insert_audit": numbered(INSERT_AUDIT_SQL),
-    "update_head": numbered(UPDATE_AUDIT_HEAD_SQL),
-    "insert_head": numbered(INSERT_AUDIT_HEAD_SQL),
+    "insert_audit_unlinked": numbered(INSERT_AUDIT_UNLINKED_SQL),
     "insert_event": numbered(expand(INSERT_EVENT_SQL, 1, "DEFAULT")),
     "action_by_id": numbered(ACTION_BY_ID_SQL),
 }

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
+
 from backend.audit import heads, schemas
 from backend.audit.canonical import canonical, digest, leaf
 from backend.audit.merkle import Frontier, consistency_proof, leaf_hash
 from backend.audit.merkle import root_of_leaves as merkle_root
 from backend.audit.tables import AuditEntry, AuditHead
-from backend.db import is_postgres, json_value
+from backend.db import before_release, is_postgres, json_value
 from backend.lib.auth import CurrentUser
 from backend.lib.errors import AppError, Errors
 from backend.lib.pagination import Page, decode_cursor, encode_cursor
@@ -21,8 +26,36 @@ from backend.lib.signing import IntegrityKey
 from media_store import MediaStore
 
 GENESIS = "0" * 64
-_ADVISORY_LOCK_KEY = 0x46574155  # serialises the first appends on PostgreSQL, before the head exists
+_ADVISORY_LOCK_KEY = 0x46574155  # serialises the first chaining on PostgreSQL, before the head exists
 _HEAD_FOR_UPDATE = "SELECT id, seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+_CHAIN_BATCH = 500  # the LIMIT of _UNCHAINED
+_HEAD_WAIT_MS = 5000
+_CHAIN_TICK_S = 0.5  # how often a process looks for entries it was not told about
+_COMMIT_GRACE_S = 0.005  # a nudge comes from inside the recording transaction: let it commit
+
+_INSERT_UNCHAINED = """
+INSERT INTO audit_log (id, seq, at, actor_id, actor, action, object_type, object_id, data, prev_hash, hash)
+VALUES ({}, NULL, {}, {}, {}, {}, {}, {}, {}, NULL, NULL)
+"""
+_UNCHAINED = """
+SELECT id, at, actor_id, actor, action, object_type, object_id, data FROM audit_log
+WHERE seq IS NULL ORDER BY at, id LIMIT 500
+"""
+
+
+def _entry(
+    actor: CurrentUser | None, action: str, object_type: str, object_id: uuid.UUID | str, data: Any
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "at": datetime.now(UTC),
+        "actor_id": actor.id if actor else None,
+        "actor": actor.username if actor else None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "data": canonical(data or {}),
+    }
 
 
 async def record(
@@ -32,45 +65,143 @@ async def record(
     object_id: uuid.UUID | str,
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Append one entry. Call inside ``atomic()`` so it commits with the change it describes."""
-    head = await _locked_head()
+    """Append one entry. Call inside ``atomic()`` so it commits with the change it describes.
+
+    On SQLite the write transaction already excludes every other writer, so the entry is linked
+    into the chain at once. On PostgreSQL it is written unlinked, and the chainer links committed
+    entries in batches in a transaction of its own: no request holds the chain's head, so API
+    processes do not wait for one another's commits (docs/integrity.md)."""
+    row = _entry(actor, action, object_type, object_id, data)
+    if is_postgres(AuditEntry._meta.db):
+        await AuditEntry.raw(
+            _INSERT_UNCHAINED,
+            row["id"],
+            row["at"],
+            row["actor_id"],
+            row["actor"],
+            row["action"],
+            row["object_type"],
+            row["object_id"],
+            row["data"],
+        ).run()
+        CHAINER.nudge()
+        return
+    head = await AuditHead.select().where(AuditHead.id == 1).first()
     prev_seq, prev_hash = (head["seq"], head["hash"]) if head else (0, GENESIS)
-    row = {
-        "seq": prev_seq + 1,
-        "at": datetime.now(UTC),
-        "actor_id": actor.id if actor else None,
-        "actor": actor.username if actor else None,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "data": canonical(data or {}),
-        "prev_hash": prev_hash,
-    }
+    row |= {"seq": prev_seq + 1, "prev_hash": prev_hash}
     row["hash"] = digest(row)
     await AuditEntry.insert(AuditEntry.from_dict(row)).run()
-    if head:
-        await (
-            AuditHead.update({AuditHead.seq: row["seq"], AuditHead.hash: row["hash"]})
-            .where(AuditHead.id == 1)
-            .run()
-        )
+    await _move_head(head is not None, row["seq"], row["hash"])
+
+
+async def _move_head(exists: bool, seq: int, hash_: str) -> None:
+    if exists:
+        await AuditHead.update({AuditHead.seq: seq, AuditHead.hash: hash_}).where(AuditHead.id == 1).run()
     else:
-        await AuditHead.insert(AuditHead(id=1, seq=row["seq"], hash=row["hash"])).run()
+        await AuditHead.insert(AuditHead(id=1, seq=seq, hash=hash_)).run()
 
 
-async def _locked_head() -> dict[str, Any] | None:
-    """The chain's head, locked until the transaction ends so appends happen one at a time.
-
-    On PostgreSQL the head row's own lock serialises appenders in one round trip (a waiter reads the
-    head as its predecessor committed it); only while there is no head yet do they queue on an
-    advisory lock, then look again. On SQLite the write transaction already excludes other writers."""
+async def settle() -> int:
+    """Link every committed unlinked entry into the chain now (PostgreSQL; nothing to do on SQLite):
+    readers of the chain's order call it first. Returns how many were linked."""
     if not is_postgres(AuditEntry._meta.db):
-        return await AuditHead.select().where(AuditHead.id == 1).first()
-    rows = await AuditHead.raw(_HEAD_FOR_UPDATE)
-    if not rows:
-        await AuditEntry.raw("SELECT pg_advisory_xact_lock({})", _ADVISORY_LOCK_KEY).run()
-        rows = await AuditHead.raw(_HEAD_FOR_UPDATE)
-    return rows[0] if rows else None
+        return 0
+    linked = 0
+    while True:
+        try:
+            done = await _chain_batch()
+        except asyncpg.LockNotAvailableError:
+            logging.getLogger(__name__).warning(
+                "audit: the chain's head stayed locked for %d ms; linking left to its holder", _HEAD_WAIT_MS
+            )
+            return linked
+        linked += done
+        if done < _CHAIN_BATCH:
+            return linked
+
+
+_HEAD_INSERT = "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)"
+_HEAD_MOVE = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1"
+_LINK = """
+UPDATE audit_log AS e SET seq = l.seq, prev_hash = l.prev_hash, hash = l.hash
+FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[]) AS l(id, seq, prev_hash, hash)
+WHERE e.id = l.id AND e.seq IS NULL
+"""
+
+
+async def _chain_batch() -> int:
+    """One batch: lock the head (chainers of every process queue here, requests never do), read the
+    oldest unlinked entries that have committed, link them in ``at`` order after the head.
+
+    Every statement goes through this transaction's own connection, taken from the engine once: a
+    statement sent through a table bound to another engine meanwhile would wait for this very
+    transaction's lock on the head."""
+    engine = AuditEntry._meta.db
+    async with engine.transaction() as transaction:
+        conn = transaction.connection
+        # Another chainer holds the head for milliseconds; one that holds it longer is stuck (its
+        # process stalled): give up and leave the entries to it, or to the next tick.
+        await conn.execute(f"SET LOCAL lock_timeout = '{_HEAD_WAIT_MS}ms'")
+        rows = await conn.fetch(_HEAD_FOR_UPDATE)
+        if not rows:
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _ADVISORY_LOCK_KEY)
+            rows = await conn.fetch(_HEAD_FOR_UPDATE)
+        head = rows[0] if rows else None
+        pending = await conn.fetch(_UNCHAINED)
+        if not pending:
+            return 0
+        seq, prev_hash = (head["seq"], head["hash"]) if head else (0, GENESIS)
+        ids, seqs, prevs, hashes = [], [], [], []
+        for record in pending:
+            seq += 1
+            hash_ = digest({**dict(record), "seq": seq, "prev_hash": prev_hash})
+            ids.append(record["id"])
+            seqs.append(seq)
+            prevs.append(prev_hash)
+            hashes.append(hash_)
+            prev_hash = hash_
+        await conn.execute(_LINK, ids, seqs, prevs, hashes)
+        await conn.execute(_HEAD_MOVE if head else _HEAD_INSERT, seq, prev_hash)
+        return len(ids)
+
+
+class Chainer:
+    """Links this process's newly recorded entries shortly after they commit, and every process's
+    now and then (an entry recorded by the command line, or by a process that stopped)."""
+
+    def __init__(self) -> None:
+        self._wakes: set[asyncio.Event] = set()  # one per running app of the process
+
+    def nudge(self) -> None:
+        for wake in self._wakes:
+            wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until ``stop`` is set (then once more, so what this process recorded is linked). Stopped
+        by the event and never cancelled: a transaction cancelled as it begins keeps its pooled
+        connection, and the pool would then never close."""
+        log = logging.getLogger(__name__)
+        wake = asyncio.Event()
+        self._wakes.add(wake)
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), _CHAIN_TICK_S)
+                wake.clear()
+                if not stop.is_set():
+                    await asyncio.sleep(_COMMIT_GRACE_S)
+                try:
+                    await settle()
+                except Exception:  # the database is away: the entries wait, and are linked later
+                    log.exception("linking audit entries failed")
+                if stop.is_set():
+                    return
+        finally:
+            self._wakes.discard(wake)
+
+
+CHAINER = Chainer()
+before_release(settle)  # a command's entries are linked before it ends
 
 
 @dataclass(frozen=True)
@@ -121,6 +252,7 @@ async def verify(
     outside (``outside``): each head must bear a valid signature of this server's key and the root
     of the log's first ``tree_size`` entries must be its root, so an entry rewritten with the chain
     recomputed, or the newest entries dropped with the head moved back, shows."""
+    await settle()
     problems: list[str] = []
     broken: int | None = None
 
@@ -252,6 +384,7 @@ class EntryFilter:
 
 
 async def list_entries(cursor: str | None, limit: int, where: EntryFilter) -> Page[schemas.AuditEntry]:
+    await settle()
     query = AuditEntry.select().order_by(AuditEntry.seq, ascending=False).limit(limit + 1)
     for column, value in (
         (AuditEntry.object_type, where.object_type),

@@ -4,10 +4,12 @@ from piccolo.table import Table
 
 
 class AuditEntry(Table, tablename="audit_log"):
-    """Append-only; each row's hash covers its content and the previous row's hash."""
+    """Append-only; each row's hash covers its content and the previous row's hash. On PostgreSQL a
+    row is written without ``seq`` and hashes and linked just after it commits (``services.settle``);
+    on SQLite, where the columns stay NOT NULL, at once."""
 
     id = UUID(primary_key=True)
-    seq = BigInt(unique=True)
+    seq = BigInt(unique=True, null=True)
     at = Timestamptz(default=TimestamptzNow())
     actor_id = UUID(null=True, default=None)
     actor = Varchar(length=64, null=True, default=None)
@@ -15,8 +17,8 @@ class AuditEntry(Table, tablename="audit_log"):
     object_type = Varchar(length=40)
     object_id = Varchar(length=64, index=True)
     data = Text(default="{}")
-    prev_hash = Varchar(length=64)
-    hash = Varchar(length=64)
+    prev_hash = Varchar(length=64, null=True)
+    hash = Varchar(length=64, null=True)
 
 
 class AuditHead(Table, tablename="audit_head"):

@@ -5,6 +5,7 @@ at import time."""
 from backend.db.binding import (
     all_tables,
     atomic,
+    before_release,
     bind,
     bound_engine,
     connected,
@@ -19,6 +20,7 @@ __all__ = [
     "AppPostgresEngine",
     "all_tables",
     "atomic",
+    "before_release",
     "bind",
     "bound_engine",
     "connected",

@@ -6,7 +6,7 @@ app binds its engine at start-up, the command line and the tests bind theirs."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -53,6 +53,16 @@ async def migrate(engine: Engine) -> None:
         raise RuntimeError(f"migration failed: {result.message}")
 
 
+_BEFORE_RELEASE: list[Callable[[], Awaitable[object]]] = []
+
+
+def before_release(job: Callable[[], Awaitable[object]]) -> None:
+    """Work a higher domain must finish before a command lets its database go (the audit log links
+    the entries the command recorded)."""
+    if job not in _BEFORE_RELEASE:
+        _BEFORE_RELEASE.append(job)
+
+
 @asynccontextmanager
 async def connected(url: str) -> AsyncIterator[Engine]:
     """Bind an engine for ``url`` (with its pool on PostgreSQL) for the length of a command."""
@@ -63,8 +73,12 @@ async def connected(url: str) -> AsyncIterator[Engine]:
     try:
         yield engine
     finally:
-        if is_postgres(engine):
-            await engine.close_connection_pool()
+        try:
+            for job in _BEFORE_RELEASE:
+                await job()
+        finally:
+            if is_postgres(engine):
+                await engine.close_connection_pool()
 
 
 def atomic() -> Any:

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from openpyxl import load_workbook
 
+from backend.audit import services as audit_services
 from backend.audit.tables import AuditEntry, AuditHead
 from backend.lib.clock import today_local
 from tests.conftest import World, assert_problem, unique
@@ -16,6 +17,9 @@ async def _some_writes(client, admin) -> None:
             "/api/v1/units", json={"name": unique("审计"), "kind": "association"}, headers=admin
         )
         assert response.status_code == 201
+    # On PostgreSQL the entries are linked into the chain just after their commit; the checks
+    # below read the chain's rows directly, so they wait for that as any reader of its order does.
+    await audit_services.settle()
 
 
 async def test_chain_verifies_and_entries_name_the_actor(client, as_user, world: World) -> None:
@@ -62,6 +66,7 @@ async def test_a_deleted_entry_is_detected_in_the_middle_and_at_the_end(
     admin = await as_user("admin")
     await _some_writes(client, admin)
     supervisor = await as_user("supervisor")
+    await audit_services.settle()  # the sign-in's entry too
     rows = await AuditEntry.select().order_by(AuditEntry.seq, ascending=False).limit(2)
     newest, middle = rows[0], rows[1]
     for row, problem in ((middle, "entry missing"), (newest, "newest entries missing")):
@@ -87,6 +92,7 @@ async def test_concurrent_changes_extend_one_unbroken_chain(client, as_user, wor
     import asyncio
 
     admin = await as_user("admin")
+    await audit_services.settle()
     before = (await AuditHead.select(AuditHead.seq).first())["seq"]
 
     async def create() -> int:
@@ -94,6 +100,7 @@ async def test_concurrent_changes_extend_one_unbroken_chain(client, as_user, wor
         return (await client.post("/api/v1/units", json=body, headers=admin)).status_code
 
     assert await asyncio.gather(*(create() for _ in range(12))) == [201] * 12
+    await audit_services.settle()
     head = (await AuditHead.select(AuditHead.seq).first())["seq"]
     assert head == before + 12
     seqs = [r["seq"] for r in await AuditEntry.select(AuditEntry.seq).where(AuditEntry.seq > before)]

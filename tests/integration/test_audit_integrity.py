@@ -20,14 +20,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from backend.app import create_app
 from backend.audit import heads
+from backend.audit import services as audit_services
 from backend.audit.canonical import digest, leaf
 from backend.audit.merkle import root_of, verify_consistency
 from backend.audit.tables import AuditEntry, AuditHead, AuditTreeHead
 from tests.conftest import World, assert_problem, login, make_settings, serve, unique
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+async def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """In a thread: the app under test keeps serving (and linking audit entries) meanwhile."""
+    return await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "backend.cli", *args],
         env=dict(os.environ),
         capture_output=True,
@@ -42,11 +45,14 @@ async def _some_writes(client, admin, n: int = 3) -> None:
             "/api/v1/units", json={"name": unique("审计"), "kind": "association"}, headers=admin
         )
         assert response.status_code == 201
+    # On PostgreSQL the entries are linked into the chain just after their commit; the checks
+    # below read the chain's rows directly, so they wait for that as any reader of its order does.
+    await audit_services.settle()
 
 
-def _signed_head() -> dict[str, Any]:
+async def _signed_head() -> dict[str, Any]:
     """``fieldwatch audit-head``: sign now, print the head as an outside party keeps it."""
-    done = _cli("audit-head")
+    done = await _cli("audit-head")
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)
 
@@ -54,6 +60,7 @@ def _signed_head() -> dict[str, Any]:
 @contextlib.asynccontextmanager
 async def _rewritten(seq: int, data: str) -> AsyncIterator[None]:
     """Edit entry ``seq`` and recompute the chain after it and the chain's head, as an insider would."""
+    await audit_services.settle()  # nothing pending is linked onto the rewritten head, then undone
     rows = await AuditEntry.select().where(AuditEntry.seq >= seq).order_by(AuditEntry.seq)
     head = await AuditHead.select().where(AuditHead.id == 1).first()
     prev = rows[0]["prev_hash"]
@@ -94,6 +101,7 @@ async def _rewritten(seq: int, data: str) -> AsyncIterator[None]:
 @contextlib.asynccontextmanager
 async def _cut(keep: int) -> AsyncIterator[None]:
     """Drop every entry after ``keep`` and move the chain's head back to it."""
+    await audit_services.settle()
     dropped = await AuditEntry.select().where(AuditEntry.seq > keep).order_by(AuditEntry.seq)
     head = await AuditHead.select().where(AuditHead.id == 1).first()
     last = await AuditEntry.select().where(AuditEntry.seq == keep).first()
@@ -138,7 +146,7 @@ async def test_a_rewritten_entry_with_chain_and_head_recomputed_is_caught_by_a_s
 ) -> None:
     admin, supervisor = await as_user("admin"), await as_user("supervisor")
     await _some_writes(client, admin)
-    head = _signed_head()
+    head = await _signed_head()
     victim = await _victim()
     assert victim["seq"] <= head["tree_size"]
     async with _rewritten(victim["seq"], '{"name":"改过的"}'):
@@ -147,11 +155,11 @@ async def test_a_rewritten_entry_with_chain_and_head_recomputed_is_caught_by_a_s
         # The plain chain is consistent again: only the signed head tells.
         assert "entry content altered" not in body["problems"] and body["checked"] == body["head_seq"]
         assert any("entries were rewritten" in p for p in body["problems"]), body
-        done = _cli("verify")
+        done = await _cli("verify")
         assert done.returncode == 1, done.stdout
         assert "AUDIT LOG: " in done.stdout and "entries were rewritten" in done.stdout
     assert (await client.get("/api/v1/audit/verify", headers=supervisor)).json()["ok"] is True
-    assert _cli("verify").returncode == 0
+    assert (await _cli("verify")).returncode == 0
 
 
 async def test_dropping_the_newest_entries_and_moving_the_head_back_is_caught(
@@ -159,7 +167,7 @@ async def test_dropping_the_newest_entries_and_moving_the_head_back_is_caught(
 ) -> None:
     admin, supervisor = await as_user("admin"), await as_user("supervisor")
     await _some_writes(client, admin)
-    head = _signed_head()
+    head = await _signed_head()
     async with _cut(head["tree_size"] - 2):
         body = (await client.get("/api/v1/audit/verify", headers=supervisor)).json()
         assert body["ok"] is False and body["checked"] == body["head_seq"] == head["tree_size"] - 2
@@ -167,7 +175,7 @@ async def test_dropping_the_newest_entries_and_moving_the_head_back_is_caught(
             "entries were removed" in p and f"covers {head['tree_size']}" in p for p in body["problems"]
         )
         assert body["broken_at_seq"] == head["tree_size"] - 1
-        done = _cli("verify")
+        done = await _cli("verify")
         assert done.returncode == 1 and "entries were removed" in done.stdout, done.stdout
     assert (await client.get("/api/v1/audit/verify", headers=supervisor)).json()["ok"] is True
 
@@ -179,7 +187,7 @@ async def test_a_head_kept_outside_catches_what_the_database_alone_cannot(
     admin, supervisor = await as_user("admin"), await as_user("supervisor")
     await _some_writes(client, admin)
     kept_outside = tmp_path / "head.json"
-    head = _signed_head()
+    head = await _signed_head()
     kept_outside.write_text(json.dumps(head))
     victim = await _victim()
     async with _heads_removed(), _rewritten(victim["seq"], '{"name":"改过的"}'):
@@ -188,7 +196,7 @@ async def test_a_head_kept_outside_catches_what_the_database_alone_cannot(
         body = (await client.post("/api/v1/audit/verify", json={"heads": [head]}, headers=supervisor)).json()
         assert body["ok"] is False and body["heads_checked"] == 1
         assert any("outside tree head" in p and "rewritten" in p for p in body["problems"]), body
-        done = _cli("verify", "--head", str(kept_outside))
+        done = await _cli("verify", "--head", str(kept_outside))
         assert done.returncode == 1 and "the outside tree head" in done.stdout, done.stdout
         async with _cut(head["tree_size"] - 1):
             body = (
@@ -197,13 +205,13 @@ async def test_a_head_kept_outside_catches_what_the_database_alone_cannot(
             assert any("entries were removed" in p for p in body["problems"]), body
     clean = (await client.post("/api/v1/audit/verify", json={"heads": [head]}, headers=supervisor)).json()
     assert clean["ok"] is True, clean
-    assert _cli("verify", "--head", str(kept_outside)).returncode == 0
+    assert (await _cli("verify", "--head", str(kept_outside))).returncode == 0
 
 
 async def test_a_head_forged_without_the_key_is_caught(client, as_user, world: World) -> None:
     admin, supervisor = await as_user("admin"), await as_user("supervisor")
     await _some_writes(client, admin)
-    head = _signed_head()
+    head = await _signed_head()
     victim = await _victim()
     # The insider rewrites an entry and then "re-signs" the stored head with the new root.
     async with _rewritten(victim["seq"], '{"name":"改过的"}'):
@@ -234,7 +242,7 @@ async def test_a_head_forged_without_the_key_is_caught(client, as_user, world: W
 async def test_the_public_key_lets_anyone_check_a_head(client, as_user, world: World) -> None:
     admin = await as_user("admin")
     await _some_writes(client, admin, 1)
-    head = _signed_head()
+    head = await _signed_head()
     published = await client.get("/api/v1/audit/key")  # no sign-in
     assert published.status_code == 200
     key = published.json()
@@ -258,7 +266,7 @@ async def test_bad_outside_heads_are_refused_and_change_nothing(
 ) -> None:
     supervisor = await as_user("supervisor")
     before = await AuditTreeHead.count()
-    head = _signed_head()
+    head = await _signed_head()
     for heads_value in (
         [],
         [{"tree_size": "many"}],
@@ -276,7 +284,7 @@ async def test_bad_outside_heads_are_refused_and_change_nothing(
     assert await AuditTreeHead.count() == before + 1  # only the head signed above
     garbage = tmp_path / "garbage.json"
     garbage.write_text(json.dumps({**head, "tree_size": -1}))
-    done = _cli("verify", "--head", str(garbage))
+    done = await _cli("verify", "--head", str(garbage))
     assert done.returncode == 2 and "tree_size" in done.stderr
 
 
@@ -299,9 +307,9 @@ async def test_an_outside_party_checks_two_heads_with_a_consistency_proof(
 ) -> None:
     admin, supervisor = await as_user("admin"), await as_user("supervisor")
     await _some_writes(client, admin, 2)
-    older = _signed_head()
+    older = await _signed_head()
     await _some_writes(client, admin, 3)
-    newer = _signed_head()
+    newer = await _signed_head()
     assert newer["tree_size"] > older["tree_size"]
 
     async def proof_holds() -> bool:

@@ -246,7 +246,7 @@ async def test_open_case_lawsuit_and_hold_keep_evidence_and_a_batch_disposes_of_
     assert not (await _due_ids(client, supervisor)) & {old_photo["id"], held_photo["id"]}
     listed = (await client.get("/api/v1/retention/disposals", headers=supervisor)).json()
     assert listed[0]["id"] == batch["id"]
-    verified = _verify()  # the records left through the app: verify finds nothing wrong
+    verified = await _verify()  # the records left through the app: verify finds nothing wrong
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 

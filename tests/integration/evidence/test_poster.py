@@ -63,7 +63,7 @@ async def test_the_recording_phone_sets_a_poster_every_viewer_sees(client, as_us
     assert again.status_code == 200
     assert await AuditEntry.count().where(AuditEntry.action == "evidence.poster_added") == before
     # verify accepts it: the audit log vouches for the added rendition
-    done = _verify()
+    done = await _verify()
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -197,7 +197,7 @@ async def test_a_phone_frame_stays_and_the_server_poster_is_added_and_verify_is_
     assert shown["renditions"]["thumbnail_source"] == "phone_frame"
     assert (await client.get(phone_thumb, headers=officer)).content == before
     assert shown["renditions"]["poster"] is not None
-    done = _verify()  # the added renditions are vouched for by their audit entries
+    done = await _verify()  # the added renditions are vouched for by their audit entries
     assert done.returncode == 0, done.stdout + done.stderr
 
 

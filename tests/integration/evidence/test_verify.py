@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -16,8 +17,10 @@ from tests.integration.enforcement_helpers import record_action
 from tests.integration.evidence.photos import phone_photo
 
 
-def _verify() -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
+async def _verify() -> subprocess.CompletedProcess[str]:
+    """In a thread: the app under test keeps serving (and linking audit entries) meanwhile."""
+    return await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "backend.cli", "verify"],
         env=dict(os.environ),
         capture_output=True,
@@ -35,7 +38,7 @@ async def test_verify_reports_a_tampered_original(client, as_user, world: World)
         headers={**officer, "Content-Type": "image/jpeg"},
     )
     evidence = response.json()
-    clean = _verify()
+    clean = await _verify()
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "matches" in clean.stdout and "[" in clean.stderr  # the progress bar
     root = Path(make_settings().media_url.removeprefix("file://"))
@@ -44,7 +47,7 @@ async def test_verify_reports_a_tampered_original(client, as_user, world: World)
     stored.chmod(0o644)
     stored.write_bytes(original[:-1] + bytes([original[-1] ^ 0xFF]))
     try:
-        tampered = _verify()
+        tampered = await _verify()
         assert tampered.returncode == 1
         assert f"MISMATCH evidence {evidence['id']}" in tampered.stdout
         alert = (
@@ -59,7 +62,7 @@ async def test_verify_reports_a_tampered_original(client, as_user, world: World)
     finally:
         stored.write_bytes(original)
         stored.chmod(0o444)
-    assert _verify().returncode == 0
+    assert (await _verify()).returncode == 0
 
 
 async def _two_photos(client, officer, world: World) -> tuple[dict, dict]:
@@ -92,7 +95,7 @@ async def test_verify_reports_a_row_repointed_to_other_stored_bytes(client, as_u
     fields = (Evidence.object_key, Evidence.sha256, Evidence.size)
     await Evidence.update({f: other[f._meta.name] for f in fields}).where(Evidence.id == first["id"]).run()
     try:
-        done = _verify()
+        done = await _verify()
         assert done.returncode == 1, done.stdout
         assert f"BINDING evidence {first['id']}: sha256" in done.stdout
         assert f"evidence {second['id']}" not in done.stdout
@@ -100,7 +103,7 @@ async def test_verify_reports_a_row_repointed_to_other_stored_bytes(client, as_u
         assert any(p.startswith(f"evidence {first['id']}: sha256") for p in problems), problems
     finally:
         await Evidence.update({f: row[f._meta.name] for f in fields}).where(Evidence.id == first["id"]).run()
-    assert _verify().returncode == 0
+    assert (await _verify()).returncode == 0
     assert await _api_problems(client, as_user) == []
 
 
@@ -119,7 +122,7 @@ async def test_verify_reports_a_replaced_or_repointed_rendition(client, as_user,
     stored.chmod(0o644)
     stored.write_bytes(original[:-1] + bytes([original[-1] ^ 0xFF]))
     try:
-        done = _verify()
+        done = await _verify()
         assert done.returncode == 1 and f"MISMATCH evidence {first['id']} thumbnail" in done.stdout
         problems = await _api_problems(client, as_user)
         assert any(p.startswith(f"evidence {first['id']} thumbnail: expected") for p in problems), problems
@@ -132,14 +135,14 @@ async def test_verify_reports_a_replaced_or_repointed_rendition(client, as_user,
     finally:
         stored.write_bytes(original)
         stored.chmod(0o444)
-    assert _verify().returncode == 0
+    assert (await _verify()).returncode == 0
 
     # Re-pointed: the row's thumbnail is now the other photo's (genuine) thumbnail.
     renditions = json_value(row["renditions"])
     swapped = {**renditions, "thumbnail": json_value(other["renditions"])["thumbnail"]}
     await Evidence.update({Evidence.renditions: swapped}).where(Evidence.id == first["id"]).run()
     try:
-        done = _verify()
+        done = await _verify()
         assert done.returncode == 1
         assert f"BINDING evidence {first['id']}: the thumbnail's key differs" in done.stdout, done.stdout
         assert any("thumbnail's sha256 differs" in p for p in await _api_problems(client, as_user))
@@ -150,7 +153,7 @@ async def test_verify_reports_a_replaced_or_repointed_rendition(client, as_user,
         restored = {**current, "thumbnail": {**current["thumbnail"], **renditions["thumbnail"]}}
         restored["thumbnail"].pop("seal", None)  # the other thumbnail's seal is not this one's
         await Evidence.update({Evidence.renditions: restored}).where(Evidence.id == first["id"]).run()
-    assert _verify().returncode == 0
+    assert (await _verify()).returncode == 0
     assert await _api_problems(client, as_user) == []
 
 
@@ -164,7 +167,7 @@ async def test_verify_reports_an_evidence_record_deleted_behind_the_apps_back(
     row = await Evidence.select().where(Evidence.id == first["id"]).first()
     await Evidence.delete().where(Evidence.id == first["id"]).run()
     try:
-        done = _verify()
+        done = await _verify()
         assert done.returncode == 1, done.stdout
         assert (
             f"BINDING evidence {first['id']}: its upload entry is in the audit log but the record is gone"
@@ -176,5 +179,5 @@ async def test_verify_reports_an_evidence_record_deleted_behind_the_apps_back(
         )
     finally:
         await Evidence.insert(Evidence(**{k: v for k, v in row.items()})).run()
-    assert _verify().returncode == 0
+    assert (await _verify()).returncode == 0
     assert await _api_problems(client, as_user) == []
