@@ -4,7 +4,7 @@ item lists searched and filtered on the server."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from backend.lib.clock import today_local
 from backend.org.tables import Delegation, Item
@@ -177,8 +177,11 @@ async def test_an_ended_delegation_stops_the_township_acting_the_day_after(
     ended = await client.post(end_url, json={"effective_to": str(today - timedelta(days=1))}, headers=admin)
     assert ended.status_code == 200, ended.text
     assert ended.json()["effective_to"] == str(today - timedelta(days=1))
+    # An act of today (the payload's default is two hours ago, which is yesterday in Beijing just
+    # after midnight, the delegation's last day).
+    now = datetime.now(UTC).isoformat()
     refused = await client.post(
-        "/api/v1/actions", json=action_payload(world, item_id=item["id"]), headers=officer
+        "/api/v1/actions", json=action_payload(world, item_id=item["id"], occurred_at=now), headers=officer
     )
     assert_problem(refused, 422, "item.not_authorised")
     may = (await client.get(f"/api/v1/items?unit_id={world.town_a}&limit=200", headers=officer)).json()
