@@ -10,7 +10,9 @@ own source) and each process count: a throw-away database with the demo organisa
 (``--connections`` in all, split between the processes, so the offered load is the same). Meanwhile
 ``pg_stat_activity`` is sampled every 20 ms: of the database's backends busy with a request (``active``
 or ``idle in transaction``), the share waiting on a lock (``wait_event_type = 'Lock'``) is the lock
-wait share of POST time (goal ≤ 10 % at 4 processes). Once the processes have stopped, the tree's
+wait share of POST time (goal ≤ 10 % at 4 processes). Backends of the audit chainer (its head lock's
+statement carries a marking comment) link entries after the POSTs have answered and are reported
+apart; a tree without a chainer has none to tell apart. Once the processes have stopped, the tree's
 own ``fieldwatch verify`` must find one unbroken chain (every entry linked once, in order): the run
 fails otherwise.
 """
@@ -47,6 +49,7 @@ from benchmarks.http_bench import WrkResult, lua_scripts, parse_wrk
 from benchmarks.outage_load import _cli, exported
 
 SAMPLE_S = 0.02
+CHAINER_MARK = "/* audit chainer */"  # backend/audit/services.py marks its chain transaction's wait
 
 
 async def _sample_locks(url: str, stop: asyncio.Event) -> dict[str, float]:
@@ -56,12 +59,13 @@ async def _sample_locks(url: str, stop: asyncio.Event) -> dict[str, float]:
 
     db = urlsplit(url).path.strip("/")
     connection = await asyncpg.connect(url, timeout=10)
-    busy = waiting = samples = 0
+    busy = waiting = chainer = samples = 0
     kinds: dict[str, int] = {}
+    statements: dict[str, int] = {}
     try:
         while not stop.is_set():
             rows = await connection.fetch(
-                "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                "SELECT state, wait_event_type, wait_event, left(query, 90) AS query FROM pg_stat_activity "
                 "WHERE datname = $1 AND pid <> pg_backend_pid() "
                 "AND state IN ('active', 'idle in transaction')",
                 db,
@@ -69,17 +73,23 @@ async def _sample_locks(url: str, stop: asyncio.Event) -> dict[str, float]:
             samples += 1
             busy += len(rows)
             for r in rows:
+                if r["query"] and CHAINER_MARK in r["query"]:
+                    chainer += 1  # the chain is linked off the request: not a POST's wait
+                    continue
                 if r["wait_event_type"] == "Lock":
                     waiting += 1
                     kinds[r["wait_event"]] = kinds.get(r["wait_event"], 0) + 1
+                    statements[r["query"]] = statements.get(r["query"], 0) + 1
             await asyncio.sleep(SAMPLE_S)
     finally:
         await connection.close()
     return {
         "samples": samples,
         "busy_backends_mean": busy / samples if samples else 0.0,
-        "lock_wait_share": waiting / busy if busy else 0.0,
+        "lock_wait_share": waiting / (busy - chainer) if busy > chainer else 0.0,
+        "chainer_share_of_busy": chainer / busy if busy else 0.0,
         **{f"lock:{k}": v / busy for k, v in kinds.items()},
+        "waiting_statements": dict(sorted(statements.items(), key=lambda kv: -kv[1])[:5]),
     }
 
 

@@ -27,9 +27,12 @@ from media_store import MediaStore
 
 GENESIS = "0" * 64
 _ADVISORY_LOCK_KEY = 0x46574155  # serialises the first chaining on PostgreSQL, before the head exists
-_HEAD_FOR_UPDATE = "SELECT id, seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+# The comment names the chainer's statements in pg_stat_activity (benchmarks/audit_scaleout.py).
+_MARK = " /* audit chainer */"
+_HEAD_FOR_UPDATE = "SELECT id, seq, hash FROM audit_head WHERE id = 1 FOR UPDATE /* audit chainer */"
 _CHAIN_BATCH = 500  # the LIMIT of _UNCHAINED
 _HEAD_WAIT_MS = 5000
+_BUSY_RETRIES = 20
 _CHAIN_TICK_S = 0.5  # how often a process looks for entries it was not told about
 _COMMIT_GRACE_S = 0.005  # a nudge comes from inside the recording transaction: let it commit
 
@@ -39,7 +42,7 @@ VALUES ({}, NULL, {}, {}, {}, {}, {}, {}, {}, NULL, NULL)
 """
 _UNCHAINED = """
 SELECT id, at, actor_id, actor, action, object_type, object_id, data FROM audit_log
-WHERE seq IS NULL ORDER BY at, id LIMIT 500
+WHERE seq IS NULL ORDER BY at, id LIMIT 500 /* audit chainer */
 """
 
 
@@ -101,16 +104,19 @@ async def _move_head(exists: bool, seq: int, hash_: str) -> None:
         await AuditHead.insert(AuditHead(id=1, seq=seq, hash=hash_)).run()
 
 
-async def settle() -> int:
+async def settle(*, wait: bool = True) -> int | None:
     """Link every committed unlinked entry into the chain now (PostgreSQL; nothing to do on SQLite):
-    readers of the chain's order call it first. Returns how many were linked."""
+    readers of the chain's order call it first. Returns how many were linked; with ``wait=False``
+    (the chainer), None at once when another chainer holds the head: that one links them."""
     if not is_postgres(AuditEntry._meta.db):
         return 0
     linked = 0
     while True:
         try:
-            done = await _chain_batch()
+            done = await _chain_batch(wait)
         except asyncpg.LockNotAvailableError:
+            if not wait:
+                return None
             logging.getLogger(__name__).warning(
                 "audit: the chain's head stayed locked for %d ms; linking left to its holder", _HEAD_WAIT_MS
             )
@@ -120,16 +126,16 @@ async def settle() -> int:
             return linked
 
 
-_HEAD_INSERT = "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2)"
-_HEAD_MOVE = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1"
+_HEAD_INSERT = "INSERT INTO audit_head (id, seq, hash) VALUES (1, $1, $2) /* audit chainer */"
+_HEAD_MOVE = "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1 /* audit chainer */"
 _LINK = """
 UPDATE audit_log AS e SET seq = l.seq, prev_hash = l.prev_hash, hash = l.hash
 FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[]) AS l(id, seq, prev_hash, hash)
-WHERE e.id = l.id AND e.seq IS NULL
+WHERE e.id = l.id AND e.seq IS NULL /* audit chainer */
 """
 
 
-async def _chain_batch() -> int:
+async def _chain_batch(wait: bool) -> int:
     """One batch: lock the head (chainers of every process queue here, requests never do), read the
     oldest unlinked entries that have committed, link them in ``at`` order after the head.
 
@@ -139,9 +145,9 @@ async def _chain_batch() -> int:
     engine = AuditEntry._meta.db
     async with engine.transaction() as transaction:
         conn = transaction.connection
-        # Another chainer holds the head for milliseconds; one that holds it longer is stuck (its
-        # process stalled): give up and leave the entries to it, or to the next tick.
-        await conn.execute(f"SET LOCAL lock_timeout = '{_HEAD_WAIT_MS}ms'")
+        # A reader waits for another chainer (it holds the head for milliseconds), but not for one
+        # that holds it longer: that one is stuck (its process stalled). A chainer does not wait.
+        await conn.execute(f"SET LOCAL lock_timeout = '{_HEAD_WAIT_MS if wait else 1}ms'" + _MARK)
         rows = await conn.fetch(_HEAD_FOR_UPDATE)
         if not rows:
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _ADVISORY_LOCK_KEY)
@@ -191,7 +197,12 @@ class Chainer:
                 if not stop.is_set():
                     await asyncio.sleep(_COMMIT_GRACE_S)
                 try:
-                    await settle()
+                    # Another process's chainer at work: it may have read before our entries
+                    # committed, so look again shortly rather than queue behind it.
+                    for _ in range(_BUSY_RETRIES):
+                        if await settle(wait=stop.is_set()) is not None:
+                            break
+                        await asyncio.sleep(_COMMIT_GRACE_S * 2)
                 except Exception:  # the database is away: the entries wait, and are linked later
                     log.exception("linking audit entries failed")
                 if stop.is_set():
