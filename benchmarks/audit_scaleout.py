@@ -144,7 +144,7 @@ async def one_run(name: str, src: Path, pg: str, processes: int, args: argparse.
                     port = free_port()
                     argv = [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)]
                     argv += ["--log-level", "warning"]
-                    server = Server(f"{name}-{processes}-{i}", argv, env, port, "/healthz", data)
+                    server = Server(f"{name}-{processes}-{i}", argv, env, port, "/healthz", data, cwd=src)
                     server.start()
                     stack.callback(server.stop)
                     servers.append(server)

@@ -157,9 +157,17 @@ class Server:
     """A child process serving HTTP on 127.0.0.1:port; stopped by its PID."""
 
     def __init__(
-        self, name: str, argv: list[str], env: dict[str, str], port: int, ready_path: str, log_dir: Path
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        port: int,
+        ready_path: str,
+        log_dir: Path,
+        cwd: Path = ROOT,  # another tree's source, for ``python -m`` to import its own code
     ):
         self.name, self.argv, self.env, self.port, self.ready_path = name, argv, env, port, ready_path
+        self.cwd = cwd
         self.log_path = log_dir / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -170,7 +178,7 @@ class Server:
     def start(self, timeout: float = 90) -> None:
         with self.log_path.open("wb") as out:
             self.proc = subprocess.Popen(  # noqa: S603
-                self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+                self.argv, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
