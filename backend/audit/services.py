@@ -36,6 +36,13 @@ _BUSY_RETRIES = 20
 _CHAIN_TICK_S = 0.5  # how often a process looks for entries it was not told about
 _COMMIT_GRACE_S = 0.005  # a nudge comes from inside the recording transaction: let it commit
 
+_SQLITE_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1"
+_SQLITE_HEAD_MOVE = "UPDATE audit_head SET seq = {}, hash = {} WHERE id = 1"
+_SQLITE_HEAD_INSERT = "INSERT INTO audit_head (id, seq, hash) VALUES (1, {}, {})"
+_SQLITE_INSERT_LINKED = """
+INSERT INTO audit_log (id, seq, at, actor_id, actor, action, object_type, object_id, data, prev_hash, hash)
+VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+"""
 _INSERT_UNCHAINED = """
 INSERT INTO audit_log (id, seq, at, actor_id, actor, action, object_type, object_id, data, prev_hash, hash)
 VALUES ({}, NULL, {}, {}, {}, {}, {}, {}, {}, NULL, NULL)
@@ -89,19 +96,28 @@ async def record(
         ).run()
         CHAINER.nudge()
         return
-    head = await AuditHead.select().where(AuditHead.id == 1).first()
+    # Written out rather than built by the ORM on every request (building them cost more than
+    # running them); the values are bound exactly as the ORM binds them.
+    heads_ = await AuditHead.raw(_SQLITE_HEAD)
+    head = heads_[0] if heads_ else None
     prev_seq, prev_hash = (head["seq"], head["hash"]) if head else (0, GENESIS)
     row |= {"seq": prev_seq + 1, "prev_hash": prev_hash}
     row["hash"] = digest(row)
-    await AuditEntry.insert(AuditEntry.from_dict(row)).run()
-    await _move_head(head is not None, row["seq"], row["hash"])
-
-
-async def _move_head(exists: bool, seq: int, hash_: str) -> None:
-    if exists:
-        await AuditHead.update({AuditHead.seq: seq, AuditHead.hash: hash_}).where(AuditHead.id == 1).run()
-    else:
-        await AuditHead.insert(AuditHead(id=1, seq=seq, hash=hash_)).run()
+    await AuditEntry.raw(
+        _SQLITE_INSERT_LINKED,
+        row["id"],
+        row["seq"],
+        row["at"],
+        row["actor_id"],
+        row["actor"],
+        row["action"],
+        row["object_type"],
+        row["object_id"],
+        row["data"],
+        row["prev_hash"],
+        row["hash"],
+    ).run()
+    await AuditHead.raw(_SQLITE_HEAD_MOVE if head else _SQLITE_HEAD_INSERT, row["seq"], row["hash"]).run()
 
 
 async def settle(*, wait: bool = True) -> int | None:
