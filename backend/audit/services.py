@@ -39,13 +39,16 @@ _COMMIT_GRACE_S = 0.005  # a nudge comes from inside the recording transaction: 
 _SQLITE_HEAD = "SELECT seq, hash FROM audit_head WHERE id = 1"
 _SQLITE_HEAD_MOVE = "UPDATE audit_head SET seq = {}, hash = {} WHERE id = 1"
 _SQLITE_HEAD_INSERT = "INSERT INTO audit_head (id, seq, hash) VALUES (1, {}, {})"
+# An entry's columns in the order both inserts bind them.
+_CONTENT = ("id", "at", "actor_id", "actor", "action", "object_type", "object_id", "data")
+_LINK_COLUMNS = ("seq", "prev_hash", "hash")
 _SQLITE_INSERT_LINKED = """
-INSERT INTO audit_log (id, seq, at, actor_id, actor, action, object_type, object_id, data, prev_hash, hash)
+INSERT INTO audit_log (id, at, actor_id, actor, action, object_type, object_id, data, seq, prev_hash, hash)
 VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
 """
 _INSERT_UNCHAINED = """
-INSERT INTO audit_log (id, seq, at, actor_id, actor, action, object_type, object_id, data, prev_hash, hash)
-VALUES ({}, NULL, {}, {}, {}, {}, {}, {}, {}, NULL, NULL)
+INSERT INTO audit_log (id, at, actor_id, actor, action, object_type, object_id, data, seq, prev_hash, hash)
+VALUES ({}, {}, {}, {}, {}, {}, {}, {}, NULL, NULL, NULL)
 """
 _UNCHAINED = """
 SELECT id, at, actor_id, actor, action, object_type, object_id, data FROM audit_log
@@ -83,17 +86,7 @@ async def record(
     processes do not wait for one another's commits (docs/integrity.md)."""
     row = _entry(actor, action, object_type, object_id, data)
     if is_postgres(AuditEntry._meta.db):
-        await AuditEntry.raw(
-            _INSERT_UNCHAINED,
-            row["id"],
-            row["at"],
-            row["actor_id"],
-            row["actor"],
-            row["action"],
-            row["object_type"],
-            row["object_id"],
-            row["data"],
-        ).run()
+        await AuditEntry.raw(_INSERT_UNCHAINED, *(row[c] for c in _CONTENT)).run()
         CHAINER.nudge()
         return
     # Written out rather than built by the ORM on every request (building them cost more than
@@ -103,20 +96,7 @@ async def record(
     prev_seq, prev_hash = (head["seq"], head["hash"]) if head else (0, GENESIS)
     row |= {"seq": prev_seq + 1, "prev_hash": prev_hash}
     row["hash"] = digest(row)
-    await AuditEntry.raw(
-        _SQLITE_INSERT_LINKED,
-        row["id"],
-        row["seq"],
-        row["at"],
-        row["actor_id"],
-        row["actor"],
-        row["action"],
-        row["object_type"],
-        row["object_id"],
-        row["data"],
-        row["prev_hash"],
-        row["hash"],
-    ).run()
+    await AuditEntry.raw(_SQLITE_INSERT_LINKED, *(row[c] for c in _CONTENT + _LINK_COLUMNS)).run()
     await AuditHead.raw(_SQLITE_HEAD_MOVE if head else _SQLITE_HEAD_INSERT, row["seq"], row["hash"]).run()
 
 
