@@ -12,8 +12,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from backend.settings import get_settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 
 def _migrate() -> None:
@@ -50,6 +54,26 @@ def cmd_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def server_config(app: Any, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
+    """How ``serve`` runs the app under uvicorn."""
+    import uvicorn
+
+    from backend.live.wire import FrameProtocol
+
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        # Events are small JSON: per-connection deflate would cost ~100 KiB and a compression per
+        # client per event, undoing the encode-once fan-out.
+        ws_per_message_deflate=False,
+        ws=FrameProtocol,  # uvicorn's own, letting the hub write each event's frame once to all
+        log_level=log_level,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -58,17 +82,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _migrate()
     settings = get_settings()
     print(f"fieldwatch on http://{args.host}:{args.port}/  (data: {settings.data_dir})", flush=True)
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        # Events are small JSON: per-connection deflate would cost ~100 KiB and a compression per
-        # client per event, undoing the encode-once fan-out.
-        ws_per_message_deflate=False,
-        log_level=args.log_level,
-        proxy_headers=False,
-        server_header=False,
-    )
+    uvicorn.Server(server_config(create_app(settings), args.host, args.port, args.log_level)).run()
     return 0
 
 

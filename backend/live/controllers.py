@@ -21,6 +21,7 @@ from backend.lib.errors import AppError
 from backend.live import schemas, services
 from backend.live.hub import CLOSE_TOO_SLOW, CLOSE_UNAUTHORISED, Client, LiveHub
 from backend.live.publish import Events
+from backend.live.wire import wire_of
 
 CLOSE_REASONS = {CLOSE_UNAUTHORISED: "session ended", CLOSE_TOO_SLOW: "too slow: reconnect with resume_after"}
 PROTOCOL = "fieldwatch"
@@ -68,10 +69,10 @@ async def _resume(client: Client, after: int) -> None:
         async for route, text in services.replay(after):
             last = route.seq
             if route.seq not in client.delivered and client.wants(route):
-                await client.queue.put(text)
+                await client.put(text)
         for seq, text in client.pending:
             if seq > last and seq not in client.delivered:
-                await client.queue.put(text)
+                await client.put(text)
     finally:
         client.pending.clear()
         client.replaying = False
@@ -86,33 +87,42 @@ async def live_socket(socket: WebSocket[Any, Any, Any], tokens: Tokens, hub: Liv
     if user is None:
         await socket.close(code=CLOSE_UNAUTHORISED, reason="unauthorised")
         return
-    client = hub.connect(user)
+    client = hub.connect(user, wire_of(socket.scope))
     me = asyncio.current_task()
     assert me is not None
-    sender = asyncio.create_task(_sender(socket, client))
+    sender: asyncio.Task[None] | None = None
 
     def stop() -> None:
-        sender.cancel()
+        if sender is not None:
+            sender.cancel()
         me.cancel()
 
-    # Reading happens in this task, sending in one more: the least per socket. Either side ending
-    # (peer gone, too slow, session ended) stops the other.
+    # Reading happens in this task. Under `fieldwatch serve` the hub writes events to the wire
+    # itself; otherwise one more task sends them. Either side ending (peer gone, too slow, session
+    # ended) stops the other.
     client.on_close = stop
-    sender.add_done_callback(lambda task: None if task.cancelled() else stop())
     try:
         client.floor = await services.last_event_id()
         hello = {"type": "hello", "data": {"user_id": str(user.id), "last_event_id": str(client.floor)}}
         await socket.send_data(msgspec.json.encode(hello).decode())
+        if client.wire is None:
+            sender = asyncio.create_task(_sender(socket, client))
+            sender.add_done_callback(lambda task: None if task.cancelled() else stop())
+        else:
+            client.release()
         with contextlib.suppress(WebSocketDisconnect):
             await _receive(socket, client)
     except asyncio.CancelledError:
-        if client.close_code is None and not sender.done():
+        if client.close_code is None and not (sender is not None and sender.done()):
             raise  # the server is shutting down
         me.uncancel()
     finally:
-        sender.cancel()
+        if sender is not None:
+            sender.cancel()
         hub.disconnect(client)
-    if client.close_code is not None:
+    if client.close_code is not None and client.wire is not None:
+        client.wire.close_now(client.close_code, CLOSE_REASONS[client.close_code])
+    elif client.close_code is not None:
         # A stalled peer may never read the close frame: do not wait for it long.
         with contextlib.suppress(Exception):
             async with asyncio.timeout(2):

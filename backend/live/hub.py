@@ -31,6 +31,7 @@ from backend.lib.errors import AppError
 from backend.live import channel as live_channel
 from backend.live import services
 from backend.live.routing import INTERNAL_TYPES, Audience, Route, visible
+from backend.live.wire import Wire, text_frame
 
 logger = logging.getLogger(__name__)
 _route_decoder = msgspec.json.Decoder(Route)
@@ -39,21 +40,32 @@ CLOSE_TOO_SLOW = 4429  # the client did not keep up with the stream
 
 
 class Client:
+    """One socket's share of the stream. Under ``fieldwatch serve`` it has a ``wire``: frames are
+    written to the connection directly, coalesced per loop turn, and the events still in the
+    transport's buffer are what counts against the queue limit. Otherwise events wait in ``queue``
+    for the socket's sender task (the ASGI path)."""
+
     __slots__ = (
         "access_timer",
         "audience",
         "close_code",
         "delivered",
         "floor",
+        "held",
+        "marks",
         "on_close",
+        "outbox",
         "pending",
         "queue",
         "replaying",
         "types",
         "user",
+        "wake",
+        "wire",
+        "written",
     )
 
-    def __init__(self, user: CurrentUser, max_queue: int) -> None:
+    def __init__(self, user: CurrentUser, max_queue: int, wire: Wire | None = None) -> None:
         self.user = user
         self.audience = Audience.of(user)
         self.access_timer: asyncio.TimerHandle | None = None
@@ -68,22 +80,87 @@ class Client:
         # The last event id the client was told of at connection: a catch-up sends nothing older
         # (nothing at all until the socket has told it, right after connecting).
         self.floor = 2**63 - 1
+        self.wire = wire
+        self.outbox: list[bytes] = []  # frames due at the next flush
+        self.written = 0  # bytes this client has written to its wire
+        self.marks: deque[int] = deque()  # where each written frame ends, while it may be buffered
+        self.held = wire is not None  # nothing is written before the socket's hello
+        self.wake: Callable[[Client], None] = lambda client: None
 
     def wants(self, route: Route) -> bool:
         return visible(self.audience, route) and (self.types is None or route.type in self.types)
 
-    def offer(self, seq: int, text: str) -> None:
+    def offer(self, seq: int, text: str, frame: bytes | None = None) -> None:
         if self.replaying:
             if len(self.pending) < self.queue.maxsize:
                 self.pending.append((seq, text))
             else:
                 self.overflow()
             return
-        try:
-            self.queue.put_nowait(text)
-            self.delivered.append(seq)
-        except asyncio.QueueFull:
+        if self.wire is None:
+            try:
+                self.queue.put_nowait(text)
+            except asyncio.QueueFull:
+                self.overflow()
+                return
+        elif self.has_room():
+            self._due(frame or text_frame(text))
+        else:
             self.overflow()
+            return
+        self.delivered.append(seq)
+
+    def notify(self, text: str, frame: bytes | None = None) -> None:
+        """A message that is not an event (heartbeat, account changed): dropped, not fatal, when full."""
+        if self.wire is None:
+            with contextlib.suppress(asyncio.QueueFull):
+                self.queue.put_nowait(text)
+        elif self.has_room():
+            self._due(frame or text_frame(text))
+
+    async def put(self, text: str) -> None:
+        """Send, waiting for room: a replay is sent at the pace the client reads it."""
+        if self.wire is None:
+            await self.queue.put(text)
+            return
+        self._due(text_frame(text))
+        self.flush()
+        while not self.wire.writable.is_set() and self.close_code is None:
+            await self.wire.writable.wait()
+
+    def _due(self, frame: bytes) -> None:
+        if not self.outbox:
+            self.wake(self)
+        self.outbox.append(frame)
+
+    def flush(self) -> None:
+        if self.held or not self.outbox or self.wire is None:
+            return
+        due, self.outbox = self.outbox, []
+        if not self.wire.write_frames(due):
+            return  # closing: the socket's receive loop ends
+        written, marks = self.written, self.marks
+        for frame in due:
+            written += len(frame)
+            marks.append(written)
+        self.written = written
+
+    def release(self) -> None:
+        """The hello went out: write what arrived meanwhile."""
+        self.held = False
+        self.flush()
+
+    def has_room(self) -> bool:
+        """Fewer than ``max_queue`` messages wait for this client: due, or written and still in the
+        wire's buffer (not yet taken by the kernel), as they waited in the queue before."""
+        if len(self.marks) + len(self.outbox) < self.queue.maxsize:
+            return True  # ``marks`` only over-counts what is buffered: no need to look closer
+        assert self.wire is not None
+        sent = self.written - self.wire.buffered()
+        marks = self.marks
+        while marks and marks[0] <= sent:
+            marks.popleft()
+        return len(marks) + len(self.outbox) < self.queue.maxsize
 
     def overflow(self) -> None:
         self.close(CLOSE_TOO_SLOW)
@@ -95,7 +172,10 @@ class Client:
             self.on_close()
 
 
+# Idle, an event is written at once; in a steady stream, sockets are written at most this often.
+FLUSH_INTERVAL = 0.05
 HEARTBEAT = '{"type":"heartbeat"}'
+HEARTBEAT_FRAME = text_frame(HEARTBEAT)
 # Told to a user's open sockets when their account changed (roles kept): the app reloads /me, so a
 # certificate revoked or suspended shows on the officer's phone at once. Not stored, no id.
 ME_CHANGED = '{"type":"me.changed"}'
@@ -119,6 +199,8 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         self.last_seq: int | None = None  # the newest event this hub has handed on (None: unknown)
         self._caught_up: set[int] = set()  # ids the last catch-up sent, in case they also arrive live
+        self._due: list[Client] = []  # clients with frames to write at the next flush
+        self._flushed = 0.0  # the loop time of the last flush
 
     async def check(self) -> None:
         """Raise ``channel.ChannelUnavailable`` while events cannot reach other processes."""
@@ -160,14 +242,33 @@ class Hub:
                 if client.user.session_id not in alive:
                     client.close(CLOSE_UNAUTHORISED)
                     continue
-                with contextlib.suppress(asyncio.QueueFull):
-                    client.queue.put_nowait(HEARTBEAT)
+                client.notify(HEARTBEAT, HEARTBEAT_FRAME)
 
-    def connect(self, user: CurrentUser) -> Client:
-        client = Client(user, self.max_queue)
+    def connect(self, user: CurrentUser, wire: Wire | None = None) -> Client:
+        client = Client(user, self.max_queue, wire)
+        client.wake = self._wake
         self.clients.add(client)
         self._close_at_access_end(client)
         return client
+
+    def _wake(self, client: Client) -> None:
+        """Write ``client``'s frames once this loop turn's events are all in, and under a steady
+        stream at most once per ``FLUSH_INTERVAL``: events arriving meanwhile go out in one write
+        per client (a write per client per event was most of the fan-out's cost)."""
+        if not self._due:
+            loop = asyncio.get_running_loop()
+            wait = self._flushed + FLUSH_INTERVAL - loop.time()
+            if wait > 0:
+                loop.call_later(wait, self._flush)
+            else:
+                loop.call_soon(self._flush)
+        self._due.append(client)
+
+    def _flush(self) -> None:
+        self._flushed = asyncio.get_running_loop().time()
+        due, self._due = self._due, []
+        for client in due:
+            client.flush()
 
     def disconnect(self, client: Client) -> None:
         self.clients.discard(client)
@@ -209,8 +310,7 @@ class Hub:
             client.user = user
             client.audience = Audience.of(user)
             self._close_at_access_end(client)
-            with contextlib.suppress(asyncio.QueueFull):
-                client.queue.put_nowait(ME_CHANGED)
+            client.notify(ME_CHANGED)
 
     async def _run(self, subscriber: Subscriber) -> None:
         async for message in subscriber.iter_events():
@@ -243,9 +343,10 @@ class Hub:
             if self.last_seq is None or route.seq > self.last_seq:
                 self.last_seq = route.seq
             text = body.decode()
+            frame = text_frame(text)  # once, for every connection that may see it
             for client in tuple(self.clients):
                 if client.wants(route):
-                    client.offer(route.seq, text)
+                    client.offer(route.seq, text, frame)
 
     async def _catch_up(self) -> None:
         """Send the events stored since the last one handed on, oldest first, to those who may see
@@ -268,10 +369,11 @@ class Hub:
                     count += 1
                     self.last_seq = max(self.last_seq, route.seq)
                     sent.add(route.seq)
+                    frame = text_frame(text)
                     for client in tuple(self.clients):
                         fresh = route.seq > client.floor and route.seq not in client.delivered
                         if fresh and client.wants(route):
-                            client.offer(route.seq, text)
+                            client.offer(route.seq, text, frame)
                 if count < services.REPLAY_LIMIT:
                     break
         except Exception:
