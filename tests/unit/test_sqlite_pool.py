@@ -545,10 +545,49 @@ async def test_writes_in_a_write_transaction_run_inline_and_still_roll_back(
             await Note.update({Note.rank: 99}).where(Note.title == "ghost")
             assert await Note.exists().where(Note.rank == 99)
             raise RuntimeError("abort")
-    assert on_pool_threads == ["BEGIN", "ROLLBACK"]  # taking the lock and ending it stay off the loop
+    # A free write lock is taken inline; ending the transaction (COMMIT syncs the log) stays off the loop.
+    assert on_pool_threads == ["ROLLBACK"]
     assert not await Note.exists().where(Note.title == "ghost")
     await Note.insert(Note(title="outside", created_at=T0))  # no lock held yet: may wait for one
     assert on_pool_threads[-1] == "INSERT"
+
+
+async def test_a_write_lock_held_by_another_process_is_waited_for_off_the_event_loop(
+    engine: PooledSQLiteEngine, db_path: Path, on_pool_threads: list[str]
+) -> None:
+    await seed(1)
+    other = sqlite3.connect(db_path, isolation_level=None)  # as a CLI command writing meanwhile
+    other.execute("BEGIN IMMEDIATE")
+    on_pool_threads.clear()
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def write() -> None:
+        async with engine.transaction(transaction_type=TransactionType.immediate):
+            await Note.insert(Note(title="after the other writer", created_at=T0))
+
+    clock = asyncio.create_task(ticker())
+    writer = asyncio.create_task(write())
+    await asyncio.sleep(0.3)
+    assert not writer.done() and ticks >= 10  # waiting for the lock, the loop runs on
+    other.execute("COMMIT")
+    other.close()
+    await asyncio.wait_for(writer, 10)
+    clock.cancel()
+    assert on_pool_threads[0] == "BEGIN"
+    assert await Note.exists().where(Note.title == "after the other writer")
+    connection = await engine._writer.acquire(1)
+    try:  # the busy timeout is the engine's again for whatever the writer runs next
+        assert connection._db is not None
+        timeout_ms = connection._db.execute("PRAGMA busy_timeout").fetchone()[0]
+        assert timeout_ms == int(engine.acquire_timeout * 1000)
+    finally:
+        engine._writer.release(connection)
 
 
 async def test_a_connection_still_busy_for_a_cancelled_caller_is_not_used_inline(
