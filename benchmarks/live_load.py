@@ -2,7 +2,7 @@
 screens watch the live stream, every client group in its own process.
 
     .venv/bin/python benchmarks/live_load.py [--officers 200] [--watchers 500] [--seconds 60]
-        [--watcher-processes 2] [--database-url postgresql://…] [--json out.json]
+        [--watcher-processes 2] [--database-url postgresql://…] [--tree DIR] [--json out.json]
 
 One ``fieldwatch serve`` process on the demo data: SQLite in a temp dir, or with ``--database-url`` a
 fresh PostgreSQL database made next to that one (and dropped after).
@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import (
     DEMO_PASSWORD,
+    ROOT,
     Server,
     base_env,
     cli,
@@ -443,10 +444,10 @@ def summarise(officers: dict[str, Any], watchers: list[dict[str, Any]]) -> dict[
     }
 
 
-def app_server(env: dict[str, str], log_dir: Path) -> Server:
+def app_server(env: dict[str, str], log_dir: Path, tree: Path) -> Server:
     port = free_port()
     argv = [sys.executable, "-m", "backend.cli", "serve", "--port", str(port), "--log-level", "warning"]
-    return Server("app", argv, env, port, "/healthz", log_dir)
+    return Server("app", argv, {**env, "PYTHONPATH": str(tree)}, port, "/healthz", log_dir, cwd=tree)
 
 
 @contextlib.contextmanager
@@ -477,14 +478,20 @@ def coordinator(args: argparse.Namespace) -> int:
         env = base_env(data, database_url)
         env["FIELDWATCH_LIVE_HEARTBEAT"] = "3600"  # the session checks are not what is measured
         cli(env, "demo", "--password", DEMO_PASSWORD)
-        with running(app_server(env, data)) as server:
+        with running(app_server(env, data, Path(args.tree))) as server:
             engine = "PostgreSQL" if args.database_url else "SQLite"
             shape = f"{args.officers} officers x 1 action/s, {args.watchers} watchers, {args.seconds:g} s"
             log(f"{engine}: {shape}")
             assert server.proc is not None
             shape_args = (args.officers, args.watchers, args.seconds, args.watcher_processes)
             result = run_load(server.base, server.proc.pid, *shape_args)
-    result = {"engine": engine, "officers": args.officers, "watchers": args.watchers, **result}
+    result = {
+        "engine": engine,
+        "tree": args.tree,
+        "officers": args.officers,
+        "watchers": args.watchers,
+        **result,
+    }
     headers = ["offered", "accepted", "POST p50 s", "POST p99 s", "delivery p50 s", "delivery p99 s"]
     row = [
         result["offered"],
@@ -530,6 +537,7 @@ def main() -> int:
     parser.add_argument(
         "--database-url", default=None, help="a PostgreSQL server to make a fresh database on; default SQLite"
     )
+    parser.add_argument("--tree", default=str(ROOT), help="serve this source tree (a baseline's checkout)")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--check", action="store_true", help="exit 1 unless every event arrived once")
     # the client processes' own arguments

@@ -208,6 +208,15 @@ async def create_action(
         "recording_at": None,
         "recording_alerted_at": None,
     }
+    # A new action has no evidence and no case yet: the view is what is about to be written.
+    shown = {
+        **row,
+        "unit_name": context["unit_name"],
+        "item_code": context["item_code"],
+        "item_name": context["item_name"],
+    }
+    officers = [schemas.OfficerRef(o, users[o]["display_name"]) for o in officer_ids]
+    view = _view(shown, officers, [], actor, detail=True)
     try:
         async with atomic():
             await Action.insert(Action.from_dict(row)).run()
@@ -221,6 +230,7 @@ async def create_action(
                 action_id,
                 {"unit_id": str(data.unit_id), "item_id": str(data.item_id), "kind": data.kind},
             )
+            event = await events.stage("action.created", data.unit_id, _masked(view))
     except Exception as exc:
         if not is_unique_violation(exc):
             raise
@@ -231,11 +241,7 @@ async def create_action(
         if winner is None:
             raise
         return await _replay(actor, action_id, winner, digest), True
-    # A new action has no evidence and no case yet: the view is what was just written.
-    row.update(unit_name=context["unit_name"], item_code=context["item_code"], item_name=context["item_name"])
-    officers = [schemas.OfficerRef(o, users[o]["display_name"]) for o in officer_ids]
-    view = _view(row, officers, [], actor, detail=True)
-    await events.publish("action.created", data.unit_id, msgspec.to_builtins(_masked(view)))
+    await events.send(event)
     return view, False
 
 

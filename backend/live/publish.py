@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from litestar.channels import ChannelsPlugin
@@ -17,6 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import SkipValidation
 
 from backend.accounts.session_cache import SESSIONS
+from backend.db import is_postgres
 from backend.live.routing import Route
 from backend.live.tables import LiveEvent
 
@@ -35,6 +36,25 @@ def encode_event(seq: int, type_: str, at: str, unit_id: uuid.UUID | None, data:
     )
 
 
+class Staged(NamedTuple):
+    """An event written with its change (``message``, ready for the channel) or to be written
+    when sent (``later``: its type, unit, addressee and data)."""
+
+    message: bytes | None
+    later: tuple[str, uuid.UUID | None, uuid.UUID | None, Any] | None
+
+
+async def _store(type_: str, unit_id: uuid.UUID | None, to: uuid.UUID | None, builtins: Any) -> bytes:
+    """Write the event's row (its id is the event id) and return its channel message."""
+    rows = await LiveEvent.insert(
+        LiveEvent(type=type_, unit_id=unit_id, to_user=to, data=_encoder.encode(builtins).decode())
+    ).returning(LiveEvent.id, LiveEvent.at)
+    seq, at = rows[0]["id"], rows[0]["at"]
+    event = encode_event(seq, type_, at.isoformat(), unit_id, builtins)
+    route = _encoder.encode(Route(type=type_, seq=seq, unit_id=unit_id, to=to))
+    return route + b"\n" + event
+
+
 class Publisher:
     """Streams events to one app's channel. Without channels (the command line, scripts) nothing is
     persisted or streamed."""
@@ -48,19 +68,42 @@ class Publisher:
     ) -> None:
         """Call after the change has committed. A channel that cannot be reached does not fail the
         caller: the event is stored, and every hub sends it from the table once the channel is back."""
+        await self.send(await self.stage(type_, unit_id, data, to=to, now=True))
+
+    async def stage(
+        self,
+        type_: str,
+        unit_id: uuid.UUID | None,
+        data: Any,
+        *,
+        to: uuid.UUID | None = None,
+        now: bool = False,
+    ) -> Staged:
+        """Call inside the change's transaction, and ``send`` what it returns once it has committed.
+        On SQLite the event's row is written in that transaction (one writer, so ids still follow
+        the commit order), sparing the writer a second transaction of its own per change; on
+        PostgreSQL, where concurrent transactions commit out of id order, it is written at send."""
+        if self.channels is None:
+            return Staged(None, None)
+        builtins = msgspec.to_builtins(data)
+        if not now and is_postgres(LiveEvent._meta.db):
+            return Staged(None, (type_, unit_id, to, builtins))
+        return Staged(await _store(type_, unit_id, to, builtins), None)
+
+    async def send(self, staged: Staged) -> None:
+        """Hand a staged event to the channel (after its transaction committed)."""
         if self.channels is None:
             return
-        builtins = msgspec.to_builtins(data)
-        rows = await LiveEvent.insert(
-            LiveEvent(type=type_, unit_id=unit_id, to_user=to, data=_encoder.encode(builtins).decode())
-        ).returning(LiveEvent.id, LiveEvent.at)
-        seq, at = rows[0]["id"], rows[0]["at"]
-        event = encode_event(seq, type_, at.isoformat(), unit_id, builtins)
-        route = _encoder.encode(Route(type=type_, seq=seq, unit_id=unit_id, to=to))
+        message = staged.message
+        if message is None:
+            if staged.later is None:
+                return
+            message = await _store(*staged.later)
         try:
-            await self.channels.wait_published(route + b"\n" + event, [self.channel])
+            await self.channels.wait_published(message, [self.channel])
         except Exception as exc:  # Redis away: any driver error; the stored event is replayed later
-            logger.warning("live: event %s stored but not streamed (%r)", seq, exc)
+            route = message.partition(b"\n")[0].decode()
+            logger.warning("live: event %s stored but not streamed (%r)", route, exc)
 
     async def notify(self, type_: str, to: uuid.UUID) -> None:
         """Tell every process's hub about one user (``account.changed``, ``session.revoked``): a
