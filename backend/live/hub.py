@@ -1,7 +1,7 @@
 """One hub per API process: a single channel subscription fanned out to this process's sockets.
 
-Each event arrives encoded once; the hub decodes only its small route, then hands the same string
-to every client allowed to see it. A client whose queue is full is disconnected (close code 4429)
+Each event arrives encoded once; the hub decodes only its small route, then hands the same bytes
+(under ``fieldwatch serve`` one websocket frame, see ``wire.py``) to every client allowed to see it. A client whose queue is full is disconnected (close code 4429)
 rather than slowing everyone else down.
 
 When the channel comes back after an outage (``channel.RECONNECTED``), the hub sends its clients
@@ -40,10 +40,10 @@ CLOSE_TOO_SLOW = 4429  # the client did not keep up with the stream
 
 
 class Client:
-    """One socket's share of the stream. Under ``fieldwatch serve`` it has a ``wire``: frames are
-    written to the connection directly, coalesced per loop turn, and the events still in the
-    transport's buffer are what counts against the queue limit. Otherwise events wait in ``queue``
-    for the socket's sender task (the ASGI path)."""
+    """One socket's share of the stream. Under ``fieldwatch serve`` it has a ``wire``: the hub writes
+    frames to the connection directly, those due at one flush in one write, and the messages due or
+    still in the transport's buffer are what counts against the queue limit. Otherwise messages wait
+    in ``queue`` for the socket's sender task (the ASGI path)."""
 
     __slots__ = (
         "access_timer",

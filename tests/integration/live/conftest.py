@@ -10,10 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
+from litestar import Litestar
 from websockets.asyncio.client import ClientConnection, connect
 
+from backend.cli import server_config
 from tests.conftest import PASSWORD, World
-from tests.servers import api_process
+from tests.servers import api_process, free_port
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +90,23 @@ async def watching(base_url: str, token: str, *, via_message: bool = False) -> A
             await watcher.close()
 
 
+@contextlib.asynccontextmanager
+async def served(app: Litestar) -> AsyncIterator[str]:
+    """``app`` under uvicorn as ``fieldwatch serve`` configures it, in the test's own event loop."""
+    port = free_port()
+    server = uvicorn.Server(server_config(app, "127.0.0.1", port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+        if task.done():
+            task.result()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
 async def post_action(base_url: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=base_url) as http:
         response = await http.post("/api/v1/actions", json=body, headers={"Authorization": f"Bearer {token}"})
@@ -98,4 +118,4 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-__all__ = ["Path", "Watcher", "new_id", "post_action", "token_for", "watching"]
+__all__ = ["Path", "Watcher", "new_id", "post_action", "served", "token_for", "watching"]

@@ -6,41 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
 
-import pytest
-import uvicorn
 from litestar import Litestar
 from litestar.channels import ChannelsPlugin
 
-from backend.cli import server_config
 from backend.live.hub import Hub
 from tests.conftest import World, make_settings
-from tests.integration.live.conftest import Watcher, token_for, watching
-from tests.servers import free_port
-
-
-@contextlib.asynccontextmanager
-async def served(app: Litestar) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(server_config(app, "127.0.0.1", port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-        if task.done():
-            task.result()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-@pytest.fixture
-async def app(migrated) -> Litestar:
-    from backend.app import create_app
-
-    return create_app(make_settings())
+from tests.integration.live.conftest import Watcher, served, token_for, watching
 
 
 def hub_of(app: Litestar) -> Hub:
