@@ -1,8 +1,9 @@
 """One hub per API process: a single channel subscription fanned out to this process's sockets.
 
 Each event arrives encoded once; the hub decodes only its small route, then hands the same bytes
-(under ``fieldwatch serve`` one websocket frame, see ``wire.py``) to every client allowed to see it. A client whose queue is full is disconnected (close code 4429)
-rather than slowing everyone else down.
+(under ``fieldwatch serve`` one websocket frame, see ``wire.py``) to every client allowed to see
+it. A client whose queue is full is disconnected (close code 4429) rather than slowing everyone
+else down.
 
 When the channel comes back after an outage (``channel.RECONNECTED``), the hub sends its clients
 the events stored meanwhile from the live-events table, each once, then carries on live.
