@@ -13,6 +13,7 @@ import pytest
 import uvicorn
 from litestar import Litestar
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from backend.cli import server_config
 from tests.conftest import PASSWORD, World
@@ -91,6 +92,34 @@ async def watching(base_url: str, token: str, *, via_message: bool = False) -> A
 
 
 @contextlib.asynccontextmanager
+async def reader_and_sleeper(
+    base_url: str, token: str, type_: str
+) -> AsyncIterator[tuple[Watcher, ClientConnection]]:
+    """Two sockets subscribed to ``type_``: one that reads everything, one that reads nothing until
+    asked (``read_until_closed``), with the smallest client-side buffer."""
+    url = base_url.replace("http://", "ws://") + "/api/v1/live"
+    protocols = ["fieldwatch", f"bearer.{token}"]
+    async with (
+        watching(base_url, token) as reader,
+        connect(url, subprotocols=protocols, max_queue=1) as sleeper,  # type: ignore[arg-type]
+    ):
+        await reader.send({"subscribe": [type_]})
+        await sleeper.send(json.dumps({"subscribe": [type_]}))
+        await asyncio.sleep(0.3)
+        yield reader, sleeper
+
+
+async def read_until_closed(ws: ClientConnection, type_: str, within: float = 30) -> tuple[int | None, int]:
+    """Read ``ws`` until the server closes it: (its close code, how many ``type_`` events came)."""
+    received = 0
+    with contextlib.suppress(ConnectionClosed):
+        async with asyncio.timeout(within):
+            while True:
+                received += json.loads(await ws.recv())["type"] == type_
+    return ws.close_code, received
+
+
+@contextlib.asynccontextmanager
 async def served(app: Litestar) -> AsyncIterator[str]:
     """``app`` under uvicorn as ``fieldwatch serve`` configures it, in the test's own event loop."""
     port = free_port()
@@ -118,4 +147,14 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-__all__ = ["Path", "Watcher", "new_id", "post_action", "served", "token_for", "watching"]
+__all__ = [
+    "Path",
+    "Watcher",
+    "new_id",
+    "post_action",
+    "read_until_closed",
+    "reader_and_sleeper",
+    "served",
+    "token_for",
+    "watching",
+]

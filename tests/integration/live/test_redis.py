@@ -11,13 +11,17 @@ from collections.abc import Iterator
 
 import pytest
 from redis.asyncio import Redis
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 
 from backend.live.publish import channel_name
 from tests.conftest import World
 from tests.integration.enforcement_helpers import action_payload
-from tests.integration.live.conftest import post_action, token_for, watching
+from tests.integration.live.conftest import (
+    post_action,
+    read_until_closed,
+    reader_and_sleeper,
+    token_for,
+    watching,
+)
 from tests.servers import api_process
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -69,16 +73,9 @@ async def test_a_stalled_client_is_dropped_without_delaying_others(
 ) -> None:
     _, second = pair
     token = await token_for(second, world.username("supervisor"))
-    url = second.replace("http://", "ws://") + "/api/v1/live"
     bulk = 400
-    payload = base64.b64encode(os.urandom(48_000)).decode()  # incompressible: frames are deflated
-    async with (
-        watching(second, token) as fast,
-        connect(url, subprotocols=["fieldwatch", f"bearer.{token}"], max_queue=1) as stalled,  # type: ignore[list-item]
-    ):
-        await fast.send({"subscribe": ["test.bulk"]})
-        await stalled.send(json.dumps({"subscribe": ["test.bulk"]}))
-        await asyncio.sleep(0.3)
+    payload = base64.b64encode(os.urandom(48_000)).decode()  # a 64 KB event
+    async with reader_and_sleeper(second, token, "test.bulk") as (fast, stalled):
         redis = Redis.from_url(REDIS_URL)
         try:
             # Published in batches the reading client is given time to take (its queue holds 16), so
@@ -97,15 +94,8 @@ async def test_a_stalled_client_is_dropped_without_delaying_others(
         finally:
             await redis.aclose()
         assert len(fast.of("test.bulk")) == bulk  # every event, in full, while the other client slept
-        received = 0
-        try:
-            async with asyncio.timeout(30):
-                while True:
-                    message = json.loads(await stalled.recv())
-                    received += message["type"] == "test.bulk"
-        except ConnectionClosed:
-            pass
-        assert (stalled.close_code, received < bulk) == (4429, True), received
+        code, received = await read_until_closed(stalled, "test.bulk")
+        assert (code, received < bulk) == (4429, True), received
 
 
 async def test_an_admin_change_on_one_process_closes_the_socket_on_the_other_within_a_second(

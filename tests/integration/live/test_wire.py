@@ -12,7 +12,14 @@ from litestar.channels import ChannelsPlugin
 
 from backend.live.hub import Hub
 from tests.conftest import World, make_settings
-from tests.integration.live.conftest import Watcher, served, token_for, watching
+from tests.integration.live.conftest import (
+    Watcher,
+    read_until_closed,
+    reader_and_sleeper,
+    served,
+    token_for,
+    watching,
+)
 
 
 def hub_of(app: Litestar) -> Hub:
@@ -50,31 +57,18 @@ async def test_a_burst_reaches_every_watcher_once_and_in_order_through_the_frame
 async def test_a_watcher_that_stops_reading_is_closed_and_the_others_get_everything(
     migrated, world: World
 ) -> None:
-    from websockets.asyncio.client import connect
-    from websockets.exceptions import ConnectionClosed
 
     from backend.app import create_app
 
     app = create_app(make_settings(live_max_queue=16))
     async with served(app) as url:
         token = await token_for(url, world.username("supervisor"))
-        ws_url = url.replace("http://", "ws://") + "/api/v1/live"
-        async with (
-            watching(url, token) as reading,
-            connect(ws_url, subprotocols=["fieldwatch", f"bearer.{token}"], max_queue=1) as stalled,  # type: ignore[list-item]
-        ):
-            await reading.send({"subscribe": ["test.burst"]})
-            await stalled.send(json.dumps({"subscribe": ["test.burst"]}))
-            await asyncio.sleep(0.2)
+        async with reader_and_sleeper(url, token, "test.burst") as (reading, stalled):
             first, big = 2 * 10**13, "y" * 64_000
             # 16 events may wait per socket; a reader that keeps up never nears it.
             for batch in range(50):
                 burst(app, first + batch * 8, 8, big)
                 await reading.wait_for(lambda e, n=first + batch * 8 + 7: e.get("id") == str(n), within=10)
             assert len(reading.of("test.burst")) == 400
-            received = 0
-            with contextlib.suppress(ConnectionClosed):
-                async with asyncio.timeout(30):
-                    while True:
-                        received += json.loads(await stalled.recv())["type"] == "test.burst"
-            assert (stalled.close_code, received < 400) == (4429, True), received
+            code, received = await read_until_closed(stalled, "test.burst")
+            assert (code, received < 400) == (4429, True), received
